@@ -1,0 +1,93 @@
+"""Baseten Model APIs (``https://inference.baseten.co/v1``): an OpenAI-compatible chat API.
+
+What differs from the generic OpenAI-compatible provider, and nothing else, is here:
+
+* auth is ``Authorization: Api-Key <key>`` (Baseten also takes ``Bearer``; ``Api-Key`` works for
+  every key type, federated gateway keys included), key from ``BASETEN_API_KEY``;
+* the token limit is sent as ``max_completion_tokens``;
+* extensions: ``top_k``, ``min_p``, penalties, ``chat_template_args`` (thinking switch);
+* the request id is in ``X-Baseten-Request-Id``.
+
+Reference: https://docs.baseten.co/reference/inference-api/chat-completions
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from genai_core.errors import ValidationError
+from genai_core.openai_chat.client import AsyncChatClient, ChatClient, ProviderConfig
+from genai_core.openai_chat.request import ChatDialect
+from genai_core.options import GenOption, TextOptions
+
+from .options import Options
+
+__all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client"]
+
+BASE_URL = "https://inference.baseten.co/v1"
+API_KEY_URL = "https://app.baseten.co/settings/api_keys"
+
+CONFIG = ProviderConfig(
+    name="baseten",
+    base_url=BASE_URL,
+    dialect=ChatDialect(provider="baseten", max_tokens_field="max_completion_tokens"),
+    env_var="BASETEN_API_KEY",
+    key_url=API_KEY_URL,
+    auth_scheme="Api-Key",
+    request_id_headers=("x-baseten-request-id", "x-request-id"),
+    option_types=(TextOptions, Options),
+)
+
+
+class _Baseten:
+    """Baseten's configuration and request extensions, shared by both clients."""
+
+    config: ClassVar[ProviderConfig] = CONFIG
+
+    def _extend_body(
+        self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
+    ) -> None:
+        opts = options.get(Options)
+        if opts is None:
+            return
+        assert isinstance(opts, Options)
+        if opts.top_k is not None:
+            if "top_k" in body and body["top_k"] != opts.top_k:
+                raise ValidationError(
+                    f"top_k given twice with different values ({body['top_k']} in TextOptions, "
+                    f"{opts.top_k} in baseten.Options)"
+                )
+            body["top_k"] = opts.top_k
+        for name in (
+            "min_p",
+            "top_p_min",
+            "repetition_penalty",
+            "presence_penalty",
+            "frequency_penalty",
+            "reasoning_effort",
+        ):
+            value = getattr(opts, name)
+            if value is not None:
+                body[name] = value
+        template = dict(opts.chat_template_args or {})
+        if opts.thinking is not None:
+            template["enable_thinking"] = opts.thinking
+        if template:
+            body["chat_template_args"] = template
+        for key, value in (opts.extra_body or {}).items():
+            body.setdefault(key, value)
+
+
+class Client(_Baseten, ChatClient):
+    """Synchronous Baseten client.
+
+    ::
+
+        client = genai_baseten.Client(model="openai/gpt-oss-120b")  # key from BASETEN_API_KEY
+        result = client.gen_sync([genai.Message.user("Say hello")])
+    """
+
+
+class AsyncClient(_Baseten, AsyncChatClient):
+    """Asynchronous Baseten client (same arguments as :class:`Client`, with an httpx.AsyncClient)."""

@@ -1,0 +1,32 @@
+"""Baseten's extensions to the OpenAI chat request."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from genai_core.options import GenOption
+
+__all__ = ["Options"]
+
+
+class Options(GenOption):
+    """Options only Baseten's Model APIs take. ``None`` leaves the server's default.
+
+    ``thinking`` switches reasoning on or off for models whose chat template has the switch
+    (sent as ``chat_template_args.enable_thinking``). ``extra_body`` is merged into the request
+    last and never overwrites a field the library has set.
+    """
+
+    top_k: int | None = Field(default=None, ge=-1)
+    """Sample from the k most likely tokens; -1 disables (server default 50)."""
+    min_p: float | None = Field(default=None, ge=0, le=1)
+    top_p_min: float | None = Field(default=None, ge=0, le=1)
+    repetition_penalty: float | None = Field(default=None, gt=0)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    thinking: bool | None = None
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    chat_template_args: dict[str, Any] | None = None
+    extra_body: dict[str, Any] | None = None

@@ -1,0 +1,198 @@
+"""Every exception this library raises on purpose.
+
+The tree::
+
+    GenAIError
+    ├── ValidationError           bad input, found before anything is sent (also a ValueError)
+    ├── NotSupportedError         an option or input the provider or model cannot honour; nothing sent
+    ├── MissingAPIKeyError        no key given and none in the environment; nothing sent
+    ├── APIConnectionError        the request did not get an HTTP answer
+    │   └── APITimeoutError       ... because a timeout expired
+    └── APIError                  the server answered, and the answer is an error
+        ├── BadRequestError       400, 422
+        ├── AuthenticationError   401, 403
+        ├── NotFoundError         404
+        ├── RateLimitError        429 (``retry_after`` in seconds when the server said)
+        ├── ServerError           5xx
+        └── StreamError           the stream broke after HTTP 200: an error event or a chunk
+                                  that is not what the protocol allows
+
+Any of them raised while a stream was being read carries the part of the answer received so far in
+``partial_result``; nothing that arrived is lost.
+
+``str(err)`` is one line: who answered, the status and the provider's own message. The API key is
+never part of an error: messages and bodies go through :func:`redact` before they are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .types import Result
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "GenAIError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "NotSupportedError",
+    "RateLimitError",
+    "ServerError",
+    "StreamError",
+    "ValidationError",
+    "error_class_for_status",
+    "redact",
+]
+
+
+class GenAIError(Exception):
+    """Base of every error raised by genai_core and its providers."""
+
+    #: The answer received before a streaming error: text, reasoning, tool calls and usage so far.
+    partial_result: Result | None = None
+
+
+class ValidationError(GenAIError, ValueError):
+    """The input cannot be sent as it is: the message says what to change.
+
+    Raised by constructors of messages and options, and by ``gen_*`` before any request.
+    """
+
+
+class NotSupportedError(GenAIError):
+    """The provider or model cannot honour ``options`` (names like ``"TextOptions.top_logprobs"``).
+
+    Raised before anything is sent, so the caller may retry without them.
+    """
+
+    def __init__(self, message: str, options: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.options: tuple[str, ...] = tuple(options)
+
+
+class MissingAPIKeyError(GenAIError):
+    """No API key: neither passed as ``api_key=`` nor found in the environment variable."""
+
+    def __init__(self, provider: str, env_var: str, key_url: str | None = None) -> None:
+        msg = f"{provider}: no API key; pass api_key=... or set the environment variable {env_var}"
+        if key_url:
+            msg += f" (get a key at {key_url})"
+        super().__init__(msg)
+        self.provider = provider
+        self.env_var = env_var
+        self.key_url = key_url
+
+
+class APIConnectionError(GenAIError):
+    """The request got no HTTP answer (DNS, refused connection, TLS, connection reset...)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read, write or pool timeout expired."""
+
+
+class APIError(GenAIError):
+    """The server answered with an error.
+
+    ``status_code`` is the HTTP status (200 for an error that arrived inside a stream), ``message``
+    the provider's own words, ``body`` the raw body text (redacted), ``headers`` the response
+    headers and ``request_id`` the provider's request id when it sent one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+        provider: str = "",
+        error_type: str | None = None,
+        code: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.body = body
+        self.headers: dict[str, str] = dict(headers or {})
+        self.request_id = request_id
+        self.provider = provider
+        self.error_type = error_type
+        self.code = code
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        who = f"{self.provider}: " if self.provider else ""
+        text = f"{who}HTTP {self.status_code}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
+
+
+class BadRequestError(APIError):
+    """400 or 422: the provider refused the request as malformed or unsupported."""
+
+
+class AuthenticationError(APIError):
+    """401 or 403: the key is missing, wrong or not allowed to use this model."""
+
+
+class NotFoundError(APIError):
+    """404: unknown model or route (a deactivated deployment also answers 404)."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests. ``retry_after`` is the server's requested delay in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class ServerError(APIError):
+    """5xx: the provider failed; retried automatically before it is raised."""
+
+
+class StreamError(APIError):
+    """The stream broke after HTTP 200: an error event, or a chunk the protocol does not allow."""
+
+
+_STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status_code: int) -> type[APIError]:
+    """The most specific :class:`APIError` subclass for an HTTP status."""
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    if status_code >= 500:
+        return ServerError
+    return APIError
+
+
+_REDACTED = "<redacted>"
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every occurrence of each secret (8 characters or more) in ``text``."""
+    for secret in secrets:
+        if secret and len(secret) >= 8 and secret in text:
+            text = text.replace(secret, _REDACTED)
+    return text

@@ -1,0 +1,357 @@
+"""The HTTP policy shared by every provider: timeouts, retries, request ids and header redaction.
+
+Everything that decides is a pure function or a small sans-IO object (:class:`RetryState`), so the
+policy is tested without a network and without waiting. Two thin loops apply it:
+:func:`send_with_retries` (``httpx.Client``) and :func:`asend_with_retries` (``httpx.AsyncClient``),
+identical in shape.
+
+What is retried:
+
+* a request that got no HTTP answer (connection refused or reset, DNS, TLS, any timeout);
+* an answer the server marks ``x-should-retry: true``, or else whose status is in
+  :data:`RETRYABLE_STATUS` (429, 500, 502, 503, 504, 529). A 4xx other than 429 never is: the same
+  request would fail the same way.
+
+How long to wait: the server's ``retry-after-ms`` / ``Retry-After`` when it gives one up to
+:data:`MAX_RETRY_AFTER`; otherwise exponential backoff from :data:`INITIAL_RETRY_DELAY`, capped at
+:data:`MAX_RETRY_DELAY`, with up to 25% jitter taken off. When the server asks for more than
+:data:`MAX_RETRY_AFTER`, nothing is retried: the error is raised at once and carries the server's
+delay (``RateLimitError.retry_after``) so the caller decides.
+
+Each attempt re-sends the same :class:`httpx.Request`, so headers the caller set once (such as
+``X-Request-Id`` from :func:`new_request_id`) are identical on every attempt and the provider can
+de-duplicate. The request body must therefore be re-sendable (bytes, not a one-shot generator).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timezone
+from typing import NoReturn
+
+import anyio
+import httpx
+
+from .errors import APIConnectionError, APITimeoutError, ValidationError
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "INITIAL_RETRY_DELAY",
+    "MAX_RETRY_AFTER",
+    "MAX_RETRY_DELAY",
+    "RETRYABLE_STATUS",
+    "SENSITIVE_HEADERS",
+    "RetryPolicy",
+    "RetryState",
+    "asend_with_retries",
+    "new_request_id",
+    "parse_retry_after",
+    "redact_headers",
+    "retry_delay",
+    "send_with_retries",
+    "transport_error",
+    "should_retry",
+]
+
+# Two retries (three attempts) ride out a brief overload or a dropped connection without making a
+# caller wait long on a provider that is really down.
+DEFAULT_MAX_RETRIES = 2
+
+# First backoff delay in seconds: long enough for a load balancer to route around a bad replica.
+INITIAL_RETRY_DELAY = 0.5
+
+# Backoff doubles per retry up to this many seconds, so a high max_retries never sleeps for minutes.
+MAX_RETRY_DELAY = 8.0
+
+# A server-requested delay above this many seconds is not waited for: the error is raised with its
+# retry_after instead, so a caller is never silently blocked for an hour on a rate limit window.
+MAX_RETRY_AFTER = 60.0
+
+# Statuses that mean "try again later": rate limited (429), transient server failures (500, 502,
+# 503, 504) and Anthropic-style "overloaded" (529).
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 529})
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=60.0, pool=30.0)
+"""Per-phase timeouts for LLM API requests.
+
+* ``connect=10``: a host that cannot be reached fails fast (and is retried) instead of hanging.
+* ``read=600``: reasoning models can think for minutes before the first byte of a non-streamed
+  answer, and a streamed answer can pause as long between chunks; a short read timeout would cut
+  off answers that are on their way.
+* ``write=60``: request bodies are small, but may carry images or documents.
+* ``pool=30``: waiting for a free connection from the client's pool under heavy concurrency.
+"""
+
+# Headers whose values are secrets: never logged, never stored in an error.
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie", "set-cookie"}
+)
+
+# Names that look like a vendor's own secret header (e.g. ``x-goog-api-key``) are masked too.
+_SENSITIVE_SUFFIXES = ("-api-key", "-token", "-secret")
+
+# Headers whose value may start with an auth scheme worth keeping ("Bearer", "Api-Key", "Basic").
+_SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_REDACTED = "<redacted>"
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """The delay in seconds the server asked for, or ``None`` when it gave no usable one.
+
+    ``retry-after-ms`` (milliseconds) is read first, then ``Retry-After`` as seconds or as an HTTP
+    date, measured from ``now`` (epoch seconds; a date in the past gives ``0.0``). Header names are
+    case-insensitive. Unparsable, negative, NaN or infinite values give ``None``.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+
+    ms = lowered.get("retry-after-ms")
+    if ms is not None:
+        delay = _non_negative_float(ms)
+        if delay is not None:
+            return delay / 1000.0
+
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    delay = _non_negative_float(value)
+    if delay is not None:
+        return delay
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+        if when.tzinfo is None:  # "-0000" means UTC with no known local zone
+            when = when.replace(tzinfo=timezone.utc)
+        delta = when.timestamp() - now
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    if not math.isfinite(delta):
+        return None
+    return max(delta, 0.0)
+
+
+def _non_negative_float(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return value
+
+
+def should_retry(status_code: int, headers: Mapping[str, str]) -> bool:
+    """Whether an error answer is worth sending again.
+
+    A 4xx other than 429 never is (the same request fails the same way, whatever the headers say),
+    nor is a status below 400. Otherwise the server's ``x-should-retry: true|false`` decides, and
+    without it the status must be in :data:`RETRYABLE_STATUS`.
+    """
+    if status_code < 400 or (status_code < 500 and status_code != 429):
+        return False
+    for name, value in headers.items():
+        if name.lower() == "x-should-retry":
+            flag = value.strip().lower()
+            if flag == "true":
+                return True
+            if flag == "false":
+                return False
+    return status_code in RETRYABLE_STATUS
+
+
+def retry_delay(retries_taken: int, retry_after: float | None, rand: Callable[[], float]) -> float:
+    """Seconds to wait before retry number ``retries_taken + 1``.
+
+    A server-given ``retry_after`` in ``(0, MAX_RETRY_AFTER]`` is honoured as it is. Otherwise:
+    ``INITIAL_RETRY_DELAY * 2**retries_taken`` capped at ``MAX_RETRY_DELAY``, times
+    ``1 - 0.25 * rand()`` (jitter takes off up to 25%, so clients that failed together do not all
+    come back together). ``rand`` returns a float in ``[0, 1]``.
+    """
+    if retry_after is not None and 0 < retry_after <= MAX_RETRY_AFTER:
+        return retry_after
+    exponent = min(max(retries_taken, 0), 32)  # 2**32 * 0.5 is far past the cap; avoids overflow
+    base = min(INITIAL_RETRY_DELAY * 2.0**exponent, MAX_RETRY_DELAY)
+    return base * (1.0 - 0.25 * rand())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to retry, and the clock, sleep and randomness to do it with.
+
+    The callables are injectable so tests neither sleep nor depend on chance.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    sleep: Callable[[float], None] = time.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    clock: Callable[[], float] = time.time
+    rand: Callable[[], float] = random.random
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or self.max_retries < 0
+        ):
+            raise ValidationError(f"max_retries must be an integer >= 0, got {self.max_retries!r}")
+
+    def start(self) -> RetryState:
+        """A fresh :class:`RetryState` for one request (all of its attempts)."""
+        return RetryState(self)
+
+
+class RetryState:
+    """The retry decisions for one request, free of I/O: the loops report, it answers.
+
+    ``retries_taken`` counts the retries granted so far (attempts made minus one, once the next
+    attempt is under way).
+    """
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.retries_taken = 0
+
+    @property
+    def retries_left(self) -> int:
+        return self.policy.max_retries - self.retries_taken
+
+    def after_response(self, response: httpx.Response) -> float | None:
+        """The delay before the next attempt after an error answer, or ``None`` not to retry.
+
+        ``None`` when the answer is not retryable, when no retry is left, or when the server asked
+        to wait more than :data:`MAX_RETRY_AFTER`; the caller then raises the error for it.
+        """
+        if self.retries_left <= 0 or not should_retry(response.status_code, response.headers):
+            return None
+        retry_after = parse_retry_after(response.headers, self.policy.clock())
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+            return None
+        return self._grant(retry_after)
+
+    def after_exception(self, exc: httpx.TransportError) -> float:
+        """The delay before the next attempt after a request got no answer.
+
+        When no retry is left (or the error cannot heal: an unsupported URL scheme, a request httpx
+        refused to send), raises :class:`APITimeoutError` for a timeout and
+        :class:`APIConnectionError` otherwise, chained from ``exc``.
+        """
+        if self.retries_left <= 0 or isinstance(
+            exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+        ):
+            raise self._mapped(exc) from exc
+        return self._grant(None)
+
+    def _grant(self, retry_after: float | None) -> float:
+        delay = retry_delay(self.retries_taken, retry_after, self.policy.rand)
+        self.retries_taken += 1
+        return delay
+
+    def _mapped(self, exc: httpx.TransportError) -> APIConnectionError:
+        return transport_error(exc, attempts=self.retries_taken + 1)
+
+
+def transport_error(exc: httpx.TransportError, *, attempts: int = 1) -> APIConnectionError:
+    """The library's error for an httpx transport failure: one line, no headers, no URL."""
+    # str(exc) is the transport's own message (no request headers); keep the first line only.
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    tail = f" (after {attempts} attempts)" if attempts > 1 else ""
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"request timed out: {detail}{tail}")
+    return APIConnectionError(f"connection failed: {detail}{tail}")
+
+
+def send_with_retries(
+    client: httpx.Client,
+    request: httpx.Request,
+    policy: RetryPolicy,
+    *,
+    raise_for_status: Callable[[httpx.Response], NoReturn],
+) -> httpx.Response:
+    """Send ``request`` until it succeeds or the policy gives up; return the open response.
+
+    A success (status < 400) is returned still streaming: the caller reads and closes it. An error
+    answer is read in full and closed, then retried or handed to ``raise_for_status``, which must
+    raise the typed error for it. A request that got no answer is retried or raised as
+    :class:`APIConnectionError` / :class:`APITimeoutError`.
+    """
+    state = policy.start()
+    while True:
+        try:
+            response = client.send(request, stream=True)
+            if response.status_code < 400:
+                return response
+            try:
+                response.read()
+            finally:
+                response.close()
+        except httpx.TransportError as exc:
+            delay = state.after_exception(exc)
+        else:
+            retry_in = state.after_response(response)
+            if retry_in is None:
+                raise_for_status(response)
+                raise TypeError("raise_for_status returned instead of raising")
+            delay = retry_in
+        policy.sleep(delay)
+
+
+async def asend_with_retries(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    policy: RetryPolicy,
+    *,
+    raise_for_status: Callable[[httpx.Response], NoReturn],
+) -> httpx.Response:
+    """The async twin of :func:`send_with_retries`, sleeping with ``policy.async_sleep``."""
+    state = policy.start()
+    while True:
+        try:
+            response = await client.send(request, stream=True)
+            if response.status_code < 400:
+                return response
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            delay = state.after_exception(exc)
+        else:
+            retry_in = state.after_response(response)
+            if retry_in is None:
+                raise_for_status(response)
+                raise TypeError("raise_for_status returned instead of raising")
+            delay = retry_in
+        await policy.async_sleep(delay)
+
+
+def new_request_id() -> str:
+    """A random URL-safe id (16 characters) for the ``X-Request-Id`` header of one request."""
+    return secrets.token_urlsafe(12)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` safe to log: secret values become ``<redacted>``.
+
+    The auth scheme of ``Authorization`` is kept (``"Bearer <redacted>"``, ``"Api-Key
+    <redacted>"``) because it helps debugging and is no secret.
+    """
+    return {name: _redacted_value(name, value) for name, value in headers.items()}
+
+
+def _redacted_value(name: str, value: str) -> str:
+    lowered = name.lower()
+    if lowered not in SENSITIVE_HEADERS and not lowered.endswith(_SENSITIVE_SUFFIXES):
+        return value
+    if lowered in _SCHEME_HEADERS:
+        parts = value.strip().split(None, 1)
+        if len(parts) == 2 and _SCHEME.fullmatch(parts[0]):
+            return f"{parts[0]} {_REDACTED}"
+    return _REDACTED

@@ -1,0 +1,439 @@
+"""The OpenAI-chat client engine every OpenAI-compatible provider is built on.
+
+:class:`ChatClientBase` holds everything that does no I/O: configuration, the API key, request
+building, error mapping and parsing. :class:`ChatClient` and :class:`AsyncChatClient` add an httpx
+client and short send methods of identical shape. A provider is a subclass that sets
+:attr:`ChatClientBase.config` (URLs, auth scheme, key variable, dialect) and, for extensions,
+overrides :meth:`ChatClientBase._extend_body`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, ClassVar, NoReturn
+
+import httpx
+
+from .._version import __version__
+from ..errors import APIError, MissingAPIKeyError, RateLimitError, ValidationError, redact
+from ..http import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    RetryPolicy,
+    asend_with_retries,
+    new_request_id,
+    parse_retry_after,
+    send_with_retries,
+    transport_error,
+)
+from ..options import GenOption, TextOptions, split_options
+from ..provider import AsyncStream, Stream, StreamCore
+from ..types import Message, Model, Result
+from .errors import api_error, excerpt
+from .models import parse_models
+from .request import ChatDialect, build_chat_body
+from .response import parse_chat_response
+from .stream import ChatStreamAssembler
+
+__all__ = [
+    "USE_CLIENT_DEFAULT",
+    "AsyncChatClient",
+    "ChatClient",
+    "ChatClientBase",
+    "ProviderConfig",
+    "UseClientDefault",
+]
+
+
+class UseClientDefault:
+    """Type of :data:`USE_CLIENT_DEFAULT`: "not passed, use the client's setting".
+
+    Distinct from ``None``, which for ``timeout`` means "no timeout".
+    """
+
+    _instance: ClassVar[UseClientDefault | None] = None
+
+    def __new__(cls) -> UseClientDefault:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT = UseClientDefault()
+
+TimeoutTypes = float | httpx.Timeout | None
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """What makes one OpenAI-compatible provider different from another."""
+
+    name: str
+    base_url: str
+    dialect: ChatDialect
+    env_var: str | None = None
+    """Environment variable holding the API key (None: the provider needs no key)."""
+    key_url: str | None = None
+    """Where a user gets a key; quoted in authentication errors."""
+    auth_scheme: str | None = "Bearer"
+    """Word before the key in ``Authorization`` (None: no header)."""
+    request_id_headers: tuple[str, ...] = ("x-request-id",)
+    """Response headers holding the provider's request id, most specific first."""
+    option_types: tuple[type[GenOption], ...] = (TextOptions,)
+    key_required: bool = True
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class ChatClientBase:
+    """Configuration, request building and response handling; no I/O."""
+
+    config: ClassVar[ProviderConfig]
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        auth_scheme: str | None | UseClientDefault = USE_CLIENT_DEFAULT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        if model is not None and not isinstance(model, str):
+            raise ValidationError(f"model must be a string, got {type(model).__name__}")
+        self._model = model or None
+        if api_key is None and self.config.env_var:
+            api_key = os.environ.get(self.config.env_var) or None
+        self.__api_key = api_key
+        url = (base_url or self.config.base_url).rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValidationError(f"base_url must start with http:// or https://, got {url!r}")
+        self._base_url = url
+        self._auth_scheme = (
+            self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
+        )
+        if max_retries < 0:
+            raise ValidationError("max_retries must be >= 0")
+        self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        if retry_policy is not None and max_retries != DEFAULT_MAX_RETRIES:
+            self._policy = RetryPolicy(**{**retry_policy.__dict__, "max_retries": max_retries})
+        self._timeout = timeout
+        self._default_headers = dict(default_headers or {})
+
+    # -- identity ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def model(self) -> str | None:
+        return self._model
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __repr__(self) -> str:
+        key = "set" if self.__api_key else "missing"
+        return f"{type(self).__name__}(model={self._model!r}, base_url={self._base_url!r}, api_key={key})"
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _key(self) -> str | None:
+        if self.__api_key is None and self.config.key_required:
+            raise MissingAPIKeyError(self.config.name, self.config.env_var or "api_key=", self.config.key_url)
+        return self.__api_key
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {
+            "Accept": accept,
+            "User-Agent": f"genai-baseten/{__version__}",
+            "X-Request-Id": new_request_id(),
+            **self.config.extra_headers,
+            **self._default_headers,
+        }
+        key = self._key()
+        if key is not None and self._auth_scheme:
+            headers["Authorization"] = f"{self._auth_scheme} {key}"
+        return headers
+
+    def _timeout_for(self, timeout: TimeoutTypes | UseClientDefault) -> Any:
+        if isinstance(timeout, UseClientDefault):
+            timeout = self._timeout
+        return httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout
+
+    def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
+        if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
+            return self._policy
+        if max_retries < 0:
+            raise ValidationError("max_retries must be >= 0")
+        return RetryPolicy(**{**self._policy.__dict__, "max_retries": max_retries})
+
+    def _chat_body(self, messages: Sequence[Message], options: Sequence[object], *, stream: bool) -> dict[str, Any]:
+        """Validate the call's inputs and build the JSON body; nothing is sent."""
+        if isinstance(messages, Message):
+            messages = [messages]
+        by_class = split_options(options, self.config.option_types, self.config.name)
+        if not self._model:
+            raise ValidationError(f"{self.config.name}: a model is required to generate; pass model=")
+        text = by_class.get(TextOptions)
+        assert text is None or isinstance(text, TextOptions)
+        body = build_chat_body(self._model, list(messages), text, self.config.dialect, stream=stream)
+        self._extend_body(body, by_class)
+        return body
+
+    def _extend_body(self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]) -> None:
+        """Hook for provider extensions: add fields to ``body``, never overwrite set ones."""
+
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        accept: str = "application/json",
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> httpx.Request:
+        headers = self._headers(accept)
+        content = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return http.build_request(
+            method, self._base_url + path, headers=headers, content=content, timeout=self._timeout_for(timeout)
+        )
+
+    def _build_chat(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        messages: Sequence[Message],
+        options: Sequence[object],
+        *,
+        stream: bool,
+        timeout: TimeoutTypes | UseClientDefault,
+    ) -> httpx.Request:
+        body = self._chat_body(messages, options, stream=stream)
+        accept = "text/event-stream" if stream else "application/json"
+        return self._build(http, "POST", "/chat/completions", body=body, accept=accept, timeout=timeout)
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def _request_id(self, response: httpx.Response) -> str | None:
+        for name in self.config.request_id_headers:
+            value = response.headers.get(name)
+            if value:
+                return value
+        return None
+
+    def _raise_for_status(self, response: httpx.Response) -> NoReturn:
+        """Raise the typed error for an error response whose body has been read."""
+        status = response.status_code
+        hint = None
+        if status in (401, 403) and self.config.key_url:
+            where = f"${self.config.env_var} or api_key=" if self.config.env_var else "api_key="
+            hint = f"check the key given in {where}; get one at {self.config.key_url}"
+        retry_after = None
+        if status == 429:
+            retry_after = parse_retry_after(response.headers, time.time())
+        raise api_error(
+            status,
+            response.content,
+            response.headers,
+            provider=self.config.name,
+            request_id=self._request_id(response),
+            secrets=(self.__api_key,),
+            hint=hint,
+            retry_after=retry_after,
+            reason=response.reason_phrase,
+            cls=RateLimitError if status == 429 else None,
+        )
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise APIError(
+                f"expected JSON, got {excerpt(redact(response.text, (self.__api_key,)))!r}",
+                status_code=response.status_code,
+                headers=response.headers,
+                request_id=self._request_id(response),
+                provider=self.config.name,
+            ) from None
+
+    def _parse_chat(self, response: httpx.Response) -> Result:
+        return parse_chat_response(
+            self._json(response),
+            provider=self.config.name,
+            request_id=self._request_id(response),
+            status_code=response.status_code,
+        )
+
+    def _parse_models(self, response: httpx.Response) -> list[Model]:
+        try:
+            return parse_models(self._json(response))
+        except ValueError as exc:
+            raise APIError(
+                f"{exc}: {excerpt(response.text)!r}",
+                status_code=response.status_code,
+                provider=self.config.name,
+                request_id=self._request_id(response),
+            ) from None
+
+    def _stream_core(self, response: httpx.Response) -> StreamCore:
+        return StreamCore(ChatStreamAssembler(provider=self.config.name, request_id=self._request_id(response)))
+
+
+class ChatClient(ChatClientBase):
+    """Synchronous client. ``http_client`` is the seam for transports, proxies and tests.
+
+    A client created without ``http_client`` owns its httpx client: close it with :meth:`close`
+    or a ``with`` block. An injected one is left open.
+    """
+
+    def __init__(self, model: str | None = None, *, http_client: httpx.Client | None = None, **kw: Any) -> None:
+        super().__init__(model, **kw)
+        self._owns_http = http_client is None
+        if http_client is None:
+            timeout = DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
+            http_client = httpx.Client(timeout=timeout)
+        self._http = http_client
+
+    @property
+    def http_client(self) -> httpx.Client:
+        return self._http
+
+    def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
+        response = send_with_retries(
+            self._http, request, self._policy_for(max_retries), raise_for_status=self._raise_for_status
+        )
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from exc
+        finally:
+            response.close()
+        return response
+
+    def gen_sync(
+        self,
+        messages: Sequence[Message],
+        *options: object,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> Result:
+        """Generate the whole answer in one request."""
+        request = self._build_chat(self._http, messages, options, stream=False, timeout=timeout)
+        return self._parse_chat(self._send(request, max_retries))
+
+    def gen_stream(
+        self,
+        messages: Sequence[Message],
+        *options: object,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> Stream:
+        """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
+        request = self._build_chat(self._http, messages, options, stream=True, timeout=timeout)
+        policy = self._policy_for(max_retries)
+
+        def open_response() -> httpx.Response:
+            return send_with_retries(self._http, request, policy, raise_for_status=self._raise_for_status)
+
+        return Stream(open_response, self._stream_core)
+
+    def list_models(self) -> list[Model]:
+        """The models the provider serves, in its order."""
+        request = self._build(self._http, "GET", "/models")
+        return self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class AsyncChatClient(ChatClientBase):
+    """Asynchronous twin of :class:`ChatClient` (asyncio or trio, through anyio)."""
+
+    def __init__(self, model: str | None = None, *, http_client: httpx.AsyncClient | None = None, **kw: Any) -> None:
+        super().__init__(model, **kw)
+        self._owns_http = http_client is None
+        if http_client is None:
+            timeout = DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
+            http_client = httpx.AsyncClient(timeout=timeout)
+        self._http = http_client
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        return self._http
+
+    async def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
+        response = await asend_with_retries(
+            self._http, request, self._policy_for(max_retries), raise_for_status=self._raise_for_status
+        )
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from exc
+        finally:
+            await response.aclose()
+        return response
+
+    async def gen_sync(
+        self,
+        messages: Sequence[Message],
+        *options: object,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> Result:
+        """Generate the whole answer in one request."""
+        request = self._build_chat(self._http, messages, options, stream=False, timeout=timeout)
+        return self._parse_chat(await self._send(request, max_retries))
+
+    def gen_stream(
+        self,
+        messages: Sequence[Message],
+        *options: object,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> AsyncStream:
+        """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
+        request = self._build_chat(self._http, messages, options, stream=True, timeout=timeout)
+        policy = self._policy_for(max_retries)
+
+        async def open_response() -> httpx.Response:
+            return await asend_with_retries(self._http, request, policy, raise_for_status=self._raise_for_status)
+
+        return AsyncStream(open_response, self._stream_core)
+
+    async def list_models(self) -> list[Model]:
+        """The models the provider serves, in its order."""
+        request = self._build(self._http, "GET", "/models")
+        return self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncChatClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()

@@ -1,0 +1,118 @@
+"""Error bodies of OpenAI-compatible servers, and the typed error built from them.
+
+Shapes seen on the wire (Baseten's three first, then what proxies and frameworks add):
+
+1. ``{"error": "please check the api-key you provided"}`` — the error is a string.
+2. ``{"error": {"message": ..., "type": ..., "param": ..., "code": 400}}`` — OpenAI style;
+   ``code`` is a number or a string. Baseten pretty-prints it with tabs.
+3. ``{"message": ..., "type": ..., "code": 400}`` — the same fields at the top level.
+4. ``{"detail": "..."}`` (FastAPI) or ``{"detail": [{"msg": ...}, ...]}`` (its validation errors).
+5. Anything else — an HTML page from a proxy, plain text, empty: a short, safe excerpt.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import APIError, RateLimitError, error_class_for_status, redact
+
+__all__ = ["ErrorBody", "api_error", "parse_error_body"]
+
+_EXCERPT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorBody:
+    """What an error body says: the message and, when given, type, param and code."""
+
+    message: str
+    type: str | None = None
+    param: str | None = None
+    code: str | None = None
+
+
+def _text(v: Any) -> str | None:
+    if v is None or v == "":
+        return None
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def excerpt(text: str, limit: int = _EXCERPT) -> str:
+    """A short one-line excerpt: tags stripped, white space folded, cut at ``limit``."""
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_error_body(body: bytes | str, *, reason: str = "") -> ErrorBody:
+    """Extract the message from any of the shapes above; never raises."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text) if text.strip() else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, str) and err:
+            return ErrorBody(message=err)
+        if isinstance(err, dict) and err.get("message"):
+            return ErrorBody(
+                message=str(err["message"]),
+                type=_text(err.get("type")),
+                param=_text(err.get("param")),
+                code=_text(err.get("code")),
+            )
+        if data.get("message"):
+            return ErrorBody(
+                message=str(data["message"]),
+                type=_text(data.get("type")),
+                param=_text(data.get("param")),
+                code=_text(data.get("code")),
+            )
+        detail = data.get("detail")
+        if isinstance(detail, str) and detail:
+            return ErrorBody(message=detail)
+        if isinstance(detail, list) and detail:
+            msgs = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
+            return ErrorBody(message="; ".join(msgs))
+    short = excerpt(text)
+    if short:
+        return ErrorBody(message=short)
+    return ErrorBody(message=reason or "no error message in the response")
+
+
+def api_error(
+    status_code: int,
+    body: bytes | str,
+    headers: Mapping[str, str],
+    *,
+    provider: str,
+    request_id: str | None,
+    secrets: tuple[str | None, ...] = (),
+    hint: str | None = None,
+    retry_after: float | None = None,
+    reason: str = "",
+    cls: type[APIError] | None = None,
+) -> APIError:
+    """The typed error for an error response; message and body are redacted of ``secrets``."""
+    parsed = parse_error_body(body, reason=reason)
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    cls = cls or error_class_for_status(status_code)
+    kw: dict[str, Any] = {
+        "status_code": status_code,
+        "body": redact(text, secrets),
+        "headers": {k: redact(v, secrets) for k, v in headers.items()},
+        "request_id": request_id,
+        "provider": provider,
+        "error_type": parsed.type,
+        "code": parsed.code,
+        "hint": hint,
+    }
+    message = redact(parsed.message, secrets)
+    if issubclass(cls, RateLimitError):
+        return cls(message, retry_after=retry_after, **kw)
+    return cls(message, **kw)

@@ -1,0 +1,342 @@
+"""What a provider is, and the streams its ``gen_stream`` returns.
+
+A :class:`Provider` answers ``gen_sync`` with a :class:`~genai_core.types.Result` and
+``gen_stream`` with a :class:`Stream`: an iterator of :class:`~genai_core.types.Reply` fragments
+that sends nothing until it is iterated, releases the connection when closed or exhausted, and
+keeps the accumulated Result for :meth:`Stream.result`. :class:`AsyncProvider` and
+:class:`AsyncStream` are the same with ``await``.
+
+All protocol work of a stream (SSE decoding, chunk assembly, error mapping) is in
+:class:`StreamCore`, a sans-IO object; the two stream classes only move bytes into it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from .errors import GenAIError, StreamError
+from .http import transport_error
+from .openai_chat.errors import excerpt, parse_error_body
+from .openai_chat.response import parse_chat_response
+from .openai_chat.stream import ChatStreamAssembler
+from .sse import SSEDecodeError, SSEDecoder
+from .types import Message, Model, Reply, Result
+
+__all__ = [
+    "AsyncProvider",
+    "AsyncStream",
+    "Provider",
+    "Stream",
+    "StreamCore",
+]
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A synchronous LLM provider bound to one model (which may be None for listing only)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str | None: ...
+
+    def gen_sync(self, messages: Sequence[Message], *options: object, **kw: Any) -> Result: ...
+
+    def gen_stream(self, messages: Sequence[Message], *options: object, **kw: Any) -> Stream: ...
+
+    def list_models(self) -> list[Model]: ...
+
+
+@runtime_checkable
+class AsyncProvider(Protocol):
+    """The asynchronous twin of :class:`Provider`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str | None: ...
+
+    async def gen_sync(
+        self, messages: Sequence[Message], *options: object, **kw: Any
+    ) -> Result: ...
+
+    def gen_stream(
+        self, messages: Sequence[Message], *options: object, **kw: Any
+    ) -> AsyncStream: ...
+
+    async def list_models(self) -> list[Model]: ...
+
+
+class StreamCore:
+    """Bytes of one streamed response in, fragments out; no I/O.
+
+    ``feed`` and ``finish`` return the fragments to yield; ``fail`` attaches the partial Result to
+    an error; ``result`` is the final Result.
+    """
+
+    __slots__ = ("_assembler", "_decoder", "_json_result")
+
+    def __init__(self, assembler: ChatStreamAssembler) -> None:
+        self._assembler = assembler
+        self._decoder = SSEDecoder()
+        self._json_result: Result | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._assembler.done
+
+    def feed(self, data: bytes) -> list[Reply]:
+        try:
+            events = self._decoder.feed(data)
+        except SSEDecodeError as exc:
+            raise self._protocol_error(str(exc)) from None
+        if not events:
+            return []
+        feed = self._assembler.feed
+        if len(events) == 1 and not events[0].event:
+            return feed(events[0].data)
+        out: list[Reply] = []
+        for ev in events:
+            if ev.event == "error":
+                raise self._protocol_error(parse_error_body(ev.data).message)
+            out.extend(feed(ev.data))
+        return out
+
+    def finish(self) -> list[Reply]:
+        """End of the body: flush what is buffered."""
+        out: list[Reply] = []
+        if not self._assembler.done:
+            try:
+                events = self._decoder.close()
+            except SSEDecodeError as exc:
+                raise self._protocol_error(str(exc)) from None
+            for ev in events:
+                out.extend(self._assembler.feed(ev.data))
+        out.extend(self._assembler.end())
+        return out
+
+    def feed_json(self, body: bytes) -> list[Reply]:
+        """The server answered a stream request with a plain JSON completion: take it whole."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise self._protocol_error(
+                f"expected an event stream, got: {excerpt(body.decode('utf-8', 'replace'))!r}"
+            ) from None
+        a = self._assembler
+        self._json_result = parse_chat_response(data, provider=a.provider, request_id=a.request_id)
+        a.done = True
+        return list(self._json_result.replies)
+
+    def fail(self, exc: GenAIError) -> GenAIError:
+        exc.partial_result = self.result()
+        return exc
+
+    def result(self) -> Result:
+        return self._json_result or self._assembler.result()
+
+    def _protocol_error(self, message: str) -> StreamError:
+        a = self._assembler
+        return StreamError(message, status_code=200, provider=a.provider, request_id=a.request_id)
+
+
+def _is_json(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("application/json")
+
+
+class _StreamBase:
+    """State shared by the two stream classes: the outcome, and how ``result()`` reports it."""
+
+    def __init__(self, make_core: Callable[[httpx.Response], StreamCore]) -> None:
+        self._make_core = make_core
+        self._core: StreamCore | None = None
+        self._result: Result | None = None
+        self._error: GenAIError | None = None
+        self._closed = False
+
+    def _failed(self, exc: BaseException) -> GenAIError:
+        err = transport_error(exc) if isinstance(exc, httpx.TransportError) else exc
+        assert isinstance(err, GenAIError)
+        if self._core is not None:
+            self._core.fail(err)
+        self._error = err
+        return err
+
+    def _outcome(self) -> Result:
+        if self._error is not None:
+            raise self._error
+        if self._result is None:
+            raise RuntimeError("the stream was closed before it ended; no result")
+        return self._result
+
+
+_CAUGHT = (GenAIError, httpx.TransportError)
+
+
+class Stream(_StreamBase):
+    """Fragments of a streamed answer, as they arrive. Nothing is sent before iteration.
+
+    ::
+
+        with client.gen_stream(msgs) as stream:
+            for fragment in stream:
+                print(fragment.text, end="")
+            result = stream.result()
+
+    An error raised during iteration carries the partial Result (``err.partial_result``);
+    :meth:`result` raises it again. Leaving the ``with`` block closes the connection.
+    """
+
+    def __init__(
+        self,
+        open_response: Callable[[], httpx.Response],
+        make_core: Callable[[httpx.Response], StreamCore],
+    ) -> None:
+        super().__init__(make_core)
+        self._open = open_response
+        self._iter: Iterator[Reply] | None = None
+
+    def _run(self) -> Iterator[Reply]:
+        response: httpx.Response | None = None
+        try:
+            response = self._open()
+            core = self._core = self._make_core(response)
+            if _is_json(response):
+                yield from core.feed_json(response.read())
+            else:
+                for data in response.iter_bytes():
+                    fragments = core.feed(data)
+                    if fragments:
+                        yield from fragments
+                    if core.done:
+                        break
+            yield from core.finish()
+            self._result = core.result()
+        except _CAUGHT as exc:
+            raise self._failed(exc) from (exc if isinstance(exc, httpx.TransportError) else None)
+        finally:
+            if response is not None:
+                response.close()
+
+    def __iter__(self) -> Iterator[Reply]:
+        if self._iter is None:
+            if self._closed:
+                raise RuntimeError("the stream is closed")
+            self._iter = self._run()
+        return self._iter
+
+    def __next__(self) -> Reply:
+        return next(iter(self))
+
+    def result(self) -> Result:
+        """The accumulated Result; reads the rest of the stream first if needed."""
+        if self._result is None and self._error is None and not self._closed:
+            for _ in self:
+                pass
+        return self._outcome()
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        self._closed = True
+        if self._iter is not None:
+            self._iter.close()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncStream(_StreamBase):
+    """The asynchronous twin of :class:`Stream` (``async with`` / ``async for``)."""
+
+    def __init__(
+        self,
+        open_response: Callable[[], Awaitable[httpx.Response]],
+        make_core: Callable[[httpx.Response], StreamCore],
+    ) -> None:
+        super().__init__(make_core)
+        self._open = open_response
+        self._iter: AsyncIterator[Reply] | None = None
+
+    async def _run(self) -> AsyncIterator[Reply]:
+        response: httpx.Response | None = None
+        try:
+            response = await self._open()
+            core = self._core = self._make_core(response)
+            if _is_json(response):
+                for fragment in core.feed_json(await response.aread()):
+                    yield fragment
+            else:
+                async for data in response.aiter_bytes():
+                    for fragment in core.feed(data):
+                        yield fragment
+                    if core.done:
+                        break
+            for fragment in core.finish():
+                yield fragment
+            self._result = core.result()
+        except _CAUGHT as exc:
+            raise self._failed(exc) from (exc if isinstance(exc, httpx.TransportError) else None)
+        finally:
+            if response is not None:
+                await response.aclose()
+
+    def __aiter__(self) -> AsyncIterator[Reply]:
+        if self._iter is None:
+            if self._closed:
+                raise RuntimeError("the stream is closed")
+            self._iter = self._run()
+        return self._iter
+
+    async def __anext__(self) -> Reply:
+        return await self.__aiter__().__anext__()
+
+    def result(self) -> Result:
+        """The accumulated Result, once the stream has been read to its end.
+
+        Not a coroutine, so that ``res = stream.result()`` reads the same in sync and async code;
+        to read the rest of the stream and get the Result, ``await stream.aresult()``.
+        """
+        if self._result is None and self._error is None:
+            raise RuntimeError(
+                "the stream has not been read to its end: iterate it, or use await aresult()"
+            )
+        return self._outcome()
+
+    async def aresult(self) -> Result:
+        """Read the rest of the stream (if any) and return the accumulated Result."""
+        if self._result is None and self._error is None and not self._closed:
+            async for _ in self:
+                pass
+        return self._outcome()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        self._closed = True
+        if self._iter is not None:
+            await self._iter.aclose()  # type: ignore[attr-defined]
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,146 @@
+"""Providers by name.
+
+Providers register through the entry-point group ``genai.providers``: each entry point names a
+function ``register(registrar)`` that calls :meth:`Registrar.register` with the provider's sync
+and async client classes. Discovery runs once, on the first lookup, never at import. The
+providers shipped with this distribution are registered through the very same path (and, when
+the distribution is not installed, through a built-in list of the same functions).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from .errors import GenAIError, ValidationError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ProviderEntry",
+    "Registrar",
+    "UnknownProviderError",
+    "get_async_provider",
+    "get_provider",
+    "provider_names",
+    "register_provider",
+    "unregister_provider",
+]
+
+ENTRY_POINT_GROUP = "genai.providers"
+
+# name -> "module:function"; used when the distribution's entry points are not installed.
+_BUILTIN = {"baseten": "genai_baseten:register"}
+
+
+class UnknownProviderError(GenAIError, KeyError):
+    """No provider of that name; the message lists the known ones."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    name: str
+    sync_factory: Callable[..., Any]
+    async_factory: Callable[..., Any] | None = None
+
+
+class Registrar:
+    """The registry of providers; ``genai_core`` keeps one, tests may build their own."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, ProviderEntry] = {}
+        self._errors: dict[str, str] = {}
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def register(
+        self,
+        name: str,
+        sync_factory: Callable[..., Any],
+        async_factory: Callable[..., Any] | None = None,
+    ) -> None:
+        """Register ``name``; registering it again replaces the earlier entry."""
+        if not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise ValidationError(f"invalid provider name {name!r}")
+        self._entries[name] = ProviderEntry(name, sync_factory, async_factory)
+
+    def unregister(self, name: str) -> None:
+        self._entries.pop(name, None)
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._loaded:
+                return
+            self._loaded = True
+            seen = set()
+            for ep in entry_points(group=ENTRY_POINT_GROUP):
+                seen.add(ep.name)
+                self._run(ep.name, ep.value, ep.load)
+            for name, target in _BUILTIN.items():
+                if name not in seen and name not in self._entries:
+                    self._run(name, target, lambda t=target: _resolve(t))
+
+    def _run(self, name: str, target: str, load: Callable[[], Any]) -> None:
+        try:
+            load()(self)
+        except Exception as exc:  # a broken plugin must not hide the others
+            self._errors[name] = f"{target}: {type(exc).__name__}: {exc}"
+
+    def names(self) -> list[str]:
+        self._load()
+        return sorted(self._entries)
+
+    def entry(self, name: str) -> ProviderEntry:
+        self._load()
+        entry = self._entries.get(name)
+        if entry is not None:
+            return entry
+        known = ", ".join(sorted(self._entries)) or "none"
+        msg = f"unknown provider {name!r}; known providers: {known}"
+        if name in self._errors:
+            msg = f"provider {name!r} failed to load ({self._errors[name]}); known: {known}"
+        raise UnknownProviderError(msg)
+
+
+def _resolve(target: str) -> Callable[[Registrar], None]:
+    module, _, attr = target.partition(":")
+    fn: Callable[[Registrar], None] = getattr(importlib.import_module(module), attr)
+    return fn
+
+
+_REGISTRY = Registrar()
+
+
+def register_provider(
+    name: str, sync_factory: Callable[..., Any], async_factory: Callable[..., Any] | None = None
+) -> None:
+    """Register a provider programmatically (the entry point is the usual way)."""
+    _REGISTRY.register(name, sync_factory, async_factory)
+
+
+def unregister_provider(name: str) -> None:
+    _REGISTRY.unregister(name)
+
+
+def provider_names() -> list[str]:
+    """Names of every registered provider, sorted."""
+    return _REGISTRY.names()
+
+
+def get_provider(name: str, /, **kwargs: Any) -> Any:
+    """A synchronous client of provider ``name``: ``get_provider("baseten", model="...")``."""
+    return _REGISTRY.entry(name).sync_factory(**kwargs)
+
+
+def get_async_provider(name: str, /, **kwargs: Any) -> Any:
+    """An asynchronous client of provider ``name``."""
+    entry = _REGISTRY.entry(name)
+    if entry.async_factory is None:
+        raise UnknownProviderError(f"provider {name!r} has no async client; use get_provider")
+    return entry.async_factory(**kwargs)

@@ -1,0 +1,296 @@
+"""A sans-IO, incremental decoder for Server-Sent Events (the WHATWG ``text/event-stream`` format).
+
+Feed it bytes as they arrive, in chunks of any size, and it returns the events completed so far::
+
+    decoder = SSEDecoder()
+    for chunk in response.iter_bytes():
+        for event in decoder.feed(chunk):
+            ...
+    for event in decoder.close():  # EOF: the last event, if no blank line came after it
+        ...
+
+What it does, following https://html.spec.whatwg.org/multipage/server-sent-events.html:
+
+* Lines end with LF, CRLF or a lone CR, split anywhere across chunks (a CR at the end of one chunk
+  and an LF at the start of the next are one line end). A UTF-8 BOM at the start is skipped.
+* ``field: value`` lines; one space after the colon is removed; a line without a colon is a field
+  name with an empty value; a line starting with ``:`` is a comment. ``data`` lines are joined
+  with ``"\\n"``; ``event``, ``id`` (ignored if it holds a NUL) and ``retry`` (only ASCII digits)
+  are kept; any other field is ignored.
+* A blank line ends the event; it is returned only if it had at least one ``data`` line. All fields,
+  ``id`` included, are per event: this decoder does not carry the spec's "last event ID" over to
+  later events.
+* Text is decoded as UTF-8 per complete line or event, never per chunk, so a character split across
+  chunks is decoded correctly. Invalid UTF-8 in a value that is kept raises :class:`SSEDecodeError`.
+* :meth:`SSEDecoder.close` treats an unterminated last line as complete and returns the pending
+  event if it has data, so a stream cut off without its final blank line loses nothing.
+* ``data: [DONE]`` and the like are ordinary events: interpreting them is the caller's job.
+
+Size limit: an event's size is the sum of ``len(line) + 1`` over its lines (comments included, line
+terminators and the final blank line not counted). An event bigger than ``max_event_size`` raises
+:class:`SSEDecodeError`, as soon as the part of it received so far is over the limit, so a peer
+that never ends its event cannot grow the buffer without bound. Whether it raises does not depend
+on how the stream is cut into chunks. After an :class:`SSEDecodeError` the decoder must not be used.
+
+Performance: the buffer only ever holds the unterminated last line, and a chunk without a line end
+is appended without rescanning what came before, so feeding one byte at a time is linear. A chunk
+without CR is split on ``b"\\n\\n"`` and every event that is a single ``data:`` line is decoded
+directly; anything else (CR, several lines, other fields, comments) goes through the line machine.
+Measured on CPython 3.11 (x86-64) with a 600-byte ``data: {json}\\n\\n`` event::
+
+    .venv/bin/python -m timeit -s "from genai_core.sse import SSEDecoder, _bench_event as e" \\
+        -s "d = SSEDecoder(); c = e * 20" "d.feed(c)"        # 20 events per feed
+    .venv/bin/python -m timeit -s "from genai_core.sse import SSEDecoder, _bench_event as e" \\
+        -s "d = SSEDecoder()" "d.feed(e)"                    # 1 event per feed
+
+    20 events per feed:            5.0 µs per feed  = 0.25 µs per event
+    1 event per feed:              0.55 µs per feed
+    same event with CRLF, 20/feed: 19 µs per feed   = 0.95 µs per event (line machine)
+    event split into 3 chunks:     1.0 µs per event
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import NoReturn
+
+__all__ = ["SSEDecodeError", "SSEDecoder", "ServerSentEvent"]
+
+_BOM = b"\xef\xbb\xbf"
+_LF = 10
+_CR = 13
+
+# A realistic OpenAI-style chat completion chunk of about 600 bytes, for the timings above.
+_bench_event = (
+    b'data: {"id":"chatcmpl-9a1b2c3d4e5f6a7b8c9d0e1f2a3b","object":"chat.completion.chunk",'
+    b'"created":1718000000,"model":"meta-llama/Llama-3.3-70B-Instruct","system_fingerprint":'
+    b'"fp_0123456789","choices":[{"index":0,"delta":{"role":"assistant","content":" the quick'
+    b" brown fox jumps over the lazy dog, and then it keeps running across the wide green field"
+    b' until the sun goes down \\u00e9"},"logprobs":null,"finish_reason":null}],"usage":'
+    b'{"prompt_tokens":1234,"completion_tokens":56,"total_tokens":1290,"prompt_tokens_details":'
+    b'{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"service_tier":'
+    b'"default","x_extra":"padding padding padding padding padding padding padding"}\n\n'
+)
+
+
+class SSEDecodeError(ValueError):
+    """The byte stream is not a valid event stream: an event is too big, or not UTF-8."""
+
+
+class ServerSentEvent:
+    """One event: ``data`` is its ``data`` lines joined with ``"\\n"``.
+
+    ``event`` is ``""`` when the event had no ``event`` field (a ``"message"`` event); ``id`` and
+    ``retry`` are ``None`` when absent.
+    """
+
+    __slots__ = ("data", "event", "id", "retry")
+
+    def __init__(
+        self, data: str, event: str = "", id: str | None = None, retry: int | None = None
+    ) -> None:
+        self.data = data
+        self.event = event
+        self.id = id
+        self.retry = retry
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data!r}"]
+        if self.event:
+            parts.append(f"event={self.event!r}")
+        if self.id is not None:
+            parts.append(f"id={self.id!r}")
+        if self.retry is not None:
+            parts.append(f"retry={self.retry!r}")
+        return f"ServerSentEvent({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ServerSentEvent):
+            return NotImplemented
+        return (
+            self.data == other.data
+            and self.event == other.event
+            and self.id == other.id
+            and self.retry == other.retry
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+
+def _decode_error(raw: bytes | bytearray, exc: UnicodeDecodeError) -> SSEDecodeError:
+    bad = bytes(raw[exc.start : exc.start + 8])
+    return SSEDecodeError(
+        f"invalid UTF-8 in server-sent event at byte {exc.start} ({exc.reason}): {bad!r}"
+    )
+
+
+def _decode(raw: bytes | bytearray) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _decode_error(raw, exc) from None
+
+
+class SSEDecoder:
+    """Incremental Server-Sent-Events decoder: :meth:`feed` bytes, then :meth:`close` at EOF."""
+
+    __slots__ = (
+        "_at_start",
+        "_block",
+        "_buf",
+        "_data",
+        "_event",
+        "_id",
+        "_max",
+        "_pending_cr",
+        "_retry",
+    )
+
+    def __init__(self, max_event_size: int = 16 * 1024 * 1024) -> None:
+        self._max = max_event_size
+        self._data: list[bytes] = []
+        self._id: str | None = None
+        self._retry: int | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        # The unterminated last line; it never holds a CR or LF.
+        self._buf = bytearray()
+        # Nothing seen yet (a BOM may still come); the buffer holds at most a prefix of the BOM.
+        self._at_start = True
+        # The last line ended with a CR at the end of a chunk: an LF starting the next is its end.
+        self._pending_cr = False
+        # Size of the current event's complete lines (see the module docstring); 0 at a boundary.
+        self._block = 0
+        self._data = []
+        self._event = ""
+        self._id = None
+        self._retry = None
+
+    def feed(self, data: bytes) -> list[ServerSentEvent]:
+        """Add ``data`` to the stream; return every event completed by it, in order."""
+        if self._at_start:
+            if not data:
+                return []
+            head = bytes(self._buf) + data
+            if len(head) < len(_BOM) and _BOM.startswith(head):
+                self._buf = bytearray(head)
+                return []
+            self._at_start = False
+            self._buf = bytearray()
+            data = head[len(_BOM) :] if head.startswith(_BOM) else head
+        if self._pending_cr and data:
+            self._pending_cr = False
+            if data[0] == _LF:
+                data = data[1:]
+        if b"\n" not in data and b"\r" not in data:
+            buf = self._buf
+            buf += data
+            if self._block + len(buf) > self._max:
+                self._too_big(self._block + len(buf))
+            return []
+
+        buf_b: bytes | bytearray = self._buf + data if self._buf else data
+        events: list[ServerSentEvent] = []
+        process = self._process_line
+        rest: bytes | bytearray
+        if b"\r" in data:
+            lines = buf_b.splitlines()
+            last = buf_b[-1]
+            if last == _CR:
+                self._pending_cr = True
+                rest = b""
+            elif last == _LF:
+                rest = b""
+            else:
+                rest = lines.pop()
+            for line in lines:
+                process(line, events)
+        else:
+            # LF only. Fast path: an event that is one "data: " line, at an event boundary.
+            find = buf_b.find
+            append = events.append
+            end = len(buf_b) - 1  # an LF before this index has a next byte to look at
+            limit = self._max
+            clean = self._block == 0
+            pos = 0
+            while (i := find(b"\n", pos)) >= 0:
+                if (
+                    clean
+                    and i < end
+                    and buf_b[i + 1] == _LF
+                    and buf_b.startswith(b"data: ", pos)
+                    and i - pos < limit
+                ):
+                    raw = buf_b[pos + 6 : i]
+                    try:
+                        append(ServerSentEvent(raw.decode("utf-8")))
+                    except UnicodeDecodeError as exc:
+                        raise _decode_error(raw, exc) from None
+                    pos = i + 2
+                else:
+                    process(buf_b[pos:i], events)
+                    clean = i == pos
+                    pos = i + 1
+            rest = buf_b[pos:]
+        self._buf = bytearray(rest)
+        if self._block + len(rest) > self._max:
+            self._too_big(self._block + len(rest))
+        return events
+
+    def close(self) -> list[ServerSentEvent]:
+        """End of stream: return the pending event, if it has data, and reset the decoder.
+
+        An unterminated last line counts as complete.
+        """
+        events: list[ServerSentEvent] = []
+        if self._buf:
+            self._process_line(bytes(self._buf), events)
+        if self._data:
+            self._process_line(b"", events)
+        self._reset()
+        return events
+
+    def _process_line(self, line: bytes | bytearray, events: list[ServerSentEvent]) -> None:
+        if not line:
+            if self._data:
+                data = self._data
+                raw = data[0] if len(data) == 1 else b"\n".join(data)
+                events.append(ServerSentEvent(_decode(raw), self._event, self._id, self._retry))
+                self._data = []
+            self._event = ""
+            self._id = None
+            self._retry = None
+            self._block = 0
+            return
+        self._block += len(line) + 1
+        if self._block > self._max:
+            self._too_big(self._block)
+        if line[0] == 0x3A:  # ":" - a comment
+            return
+        colon = line.find(b":")
+        name: bytes | bytearray
+        value: bytes | bytearray
+        if colon < 0:
+            name, value = line, b""
+        else:
+            name = line[:colon]
+            value = line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
+        if name == b"data":
+            self._data.append(bytes(value))
+        elif name == b"event":
+            self._event = _decode(value)
+        elif name == b"id":
+            if b"\0" not in value:
+                self._id = _decode(value)
+        elif name == b"retry" and value.isdigit():
+            # More digits than int() accepts (sys.get_int_max_str_digits()): not a usable delay.
+            with contextlib.suppress(ValueError):
+                self._retry = int(value)
+
+    def _too_big(self, size: int) -> NoReturn:
+        self._buf = bytearray()
+        self._data = []
+        raise SSEDecodeError(
+            f"server-sent event exceeds max_event_size={self._max} bytes ({size} bytes so far)"
+        )

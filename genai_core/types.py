@@ -1,0 +1,586 @@
+"""The provider-neutral data model: what goes into a model and what comes out.
+
+A conversation is a list of :class:`Message`. Each message is exactly one of:
+
+* a **user** turn: ``requests``, a list of :class:`Request` (text or a :class:`Doc`);
+* an **assistant** turn: ``replies``, a list of :class:`Reply` (text, reasoning, a tool call, a
+  document, a citation, or provider-specific ``opaque`` data);
+* a **tool** turn: ``tool_call_results``, a list of :class:`ToolCallResult` computed locally.
+
+A call returns a :class:`Result`: the assistant message plus :class:`Usage` and logprobs. A result
+can be appended to the conversation as it is to continue it.
+
+Objects built by users are validated strictly at construction. Objects built from parsed wire data
+go through :func:`trusted` instead: the parser has already checked what it read, and building a
+validated model per streamed chunk would cost more than decoding the chunk.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import mimetypes
+import posixpath
+import urllib.parse
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .errors import ValidationError
+
+__all__ = [
+    "Citation",
+    "CitationSource",
+    "Doc",
+    "FinishReason",
+    "Logprob",
+    "Message",
+    "Model",
+    "RateLimit",
+    "Reply",
+    "Request",
+    "Result",
+    "Role",
+    "ToolCall",
+    "ToolCallResult",
+    "Usage",
+]
+
+Role = Literal["user", "assistant", "tool"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        # Turn pydantic's error into ours so callers catch one class; keep pydantic's text, it
+        # names the field and what was wrong.
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(_pydantic_message(type(self).__name__, exc)) from None
+
+
+def _pydantic_message(owner: str, exc: pydantic.ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return f"invalid {owner}: " + "; ".join(parts)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def trusted(cls: type[_M], **values: Any) -> _M:
+    """Build ``cls`` from values the library produced itself, without validation.
+
+    Fields not given take their declared defaults. About 3x faster than ``model_construct``; used
+    for objects built from parsed wire data.
+    """
+    obj = object.__new__(cls)
+    data = dict(_defaults(cls))
+    data.update(values)
+    object.__setattr__(obj, "__dict__", data)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    # Only immutable defaults are cached; factory defaults (lists, dicts) are made fresh each time.
+    cached = _DEFAULTS.get(cls)
+    factories: dict[str, Any] = {}
+    if cached is None:
+        cached = {}
+        for name, field in cls.model_fields.items():
+            if field.default_factory is None:
+                cached[name] = field.default
+        _DEFAULTS[cls] = cached
+    for name, field in cls.model_fields.items():
+        if field.default_factory is not None:
+            factories[name] = field.default_factory()  # type: ignore[call-arg]
+    return {**cached, **factories} if factories else cached
+
+
+# --- documents --------------------------------------------------------------------------------
+
+# Extensions whose MIME type the platform table gets wrong or lacks.
+_MIME_OVERRIDES = {
+    ".aac": "audio/aac",
+    ".flac": "audio/flac",
+    ".wav": "audio/wav",
+    ".webm": "video/webm",
+    ".md": "text/markdown",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".txt": "text/plain",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".html": "text/html",
+    ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4",
+}
+
+
+def mime_from_name(name: str) -> str | None:
+    """The MIME type for a file name or URL path, from its extension only (no sniffing)."""
+    ext = posixpath.splitext(name.lower())[1]
+    if not ext:
+        return None
+    return _MIME_OVERRIDES.get(ext) or mimetypes.types_map.get(ext)
+
+
+class Doc(_Strict):
+    """A document: raw bytes with a file name (whose extension gives the type), or a URL.
+
+    ``mime_type`` overrides the type guessed from the extension.
+    """
+
+    filename: str | None = None
+    data: bytes | None = None
+    url: str | None = None
+    mime_type: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Doc:
+        if self.data is not None and self.url is not None:
+            raise ValueError("give data or url, not both")
+        if self.data is None and self.url is None:
+            raise ValueError("give data (with a filename) or url")
+        if self.data is not None and not self.data:
+            raise ValueError("data is empty")
+        if self.filename is not None and ("/" in self.filename or "\\" in self.filename):
+            raise ValueError("filename must be a bare name, without directories")
+        if self.data is not None and self.mime() is None:
+            raise ValueError(
+                "cannot tell the document's type: pass a filename with a known extension "
+                "(e.g. 'photo.jpg') or mime_type="
+            )
+        if self.url is not None:
+            scheme = urllib.parse.urlsplit(self.url).scheme
+            if scheme not in ("http", "https", "data"):
+                raise ValueError(f"url must be http(s) or data:, got {self.url[:40]!r}")
+        return self
+
+    @classmethod
+    def from_path(cls, path: str | Path, *, mime_type: str | None = None) -> Doc:
+        """Read a local file; its extension gives the type."""
+        p = Path(path)
+        return cls(filename=p.name, data=p.read_bytes(), mime_type=mime_type)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, filename: str, *, mime_type: str | None = None) -> Doc:
+        return cls(filename=filename, data=data, mime_type=mime_type)
+
+    @classmethod
+    def from_url(cls, url: str, *, mime_type: str | None = None) -> Doc:
+        return cls(url=url, mime_type=mime_type)
+
+    def mime(self) -> str | None:
+        """The MIME type: explicit, else from the file name's extension, else the URL path's."""
+        if self.mime_type:
+            return self.mime_type
+        if self.filename:
+            return mime_from_name(self.filename)
+        if self.url:
+            if self.url.startswith("data:"):
+                head = self.url[5:].split(",", 1)[0]
+                return head.split(";", 1)[0] or None
+            return mime_from_name(urllib.parse.urlsplit(self.url).path)
+        return None
+
+    def __repr__(self) -> str:
+        # Never dump megabytes of document into a log line.
+        what = f"url={self.url[:60]!r}" if self.url else f"data=<{len(self.data or b'')} bytes>"
+        return f"Doc(filename={self.filename!r}, {what}, mime_type={self.mime_type!r})"
+
+
+class Request(_Strict):
+    """One piece of user input: ``text`` or ``doc``, exactly one."""
+
+    text: str = ""
+    doc: Doc | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Request:
+        if self.text and self.doc is not None:
+            raise ValueError("give text or doc, not both")
+        if not self.text and self.doc is None:
+            raise ValueError("empty request: give text or doc")
+        return self
+
+
+# --- tool calls -------------------------------------------------------------------------------
+
+
+class ToolCall(_Strict):
+    """A tool call requested by the model.
+
+    ``arguments`` is the JSON text exactly as the model sent it: it is echoed back byte for byte
+    when the conversation continues, and decoded only when the tool runs.
+    """
+
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+    opaque: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> ToolCall:
+        if not self.id and not self.name:
+            raise ValueError("a tool call needs an id or a name")
+        if self.arguments.strip():
+            try:
+                json.loads(self.arguments)
+            except ValueError as exc:
+                raise ValueError(f"arguments are not JSON: {exc}") from None
+        return self
+
+    def decode_arguments(self) -> Any:
+        """The arguments parsed as JSON (``{}`` when the model sent none)."""
+        return json.loads(self.arguments) if self.arguments.strip() else {}
+
+
+class ToolCallResult(_Strict):
+    """The local result of a tool call, sent back to the model."""
+
+    id: str = ""
+    name: str = ""
+    result: str
+
+    @model_validator(mode="after")
+    def _check(self) -> ToolCallResult:
+        if not self.id and not self.name:
+            raise ValueError("a tool call result needs the call's id or name")
+        if not self.result:
+            raise ValueError("result is empty")
+        return self
+
+
+# --- citations --------------------------------------------------------------------------------
+
+
+class CitationSource(_Strict):
+    """Where a citation comes from."""
+
+    type: Literal["web_query", "web", "web_image", "document", "tool"] = "document"
+    id: str = ""
+    title: str = ""
+    url: str = ""
+    snippet: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> CitationSource:
+        if self.type != "web_query" and not self.id and not self.url:
+            raise ValueError("a citation source needs an id or a url")
+        return self
+
+
+class Citation(_Strict):
+    """A span of the answer (character offsets, end exclusive) backed by sources."""
+
+    cited_text: str = ""
+    start_index: int = Field(default=0, ge=0)
+    end_index: int = Field(default=0, ge=0)
+    sources: list[CitationSource] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Citation:
+        if self.end_index and self.end_index <= self.start_index:
+            raise ValueError("end_index must be greater than start_index")
+        return self
+
+
+# --- replies ----------------------------------------------------------------------------------
+
+
+class Reply(_Strict):
+    """One block of model output, or one streamed fragment of it.
+
+    Normally exactly one of ``text``, ``reasoning``, ``tool_call``, ``doc``, ``citation`` is set;
+    ``opaque`` carries provider continuity data and may accompany any of them (or stand alone).
+    """
+
+    text: str = ""
+    reasoning: str = ""
+    tool_call: ToolCall | None = None
+    doc: Doc | None = None
+    citation: Citation | None = None
+    opaque: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Reply:
+        set_fields = [
+            name
+            for name, value in (
+                ("text", self.text),
+                ("reasoning", self.reasoning),
+                ("tool_call", self.tool_call),
+                ("doc", self.doc),
+                ("citation", self.citation),
+            )
+            if value
+        ]
+        if len(set_fields) > 1:
+            raise ValueError(f"a reply holds one kind of content, got {', '.join(set_fields)}")
+        if not set_fields and not self.opaque:
+            raise ValueError("empty reply")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``text``, ``reasoning``, ``tool_call``, ``doc``, ``citation`` or ``opaque``."""
+        if self.text:
+            return "text"
+        if self.reasoning:
+            return "reasoning"
+        if self.tool_call is not None:
+            return "tool_call"
+        if self.doc is not None:
+            return "doc"
+        if self.citation is not None:
+            return "citation"
+        return "opaque"
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+UserPart = str | Doc | Request
+AssistantPart = str | ToolCall | Reply
+
+
+class Message(_Strict):
+    """One turn of a conversation: user ``requests``, assistant ``replies`` or tool results."""
+
+    requests: list[Request] = Field(default_factory=list)
+    replies: list[Reply] = Field(default_factory=list)
+    tool_call_results: list[ToolCallResult] = Field(default_factory=list)
+
+    _allow_empty: ClassVar[bool] = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Message:
+        filled = sum(bool(x) for x in (self.requests, self.replies, self.tool_call_results))
+        if filled > 1:
+            raise ValueError("a message holds requests, replies or tool_call_results, not several")
+        if filled == 0 and not self._allow_empty:
+            raise ValueError("empty message")
+        return self
+
+    @classmethod
+    def user(cls, *parts: UserPart) -> Message:
+        """A user turn: ``Message.user("Describe this", Doc.from_path("cat.jpg"))``."""
+        return cls(requests=[_to_request(p) for p in parts])
+
+    @classmethod
+    def assistant(cls, *parts: AssistantPart) -> Message:
+        """An assistant turn from text, tool calls or replies (to replay a conversation)."""
+        return cls(replies=[_to_reply(p) for p in parts])
+
+    @classmethod
+    def tool_results(cls, *results: ToolCallResult) -> Message:
+        """A tool turn: the results of the previous assistant turn's tool calls."""
+        return cls(tool_call_results=list(results))
+
+    @property
+    def role(self) -> Role:
+        if self.requests:
+            return "user"
+        if self.tool_call_results:
+            return "tool"
+        return "assistant"
+
+    @property
+    def text(self) -> str:
+        """All text of the message joined, without separator; reasoning is not included."""
+        parts = [r.text for r in self.requests if r.text]
+        parts.extend(r.text for r in self.replies if r.text)
+        return "".join(parts)
+
+    @property
+    def reasoning(self) -> str:
+        """All reasoning of the message joined, without separator."""
+        return "".join(r.reasoning for r in self.replies if r.reasoning)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [r.tool_call for r in self.replies if r.tool_call is not None]
+
+
+def _to_request(part: UserPart) -> Request:
+    if isinstance(part, Request):
+        return part
+    if isinstance(part, Doc):
+        return Request(doc=part)
+    if isinstance(part, str):
+        return Request(text=part)
+    raise ValidationError(f"a user part is text, a Doc or a Request, got {type(part).__name__}")
+
+
+def _to_reply(part: AssistantPart) -> Reply:
+    if isinstance(part, Reply):
+        return part
+    if isinstance(part, ToolCall):
+        return Reply(tool_call=part)
+    if isinstance(part, str):
+        return Reply(text=part)
+    raise ValidationError(
+        f"an assistant part is text, a ToolCall or a Reply, got {type(part).__name__}"
+    )
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+class FinishReason(str, enum.Enum):
+    """Why the model stopped. A value the library does not know is kept verbatim.
+
+    ``FinishReason("eos")`` returns a member whose value is ``"eos"``; it compares equal to the
+    string like every member does.
+    """
+
+    STOP = "stop"
+    """Natural end, or a stop sequence was hit (providers do not tell the two apart)."""
+    LENGTH = "length"
+    """The max_tokens limit or the context window was reached."""
+    TOOL_CALLS = "tool_calls"
+    """The model wants tool results before it goes on."""
+    CONTENT_FILTER = "content_filter"
+    """The provider filtered the output."""
+    PENDING = "pending"
+    """An asynchronous job that has not finished yet."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> FinishReason | None:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        return self._name_ in type(self).__members__
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RateLimit(_Strict):
+    """A rate limit reported by the provider's response headers."""
+
+    kind: Literal["requests", "tokens"]
+    period: Literal["other", "minute", "day", "month"] = "other"
+    limit: int
+    remaining: int
+    reset: datetime | None = None
+
+
+class Usage(_Strict):
+    """Token counts of one call, why it finished, and the rate limits the provider reported."""
+
+    input_tokens: int = 0
+    input_cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    finish_reason: Annotated[FinishReason | None, Field(strict=False)] = None
+    limits: list[RateLimit] = Field(default_factory=list)
+
+    def __add__(self, other: Usage) -> Usage:
+        """Sum the counters; the finish reason and limits are the later call's."""
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            input_cached_tokens=self.input_cached_tokens + other.input_cached_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            finish_reason=other.finish_reason,
+            limits=other.limits,
+        )
+
+
+class Logprob(_Strict):
+    """One token with its log probability. ``id`` is the token id when the provider gives it."""
+
+    text: str = ""
+    logprob: float
+    id: int | None = None
+
+
+class Result(Message):
+    """The answer of one call: the assistant message, with usage, logprobs and identifiers.
+
+    A result can be appended to the conversation as the assistant turn.
+    ``logprobs`` has one list per generated token: the chosen token first, then alternatives.
+    """
+
+    usage: Usage = Field(default_factory=Usage)
+    logprobs: list[list[Logprob]] = Field(default_factory=list)
+    id: str | None = None
+    """The provider's id for the completion (``chatcmpl-...``)."""
+    model: str | None = None
+    """The model that answered, as the provider names it."""
+    request_id: str | None = None
+    """The provider's request id from the response headers (quote it to support)."""
+    raw_finish_reason: str | None = None
+    """``finish_reason`` exactly as the wire said, before normalisation; None when absent."""
+
+    _allow_empty: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _check_result(self) -> Result:
+        if self.requests or self.tool_call_results:
+            raise ValueError("a result holds replies only")
+        return self
+
+    @property
+    def finish_reason(self) -> FinishReason | None:
+        return self.usage.finish_reason
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+class Model(_Strict):
+    """A model as the provider's model list describes it. Absent facts are None or empty."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    owned_by: str | None = None
+    created: int | None = None
+    context_length: int | None = None
+    max_completion_tokens: int | None = None
+    quantization: str | None = None
+    supported_features: list[str] = Field(default_factory=list)
+    supported_sampling_parameters: list[str] = Field(default_factory=list)
+    input_modalities: list[str] = Field(default_factory=list)
+    output_modalities: list[str] = Field(default_factory=list)
+    pricing: dict[str, Decimal] = Field(default_factory=dict)
+    """Prices in US dollars per token, keyed as the provider keys them (``prompt``, ...)."""
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    """The provider's entry as received, for fields this model does not name."""
+
+    def supports(self, feature: str) -> bool:
+        return feature in self.supported_features
+
+    def __str__(self) -> str:
+        ctx = f" ({self.context_length} tokens)" if self.context_length else ""
+        return f"{self.id}{ctx}"
+
