@@ -90,4 +90,4 @@ class Client(_Baseten, ChatClient):
 
 
 class AsyncClient(_Baseten, AsyncChatClient):
-    """Asynchronous Baseten client (same arguments as :class:`Client`, with an httpx.AsyncClient)."""
+    """Asynchronous Baseten client: the arguments of :class:`Client`, an httpx.AsyncClient."""

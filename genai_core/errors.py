@@ -4,7 +4,7 @@ The tree::
 
     GenAIError
     ├── ValidationError           bad input, found before anything is sent (also a ValueError)
-    ├── NotSupportedError         an option or input the provider or model cannot honour; nothing sent
+    ├── NotSupportedError         an option or input the provider or model cannot take; nothing sent
     ├── MissingAPIKeyError        no key given and none in the environment; nothing sent
     ├── APIConnectionError        the request did not get an HTTP answer
     │   └── APITimeoutError       ... because a timeout expired
@@ -14,8 +14,8 @@ The tree::
         ├── NotFoundError         404
         ├── RateLimitError        429 (``retry_after`` in seconds when the server said)
         ├── ServerError           5xx
-        └── StreamError           the stream broke after HTTP 200: an error event or a chunk
-                                  that is not what the protocol allows
+        └── StreamError           HTTP 200, but the answer breaks the protocol: an error event
+                                  in a stream, a chunk or body of the wrong shape
 
 Any of them raised while a stream was being read carries the part of the answer received so far in
 ``partial_result``; nothing that arrived is lost.
@@ -48,6 +48,7 @@ __all__ = [
     "ValidationError",
     "error_class_for_status",
     "redact",
+    "redact_error",
 ]
 
 
@@ -164,7 +165,12 @@ class ServerError(APIError):
 
 
 class StreamError(APIError):
-    """The stream broke after HTTP 200: an error event, or a chunk the protocol does not allow."""
+    """HTTP 200, but the answer breaks the protocol.
+
+    An error event in the middle of a stream, a chunk that is not JSON or not of the documented
+    shape, or a non-streamed body without a usable choice. ``status_code`` is the HTTP status
+    (200); the message quotes a short excerpt of what arrived.
+    """
 
 
 _STATUS_CLASSES: dict[int, type[APIError]] = {
@@ -188,6 +194,19 @@ def error_class_for_status(status_code: int) -> type[APIError]:
 
 
 _REDACTED = "<redacted>"
+
+
+def redact_error(err: GenAIError, secrets: Iterable[str | None]) -> GenAIError:
+    """Remove the secrets from an error's message, body and headers, in place."""
+    secrets = tuple(secrets)
+    if isinstance(err, APIError):
+        err.message = redact(err.message, secrets)
+        err.body = redact(err.body, secrets)
+        err.headers = {k: redact(v, secrets) for k, v in err.headers.items()}
+        err.args = (err._render(),)
+    else:
+        err.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in err.args)
+    return err
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:

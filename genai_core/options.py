@@ -25,7 +25,13 @@ ToolCallRequest = Literal["auto", "required", "none"] | str
 class GenOption(_Strict):
     """Base of every option class a ``gen_*`` call accepts."""
 
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        strict=True,
+        frozen=True,
+        extra="forbid",
+        arbitrary_types_allowed=True,
+        defer_build=True,
+    )
 
 
 class TextOptions(GenOption):
@@ -63,15 +69,18 @@ class TextOptions(GenOption):
             return v
         if isinstance(v, type) and issubclass(v, BaseModel):
             return v
+        what = f"the class {v.__name__}" if isinstance(v, type) else type(v).__name__
         raise ValueError(
-            f"decode_as takes a pydantic model class or a JSON Schema dict, got {type(v).__name__}"
+            f"decode_as takes a pydantic model class or a JSON Schema dict, got {what}"
         )
 
     @model_validator(mode="after")
     def _check_combinations(self) -> TextOptions:
         if self.reply_as_json and self.decode_as is not None:
-            raise ValueError("reply_as_json and decode_as exclude each other: decode_as already "
-                             "asks for JSON, matching the schema")
+            raise ValueError(
+                "reply_as_json and decode_as exclude each other: decode_as already "
+                "asks for JSON, matching the schema"
+            )
         names = [t.name for t in self.tools]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -80,8 +89,10 @@ class TextOptions(GenOption):
         if req is not None and req not in ("auto", "none") and not self.tools:
             raise ValueError(f"tool_call_request={req!r} needs tools")
         if req is not None and req not in ("auto", "required", "none") and req not in names:
-            raise ValueError(f"tool_call_request names {req!r}, which is not one of the tools "
-                             f"({', '.join(names)})")
+            raise ValueError(
+                f"tool_call_request names {req!r}, which is not one of the tools "
+                f"({', '.join(names)})"
+            )
         if self.parallel_tool_calls is not None and not self.tools:
             raise ValueError("parallel_tool_calls needs tools")
         return self

@@ -13,13 +13,14 @@ All protocol work of a stream (SSE decoding, chunk assembly, error mapping) is i
 from __future__ import annotations
 
 import json
+from contextlib import aclosing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from .errors import GenAIError, StreamError
+from .errors import GenAIError, StreamError, redact_error
 from .http import transport_error
 from .openai_chat.errors import excerpt, parse_error_body
 from .openai_chat.response import parse_chat_response
@@ -81,10 +82,11 @@ class StreamCore:
     an error; ``result`` is the final Result.
     """
 
-    __slots__ = ("_assembler", "_decoder", "_json_result")
+    __slots__ = ("_assembler", "_decoder", "_json_result", "_secrets")
 
-    def __init__(self, assembler: ChatStreamAssembler) -> None:
+    def __init__(self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()) -> None:
         self._assembler = assembler
+        self._secrets = secrets
         self._decoder = SSEDecoder()
         self._json_result: Result | None = None
 
@@ -136,8 +138,9 @@ class StreamCore:
         return list(self._json_result.replies)
 
     def fail(self, exc: GenAIError) -> GenAIError:
+        """Attach the partial Result to ``exc`` and remove secrets from its text."""
         exc.partial_result = self.result()
-        return exc
+        return redact_error(exc, self._secrets)
 
     def result(self) -> Result:
         return self._json_result or self._assembler.result()
@@ -148,7 +151,8 @@ class StreamCore:
 
 
 def _is_json(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("application/json")
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.startswith("application/json")
 
 
 class _StreamBase:
@@ -281,11 +285,14 @@ class AsyncStream(_StreamBase):
                 for fragment in core.feed_json(await response.aread()):
                     yield fragment
             else:
-                async for data in response.aiter_bytes():
-                    for fragment in core.feed(data):
-                        yield fragment
-                    if core.done:
-                        break
+                # aclosing: leaving early (at [DONE], or closed) must finalise the byte iterator
+                # now, not when the garbage collector finds it (trio warns about that).
+                async with aclosing(response.aiter_bytes()) as chunks:
+                    async for data in chunks:
+                        for fragment in core.feed(data):
+                            yield fragment
+                        if core.done:
+                            break
             for fragment in core.finish():
                 yield fragment
             self._result = core.result()

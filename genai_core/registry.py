@@ -9,6 +9,7 @@ the distribution is not installed, through a built-in list of the same functions
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from collections.abc import Callable
@@ -84,7 +85,7 @@ class Registrar:
                 self._run(ep.name, ep.value, ep.load)
             for name, target in _BUILTIN.items():
                 if name not in seen and name not in self._entries:
-                    self._run(name, target, lambda t=target: _resolve(t))
+                    self._run(name, target, functools.partial(_resolve, target))
 
     def _run(self, name: str, target: str, load: Callable[[], Any]) -> None:
         try:

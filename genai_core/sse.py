@@ -60,19 +60,6 @@ _BOM = b"\xef\xbb\xbf"
 _LF = 10
 _CR = 13
 
-# A realistic OpenAI-style chat completion chunk of about 600 bytes, for the timings above.
-_bench_event = (
-    b'data: {"id":"chatcmpl-9a1b2c3d4e5f6a7b8c9d0e1f2a3b","object":"chat.completion.chunk",'
-    b'"created":1718000000,"model":"meta-llama/Llama-3.3-70B-Instruct","system_fingerprint":'
-    b'"fp_0123456789","choices":[{"index":0,"delta":{"role":"assistant","content":" the quick'
-    b" brown fox jumps over the lazy dog, and then it keeps running across the wide green field"
-    b' until the sun goes down \\u00e9"},"logprobs":null,"finish_reason":null}],"usage":'
-    b'{"prompt_tokens":1234,"completion_tokens":56,"total_tokens":1290,"prompt_tokens_details":'
-    b'{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"service_tier":'
-    b'"default","x_extra":"padding padding padding padding padding padding padding"}\n\n'
-)
-
-
 class SSEDecodeError(ValueError):
     """The byte stream is not a valid event stream: an event is too big, or not UTF-8."""
 
@@ -114,13 +101,13 @@ class ServerSentEvent:
             and self.retry == other.retry
         )
 
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value: unhashable
 
 
 def _decode_error(raw: bytes | bytearray, exc: UnicodeDecodeError) -> SSEDecodeError:
     bad = bytes(raw[exc.start : exc.start + 8])
     return SSEDecodeError(
-        f"invalid UTF-8 in server-sent event at byte {exc.start} ({exc.reason}): {bad!r}"
+        f"invalid UTF-8 in a server-sent event value at byte {exc.start} ({exc.reason}): {bad!r}"
     )
 
 
@@ -183,60 +170,78 @@ class SSEDecoder:
             self._pending_cr = False
             if data[0] == _LF:
                 data = data[1:]
-        if b"\n" not in data and b"\r" not in data:
+        # (.find() is faster than "in" for bytes on CPython 3.11.)
+        has_cr = data.find(b"\r") >= 0
+        lf = -1 if has_cr else data.find(b"\n")
+        if lf < 0 and not has_cr:
+            # No line end: the buffered partial line grows; nothing before it is rescanned.
             buf = self._buf
             buf += data
             if self._block + len(buf) > self._max:
                 self._too_big(self._block + len(buf))
             return []
 
-        buf_b: bytes | bytearray = self._buf + data if self._buf else data
         events: list[ServerSentEvent] = []
-        process = self._process_line
         rest: bytes | bytearray
-        if b"\r" in data:
-            lines = buf_b.splitlines()
-            last = buf_b[-1]
-            if last == _CR:
-                self._pending_cr = True
-                rest = b""
-            elif last == _LF:
-                rest = b""
-            else:
-                rest = lines.pop()
-            for line in lines:
-                process(line, events)
+        if has_cr:
+            rest = self._feed_lines(self._buf + data if self._buf else data, events)
         else:
-            # LF only. Fast path: an event that is one "data: " line, at an event boundary.
-            find = buf_b.find
-            append = events.append
-            end = len(buf_b) - 1  # an LF before this index has a next byte to look at
+            # LF only. Fast path: an event that is one "data: " line, at an event boundary
+            # (the usual LLM stream); any other line goes through the line machine.
+            text: bytes | bytearray = data
+            if self._buf:
+                lf += len(self._buf)  # the buffered partial line holds no LF
+                text = self._buf + data
+            n = len(text)
             limit = self._max
             clean = self._block == 0
             pos = 0
-            while (i := find(b"\n", pos)) >= 0:
+            i = lf
+            while True:
                 if (
                     clean
-                    and i < end
-                    and buf_b[i + 1] == _LF
-                    and buf_b.startswith(b"data: ", pos)
+                    and i + 1 < n
+                    and text[i + 1] == 10  # LF
+                    and text.startswith(b"data: ", pos)
                     and i - pos < limit
                 ):
-                    raw = buf_b[pos + 6 : i]
+                    raw = text[pos + 6 : i]
                     try:
-                        append(ServerSentEvent(raw.decode("utf-8")))
+                        events.append(ServerSentEvent(raw.decode("utf-8")))
                     except UnicodeDecodeError as exc:
                         raise _decode_error(raw, exc) from None
                     pos = i + 2
                 else:
-                    process(buf_b[pos:i], events)
+                    self._process_line(text[pos:i], events)
                     clean = i == pos
                     pos = i + 1
-            rest = buf_b[pos:]
-        self._buf = bytearray(rest)
-        if self._block + len(rest) > self._max:
-            self._too_big(self._block + len(rest))
+                if pos == n:
+                    rest = b""
+                    break
+                i = text.find(b"\n", pos)
+                if i < 0:
+                    rest = text[pos:]
+                    break
+        if rest:
+            self._buf = bytearray(rest)
+            if self._block + len(rest) > self._max:
+                self._too_big(self._block + len(rest))
+        elif self._buf:
+            self._buf = bytearray()
         return events
+
+    def _feed_lines(self, text: bytes | bytearray, events: list[ServerSentEvent]) -> bytes:
+        """The general case (CR present): process every complete line, return the partial one."""
+        lines = text.splitlines()
+        last = text[-1]
+        rest = b""
+        if last == _CR:
+            self._pending_cr = True
+        elif last != _LF:
+            rest = bytes(lines.pop())
+        for line in lines:
+            self._process_line(line, events)
+        return rest
 
     def close(self) -> list[ServerSentEvent]:
         """End of stream: return the pending event, if it has data, and reset the decoder.

@@ -13,7 +13,7 @@ from .types import _Strict
 __all__ = ["TOOL_NAME_PATTERN", "ToolDef"]
 
 #: What every provider we know accepts as a function name.
-TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+TOOL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 _EMPTY_OBJECT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -30,7 +30,13 @@ class ToolDef(_Strict):
     to the model, and the caller handles the calls).
     """
 
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        strict=True,
+        frozen=True,
+        extra="forbid",
+        arbitrary_types_allowed=True,
+        defer_build=True,
+    )
 
     name: str
     description: str
@@ -40,7 +46,7 @@ class ToolDef(_Strict):
     @field_validator("name")
     @classmethod
     def _check_name(cls, v: str) -> str:
-        if not TOOL_NAME_PATTERN.match(v):
+        if not TOOL_NAME_PATTERN.fullmatch(v):
             raise ValueError(
                 f"tool name {v!r} must be 1 to 64 letters, digits, '_' or '-' (providers reject "
                 "anything else)"

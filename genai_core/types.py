@@ -54,7 +54,7 @@ Role = Literal["user", "assistant", "tool"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", defer_build=True)
 
     def __init__(self, **data: Any) -> None:
         # Turn pydantic's error into ours so callers catch one class; keep pydantic's text, it
@@ -207,6 +207,8 @@ class Doc(_Strict):
         # Never dump megabytes of document into a log line.
         what = f"url={self.url[:60]!r}" if self.url else f"data=<{len(self.data or b'')} bytes>"
         return f"Doc(filename={self.filename!r}, {what}, mime_type={self.mime_type!r})"
+
+    __str__ = __repr__
 
 
 class Request(_Strict):
@@ -394,6 +396,11 @@ class Message(_Strict):
     @classmethod
     def tool_results(cls, *results: ToolCallResult) -> Message:
         """A tool turn: the results of the previous assistant turn's tool calls."""
+        for r in results:
+            if not isinstance(r, ToolCallResult):
+                raise ValidationError(
+                    f"tool results are ToolCallResult objects, got {type(r).__name__}"
+                )
         return cls(tool_call_results=list(results))
 
     @property
@@ -583,4 +590,3 @@ class Model(_Strict):
     def __str__(self) -> str:
         ctx = f" ({self.context_length} tokens)" if self.context_length else ""
         return f"{self.id}{ctx}"
-

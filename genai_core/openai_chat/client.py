@@ -9,6 +9,7 @@ overrides :meth:`ChatClientBase._extend_body`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -20,7 +21,14 @@ from typing import Any, ClassVar, NoReturn
 import httpx
 
 from .._version import __version__
-from ..errors import APIError, MissingAPIKeyError, RateLimitError, ValidationError, redact
+from ..errors import (
+    APIError,
+    MissingAPIKeyError,
+    RateLimitError,
+    ValidationError,
+    redact,
+    redact_error,
+)
 from ..http import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -103,7 +111,7 @@ class ChatClientBase:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        auth_scheme: str | None | UseClientDefault = USE_CLIENT_DEFAULT,
+        auth_scheme: str | UseClientDefault | None = USE_CLIENT_DEFAULT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
         default_headers: Mapping[str, str] | None = None,
@@ -124,9 +132,12 @@ class ChatClientBase:
         )
         if max_retries < 0:
             raise ValidationError("max_retries must be >= 0")
-        self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        if retry_policy is not None and max_retries != DEFAULT_MAX_RETRIES:
-            self._policy = RetryPolicy(**{**retry_policy.__dict__, "max_retries": max_retries})
+        # An explicit max_retries wins over the one inside an injected retry_policy.
+        if retry_policy is None:
+            retry_policy = RetryPolicy(max_retries=max_retries)
+        elif max_retries != DEFAULT_MAX_RETRIES:
+            retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
+        self._policy = retry_policy
         self._timeout = timeout
         self._default_headers = dict(default_headers or {})
 
@@ -146,13 +157,16 @@ class ChatClientBase:
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
-        return f"{type(self).__name__}(model={self._model!r}, base_url={self._base_url!r}, api_key={key})"
+        name = type(self).__name__
+        return f"{name}(model={self._model!r}, base_url={self._base_url!r}, api_key={key})"
 
     # -- requests ----------------------------------------------------------------------------
 
     def _key(self) -> str | None:
         if self.__api_key is None and self.config.key_required:
-            raise MissingAPIKeyError(self.config.name, self.config.env_var or "api_key=", self.config.key_url)
+            raise MissingAPIKeyError(
+                self.config.name, self.config.env_var or "api_key=", self.config.key_url
+            )
         return self.__api_key
 
     def _headers(self, accept: str) -> dict[str, str]:
@@ -178,22 +192,30 @@ class ChatClientBase:
             return self._policy
         if max_retries < 0:
             raise ValidationError("max_retries must be >= 0")
-        return RetryPolicy(**{**self._policy.__dict__, "max_retries": max_retries})
+        return dataclasses.replace(self._policy, max_retries=max_retries)
 
-    def _chat_body(self, messages: Sequence[Message], options: Sequence[object], *, stream: bool) -> dict[str, Any]:
+    def _chat_body(
+        self, messages: Sequence[Message], options: Sequence[object], *, stream: bool
+    ) -> dict[str, Any]:
         """Validate the call's inputs and build the JSON body; nothing is sent."""
         if isinstance(messages, Message):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
         if not self._model:
-            raise ValidationError(f"{self.config.name}: a model is required to generate; pass model=")
+            raise ValidationError(
+                f"{self.config.name}: a model is required to generate; pass model="
+            )
         text = by_class.get(TextOptions)
         assert text is None or isinstance(text, TextOptions)
-        body = build_chat_body(self._model, list(messages), text, self.config.dialect, stream=stream)
+        body = build_chat_body(
+            self._model, list(messages), text, self.config.dialect, stream=stream
+        )
         self._extend_body(body, by_class)
         return body
 
-    def _extend_body(self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]) -> None:
+    def _extend_body(
+        self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
+    ) -> None:
         """Hook for provider extensions: add fields to ``body``, never overwrite set ones."""
 
     def _build(
@@ -212,7 +234,11 @@ class ChatClientBase:
             headers["Content-Type"] = "application/json"
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         return http.build_request(
-            method, self._base_url + path, headers=headers, content=content, timeout=self._timeout_for(timeout)
+            method,
+            self._base_url + path,
+            headers=headers,
+            content=content,
+            timeout=self._timeout_for(timeout),
         )
 
     def _build_chat(
@@ -226,13 +252,15 @@ class ChatClientBase:
     ) -> httpx.Request:
         body = self._chat_body(messages, options, stream=stream)
         accept = "text/event-stream" if stream else "application/json"
-        return self._build(http, "POST", "/chat/completions", body=body, accept=accept, timeout=timeout)
+        return self._build(
+            http, "POST", "/chat/completions", body=body, accept=accept, timeout=timeout
+        )
 
     # -- responses ---------------------------------------------------------------------------
 
     def _request_id(self, response: httpx.Response) -> str | None:
         for name in self.config.request_id_headers:
-            value = response.headers.get(name)
+            value: str | None = response.headers.get(name)
             if value:
                 return value
         return None
@@ -273,26 +301,32 @@ class ChatClientBase:
             ) from None
 
     def _parse_chat(self, response: httpx.Response) -> Result:
-        return parse_chat_response(
-            self._json(response),
-            provider=self.config.name,
-            request_id=self._request_id(response),
-            status_code=response.status_code,
-        )
+        try:
+            return parse_chat_response(
+                self._json(response),
+                provider=self.config.name,
+                request_id=self._request_id(response),
+                status_code=response.status_code,
+            )
+        except APIError as exc:
+            raise redact_error(exc, (self.__api_key,)) from None
 
     def _parse_models(self, response: httpx.Response) -> list[Model]:
         try:
             return parse_models(self._json(response))
         except ValueError as exc:
             raise APIError(
-                f"{exc}: {excerpt(response.text)!r}",
+                f"{exc}: {excerpt(redact(response.text, (self.__api_key,)))!r}",
                 status_code=response.status_code,
                 provider=self.config.name,
                 request_id=self._request_id(response),
             ) from None
 
     def _stream_core(self, response: httpx.Response) -> StreamCore:
-        return StreamCore(ChatStreamAssembler(provider=self.config.name, request_id=self._request_id(response)))
+        assembler = ChatStreamAssembler(
+            provider=self.config.name, request_id=self._request_id(response)
+        )
+        return StreamCore(assembler, secrets=(self.__api_key,))
 
 
 class ChatClient(ChatClientBase):
@@ -302,11 +336,15 @@ class ChatClient(ChatClientBase):
     or a ``with`` block. An injected one is left open.
     """
 
-    def __init__(self, model: str | None = None, *, http_client: httpx.Client | None = None, **kw: Any) -> None:
+    def __init__(
+        self, model: str | None = None, *, http_client: httpx.Client | None = None, **kw: Any
+    ) -> None:
         super().__init__(model, **kw)
         self._owns_http = http_client is None
         if http_client is None:
-            timeout = DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
+            timeout = (
+                DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
+            )
             http_client = httpx.Client(timeout=timeout)
         self._http = http_client
 
@@ -316,7 +354,10 @@ class ChatClient(ChatClientBase):
 
     def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
         response = send_with_retries(
-            self._http, request, self._policy_for(max_retries), raise_for_status=self._raise_for_status
+            self._http,
+            request,
+            self._policy_for(max_retries),
+            raise_for_status=self._raise_for_status,
         )
         try:
             response.read()
@@ -349,7 +390,9 @@ class ChatClient(ChatClientBase):
         policy = self._policy_for(max_retries)
 
         def open_response() -> httpx.Response:
-            return send_with_retries(self._http, request, policy, raise_for_status=self._raise_for_status)
+            return send_with_retries(
+                self._http, request, policy, raise_for_status=self._raise_for_status
+            )
 
         return Stream(open_response, self._stream_core)
 
@@ -365,18 +408,27 @@ class ChatClient(ChatClientBase):
     def __enter__(self) -> ChatClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
 class AsyncChatClient(ChatClientBase):
     """Asynchronous twin of :class:`ChatClient` (asyncio or trio, through anyio)."""
 
-    def __init__(self, model: str | None = None, *, http_client: httpx.AsyncClient | None = None, **kw: Any) -> None:
+    def __init__(
+        self, model: str | None = None, *, http_client: httpx.AsyncClient | None = None, **kw: Any
+    ) -> None:
         super().__init__(model, **kw)
         self._owns_http = http_client is None
         if http_client is None:
-            timeout = DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
+            timeout = (
+                DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
+            )
             http_client = httpx.AsyncClient(timeout=timeout)
         self._http = http_client
 
@@ -384,9 +436,14 @@ class AsyncChatClient(ChatClientBase):
     def http_client(self) -> httpx.AsyncClient:
         return self._http
 
-    async def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
+    async def _send(
+        self, request: httpx.Request, max_retries: int | UseClientDefault
+    ) -> httpx.Response:
         response = await asend_with_retries(
-            self._http, request, self._policy_for(max_retries), raise_for_status=self._raise_for_status
+            self._http,
+            request,
+            self._policy_for(max_retries),
+            raise_for_status=self._raise_for_status,
         )
         try:
             await response.aread()
@@ -419,7 +476,9 @@ class AsyncChatClient(ChatClientBase):
         policy = self._policy_for(max_retries)
 
         async def open_response() -> httpx.Response:
-            return await asend_with_retries(self._http, request, policy, raise_for_status=self._raise_for_status)
+            return await asend_with_retries(
+                self._http, request, policy, raise_for_status=self._raise_for_status
+            )
 
         return AsyncStream(open_response, self._stream_core)
 
@@ -435,5 +494,10 @@ class AsyncChatClient(ChatClientBase):
     async def __aenter__(self) -> AsyncChatClient:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()

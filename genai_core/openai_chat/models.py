@@ -78,6 +78,4 @@ def parse_models(body: Any) -> list[Model]:
     data = body.get("data") if isinstance(body, dict) else body
     if not isinstance(data, list):
         raise ValueError("expected {'data': [...]} listing models")
-    return [
-        parse_model(e) for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)
-    ]
+    return [parse_model(e) for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)]

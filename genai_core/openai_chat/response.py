@@ -67,9 +67,7 @@ def _int(v: Any) -> int:
     return v if type(v) is int else 0
 
 
-def parse_usage(
-    raw: Mapping[str, Any] | None, finish_reason: FinishReason | None = None
-) -> Usage:
+def parse_usage(raw: Mapping[str, Any] | None, finish_reason: FinishReason | None = None) -> Usage:
     """Token counters from an OpenAI ``usage`` object (any part may be null or absent)."""
     if not raw:
         return trusted(Usage, finish_reason=finish_reason)
@@ -103,7 +101,9 @@ def parse_logprobs(entries: Sequence[Any]) -> list[list[Logprob]]:
         if not isinstance(entry, dict):
             continue
         row = [_logprob(entry)]
-        row.extend(_logprob(alt) for alt in entry.get("top_logprobs") or () if isinstance(alt, dict))
+        row.extend(
+            _logprob(alt) for alt in entry.get("top_logprobs") or () if isinstance(alt, dict)
+        )
         out.append(row)
     return out
 
@@ -160,13 +160,24 @@ def parse_chat_response(
         )
     choices = body.get("choices")
     if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
-        if "error" in body:
+        if body.get("error"):
             msg = parse_error_body(json.dumps(body)).message
         else:
             n = len(choices) if isinstance(choices, list) else "no"
             msg = f"expected exactly one choice, got {n}: {excerpt(json.dumps(body))}"
         raise StreamError(msg, status_code=status_code, provider=provider, request_id=request_id)
-    choice = choices[0]
+    try:
+        return _parse_choice(body, choices[0], request_id)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise StreamError(
+            f"malformed response ({exc}): {excerpt(json.dumps(body))}",
+            status_code=status_code,
+            provider=provider,
+            request_id=request_id,
+        ) from None
+
+
+def _parse_choice(body: dict[str, Any], choice: dict[str, Any], request_id: str | None) -> Result:
     message = choice.get("message") or choice.get("delta") or {}
     replies: list[Reply] = []
     reasoning = message.get("reasoning") or message.get("reasoning_content")
@@ -176,16 +187,14 @@ def parse_chat_response(
     if text:
         replies.append(trusted(Reply, text=text))
     for call in message.get("tool_calls") or ():
-        if not isinstance(call, dict):
-            continue
         fn = call.get("function") or {}
         replies.append(
             trusted(
                 Reply,
                 tool_call=trusted(
                     ToolCall,
-                    id=call.get("id") or "",
-                    name=fn.get("name") or "",
+                    id=str(call.get("id") or ""),
+                    name=str(fn.get("name") or ""),
                     arguments=arguments_text(fn.get("arguments")),
                 ),
             )
@@ -195,7 +204,7 @@ def parse_chat_response(
         replies,
         usage_raw=body.get("usage"),
         finish_raw=choice.get("finish_reason"),
-        logprobs_raw=(logprobs.get("content") or ()) if isinstance(logprobs, dict) else (),
+        logprobs_raw=(logprobs.get("content") or ()) if logprobs else (),
         completion_id=body.get("id"),
         model=body.get("model"),
         request_id=request_id,

@@ -116,6 +116,17 @@ class ChatStreamAssembler:
         if type(chunk) is not dict:
             raise self._error(f"malformed stream chunk (not an object): {excerpt(data)!r}")
         self.chunks += 1
+        if chunk.get("error"):
+            # An error event; it may come with a finish_reason "error" and empty choices.
+            raise self._error(parse_error_body(data).message)
+        try:
+            return self._process(chunk)
+        except (AttributeError, TypeError, ValueError) as exc:
+            # Valid JSON in the wrong shape (a choice that is not an object, a number where a
+            # string belongs...): a protocol error that quotes the chunk, never a crash.
+            raise self._error(f"malformed stream chunk ({exc}): {excerpt(data)!r}") from None
+
+    def _process(self, chunk: dict[str, Any]) -> list[Reply]:
         if self._id is None:
             self._id = chunk.get("id")
             self._model = chunk.get("model")
@@ -124,20 +135,21 @@ class ChatStreamAssembler:
             self._usage = usage
         choices = chunk.get("choices")
         if not choices:
-            if choices is None and "error" in chunk:
-                raise self._error(parse_error_body(data).message)
             return _NO_FRAGMENTS
-        if len(choices) != 1:
-            raise self._error(f"expected one choice per chunk, got {len(choices)}")
+        if type(choices) is not list or len(choices) != 1:
+            n = len(choices) if type(choices) is list else type(choices).__name__
+            raise ValueError(f"expected a list of one choice, got {n}")
         choice = choices[0]
         delta = choice.get("delta")
         out: list[Reply] = []
         if delta:
             role = delta.get("role")
             if role is not None and role != "assistant":
-                raise self._error(f"unexpected role {role!r} in a stream chunk")
+                raise ValueError(f"unexpected role {role!r}")
             reasoning = delta.get("reasoning") or delta.get("reasoning_content")
             if reasoning:
+                if type(reasoning) is not str:
+                    raise TypeError("reasoning is not a string")
                 out.append(self._add(_REASONING, reasoning))
             content = delta.get("content")
             if content:
@@ -189,12 +201,12 @@ class ChatStreamAssembler:
                 call = self._calls[index] = _PendingCall(index)
             fid = frag.get("id")
             if fid and not call.id:
-                call.id = fid
+                call.id = str(fid)
             fn = frag.get("function")
             if fn:
                 name = fn.get("name")
                 if name and not call.name:
-                    call.name = name
+                    call.name = str(name)
                 args = fn.get("arguments")
                 if args:
                     call.args.append(args if type(args) is str else arguments_text(args))

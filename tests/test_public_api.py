@@ -1,0 +1,324 @@
+"""The public surface: exported names, the error tree, and what importing the package costs.
+
+The name lists are written out here on purpose: adding or removing a public name must be a
+deliberate change to this file as well as to the module.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import genai_baseten
+import genai_core
+
+# DESIGN.md's public names (types, options, tools, provider protocols, registry, errors) plus the
+# helpers the package exports alongside them.
+GENAI_CORE_ALL = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncProvider",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "Citation",
+    "CitationSource",
+    "Doc",
+    "FinishReason",
+    "GenAIError",
+    "GenOption",
+    "Logprob",
+    "Message",
+    "MissingAPIKeyError",
+    "Model",
+    "NotFoundError",
+    "NotSupportedError",
+    "Provider",
+    "RateLimit",
+    "RateLimitError",
+    "Reply",
+    "Request",
+    "Result",
+    "ServerError",
+    "Stream",
+    "StreamError",
+    "TextOptions",
+    "ToolCall",
+    "ToolCallResult",
+    "ToolDef",
+    "UnknownProviderError",
+    "Usage",
+    "ValidationError",
+    "__version__",
+    "get_async_provider",
+    "get_provider",
+    "provider_names",
+    "register_provider",
+]
+
+GENAI_BASETEN_ALL = [
+    "API_KEY_URL",
+    "AsyncClient",
+    "BASE_URL",
+    "Client",
+    "Options",
+    "register",
+]
+
+# Names DESIGN.md fixes; each must be public in genai_core.
+DESIGN_NAMES = [
+    "Message",
+    "Request",
+    "Reply",
+    "Doc",
+    "ToolCall",
+    "ToolCallResult",
+    "Citation",
+    "Result",
+    "Usage",
+    "FinishReason",
+    "Logprob",
+    "Model",
+    "RateLimit",
+    "TextOptions",
+    "ToolDef",
+    "Provider",
+    "AsyncProvider",
+    "Stream",
+    "AsyncStream",
+    "get_provider",
+    "get_async_provider",
+]
+
+# DESIGN.md's error list: name -> the documented parents (besides GenAIError).
+ERROR_PARENTS: dict[str, tuple[str, ...]] = {
+    "GenAIError": (),
+    "APIError": (),
+    "AuthenticationError": ("APIError",),
+    "BadRequestError": ("APIError",),
+    "NotFoundError": ("APIError",),
+    "RateLimitError": ("APIError",),
+    "ServerError": ("APIError",),
+    "StreamError": ("APIError",),
+    "APIConnectionError": (),
+    "APITimeoutError": ("APIConnectionError",),
+    "NotSupportedError": (),
+    "MissingAPIKeyError": (),
+    "ValidationError": (),
+}
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [(genai_core, GENAI_CORE_ALL), (genai_baseten, GENAI_BASETEN_ALL)],
+    ids=["genai_core", "genai_baseten"],
+)
+def test_all_is_pinned(module: Any, expected: list[str]) -> None:
+    assert expected == sorted(expected)  # the list above is kept sorted
+    exported = list(module.__all__)
+    assert len(exported) == len(set(exported)), "duplicate names in __all__"
+    assert sorted(exported) == expected
+
+
+@pytest.mark.parametrize(
+    ("module_name", "expected"),
+    [("genai_core", GENAI_CORE_ALL), ("genai_baseten", GENAI_BASETEN_ALL)],
+)
+def test_every_public_name_is_importable(module_name: str, expected: list[str]) -> None:
+    namespace: dict[str, Any] = {}
+    exec(f"from {module_name} import *", namespace)
+    namespace.pop("__builtins__", None)
+    assert sorted(namespace) == expected
+    for name in expected:
+        assert namespace[name] is not None
+
+
+def test_design_names_are_public() -> None:
+    missing = [n for n in DESIGN_NAMES if n not in genai_core.__all__]
+    assert missing == []
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(genai_core.__version__, str)
+    assert genai_core.__version__
+
+
+def test_baseten_constants() -> None:
+    assert genai_baseten.BASE_URL == "https://inference.baseten.co/v1"
+    assert genai_baseten.API_KEY_URL.startswith("https://")
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "parents"), list(ERROR_PARENTS.items()))
+def test_error_tree(name: str, parents: tuple[str, ...]) -> None:
+    cls = getattr(genai_core, name)
+    assert isinstance(cls, type)
+    assert issubclass(cls, Exception)
+    assert issubclass(cls, genai_core.GenAIError)
+    for parent in parents:
+        assert issubclass(cls, getattr(genai_core, parent)), f"{name} is not a {parent}"
+
+
+def test_error_tree_details() -> None:
+    g = genai_core
+    assert issubclass(g.ValidationError, ValueError)
+    assert issubclass(g.AuthenticationError, g.APIError)
+    assert issubclass(g.APITimeoutError, g.APIConnectionError)
+    assert not issubclass(g.APIConnectionError, g.APIError)
+    assert not issubclass(g.APIError, g.APIConnectionError)
+    for name in ("ValidationError", "NotSupportedError", "MissingAPIKeyError"):
+        cls = getattr(g, name)
+        assert not issubclass(cls, g.APIError)
+        assert not issubclass(cls, g.APIConnectionError)
+    assert issubclass(g.UnknownProviderError, g.GenAIError)
+
+
+def test_error_modules_agree() -> None:
+    from genai_core import errors
+
+    for name in ERROR_PARENTS:
+        assert getattr(errors, name) is getattr(genai_core, name)
+
+
+def test_api_error_fields() -> None:
+    err = genai_core.AuthenticationError(
+        "please check the api-key you provided",
+        status_code=401,
+        body='{"error": "please check the api-key you provided"}',
+        headers={"content-type": "application/json"},
+        request_id="req-123",
+    )
+    assert err.status_code == 401
+    assert err.message == "please check the api-key you provided"
+    assert err.body.startswith("{")
+    assert err.headers["content-type"] == "application/json"
+    assert err.request_id == "req-123"
+    text = str(err)
+    assert "\n" not in text
+    assert "401" in text
+    assert "please check the api-key you provided" in text
+    assert err.partial_result is None
+
+
+def test_rate_limit_error_retry_after() -> None:
+    err = genai_core.RateLimitError("slow down", status_code=429, retry_after=1.5)
+    assert err.retry_after == 1.5
+    assert genai_core.RateLimitError("slow down", status_code=429).retry_after is None
+
+
+def test_not_supported_error_options() -> None:
+    err = genai_core.NotSupportedError("no logprobs", ["TextOptions.top_logprobs"])
+    assert err.options == ("TextOptions.top_logprobs",)
+
+
+def test_missing_api_key_error_names_the_variable() -> None:
+    err = genai_core.MissingAPIKeyError("baseten", "BASETEN_API_KEY")
+    assert "BASETEN_API_KEY" in str(err)
+
+
+# --- import cost ------------------------------------------------------------------------------
+
+_IMPORT_PROBE = textwrap.dedent(
+    """
+    import json, socket, sys
+
+    calls = []
+
+    def _guard(what):
+        def refuse(*args, **kwargs):
+            calls.append(what)
+            raise OSError("network disabled by the import probe: " + what)
+        return refuse
+
+    socket.socket.connect = _guard("socket.connect")
+    socket.socket.connect_ex = _guard("socket.connect_ex")
+    socket.getaddrinfo = _guard("getaddrinfo")
+    socket.create_connection = _guard("create_connection")
+
+    import genai_baseten  # the import under test
+
+    import pydantic
+    import genai_core.types
+
+    complete, models, adapters = [], [], []
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith(("genai_core", "genai_baseten")) or mod is None:
+            continue
+        for attr, value in list(vars(mod).items()):
+            if isinstance(value, pydantic.TypeAdapter):
+                adapters.append(name + "." + attr)
+            if (
+                isinstance(value, type)
+                and issubclass(value, pydantic.BaseModel)
+                and value.__module__ == name
+            ):
+                models.append(name + "." + attr)
+                if value.__pydantic_complete__:
+                    complete.append(name + "." + attr)
+
+    report = {
+        "network": calls,
+        "modules": sorted(m for m in sys.modules if m.startswith("genai")),
+        "message_complete": genai_core.types.Message.__pydantic_complete__,
+        "models": sorted(set(models)),
+        "complete": sorted(set(complete)),
+        "adapters": adapters,
+    }
+    with open(sys.argv[1], "w") as f:
+        json.dump(report, f)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def import_probe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("probe") / "report.json"
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, str(out)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(out.read_text())
+    report["stdout"] = proc.stdout
+    report["stderr"] = proc.stderr
+    return report
+
+
+def test_import_prints_nothing(import_probe: dict[str, Any]) -> None:
+    assert import_probe["stdout"] == ""
+    assert import_probe["stderr"] == ""
+
+
+def test_import_does_no_network(import_probe: dict[str, Any]) -> None:
+    assert import_probe["network"] == []
+
+
+def test_import_skips_cli_and_recorder(import_probe: dict[str, Any]) -> None:
+    modules = import_probe["modules"]
+    assert "genai_baseten" in modules
+    assert "genai_core.cli" not in modules
+    assert not [m for m in modules if m.startswith("genai_core.httprecord")]
+
+
+def test_import_builds_no_validators(import_probe: dict[str, Any]) -> None:
+    assert import_probe["message_complete"] is False
+    # The probe did find the models (so an empty "complete" list means something).
+    assert "genai_core.types.Message" in import_probe["models"]
+    assert "genai_core.options.TextOptions" in import_probe["models"]
+    assert "genai_baseten.options.Options" in import_probe["models"]
+    assert import_probe["complete"] == []
+    assert import_probe["adapters"] == []

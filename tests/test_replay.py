@@ -1,0 +1,373 @@
+"""The replay transport: matching, ordering, mismatch reports, streamed reads, cassette errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import genai_baseten
+from genai_core import Message, TextOptions, ValidationError
+from genai_core.replay import Cassette, ReplayMismatchError, ReplayTransport
+
+URL = "https://api.example.test/v1/echo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "testdata" / "demo"
+
+SSE_BODY = (
+    'data: {"n": 1}\n\ndata: {"n": 2}\n\n: a comment line\n\ndata: {"n": 3}\n\ndata: [DONE]\n\n'
+)
+
+
+def interaction(
+    body: Any,
+    response_body: str,
+    *,
+    method: str = "POST",
+    url: str = URL,
+    status: int = 200,
+    content_type: str = "application/json",
+) -> dict[str, Any]:
+    return {
+        "request": {
+            "method": method,
+            "url": url,
+            "body": body if isinstance(body, str) else json.dumps(body),
+        },
+        "response": {
+            "status_code": status,
+            "headers": {"Content-Type": [content_type]},
+            "body": response_body,
+        },
+    }
+
+
+def cassette(*interactions: dict[str, Any]) -> Cassette:
+    data = {
+        "version": 1,
+        "meta": {"authored": True, "description": "test", "written": "2026-11-24"},
+        "interactions": list(interactions),
+    }
+    return Cassette.from_dict(data, path="test-cassette.json")
+
+
+def write_cassette(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def test_matches_method_url_and_body() -> None:
+    c = cassette(
+        interaction({"q": "a"}, '{"answer": "A"}'),
+        interaction({"q": "b"}, '{"answer": "B"}'),
+    )
+    with httpx.Client(transport=ReplayTransport(c)) as http:
+        assert http.post(URL, json={"q": "b"}).json() == {"answer": "B"}
+        assert http.post(URL, json={"q": "a"}).json() == {"answer": "A"}
+
+
+def test_json_body_matching_ignores_key_order_whitespace_and_headers() -> None:
+    recorded = '{\n  "model": "m",\n  "messages": [{"role": "user", "content": "hi"}]\n}\n'
+    c = cassette(interaction(recorded, "{}"))
+    sent = b'{"messages":[{"content":"hi","role":"user"}],   "model":"m"}'
+    with httpx.Client(transport=ReplayTransport(c)) as http:
+        response = http.post(
+            URL,
+            content=sent,
+            headers={"Authorization": "Api-Key anything", "X-Request-Id": "r-1"},
+        )
+    assert response.status_code == 200
+
+
+def test_numbers_match_by_value_but_true_is_not_one() -> None:
+    c = cassette(interaction('{"t": 1, "flag": true}', "{}"))
+    with httpx.Client(transport=ReplayTransport(c)) as http:
+        assert http.post(URL, content=b'{"t": 1.0, "flag": true}').status_code == 200
+    with (
+        httpx.Client(transport=ReplayTransport(c)) as http,
+        pytest.raises(ReplayMismatchError, match=r"\$\.flag: sent 1, recorded true"),
+    ):
+        http.post(URL, content=b'{"t": 1, "flag": 1}')
+
+
+def test_empty_body_matches_get_without_body() -> None:
+    c = cassette(interaction("", '{"data": []}', method="GET"))
+    with httpx.Client(transport=ReplayTransport(c)) as http:
+        assert http.get(URL).json() == {"data": []}
+
+
+def test_same_request_served_in_recorded_order_then_exhausted() -> None:
+    c = cassette(
+        interaction({"q": 1}, '{"try": 1}', status=503),
+        interaction({"q": 1}, '{"try": 2}'),
+    )
+    transport = ReplayTransport(c)
+    with httpx.Client(transport=transport) as http:
+        first = http.post(URL, json={"q": 1})
+        second = http.post(URL, json={"q": 1})
+        assert (first.status_code, first.json()) == (503, {"try": 1})
+        assert (second.status_code, second.json()) == (200, {"try": 2})
+        assert transport.unused == []
+        with pytest.raises(ReplayMismatchError, match=r"interaction 1, which was already replayed"):
+            http.post(URL, json={"q": 1})
+
+
+def test_mismatch_names_the_closest_recorded_request() -> None:
+    c = cassette(
+        interaction({"model": "m", "messages": [{"role": "user", "content": "Tell a joke"}]}, "{}"),
+        interaction(
+            {"model": "m", "messages": [{"role": "user", "content": "What is 2+2?"}]}, "{}"
+        ),
+        interaction("", "{}", method="GET", url="https://api.example.test/v1/models"),
+    )
+    sent = {"model": "m", "messages": [{"role": "user", "content": "What is 2+3?"}]}
+    with (
+        httpx.Client(transport=ReplayTransport(c)) as http,
+        pytest.raises(ReplayMismatchError) as info,
+    ):
+        http.post(URL, json=sent)
+    message = str(info.value)
+    assert "test-cassette.json" in message
+    assert f"POST {URL}" in message
+    assert "closest is interaction 1" in message
+    assert '$.messages[0].content: sent "What is 2+3?", recorded "What is 2+2?"' in message
+    assert "\n" not in message
+
+
+def test_mismatch_on_url_is_reported() -> None:
+    c = cassette(interaction({"q": 1}, "{}"))
+    with (
+        httpx.Client(transport=ReplayTransport(c)) as http,
+        pytest.raises(ReplayMismatchError) as info,
+    ):
+        http.post("https://api.example.test/v1/other", json={"q": 1})
+    assert f"URL {URL}" in str(info.value)
+
+
+def test_mismatch_is_not_retried_by_the_client() -> None:
+    # A ValidationError, not a transport error: the client's retry loop must not sleep on it.
+    c = cassette(interaction({"q": 1}, "{}"))
+    client = genai_baseten.Client(
+        model="m", api_key="replay-no-key", http_client=httpx.Client(transport=ReplayTransport(c))
+    )
+    with pytest.raises(ValidationError, match="closest is interaction 0"):
+        client.gen_sync([Message.user("hi")])
+
+
+# --- responses and streamed reads -------------------------------------------------------------
+
+
+def test_plain_body_is_one_read_with_content_length() -> None:
+    c = cassette(interaction({"q": 1}, '{"a": "ok"}'))
+    with (
+        httpx.Client(transport=ReplayTransport(c)) as http,
+        http.stream("POST", URL, json={"q": 1}) as response,
+    ):
+        reads = list(response.iter_raw())
+        assert reads == [b'{"a": "ok"}']
+        assert response.headers["content-length"] == str(len(reads[0]))
+        assert response.headers["content-type"] == "application/json"
+
+
+def test_event_stream_arrives_one_event_per_read() -> None:
+    c = cassette(interaction({"q": 1}, SSE_BODY, content_type="text/event-stream; charset=utf-8"))
+    with (
+        httpx.Client(transport=ReplayTransport(c)) as http,
+        http.stream("POST", URL, json={"q": 1}) as response,
+    ):
+        reads = list(response.iter_raw())
+    assert reads == [
+        b'data: {"n": 1}\n\n',
+        b'data: {"n": 2}\n\n',
+        b": a comment line\n\n",
+        b'data: {"n": 3}\n\n',
+        b"data: [DONE]\n\n",
+    ]
+    assert "content-length" not in response.headers
+
+
+def _byte_reads(seed: int) -> list[bytes]:
+    c = cassette(interaction({"q": 1}, SSE_BODY, content_type="text/event-stream"))
+    with (
+        httpx.Client(transport=ReplayTransport(c, split="bytes", seed=seed)) as http,
+        http.stream("POST", URL, json={"q": 1}) as response,
+    ):
+        return list(response.iter_raw())
+
+
+def test_event_stream_split_at_seeded_byte_offsets() -> None:
+    reads = _byte_reads(seed=7)
+    assert b"".join(reads) == SSE_BODY.encode()
+    assert len(reads) >= 3
+    assert any(not r.endswith(b"\n\n") for r in reads)  # cuts inside events, not between them
+    assert all(1 <= len(r) <= 32 for r in reads)
+    assert _byte_reads(seed=7) == reads  # reproducible
+    assert _byte_reads(seed=8) != reads
+
+
+def test_invalid_split_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="split"):
+        ReplayTransport(cassette(), split="lines")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_async_client_replays_streams_in_several_reads() -> None:
+    c = cassette(
+        interaction({"q": 1}, SSE_BODY, content_type="text/event-stream"),
+        interaction({"q": 2}, '{"a": 2}'),
+    )
+    async with httpx.AsyncClient(transport=ReplayTransport(c)) as http:
+        async with http.stream("POST", URL, json={"q": 1}) as response:
+            reads = [chunk async for chunk in response.aiter_raw()]
+        assert len(reads) == 5
+        assert b"".join(reads) == SSE_BODY.encode()
+        assert (await http.post(URL, json={"q": 2})).json() == {"a": 2}
+        with pytest.raises(
+            ReplayMismatchError, match=r"closest is interaction 1 \(already replayed\)"
+        ):
+            await http.post(URL, json={"q": 22})
+
+
+# --- the library over a replayed stream -------------------------------------------------------
+
+
+def _demo_turn_one() -> tuple[list[Message], TextOptions]:
+    from genai_core.cli import DEMO_PROMPT, SQUARE_ROOT_TOOL
+
+    opts = TextOptions(tools=[SQUARE_ROOT_TOOL], tool_call_request="required")
+    return [Message.user(DEMO_PROMPT)], opts
+
+
+@pytest.mark.parametrize("split", ["events", "bytes"])
+def test_client_streams_the_demo_cassette(split: str) -> None:
+    transport = ReplayTransport(Cassette.load(DEMO_DIR / "demo.json"), split=split, seed=3)  # type: ignore[arg-type]
+    client = genai_baseten.Client(
+        model="openai/gpt-oss-120b",
+        api_key="replay-no-key",
+        http_client=httpx.Client(transport=transport),
+    )
+    msgs, opts = _demo_turn_one()
+    with client.gen_stream(msgs, opts) as stream:
+        fragments = list(stream)
+        result = stream.result()
+    # Expected values are what the authored cassette says (testdata/demo/demo.json, turn 1).
+    assert sum(1 for f in fragments if f.reasoning) == 18
+    assert result.reasoning.startswith(" The user wants the square root of 2025")
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("square_root", '{\n  "number": 2025\n}')
+    ]
+    assert result.tool_calls[0].id == "chatcmpl-tool-4d1c7a9e2b3f4860a5c6d7e8f9012345"
+    assert result.usage.finish_reason == "tool_calls"
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (151, 28)
+    assert result.request_id == "authored-demo-turn-1"
+    assert transport.unused == [1]
+
+
+@pytest.mark.anyio
+async def test_async_client_streams_the_demo_cassette(
+    anyio_backend: str, request: pytest.FixtureRequest
+) -> None:
+    if anyio_backend == "trio":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="bug: genai_core/provider.py AsyncStream._run breaks out of "
+                "`async for data in response.aiter_bytes()` at [DONE], leaving httpx's async "
+                "generators unexhausted; trio reports a ResourceWarning when they are collected",
+            )
+        )
+    transport = ReplayTransport(Cassette.load(DEMO_DIR / "demo.json"), split="bytes", seed=11)
+    client = genai_baseten.AsyncClient(
+        model="openai/gpt-oss-120b",
+        api_key="replay-no-key",
+        http_client=httpx.AsyncClient(transport=transport),
+    )
+    msgs, opts = _demo_turn_one()
+    async with client.gen_stream(msgs, opts) as stream:
+        async for _ in stream:
+            pass
+        result = stream.result()
+    assert result.tool_calls[0].decode_arguments() == {"number": 2025}
+    assert result.usage.total_tokens == 179
+
+
+# --- cassette files ---------------------------------------------------------------------------
+
+
+def test_load_reads_meta_and_interactions(tmp_path: Path) -> None:
+    path = write_cassette(
+        tmp_path / "ok.json",
+        {
+            "version": 1,
+            "meta": {"authored": True, "description": "d", "written": "2026-11-24"},
+            "interactions": [interaction({"q": 1}, "{}")],
+        },
+    )
+    c = Cassette.load(path)
+    assert c.meta["authored"] is True
+    assert c.path == str(path)
+    assert c.interactions[0].request.method == "POST"
+    assert c.interactions[0].response.headers == {"Content-Type": ["application/json"]}
+
+
+@pytest.mark.parametrize(
+    ("broken", "complaint"),
+    [
+        ({"request": {"method": "POST", "url": URL, "body": "{"}}, "request.body is not JSON"),
+        ({"request": {"method": "POST", "url": "ftp://x", "body": ""}}, "request.url"),
+        ("not an object", "must be an object"),
+        ({"request": None}, "'request' must be an object"),
+    ],
+)
+def test_corrupt_interaction_names_file_and_index(
+    tmp_path: Path, broken: Any, complaint: str
+) -> None:
+    good = interaction({"q": 1}, "{}")
+    if isinstance(broken, dict):
+        broken = {**good, **broken}
+    path = write_cassette(
+        tmp_path / "corrupt.json", {"version": 1, "interactions": [good, broken, good]}
+    )
+    with pytest.raises(ValidationError) as info:
+        Cassette.load(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "interaction 1" in message
+    assert complaint in message
+
+
+def test_bad_response_fields_name_the_index(tmp_path: Path) -> None:
+    good = interaction({"q": 1}, "{}")
+    bad = interaction({"q": 2}, "{}")
+    bad["response"]["headers"] = {"Content-Type": "application/json"}  # not a list
+    path = write_cassette(tmp_path / "headers.json", {"version": 1, "interactions": [good, bad]})
+    with pytest.raises(ValidationError, match=r"headers\.json: interaction 1: response\.headers"):
+        Cassette.load(path)
+    bad["response"]["headers"] = {}
+    bad["response"]["status_code"] = "200"
+    write_cassette(path, {"version": 1, "interactions": [good, bad]})
+    with pytest.raises(ValidationError, match=r"interaction 1: response\.status_code"):
+        Cassette.load(path)
+
+
+@pytest.mark.parametrize("version", [2, None, "1"])
+def test_wrong_version_names_the_file(tmp_path: Path, version: Any) -> None:
+    path = write_cassette(tmp_path / "v.json", {"version": version, "interactions": []})
+    with pytest.raises(ValidationError, match=r"v\.json: unsupported cassette version"):
+        Cassette.load(path)
+
+
+def test_not_json_names_the_file(tmp_path: Path) -> None:
+    path = write_cassette(tmp_path / "garbage.json", '{"version": 1, "interactions": [')
+    with pytest.raises(ValidationError, match=r"garbage\.json: not a valid cassette"):
+        Cassette.load(path)
+
+
+def test_missing_file_is_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        Cassette.load(tmp_path / "absent.json")
