@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 from contextlib import aclosing
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import httpx
 
@@ -84,7 +84,9 @@ class StreamCore:
 
     __slots__ = ("_assembler", "_decoder", "_json_result", "_secrets")
 
-    def __init__(self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()) -> None:
+    def __init__(
+        self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()
+    ) -> None:
         self._assembler = assembler
         self._secrets = secrets
         self._decoder = SSEDecoder()
@@ -173,6 +175,11 @@ class _StreamBase:
         self._error = err
         return err
 
+    def _check_open(self) -> None:
+        # A stream closed before its end must not look like a complete, shorter answer.
+        if self._closed and self._result is None and self._error is None:
+            raise RuntimeError("the stream was closed before its end; its answer is incomplete")
+
     def _outcome(self) -> Result:
         if self._error is not None:
             raise self._error
@@ -219,8 +226,6 @@ class Stream(_StreamBase):
                     fragments = core.feed(data)
                     if fragments:
                         yield from fragments
-                    if core.done:
-                        break
             yield from core.finish()
             self._result = core.result()
         except _CAUGHT as exc:
@@ -230,9 +235,8 @@ class Stream(_StreamBase):
                 response.close()
 
     def __iter__(self) -> Iterator[Reply]:
+        self._check_open()
         if self._iter is None:
-            if self._closed:
-                raise RuntimeError("the stream is closed")
             self._iter = self._run()
         return self._iter
 
@@ -285,14 +289,14 @@ class AsyncStream(_StreamBase):
                 for fragment in core.feed_json(await response.aread()):
                     yield fragment
             else:
-                # aclosing: leaving early (at [DONE], or closed) must finalise the byte iterator
-                # now, not when the garbage collector finds it (trio warns about that).
-                async with aclosing(response.aiter_bytes()) as chunks:
+                # aclosing: when reading stops early (an error, or the caller closed the
+                # stream), httpx's byte iterator is finalised now, not by the garbage collector
+                # (trio warns about that). Reading goes on to EOF after [DONE]: the body ends there.
+                chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+                async with aclosing(chunks):
                     async for data in chunks:
                         for fragment in core.feed(data):
                             yield fragment
-                        if core.done:
-                            break
             for fragment in core.finish():
                 yield fragment
             self._result = core.result()
@@ -303,9 +307,8 @@ class AsyncStream(_StreamBase):
                 await response.aclose()
 
     def __aiter__(self) -> AsyncIterator[Reply]:
+        self._check_open()
         if self._iter is None:
-            if self._closed:
-                raise RuntimeError("the stream is closed")
             self._iter = self._run()
         return self._iter
 

@@ -269,18 +269,7 @@ def test_client_streams_the_demo_cassette(split: str) -> None:
 
 
 @pytest.mark.anyio
-async def test_async_client_streams_the_demo_cassette(
-    anyio_backend: str, request: pytest.FixtureRequest
-) -> None:
-    if anyio_backend == "trio":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="bug: genai_core/provider.py AsyncStream._run breaks out of "
-                "`async for data in response.aiter_bytes()` at [DONE], leaving httpx's async "
-                "generators unexhausted; trio reports a ResourceWarning when they are collected",
-            )
-        )
+async def test_async_client_streams_the_demo_cassette() -> None:
     transport = ReplayTransport(Cassette.load(DEMO_DIR / "demo.json"), split="bytes", seed=11)
     client = genai_baseten.AsyncClient(
         model="openai/gpt-oss-120b",

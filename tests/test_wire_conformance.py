@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -256,31 +255,10 @@ def test_replay_sync(case: wire.Case) -> None:
     check(case, it, out)
 
 
-# Bug in genai_core/provider.py, AsyncStream._run: on [DONE] it breaks out of
-# `async for data in response.aiter_bytes()` without closing that async generator; trio's
-# finaliser then reports a ResourceWarning ("garbage collected before it had been exhausted").
-# Fix: iterate `contextlib.aclosing(response.aiter_bytes())`.
-TRIO_ACLOSING_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bug: AsyncStream._run leaves response.aiter_bytes() unclosed after [DONE] (trio "
-    "ResourceWarning); wrap it in contextlib.aclosing",
-)
-_DONE_EVENT = re.compile(rb"^data: ?\[DONE\]", re.MULTILINE)
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", ALL)
-async def test_replay_async(
-    case: wire.Case, anyio_backend: str, request: pytest.FixtureRequest
-) -> None:
+async def test_replay_async(case: wire.Case, anyio_backend: str) -> None:
     it = case.interaction()
-    if (
-        anyio_backend == "trio"
-        and it.is_stream
-        and it.status == 200
-        and _DONE_EVENT.search(it.body)
-    ):
-        request.applymarker(TRIO_ACLOSING_BUG)
     seen: list[httpx.Request] = []
     out = await run_async(it, _call_for(it), seen)
     assert len(seen) == 1

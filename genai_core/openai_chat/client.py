@@ -122,7 +122,7 @@ class ChatClientBase:
         self._model = model or None
         if api_key is None and self.config.env_var:
             api_key = os.environ.get(self.config.env_var) or None
-        self.__api_key = api_key
+        self.__api_key = api_key or None
         url = (base_url or self.config.base_url).rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ValidationError(f"base_url must start with http:// or https://, got {url!r}")
@@ -130,9 +130,7 @@ class ChatClientBase:
         self._auth_scheme = (
             self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
         )
-        if max_retries < 0:
-            raise ValidationError("max_retries must be >= 0")
-        # An explicit max_retries wins over the one inside an injected retry_policy.
+        # RetryPolicy validates max_retries (an integer >= 0). An explicit max_retries wins over the one inside an injected retry_policy.
         if retry_policy is None:
             retry_policy = RetryPolicy(max_retries=max_retries)
         elif max_retries != DEFAULT_MAX_RETRIES:
@@ -190,8 +188,6 @@ class ChatClientBase:
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
         if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
             return self._policy
-        if max_retries < 0:
-            raise ValidationError("max_retries must be >= 0")
         return dataclasses.replace(self._policy, max_retries=max_retries)
 
     def _chat_body(

@@ -1,0 +1,348 @@
+"""The ``genai`` command, run in-process against the authored cassettes in testdata/demo."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from genai_core import cli, get_provider
+from genai_core.replay import Cassette, ReplayTransport
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "testdata" / "demo"
+CHAT = str(DEMO_DIR / "chat.json")
+CHAT_PROMPT = "Say hello in one short sentence."
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Any attempt to reach a real server is recorded and refused (not retried)."""
+    attempts: list[str] = []
+
+    def refuse(self: Any, request: httpx.Request) -> httpx.Response:
+        attempts.append(str(request.url))
+        raise httpx.UnsupportedProtocol("network disabled in tests")
+
+    async def arefuse(self: Any, request: httpx.Request) -> httpx.Response:
+        return refuse(self, request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", refuse)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", arefuse)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return attempts
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+def test_demo_replays_offline(capsys: pytest.CaptureFixture[str], _no_network: list[str]) -> None:
+    assert cli.main(["demo"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("replaying recorded traffic from ")
+    assert lines[0].endswith("demo.json (no network, no API key)")
+    # Values from the authored cassette testdata/demo/demo.json.
+    assert "thinking: The user wants the square root of 2025" in out
+    assert 'tool call: square_root({"number": 2025})' in out
+    assert "tool result (computed locally): square_root -> 45" in out
+    assert "thinking: The tool returned 45." in out
+    assert "assistant: The square root of 2025 is 45.\n" in out
+    assert "usage: 151 in (0 cached) + 28 out (0 reasoning) = 179 tokens; finish: tool_calls" in out
+    assert "finish: stop" in out
+    assert "\x1b[" not in out  # captured output is not a terminal
+    assert err == ""
+    assert _no_network == []
+
+
+def test_demo_hide_reasoning(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--hide-reasoning"]) == 0
+    out = capsys.readouterr().out
+    assert "thinking" not in out
+    assert "The square root of 2025 is 45." in out
+
+
+def test_demo_goes_live_when_a_key_is_set(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    _no_network: list[str],
+) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", "sk-test-live-key-123456")
+    assert cli.main(["demo"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("live: talking to Baseten")
+    assert _no_network == ["https://inference.baseten.co/v1/chat/completions"]
+    assert err.startswith("error: connection failed")
+    assert "sk-test-live-key-123456" not in out + err
+
+
+def test_demo_replay_flag_wins_over_a_key(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    _no_network: list[str],
+) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", "sk-test-live-key-123456")
+    assert cli.main(["demo", "--replay"]) == 0
+    assert capsys.readouterr().out.startswith("replaying recorded traffic from ")
+    assert _no_network == []
+
+
+def test_demo_live_without_key_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--live"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "BASETEN_API_KEY" in err
+
+
+def test_demo_cassette_found_in_the_source_tree() -> None:
+    assert cli.demo_cassette_path() == DEMO_DIR / "demo.json"
+
+
+def test_demo_without_cassette_is_an_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "demo_cassette_path", lambda: None)
+    assert cli.main(["demo", "--replay"]) == 1
+    assert "demo cassette demo.json is missing" in capsys.readouterr().err
+
+
+def test_demo_request_bodies_are_byte_identical_to_the_client(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cassette holds exactly the bytes genai_baseten.Client sends for the demo's inputs."""
+    cassette = Cassette.load(DEMO_DIR / "demo.json")
+    replay = ReplayTransport(cassette)
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content.decode())
+        return replay.handle_request(request)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+
+    def client(stack: Any, provider: str, model: str | None, replay_path: str | None) -> Any:
+        return get_provider(provider, model=model, api_key=cli.REPLAY_API_KEY, http_client=http)
+
+    monkeypatch.setattr(cli, "_client", client)
+    assert cli.main(["demo", "--replay"]) == 0
+    assert sent == [i.request.body for i in cassette.interactions]
+
+
+def test_every_shipped_cassette_is_labelled_authored() -> None:
+    paths = sorted(DEMO_DIR.glob("*.json"))
+    assert {p.name for p in paths} >= {"demo.json", "chat.json", "models.json", "error_403.json"}
+    for path in paths:
+        cassette = Cassette.load(path)
+        assert cassette.meta["authored"] is True, path
+        assert "authored" in cassette.meta["description"].lower(), path
+        assert cassette.meta["written"] == "2026-11-24"
+
+
+# --- chat -------------------------------------------------------------------------------------
+
+
+def test_chat_streams_text_to_stdout_and_reasoning_to_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["chat", "--replay", CHAT, CHAT_PROMPT]) == 0
+    out, err = capsys.readouterr()
+    # Values from the authored cassette testdata/demo/chat.json, interaction 0.
+    assert out == "Hello! Nice to meet you.\n"
+    assert err.splitlines() == [
+        "Just a friendly greeting.",
+        "usage: 74 in (0 cached) + 13 out (0 reasoning) = 87 tokens; finish: stop",
+    ]
+
+
+def test_chat_hide_reasoning(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["chat", "--hide-reasoning", "--replay", CHAT, CHAT_PROMPT]) == 0
+    out, err = capsys.readouterr()
+    assert out == "Hello! Nice to meet you.\n"
+    assert "greeting" not in err
+    assert err.startswith("usage: ")
+
+
+def test_chat_no_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["chat", "--no-stream", "--replay", CHAT, CHAT_PROMPT]) == 0
+    out, err = capsys.readouterr()
+    # Interaction 1 of chat.json: the non-streamed request.
+    assert out == "Hello there!\n"
+    assert "Greet briefly." in err
+    assert "74 in (0 cached) + 16 out" in err
+
+
+def test_chat_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["chat", "--json", "--replay", CHAT, CHAT_PROMPT]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    data = json.loads(out)
+    assert data["text"] == "Hello! Nice to meet you."
+    assert data["reasoning"] == " Just a friendly greeting."
+    assert data["finish_reason"] == "stop"
+    assert data["model"] == "openai/gpt-oss-120b"
+    assert data["request_id"] == "authored-chat-stream"
+    assert data["tool_calls"] == []
+    assert data["usage"]["total_tokens"] == 87
+
+
+def test_chat_reasoning_is_dimmed_only_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    monkeypatch.setenv("TERM", "xterm")
+    assert cli.main(["chat", "--replay", CHAT, CHAT_PROMPT]) == 0
+    dimmed = term.getvalue()
+    assert "\x1b[2mJust\x1b[22m" in dimmed
+    assert re.sub(r"\x1b\[\d+m", "", dimmed).startswith("Just a friendly greeting.\nusage: ")
+    assert capsys.readouterr().out == "Hello! Nice to meet you.\n"  # stdout is no terminal
+
+    term.seek(0)
+    term.truncate()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli.main(["chat", "--replay", CHAT, CHAT_PROMPT]) == 0
+    assert "\x1b[" not in term.getvalue()
+
+
+def test_chat_without_key_fails_before_any_request(
+    capsys: pytest.CaptureFixture[str], _no_network: list[str]
+) -> None:
+    assert cli.main(["chat", "hello"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert "BASETEN_API_KEY" in err
+    assert _no_network == []
+
+
+def test_chat_api_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(DEMO_DIR / "error_403.json")
+    assert cli.main(["chat", "--replay", path, CHAT_PROMPT]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    # The status and message of the authored cassette testdata/demo/error_403.json.
+    assert err.startswith("error: baseten: HTTP 403: this example key is not accepted")
+    assert "Traceback" not in err
+
+
+def test_chat_prompt_not_in_cassette_names_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["chat", "--replay", CHAT, "Something else"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "closest is interaction 0" in err
+    assert 'sent "Something else", recorded "Say hello in one short sentence."' in err
+
+
+def test_chat_corrupt_cassette(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1, "interactions": [{"request": 1}]}')
+    assert cli.main(["chat", "--replay", str(bad), "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(bad) in err and "interaction 0" in err
+
+
+def test_chat_missing_cassette_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli.main(["chat", "--replay", str(tmp_path / "nope.json"), "hi"]) == 1
+    assert "nope.json" in capsys.readouterr().err
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+def test_models_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["models", "--replay", str(DEMO_DIR / "models.json")]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    # Prices in the authored cassette are per token: 0.0000001 -> $0.10 per million, ...
+    assert rows == [
+        ["id", "context", "$/Mtok", "in", "$/Mtok", "out"],
+        ["openai/gpt-oss-120b", "128000", "0.10", "0.50"],
+        ["example-org/Example-Chat-Large", "262144", "0.625", "2.50"],
+        ["example-org/Example-Preview", "-", "-", "-"],
+    ]
+
+
+def test_models_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["models", "--json", "--replay", str(DEMO_DIR / "models.json")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [m["id"] for m in data] == [
+        "openai/gpt-oss-120b",
+        "example-org/Example-Chat-Large",
+        "example-org/Example-Preview",
+    ]
+    assert Decimal(data[0]["pricing"]["prompt"]) == Decimal("0.0000001")
+    assert data[0]["context_length"] == 128000
+
+
+@pytest.mark.parametrize(
+    ("per_token", "shown"),
+    [
+        (Decimal("0.0000001"), "0.10"),
+        (Decimal("0.000000625"), "0.625"),
+        (Decimal("0.000003"), "3.00"),
+        (Decimal("0"), "0.00"),
+        (Decimal("0.00000000001"), "0.00"),
+        (None, "-"),
+    ],
+)
+def test_format_price(per_token: Decimal | None, shown: str) -> None:
+    assert cli.format_price(per_token) == shown
+
+
+# --- exit codes -------------------------------------------------------------------------------
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+    assert cli.main(["chat"]) == 2
+    assert cli.main(["chat", "--max-tokens", "many", "hi"]) == 2
+    assert cli.main(["demo", "--live", "--replay"]) == 2
+    assert cli.main(["chat", "--provider", "nosuch", "--replay", CHAT, "hi"]) == 2
+    assert "error: unknown provider 'nosuch'" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def test_ctrl_c_exits_130_without_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(args: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_chat", interrupted)
+    assert cli.main(["chat", "hi"]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BASETEN_API_KEY"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "genai_core.cli", "demo"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("replaying recorded traffic from ")
+    assert "The square root of 2025 is 45." in proc.stdout
