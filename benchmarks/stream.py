@@ -559,6 +559,8 @@ def measure_imports(runs: int) -> dict[str, Any]:
     codes = {
         "python -c pass": "pass",
         "import httpx, pydantic": "import httpx, pydantic",
+        # pydantic imports lazily: the first BaseModel loads most of it.
+        "httpx + pydantic.BaseModel": "import httpx; from pydantic import BaseModel",
         "import genai_baseten": "import genai_baseten",
     }
     if _importable("openai"):
@@ -585,16 +587,23 @@ def measure_imports(runs: int) -> dict[str, Any]:
     )[:5]
     extra = _modules_loaded("import genai_baseten") - _modules_loaded("import httpx, pydantic")
     extra_self = sum(med_self.get(m, 0) for m in extra)
+    beyond_model = _modules_loaded("import genai_baseten") - _modules_loaded(
+        codes["httpx + pydantic.BaseModel"]
+    )
     return {
         "runs": runs,
         "median_ms": medians,
         "all_ms": times,
         "genai_minus_httpx_pydantic_ms": medians["import genai_baseten"]
         - medians["import httpx, pydantic"],
+        "genai_minus_basemodel_ms": medians["import genai_baseten"]
+        - medians["httpx + pydantic.BaseModel"],
         "top5_self_us": top,
         "top5_self_us_own_modules": own,
         "extra_modules": sorted(extra),
         "extra_modules_self_ms": extra_self / 1e3,
+        "modules_beyond_basemodel": sorted(beyond_model),
+        "modules_beyond_basemodel_self_ms": sum(med_self.get(m, 0) for m in beyond_model) / 1e3,
     }
 
 
@@ -603,10 +612,15 @@ def print_imports(imp: dict[str, Any]) -> None:
     for name, ms in imp["median_ms"].items():
         print(f"  {name:<26} {ms:7.1f} ms")
     print(f"  genai_baseten - (httpx, pydantic) = {imp['genai_minus_httpx_pydantic_ms']:+.1f} ms")
+    print(f"  genai_baseten - (httpx, BaseModel) = {imp['genai_minus_basemodel_ms']:+.1f} ms")
     n_extra = len(imp["extra_modules"])
     print(
         f"  modules beyond httpx+pydantic: {n_extra}, "
         f"their self time {imp['extra_modules_self_ms']:.1f} ms"
+    )
+    print(
+        f"  modules beyond httpx+BaseModel: {len(imp['modules_beyond_basemodel'])}, "
+        f"their self time {imp['modules_beyond_basemodel_self_ms']:.1f} ms"
     )
     print("  -X importtime, top 5 self time (import genai_baseten):")
     for mod, us in imp["top5_self_us"]:

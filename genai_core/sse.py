@@ -148,7 +148,7 @@ class SSEDecoder:
 
     def __init__(self, max_event_size: int = 16 * 1024 * 1024) -> None:
         self._max = max_event_size
-        self._data: list[bytes] = []
+        self._data: list[bytes | bytearray] = []
         self._id: str | None = None
         self._retry: int | None = None
         self._reset()
@@ -276,21 +276,16 @@ class SSEDecoder:
             self._retry = None
             self._block = 0
             return
-        self._block += len(line) + 1
-        if self._block > self._max:
-            self._too_big(self._block)
-        if line[0] == 0x3A:  # ":" - a comment
-            return
-        colon = line.find(b":")
-        name: bytes | bytearray
-        value: bytes | bytearray
-        if colon < 0:
-            name, value = line, b""
-        else:
-            name = line[:colon]
-            value = line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
+        block = self._block + len(line) + 1
+        if block > self._max:
+            self._too_big(block)
+        self._block = block
+        # A comment (":" first) has an empty name, which matches no field below.
+        name, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
         if name == b"data":
-            self._data.append(bytes(value))
+            self._data.append(value)
         elif name == b"event":
             self._event = _decode(value)
         elif name == b"id":

@@ -64,8 +64,6 @@ REQUEST_ID = "54ca7019e8004b71a78bebfef903fd3a"
 # nested body generators (aiter_bytes > aiter_raw > BoundAsyncStream), which cannot all be closed
 # from outside (encode/httpx#3686); trio warns when they are collected. A stream read to its end
 # must not warn: test_async_stream_read_to_done_leaves_no_unclosed_generator_on_trio checks that.
-pytestmark = pytest.mark.filterwarnings(r"ignore:Async generator 'httpx\.:ResourceWarning")
-
 AnyClient = genai_baseten.Client | genai_baseten.AsyncClient
 AnyStream = Stream | AsyncStream
 
@@ -464,12 +462,6 @@ async def test_missing_key_raises_at_call_time_naming_the_variable(flavor: Flavo
 
 
 @each_flavor
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: genai_core/openai_chat/client.py ChatClientBase._policy_for compares "
-    "max_retries < 0 before checking its type, so max_retries='3' raises TypeError instead of "
-    "ValidationError (RetryPolicy itself raises ValidationError for a non-integer)",
-)
 async def test_non_integer_max_retries_is_a_validation_error(flavor: Flavor) -> None:
     server = Server(sse(text_events("Hello")))
     client = flavor.client(server)
@@ -609,12 +601,6 @@ async def test_a_stream_closed_before_iteration_cannot_be_iterated(flavor: Flavo
 
 
 @each_flavor
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: genai_core/provider.py Stream.__iter__/AsyncStream.__aiter__ raise 'the stream "
-    "is closed' only when iteration never started; a stream closed part-way silently yields "
-    "nothing more, so a caller re-iterating it sees a truncated answer as if complete",
-)
 async def test_iterating_a_stream_closed_part_way_raises(flavor: Flavor) -> None:
     server = Server(sse(text_events("a", "b", "c")))
     stream = flavor.client(server).gen_stream(MSGS)

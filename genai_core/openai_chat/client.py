@@ -191,7 +191,7 @@ class ChatClientBase:
         return dataclasses.replace(self._policy, max_retries=max_retries)
 
     def _chat_body(
-        self, messages: Sequence[Message], options: Sequence[object], *, stream: bool
+        self, messages: Message | Sequence[Message], options: Sequence[object], *, stream: bool
     ) -> dict[str, Any]:
         """Validate the call's inputs and build the JSON body; nothing is sent."""
         if isinstance(messages, Message):
@@ -240,7 +240,7 @@ class ChatClientBase:
     def _build_chat(
         self,
         http: httpx.Client | httpx.AsyncClient,
-        messages: Sequence[Message],
+        messages: Message | Sequence[Message],
         options: Sequence[object],
         *,
         stream: bool,
@@ -365,7 +365,7 @@ class ChatClient(ChatClientBase):
 
     def gen_sync(
         self,
-        messages: Sequence[Message],
+        messages: Message | Sequence[Message],
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
@@ -376,7 +376,7 @@ class ChatClient(ChatClientBase):
 
     def gen_stream(
         self,
-        messages: Sequence[Message],
+        messages: Message | Sequence[Message],
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
@@ -451,7 +451,7 @@ class AsyncChatClient(ChatClientBase):
 
     async def gen_sync(
         self,
-        messages: Sequence[Message],
+        messages: Message | Sequence[Message],
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
@@ -462,7 +462,7 @@ class AsyncChatClient(ChatClientBase):
 
     def gen_stream(
         self,
-        messages: Sequence[Message],
+        messages: Message | Sequence[Message],
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
