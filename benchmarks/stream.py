@@ -537,22 +537,23 @@ def print_table(rows: list[Row]) -> None:
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
 
 
+def _python(code: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, *flags, "-c", code]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        raise RuntimeError(f"python -c {code!r} failed: {tail[0]}")
+    return proc
+
+
 def _run_python(code: str, *flags: str) -> tuple[float, str]:
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, *flags, "-c", code], capture_output=True, text=True, check=True
-    )
+    proc = _python(code, *flags)
     return (time.perf_counter() - t0) * 1e3, proc.stderr
 
 
 def _modules_loaded(code: str) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", f"{code}; import sys; print('\\n'.join(sys.modules))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return set(out.split())
+    return set(_python(f"{code}; import sys; print('\\n'.join(sys.modules))").stdout.split())
 
 
 def measure_imports(runs: int) -> dict[str, Any]:
@@ -704,9 +705,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = [row for mode, _ in MODES for row in measure(syn, mode, args.repeat)]
     print_table(rows)
 
-    imports = None if args.no_imports else measure_imports(args.import_runs)
-    if imports is not None:
-        print_imports(imports)
+    imports: dict[str, Any] | None = None
+    if not args.no_imports:
+        try:
+            imports = measure_imports(args.import_runs)
+        except RuntimeError as exc:
+            print(f"\nImport time: not measured ({exc})")
+        else:
+            print_imports(imports)
 
     if args.profile:
         print("\ncProfile of (c) genai_baseten.Client.gen_stream, 4 KiB pieces, 3 streams:")

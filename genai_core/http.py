@@ -57,8 +57,8 @@ __all__ = [
     "redact_headers",
     "retry_delay",
     "send_with_retries",
-    "transport_error",
     "should_retry",
+    "transport_error",
 ]
 
 # Two retries (three attempts) ride out a brief overload or a dropped connection without making a

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .errors import NotSupportedError, ValidationError
 from .tools import ToolDef
-from .types import _Strict
+from .types import STRICT_ARBITRARY_CONFIG, _Strict
 
 __all__ = ["GenOption", "TextOptions", "ToolCallRequest", "split_options"]
 
@@ -25,13 +25,7 @@ ToolCallRequest = Literal["auto", "required", "none"] | str
 class GenOption(_Strict):
     """Base of every option class a ``gen_*`` call accepts."""
 
-    model_config = ConfigDict(
-        strict=True,
-        frozen=True,
-        extra="forbid",
-        arbitrary_types_allowed=True,
-        defer_build=True,
-    )
+    model_config = STRICT_ARBITRARY_CONFIG
 
 
 class TextOptions(GenOption):

@@ -13,8 +13,8 @@ All protocol work of a stream (SSE decoding, chunk assembly, error mapping) is i
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -26,7 +26,7 @@ from .openai_chat.errors import excerpt, parse_error_body
 from .openai_chat.response import parse_chat_response
 from .openai_chat.stream import ChatStreamAssembler
 from .sse import SSEDecodeError, SSEDecoder
-from .types import Message, Model, Reply, Result
+from .types import Messages, Model, Reply, Result
 
 __all__ = [
     "AsyncProvider",
@@ -47,9 +47,9 @@ class Provider(Protocol):
     @property
     def model(self) -> str | None: ...
 
-    def gen_sync(self, messages: Message | Sequence[Message], *options: object, **kw: Any) -> Result: ...
+    def gen_sync(self, messages: Messages, *options: object, **kw: Any) -> Result: ...
 
-    def gen_stream(self, messages: Message | Sequence[Message], *options: object, **kw: Any) -> Stream: ...
+    def gen_stream(self, messages: Messages, *options: object, **kw: Any) -> Stream: ...
 
     def list_models(self) -> list[Model]: ...
 
@@ -64,13 +64,9 @@ class AsyncProvider(Protocol):
     @property
     def model(self) -> str | None: ...
 
-    async def gen_sync(
-        self, messages: Message | Sequence[Message], *options: object, **kw: Any
-    ) -> Result: ...
+    async def gen_sync(self, messages: Messages, *options: object, **kw: Any) -> Result: ...
 
-    def gen_stream(
-        self, messages: Message | Sequence[Message], *options: object, **kw: Any
-    ) -> AsyncStream: ...
+    def gen_stream(self, messages: Messages, *options: object, **kw: Any) -> AsyncStream: ...
 
     async def list_models(self) -> list[Model]: ...
 

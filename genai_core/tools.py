@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from .types import _Strict
+from .types import STRICT_ARBITRARY_CONFIG, _Strict
 
 __all__ = ["TOOL_NAME_PATTERN", "ToolDef"]
 
@@ -30,13 +30,7 @@ class ToolDef(_Strict):
     to the model, and the caller handles the calls).
     """
 
-    model_config = ConfigDict(
-        strict=True,
-        frozen=True,
-        extra="forbid",
-        arbitrary_types_allowed=True,
-        defer_build=True,
-    )
+    model_config = STRICT_ARBITRARY_CONFIG
 
     name: str
     description: str

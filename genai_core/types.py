@@ -22,6 +22,7 @@ import json
 import mimetypes
 import posixpath
 import urllib.parse
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "FinishReason",
     "Logprob",
     "Message",
+    "Messages",
     "Model",
     "RateLimit",
     "Reply",
@@ -53,8 +55,16 @@ __all__ = [
 Role = Literal["user", "assistant", "tool"]
 
 
+# Strict, immutable, no unknown fields; validators are built on first use, not at import.
+STRICT_CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid", defer_build=True)
+#: The same, for models holding callables or classes (tools, decode targets).
+STRICT_ARBITRARY_CONFIG = ConfigDict(
+    strict=True, frozen=True, extra="forbid", defer_build=True, arbitrary_types_allowed=True
+)
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", defer_build=True)
+    model_config = STRICT_CONFIG
 
     def __init__(self, **data: Any) -> None:
         # Turn pydantic's error into ours so callers catch one class; keep pydantic's text, it
@@ -426,6 +436,10 @@ class Message(_Strict):
     @property
     def tool_calls(self) -> list[ToolCall]:
         return [r.tool_call for r in self.replies if r.tool_call is not None]
+
+
+#: What ``gen_*`` calls take: a conversation, or a single message.
+Messages = Message | Sequence[Message]
 
 
 def _to_request(part: UserPart) -> Request:

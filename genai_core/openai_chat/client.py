@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 import httpx
 
@@ -41,7 +41,7 @@ from ..http import (
 )
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
-from ..types import Message, Model, Result
+from ..types import Message, Messages, Model, Result
 from .errors import api_error, excerpt
 from .models import parse_models
 from .request import ChatDialect, build_chat_body
@@ -100,8 +100,16 @@ class ProviderConfig:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
 
-class ChatClientBase:
-    """Configuration, request building and response handling; no I/O."""
+_H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
+
+
+class ChatClientBase(Generic[_H]):
+    """Configuration, request building and response handling; no I/O.
+
+    Generic over the httpx client type so that the constructor is written once for both twins.
+    A client created without ``http_client`` owns its httpx client (closed by ``close()`` /
+    ``aclose()`` or the ``with`` block); an injected one is left open.
+    """
 
     config: ClassVar[ProviderConfig]
 
@@ -110,6 +118,7 @@ class ChatClientBase:
         model: str | None = None,
         *,
         api_key: str | None = None,
+        http_client: _H | None = None,
         base_url: str | None = None,
         auth_scheme: str | UseClientDefault | None = USE_CLIENT_DEFAULT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -130,7 +139,8 @@ class ChatClientBase:
         self._auth_scheme = (
             self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
         )
-        # RetryPolicy validates max_retries (an integer >= 0). An explicit max_retries wins over the one inside an injected retry_policy.
+        # RetryPolicy validates max_retries (an integer >= 0). An explicit max_retries wins over
+        # the one inside an injected retry_policy.
         if retry_policy is None:
             retry_policy = RetryPolicy(max_retries=max_retries)
         elif max_retries != DEFAULT_MAX_RETRIES:
@@ -138,6 +148,21 @@ class ChatClientBase:
         self._policy = retry_policy
         self._timeout = timeout
         self._default_headers = dict(default_headers or {})
+        self._owns_http = http_client is None
+        if http_client is None:
+            http_client = self._new_http_client(
+                DEFAULT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout
+            )
+        self._http: _H = http_client
+
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes) -> _H:
+        raise NotImplementedError
+
+    @property
+    def http_client(self) -> _H:
+        """The httpx client requests go through (with its transport, proxies, limits)."""
+        return self._http
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -191,7 +216,7 @@ class ChatClientBase:
         return dataclasses.replace(self._policy, max_retries=max_retries)
 
     def _chat_body(
-        self, messages: Message | Sequence[Message], options: Sequence[object], *, stream: bool
+        self, messages: Messages, options: Sequence[object], *, stream: bool
     ) -> dict[str, Any]:
         """Validate the call's inputs and build the JSON body; nothing is sent."""
         if isinstance(messages, Message):
@@ -216,7 +241,6 @@ class ChatClientBase:
 
     def _build(
         self,
-        http: httpx.Client | httpx.AsyncClient,
         method: str,
         path: str,
         *,
@@ -229,7 +253,7 @@ class ChatClientBase:
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        return http.build_request(
+        return self._http.build_request(
             method,
             self._base_url + path,
             headers=headers,
@@ -239,8 +263,7 @@ class ChatClientBase:
 
     def _build_chat(
         self,
-        http: httpx.Client | httpx.AsyncClient,
-        messages: Message | Sequence[Message],
+        messages: Messages,
         options: Sequence[object],
         *,
         stream: bool,
@@ -248,9 +271,7 @@ class ChatClientBase:
     ) -> httpx.Request:
         body = self._chat_body(messages, options, stream=stream)
         accept = "text/event-stream" if stream else "application/json"
-        return self._build(
-            http, "POST", "/chat/completions", body=body, accept=accept, timeout=timeout
-        )
+        return self._build("POST", "/chat/completions", body=body, accept=accept, timeout=timeout)
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -325,28 +346,12 @@ class ChatClientBase:
         return StreamCore(assembler, secrets=(self.__api_key,))
 
 
-class ChatClient(ChatClientBase):
-    """Synchronous client. ``http_client`` is the seam for transports, proxies and tests.
+class ChatClient(ChatClientBase[httpx.Client]):
+    """Synchronous client. ``http_client`` is the seam for transports, proxies and tests."""
 
-    A client created without ``http_client`` owns its httpx client: close it with :meth:`close`
-    or a ``with`` block. An injected one is left open.
-    """
-
-    def __init__(
-        self, model: str | None = None, *, http_client: httpx.Client | None = None, **kw: Any
-    ) -> None:
-        super().__init__(model, **kw)
-        self._owns_http = http_client is None
-        if http_client is None:
-            timeout = (
-                DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
-            )
-            http_client = httpx.Client(timeout=timeout)
-        self._http = http_client
-
-    @property
-    def http_client(self) -> httpx.Client:
-        return self._http
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes) -> httpx.Client:
+        return httpx.Client(timeout=timeout)
 
     def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
         response = send_with_retries(
@@ -365,24 +370,24 @@ class ChatClient(ChatClientBase):
 
     def gen_sync(
         self,
-        messages: Message | Sequence[Message],
+        messages: Messages,
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Result:
         """Generate the whole answer in one request."""
-        request = self._build_chat(self._http, messages, options, stream=False, timeout=timeout)
+        request = self._build_chat(messages, options, stream=False, timeout=timeout)
         return self._parse_chat(self._send(request, max_retries))
 
     def gen_stream(
         self,
-        messages: Message | Sequence[Message],
+        messages: Messages,
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
-        request = self._build_chat(self._http, messages, options, stream=True, timeout=timeout)
+        request = self._build_chat(messages, options, stream=True, timeout=timeout)
         policy = self._policy_for(max_retries)
 
         def open_response() -> httpx.Response:
@@ -394,7 +399,7 @@ class ChatClient(ChatClientBase):
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
-        request = self._build(self._http, "GET", "/models")
+        request = self._build("GET", "/models")
         return self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
 
     def close(self) -> None:
@@ -413,24 +418,12 @@ class ChatClient(ChatClientBase):
         self.close()
 
 
-class AsyncChatClient(ChatClientBase):
+class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
     """Asynchronous twin of :class:`ChatClient` (asyncio or trio, through anyio)."""
 
-    def __init__(
-        self, model: str | None = None, *, http_client: httpx.AsyncClient | None = None, **kw: Any
-    ) -> None:
-        super().__init__(model, **kw)
-        self._owns_http = http_client is None
-        if http_client is None:
-            timeout = (
-                DEFAULT_TIMEOUT if isinstance(self._timeout, UseClientDefault) else self._timeout
-            )
-            http_client = httpx.AsyncClient(timeout=timeout)
-        self._http = http_client
-
-    @property
-    def http_client(self) -> httpx.AsyncClient:
-        return self._http
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout)
 
     async def _send(
         self, request: httpx.Request, max_retries: int | UseClientDefault
@@ -451,24 +444,24 @@ class AsyncChatClient(ChatClientBase):
 
     async def gen_sync(
         self,
-        messages: Message | Sequence[Message],
+        messages: Messages,
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Result:
         """Generate the whole answer in one request."""
-        request = self._build_chat(self._http, messages, options, stream=False, timeout=timeout)
+        request = self._build_chat(messages, options, stream=False, timeout=timeout)
         return self._parse_chat(await self._send(request, max_retries))
 
     def gen_stream(
         self,
-        messages: Message | Sequence[Message],
+        messages: Messages,
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
-        request = self._build_chat(self._http, messages, options, stream=True, timeout=timeout)
+        request = self._build_chat(messages, options, stream=True, timeout=timeout)
         policy = self._policy_for(max_retries)
 
         async def open_response() -> httpx.Response:
@@ -480,7 +473,7 @@ class AsyncChatClient(ChatClientBase):
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
-        request = self._build(self._http, "GET", "/models")
+        request = self._build("GET", "/models")
         return self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
 
     async def aclose(self) -> None:
