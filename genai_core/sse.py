@@ -32,21 +32,29 @@ terminators and the final blank line not counted). An event bigger than ``max_ev
 that never ends its event cannot grow the buffer without bound. Whether it raises does not depend
 on how the stream is cut into chunks. After an :class:`SSEDecodeError` the decoder must not be used.
 
-Performance: the buffer only ever holds the unterminated last line, and a chunk without a line end
-is appended without rescanning what came before, so feeding one byte at a time is linear. A chunk
-without CR is split on ``b"\\n\\n"`` and every event that is a single ``data:`` line is decoded
-directly; anything else (CR, several lines, other fields, comments) goes through the line machine.
-Measured on CPython 3.11 (x86-64) with a 600-byte ``data: {json}\\n\\n`` event::
+Performance (this is on the per-chunk hot path of LLM streaming): the buffer only ever holds the
+unterminated last line, and a chunk without a line end is appended without rescanning what came
+before, so feeding one byte at a time is linear. Line ends are found with ``bytes.find(b"\\n")``
+(memchr); CRLF and CR are first turned into LF. An event that is a single ``data:`` line followed
+by a blank line is decoded straight from the chunk; any other line goes through the line machine.
 
-    .venv/bin/python -m timeit -s "from genai_core.sse import SSEDecoder, _bench_event as e" \\
-        -s "d = SSEDecoder(); c = e * 20" "d.feed(c)"        # 20 events per feed
-    .venv/bin/python -m timeit -s "from genai_core.sse import SSEDecoder, _bench_event as e" \\
-        -s "d = SSEDecoder()" "d.feed(e)"                    # 1 event per feed
+Measured with CPython 3.11.7 on a shared 2-core x86-64 VM (best of the timeit repeats), with a
+600-byte ASCII event ``e = b"data: {xxx...}\\n\\n"``::
 
-    20 events per feed:            5.0 µs per feed  = 0.25 µs per event
-    1 event per feed:              0.55 µs per feed
-    same event with CRLF, 20/feed: 19 µs per feed   = 0.95 µs per event (line machine)
-    event split into 3 chunks:     1.0 µs per event
+    S="from genai_core.sse import SSEDecoder; e = b'data: {' + b'x' * 591 + b'}\\n\\n'"
+    .venv/bin/python -m timeit -r 15 -s "$S" -s "d = SSEDecoder(); c = e * 20" "d.feed(c)"
+    .venv/bin/python -m timeit -r 15 -s "$S" -s "d = SSEDecoder()" "d.feed(e)"
+
+    20 events per feed                          14.6 µs per feed = 0.73 µs per event
+    1 event per feed                            0.98 µs per feed
+    20 per feed, 100 "é" in each event          19.7 µs per feed = 0.99 µs per event
+    20 per feed, CRLF line ends                 19.1 µs per feed = 0.96 µs per event
+    20 per feed, "event: delta" line in each    39.4 µs per feed = 2.0 µs per event (line machine)
+    1 event cut into 3 chunks                   1.8 µs per event
+    20 events fed one byte at a time            4.2 ms for 12 kB = 0.34 µs per byte
+
+For scale, on the same machine ``ServerSentEvent("x")`` alone takes 0.13 µs and ``json.loads``
+of such an event about 3 µs.
 """
 
 from __future__ import annotations

@@ -190,7 +190,7 @@ def test_case_random_chunking(
 
 # Text that cannot contain a line end; surrogates cannot be encoded as UTF-8.
 line_text = st.text(
-    st.characters(exclude_characters="\r\n", exclude_categories=("Cs",)), max_size=20
+    st.characters(exclude_characters="\r\n", exclude_categories=["Cs"]), max_size=20
 )
 field_events = st.lists(
     st.tuples(
