@@ -16,7 +16,7 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import httpx
 
@@ -39,7 +39,12 @@ __all__ = [
 
 @runtime_checkable
 class Provider(Protocol):
-    """A synchronous LLM provider bound to one model (which may be None for listing only)."""
+    """A synchronous LLM provider bound to one model (which may be None for listing only).
+
+    Implementations may take more keyword arguments (``max_retries=``, ``timeout=``...).
+    ``isinstance`` checks only that the members exist: it cannot tell a sync client from an
+    async one, so use the static types (or :func:`inspect.iscoroutinefunction`) for that.
+    """
 
     @property
     def name(self) -> str: ...
@@ -47,9 +52,9 @@ class Provider(Protocol):
     @property
     def model(self) -> str | None: ...
 
-    def gen_sync(self, messages: Messages, *options: object, **kw: Any) -> Result: ...
+    def gen_sync(self, messages: Messages, *options: object) -> Result: ...
 
-    def gen_stream(self, messages: Messages, *options: object, **kw: Any) -> Stream: ...
+    def gen_stream(self, messages: Messages, *options: object) -> Stream: ...
 
     def list_models(self) -> list[Model]: ...
 
@@ -64,9 +69,9 @@ class AsyncProvider(Protocol):
     @property
     def model(self) -> str | None: ...
 
-    async def gen_sync(self, messages: Messages, *options: object, **kw: Any) -> Result: ...
+    async def gen_sync(self, messages: Messages, *options: object) -> Result: ...
 
-    def gen_stream(self, messages: Messages, *options: object, **kw: Any) -> AsyncStream: ...
+    def gen_stream(self, messages: Messages, *options: object) -> AsyncStream: ...
 
     async def list_models(self) -> list[Model]: ...
 

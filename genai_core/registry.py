@@ -15,9 +15,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import GenAIError, ValidationError
+
+if TYPE_CHECKING:
+    from .provider import AsyncProvider, Provider
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -134,14 +137,16 @@ def provider_names() -> list[str]:
     return _REGISTRY.names()
 
 
-def get_provider(name: str, /, **kwargs: Any) -> Any:
+def get_provider(name: str, /, **kwargs: Any) -> Provider:
     """A synchronous client of provider ``name``: ``get_provider("baseten", model="...")``."""
-    return _REGISTRY.entry(name).sync_factory(**kwargs)
+    client: Provider = _REGISTRY.entry(name).sync_factory(**kwargs)
+    return client
 
 
-def get_async_provider(name: str, /, **kwargs: Any) -> Any:
+def get_async_provider(name: str, /, **kwargs: Any) -> AsyncProvider:
     """An asynchronous client of provider ``name``."""
     entry = _REGISTRY.entry(name)
     if entry.async_factory is None:
         raise UnknownProviderError(f"provider {name!r} has no async client; use get_provider")
-    return entry.async_factory(**kwargs)
+    client: AsyncProvider = entry.async_factory(**kwargs)
+    return client

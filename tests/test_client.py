@@ -1276,9 +1276,9 @@ def fake_provider() -> Iterator[str]:
 def test_register_provider(fake_provider: str) -> None:
     assert fake_provider in provider_names()
     sync = get_provider(fake_provider, model="m", x=1)
-    assert type(sync) is FakeProvider
+    assert isinstance(sync, FakeProvider)
     assert sync.kw == {"model": "m", "x": 1}
-    assert type(get_async_provider(fake_provider)) is FakeAsyncProvider
+    assert isinstance(get_async_provider(fake_provider), FakeAsyncProvider)
     # Baseten is still there next to it.
     assert "baseten" in provider_names()
 

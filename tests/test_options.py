@@ -117,20 +117,20 @@ def test_stop_ok() -> None:
 
 def test_stop_must_be_a_list() -> None:
     with pytest.raises(ValidationError, match="stop"):
-        TextOptions(stop="END")  # type: ignore[arg-type]
+        TextOptions(stop="END")
 
 
 def test_text_options_strict_and_closed() -> None:
     with pytest.raises(ValidationError, match="temperature"):
-        TextOptions(temperature="0.5")  # type: ignore[arg-type]
+        TextOptions(temperature="0.5")
     with pytest.raises(ValidationError, match="max_token"):
-        TextOptions(max_token=5)  # type: ignore[call-arg]
+        TextOptions(max_token=5)
 
 
 def test_text_options_frozen() -> None:
     o = TextOptions(max_tokens=5)
     with pytest.raises(ValueError):
-        o.max_tokens = 6  # type: ignore[misc]
+        o.max_tokens = 6
     assert o.max_tokens == 5
 
 
@@ -153,7 +153,7 @@ def test_reply_as_json_alone() -> None:
 @pytest.mark.parametrize("bad", [PlainClass(), Weather(city="Paris", celsius=20.0), "Weather", 3])
 def test_decode_as_rejects_non_schema_values(bad: object) -> None:
     with pytest.raises(ValidationError) as info:
-        TextOptions(decode_as=bad)  # type: ignore[arg-type]
+        TextOptions(decode_as=bad)
     msg = str(info.value)
     assert "decode_as" in msg
     assert "pydantic model class" in msg
@@ -162,13 +162,13 @@ def test_decode_as_rejects_non_schema_values(bad: object) -> None:
 
 def test_decode_as_rejects_a_plain_class() -> None:
     with pytest.raises(ValidationError) as info:
-        TextOptions(decode_as=PlainClass)  # type: ignore[arg-type]
+        TextOptions(decode_as=PlainClass)
     assert "pydantic model class" in str(info.value)
 
 
 def test_decode_as_plain_class_message_names_the_class() -> None:
     with pytest.raises(ValidationError, match="PlainClass"):
-        TextOptions(decode_as=PlainClass)  # type: ignore[arg-type]
+        TextOptions(decode_as=PlainClass)
 
 
 def test_decode_schema_from_pydantic_model() -> None:
@@ -358,9 +358,9 @@ def test_baseten_options_in_range(field: str, value: Any) -> None:
 
 def test_baseten_options_strict_and_closed() -> None:
     with pytest.raises(ValidationError, match="top_k"):
-        genai_baseten.Options(top_k="20")  # type: ignore[arg-type]
+        genai_baseten.Options(top_k="20")
     with pytest.raises(ValidationError):
-        genai_baseten.Options(temperature=0.5)  # type: ignore[call-arg]
+        genai_baseten.Options(temperature=0.5)
 
 
 # --- split_options ----------------------------------------------------------------------------

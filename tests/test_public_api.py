@@ -322,3 +322,12 @@ def test_import_builds_no_validators(import_probe: dict[str, Any]) -> None:
     assert "genai_baseten.options.Options" in import_probe["models"]
     assert import_probe["complete"] == []
     assert import_probe["adapters"] == []
+
+
+def test_clients_satisfy_the_provider_protocols_statically() -> None:
+    # mypy (strict, over tests/ too) checks these assignments: a client whose signature drifts
+    # from the protocol fails CI's type check, not only this runtime assertion.
+    sync: genai_core.Provider = genai_baseten.Client(model="m")
+    asynchronous: genai_core.AsyncProvider = genai_baseten.AsyncClient(model="m")
+    by_name: genai_core.Provider = genai_core.get_provider("baseten", model="m")
+    assert sync.name == asynchronous.name == by_name.name == "baseten"

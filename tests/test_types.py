@@ -138,12 +138,12 @@ def test_mixed_message_rejected(fields: dict[str, Any], names: tuple[str, ...]) 
 
 def test_message_rejects_unknown_field() -> None:
     with pytest.raises(ValidationError, match="text"):
-        Message(text="hi")  # type: ignore[call-arg]
+        Message(text="hi")
 
 
 def test_message_strict_list_items() -> None:
     with pytest.raises(ValidationError, match="requests"):
-        Message(requests=["hi"])  # type: ignore[list-item]
+        Message(requests=["hi"])
 
 
 # --- Message properties -----------------------------------------------------------------------
@@ -272,7 +272,7 @@ def test_tool_call_arguments_not_json_rejected(args: str) -> None:
 
 def test_tool_call_arguments_must_be_text() -> None:
     with pytest.raises(ValidationError, match="arguments"):
-        ToolCall(id="c1", arguments={"x": 2})  # type: ignore[arg-type]
+        ToolCall(id="c1", arguments={"x": 2})
 
 
 def test_decode_arguments() -> None:
@@ -375,7 +375,7 @@ def test_doc_explicit_mime_type_overrides() -> None:
 
 def test_doc_data_must_be_bytes() -> None:
     with pytest.raises(ValidationError, match="data"):
-        Doc(filename="a.txt", data="text")  # type: ignore[arg-type]
+        Doc(filename="a.txt", data="text")
 
 
 def test_doc_repr_never_contains_the_bytes() -> None:
@@ -507,7 +507,7 @@ def test_strict_validation(cls: Any, values: dict[str, Any]) -> None:
 
 def test_validation_error_names_the_field() -> None:
     with pytest.raises(ValidationError, match="input_tokens"):
-        Usage(input_tokens="3")  # type: ignore[arg-type]
+        Usage(input_tokens="3")
 
 
 @pytest.mark.parametrize(
