@@ -348,8 +348,8 @@ def async_client_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
             async for _fragment in stream:
                 pass
             res = _from_result(stream.result())
-        # The stream stops reading at [DONE], leaving httpx's body generator unfinished; asyncio
-        # finalizes such generators in a task of their own: let it run, as a live loop would.
+        # If the stream left an async generator unfinished, asyncio finalises it in a task of
+        # its own: let that run inside the timing, as a live loop would.
         await asyncio.sleep(0)
         return res
 

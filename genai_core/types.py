@@ -87,20 +87,36 @@ def _pydantic_message(owner: str, exc: pydantic.ValidationError) -> str:
 _M = TypeVar("_M", bound=BaseModel)
 
 
+# The slots every pydantic model instance has, set through their descriptors: the cheapest way
+# to make an instance without running validation (see build_trusted).
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def build_trusted(cls: type[_M], data: dict[str, Any], fields_set: set[str]) -> _M:
+    """An instance of ``cls`` whose ``__dict__`` is ``data`` (every field), unvalidated.
+
+    The stream hot path calls this once per fragment (about 0.6 µs against 0.9 µs for
+    validation and 2.4 µs for ``model_construct``).
+    """
+    obj = object.__new__(cls)
+    _SET_DICT(obj, data)
+    _SET_FIELDS_SET(obj, fields_set)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
+    return obj
+
+
 def trusted(cls: type[_M], **values: Any) -> _M:
     """Build ``cls`` from values the library produced itself, without validation.
 
-    Fields not given take their declared defaults. About 3x faster than ``model_construct``; used
-    for objects built from parsed wire data.
+    Fields not given take their declared defaults; used for objects built from parsed wire data.
     """
-    obj = object.__new__(cls)
     data = dict(_defaults(cls))
     data.update(values)
-    object.__setattr__(obj, "__dict__", data)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
+    return build_trusted(cls, data, set(values))
 
 
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}

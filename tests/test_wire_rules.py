@@ -1367,3 +1367,26 @@ def test_request_baseten_extra_body_never_overwrites_typed_fields() -> None:
     assert body["max_completion_tokens"] == 50
     assert body["chat_template_args"] == {"enable_thinking": True}
     assert body["custom_flag"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("payload", "ok"),
+    [
+        (' {"choices": []}', True),  # "data:  {...}": the SSE decoder leaves one space
+        ('{"choices": []} ', True),
+        ('{"choices": []}\t', True),
+        ('{"choices": []}x', False),
+        ('{"choices": [}', False),
+        ("", False),
+    ],
+)
+def test_stream_chunk_json_edges_match_json_loads(payload: str, ok: bool) -> None:
+    # The assembler parses with json's C scanner directly for speed; whatever it cannot take
+    # whole must get json.loads' verdict: leading/trailing space accepted, garbage rejected.
+    assembler = ChatStreamAssembler(provider="baseten")
+    if ok:
+        assert assembler.feed(payload) == []
+        assert assembler.chunks == 1
+    else:
+        with pytest.raises(StreamError, match="not JSON"):
+            assembler.feed(payload)

@@ -28,16 +28,25 @@ Rules, each from a real server:
 from __future__ import annotations
 
 import json
+import json.scanner
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import StreamError
-from ..types import Reply, Result, ToolCall, trusted
+from ..types import Reply, Result, ToolCall, build_trusted, trusted
 from .errors import excerpt, parse_error_body
 from .response import arguments_text, build_result, content_text
 
 __all__ = ["ChatStreamAssembler"]
 
 _loads = json.loads
+# The C scanner behind json.loads, called directly: json.loads adds a Python-level decode()
+# and two regex whitespace checks per call, about 0.9 µs of a 4.5 µs chunk. Anything it does
+# not take whole (leading or trailing space, bad JSON) goes through json.loads for the verdict.
+# (typeshed declares make_scanner's argument as the scanner type itself, hence the ignore.)
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
 _TEXT = 0
 _REASONING = 1
 _CALLS = 2
@@ -45,11 +54,9 @@ _NO_FRAGMENTS: list[Reply] = []
 
 
 def _fragment(kind: int, value: str) -> Reply:
-    # The hot path: one Reply per content chunk, built without validation (about 0.7 µs).
-    r = object.__new__(Reply)
-    object.__setattr__(
-        r,
-        "__dict__",
+    # The hot path: one Reply per content chunk, built without validation.
+    return build_trusted(
+        Reply,
         {
             "text": value if kind == _TEXT else "",
             "reasoning": value if kind == _REASONING else "",
@@ -58,11 +65,8 @@ def _fragment(kind: int, value: str) -> Reply:
             "citation": None,
             "opaque": {},
         },
+        {"reasoning" if kind else "text"},
     )
-    object.__setattr__(r, "__pydantic_fields_set__", {"reasoning" if kind else "text"})
-    object.__setattr__(r, "__pydantic_extra__", None)
-    object.__setattr__(r, "__pydantic_private__", None)
-    return r
 
 
 class _PendingCall:
@@ -110,7 +114,12 @@ class ChatStreamAssembler:
             self.done = True
             return self._flush_calls()
         try:
-            chunk = _loads(data)
+            try:
+                chunk, end = _scan_once(data, 0)
+            except StopIteration:
+                end = -1
+            if end != len(data):
+                chunk = _loads(data)
         except ValueError:
             raise self._error(f"malformed stream chunk (not JSON): {excerpt(data)!r}") from None
         if type(chunk) is not dict:
