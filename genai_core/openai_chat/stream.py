@@ -50,7 +50,6 @@ _scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
 _TEXT = 0
 _REASONING = 1
 _CALLS = 2
-_NO_FRAGMENTS: list[Reply] = []
 
 
 def _fragment(kind: int, value: str) -> Reply:
@@ -109,7 +108,7 @@ class ChatStreamAssembler:
     def feed(self, data: str) -> list[Reply]:
         """Process one event's data; returns the fragments it completes (often one)."""
         if self.done:
-            return _NO_FRAGMENTS
+            return []
         if data == "[DONE]":
             self.done = True
             return self._flush_calls()
@@ -144,7 +143,7 @@ class ChatStreamAssembler:
             self._usage = usage
         choices = chunk.get("choices")
         if not choices:
-            return _NO_FRAGMENTS
+            return []
         if type(choices) is not list or len(choices) != 1:
             n = len(choices) if type(choices) is list else type(choices).__name__
             raise ValueError(f"expected a list of one choice, got {n}")
@@ -222,7 +221,7 @@ class ChatStreamAssembler:
 
     def _flush_calls(self) -> list[Reply]:
         if not self._calls:
-            return _NO_FRAGMENTS
+            return []
         out = [self._calls[i].to_reply() for i in sorted(self._calls)]
         self._calls.clear()
         self._last_kind = _CALLS  # text after a tool call starts a new block
