@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import APIError, RateLimitError, error_class_for_status, redact
 
-__all__ = ["ErrorBody", "api_error", "parse_error_body"]
+__all__ = ["ErrorBody", "api_error", "error_from_json", "parse_error_body"]
 
 _EXCERPT = 200
 
@@ -48,6 +48,36 @@ def excerpt(text: str, limit: int = _EXCERPT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def error_from_json(data: Any) -> ErrorBody | None:
+    """The error a decoded JSON value describes (shapes 1 to 4), or None if it is none of them."""
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error")
+    if isinstance(err, str) and err:
+        return ErrorBody(message=err)
+    if isinstance(err, dict) and err.get("message"):
+        return ErrorBody(
+            message=str(err["message"]),
+            type=_text(err.get("type")),
+            param=_text(err.get("param")),
+            code=_text(err.get("code")),
+        )
+    if data.get("message"):
+        return ErrorBody(
+            message=str(data["message"]),
+            type=_text(data.get("type")),
+            param=_text(data.get("param")),
+            code=_text(data.get("code")),
+        )
+    detail = data.get("detail")
+    if isinstance(detail, str) and detail:
+        return ErrorBody(message=detail)
+    if isinstance(detail, list) and detail:
+        msgs = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
+        return ErrorBody(message="; ".join(msgs))
+    return None
+
+
 def parse_error_body(body: bytes | str, *, reason: str = "") -> ErrorBody:
     """Extract the message from any of the shapes above; never raises."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
@@ -55,30 +85,9 @@ def parse_error_body(body: bytes | str, *, reason: str = "") -> ErrorBody:
         data = json.loads(text) if text.strip() else None
     except ValueError:
         data = None
-    if isinstance(data, dict):
-        err = data.get("error")
-        if isinstance(err, str) and err:
-            return ErrorBody(message=err)
-        if isinstance(err, dict) and err.get("message"):
-            return ErrorBody(
-                message=str(err["message"]),
-                type=_text(err.get("type")),
-                param=_text(err.get("param")),
-                code=_text(err.get("code")),
-            )
-        if data.get("message"):
-            return ErrorBody(
-                message=str(data["message"]),
-                type=_text(data.get("type")),
-                param=_text(data.get("param")),
-                code=_text(data.get("code")),
-            )
-        detail = data.get("detail")
-        if isinstance(detail, str) and detail:
-            return ErrorBody(message=detail)
-        if isinstance(detail, list) and detail:
-            msgs = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
-            return ErrorBody(message="; ".join(msgs))
+    found = error_from_json(data)
+    if found is not None:
+        return found
     short = excerpt(text)
     if short:
         return ErrorBody(message=short)

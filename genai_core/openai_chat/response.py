@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import StreamError
 from ..types import FinishReason, Logprob, Reply, Result, ToolCall, Usage, trusted
-from .errors import excerpt, parse_error_body
+from .errors import error_from_json, excerpt
 
 __all__ = [
     "content_text",
@@ -160,8 +160,9 @@ def parse_chat_response(
         )
     choices = body.get("choices")
     if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
-        if body.get("error"):
-            msg = parse_error_body(json.dumps(body)).message
+        found = error_from_json(body) if body.get("error") else None
+        if found is not None:
+            msg = found.message
         else:
             n = len(choices) if isinstance(choices, list) else "no"
             msg = f"expected exactly one choice, got {n}: {excerpt(json.dumps(body))}"

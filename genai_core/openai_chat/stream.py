@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import StreamError
 from ..types import Reply, Result, ToolCall, build_trusted, trusted
-from .errors import excerpt, parse_error_body
+from .errors import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
 
 __all__ = ["ChatStreamAssembler"]
@@ -126,7 +126,8 @@ class ChatStreamAssembler:
         self.chunks += 1
         if chunk.get("error"):
             # An error event; it may come with a finish_reason "error" and empty choices.
-            raise self._error(parse_error_body(data).message)
+            found = error_from_json(chunk)
+            raise self._error(found.message if found else f"error event: {excerpt(data)!r}")
         try:
             return self._process(chunk)
         except (AttributeError, TypeError, ValueError) as exc:
