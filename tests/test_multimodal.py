@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -844,3 +846,19 @@ async def test_recorded_text_document(case: wire.Case, is_async: bool) -> None:
     assert sent == it.request_json
     assert isinstance(outcome, Result), outcome
     assert outcome.text == case.expected["text"]
+
+
+# --- the documentation's example -----------------------------------------------------------------
+
+DOC_PAGE = Path(__file__).resolve().parent.parent / "docs" / "multimodal.md"
+
+
+def test_docs_example_prints_what_the_page_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    page = DOC_PAGE.read_text(encoding="utf-8")
+    (example,) = [b for b in re.findall(r"```python\n(.*?)```", page, re.S) if "MockTransport" in b]
+    printed = page.split("It prints:", 1)[1]
+    (expected,) = re.findall(r"```text\n(.*?)```", printed, re.S)
+    exec(compile(example, str(DOC_PAGE), "exec"), {"__name__": "docs_multimodal"})
+    assert capsys.readouterr().out == expected

@@ -178,11 +178,11 @@ class _Target:
         elif (
             self.rules.default_modalities is not None and kind not in self.rules.default_modalities
         ):
-            assumed = ", ".join(sorted(self.rules.default_modalities))
+            assumed = " and ".join(sorted(self.rules.default_modalities))
             raise self.refuse(
                 f"{who} is not known to take {kind} input ({ref}): without the model's own "
-                f"list only {assumed} are sent; call list_models() on this client, or pass "
-                "model_info=, if the model lists it",
+                f"list of input modalities, only {assumed} inputs are sent; if the model takes "
+                f"{kind}, call list_models() on this client first or pass model_info=",
                 doc,
             )
         if kind not in self.rules.parts:
