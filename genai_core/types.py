@@ -322,8 +322,9 @@ class Doc(_Strict):
                 return named
         if self.url:
             if self.url.startswith("data:"):
+                # RFC 2397: a data: URL without a type is text/plain.
                 head = self.url[5:].split(",", 1)[0]
-                return head.split(";", 1)[0] or None
+                return head.split(";", 1)[0] or "text/plain"
             return mime_from_name(urllib.parse.urlsplit(self.url).path)
         return None
 

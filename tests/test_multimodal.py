@@ -235,6 +235,8 @@ def test_data_urls_are_used_as_they_are() -> None:
     audio = doc_to_part(Doc.from_url(f"data:audio/wav;base64,{b64(WAV)}"))
     assert audio == {"type": "input_audio", "input_audio": {"data": b64(WAV), "format": "wav"}}
     assert doc_to_part(Doc.from_url("data:text/plain,caf%C3%A9%20au%20lait")) == "café au lait"
+    # RFC 2397: a data: URL without a type is text.
+    assert doc_to_part(Doc.from_url("data:,plain%20text")) == "plain text"
 
 
 def test_text_document_must_be_utf8() -> None:
@@ -640,6 +642,13 @@ async def test_model_info_given_is_used_and_wins_over_the_listing(way: Way) -> N
     assert part == {"type": "input_audio", "input_audio": {"data": b64(MP3), "format": "mp3"}}
 
 
+def test_model_info_through_the_registry() -> None:
+    info = Model(id=MODEL, input_modalities=["text", "image"])
+    client = genai.get_provider("baseten", model=MODEL, api_key=KEY, model_info=info)
+    assert isinstance(client, genai_baseten.Client)
+    assert client.model_info is info
+
+
 def test_model_info_must_describe_the_model() -> None:
     with pytest.raises(ValidationError, match="describes 'other/m'"):
         genai_baseten.Client(model=MODEL, api_key=KEY, model_info=Model(id="other/m"))
@@ -781,9 +790,22 @@ CASES = wire.load_cases(WIRE) if WIRE is not None else []
 needs_wire = pytest.mark.skipif(WIRE is None, reason=wire.SKIP_REASON)
 
 
-def _cases(word: str) -> list[Any]:
-    found = [pytest.param(c, id=c.id) for c in CASES if word in c.key]
-    return found or [pytest.param(None, id="no-recordings")]
+def recorded(word: str) -> Callable[[F], F]:
+    """Run a test over each recording whose name holds ``word``, with Client and AsyncClient."""
+    cases = [pytest.param(c, id=c.id) for c in CASES if word in c.key]
+
+    def mark(fn: F) -> F:
+        for decorator in (
+            pytest.mark.parametrize("case", cases or [pytest.param(None, id="no-recordings")]),
+            pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"]),
+            pytest.mark.parametrize("anyio_backend", ["asyncio"]),
+            pytest.mark.anyio,
+            needs_wire,
+        ):
+            fn = decorator(fn)
+        return fn
+
+    return mark
 
 
 async def _replay(case: wire.Case, is_async: bool, messages: list[Message]) -> tuple[Any, Any]:
@@ -803,11 +825,7 @@ async def _replay(case: wire.Case, is_async: bool, messages: list[Message]) -> t
     return outcome, json.loads(seen[0].content)
 
 
-@needs_wire
-@pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
-@pytest.mark.parametrize("case", _cases("MultiModal-Image"))
+@recorded("MultiModal-Image")
 async def test_recorded_image_refusal(case: wire.Case, is_async: bool) -> None:
     # The recorded call: the question, then the image (bytes with a filename, or a URL).
     it = case.interaction()
@@ -830,11 +848,7 @@ async def test_recorded_image_refusal(case: wire.Case, is_async: bool) -> None:
     assert outcome.model == wire.call_from_request(it.request_body).model
 
 
-@needs_wire
-@pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
-@pytest.mark.parametrize("case", _cases("Citations-text-"))
+@recorded("Citations-text-")
 async def test_recorded_text_document(case: wire.Case, is_async: bool) -> None:
     # The recorded call sends a text document, then the question: rebuild the document as a
     # file of the scenario's type and check it is inlined exactly as recorded.
