@@ -6,7 +6,9 @@ What differs from the generic OpenAI-compatible provider, and nothing else, is h
   every key type, federated gateway keys included), key from ``BASETEN_API_KEY``;
 * the token limit is sent as ``max_completion_tokens``;
 * extensions: ``top_k``, ``min_p``, penalties, ``chat_template_args`` (thinking switch);
-* the request id is in ``X-Baseten-Request-Id``.
+* the request id is in ``X-Baseten-Request-Id``;
+* each part of a user turn is its own ``user`` message (as the recorded traffic shows), and a
+  model takes text and images unless its ``list_models()`` entry lists more input modalities.
 
 Reference: https://docs.baseten.co/reference/inference-api/chat-completions
 """
@@ -18,7 +20,7 @@ from typing import Any, ClassVar
 
 from genai_core.errors import ValidationError
 from genai_core.openai_chat.client import AsyncChatClient, ChatClient, ProviderConfig
-from genai_core.openai_chat.request import ChatDialect
+from genai_core.openai_chat.request import ChatDialect, ContentRules
 from genai_core.options import GenOption, TextOptions
 
 from .options import Options
@@ -31,7 +33,13 @@ API_KEY_URL = "https://app.baseten.co/settings/api_keys"
 CONFIG = ProviderConfig(
     name="baseten",
     base_url=BASE_URL,
-    dialect=ChatDialect(provider="baseten", max_tokens_field="max_completion_tokens"),
+    dialect=ChatDialect(
+        provider="baseten",
+        max_tokens_field="max_completion_tokens",
+        content=ContentRules(
+            split_user_parts=True, default_modalities=frozenset({"text", "image"})
+        ),
+    ),
     env_var="BASETEN_API_KEY",
     key_url=API_KEY_URL,
     auth_scheme="Api-Key",

@@ -25,6 +25,7 @@ from .errors import (
     RateLimitError,
     ServerError,
     StreamError,
+    UnsupportedInputError,
     ValidationError,
 )
 from .options import GenOption, TextOptions
@@ -88,6 +89,7 @@ __all__ = [
     "ToolCallResult",
     "ToolDef",
     "UnknownProviderError",
+    "UnsupportedInputError",
     "Usage",
     "ValidationError",
     "__version__",

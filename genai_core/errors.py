@@ -10,6 +10,7 @@ The tree::
     │   └── APITimeoutError       ... because a timeout expired
     └── APIError                  the server answered, and the answer is an error
         ├── BadRequestError       400, 422
+        │   └── UnsupportedInputError  ... because the model refused an image, audio or file
         ├── AuthenticationError   401, 403
         ├── NotFoundError         404
         ├── RateLimitError        429 (``retry_after`` in seconds when the server said)
@@ -27,6 +28,7 @@ never part of an error: messages and bodies go through :func:`redact` before the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,12 +41,14 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "GenAIError",
+    "InputRef",
     "MissingAPIKeyError",
     "NotFoundError",
     "NotSupportedError",
     "RateLimitError",
     "ServerError",
     "StreamError",
+    "UnsupportedInputError",
     "ValidationError",
     "error_class_for_status",
     "redact",
@@ -142,6 +146,47 @@ class APIError(GenAIError):
 
 class BadRequestError(APIError):
     """400 or 422: the provider refused the request as malformed or unsupported."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """Where one non-text input (a :class:`~genai_core.types.Doc`) sits in a conversation.
+
+    ``message`` and ``part`` index the conversation and the message's ``requests``; ``kind`` is the
+    modality (``image``, ``audio``, ``video``, ``document``); ``label`` names the input: its file
+    name, its URL, or its type and size.
+    """
+
+    message: int
+    part: int
+    kind: str
+    label: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label} at messages[{self.message}].requests[{self.part}]"
+
+
+class UnsupportedInputError(BadRequestError):
+    """The provider refused an input the model cannot take (an image sent to a text-only model).
+
+    ``inputs`` are the inputs the refusal is about, as far as the provider's message tells; the
+    message quotes the provider's own words and names them, so the caller knows what to drop.
+    """
+
+    def __init__(
+        self, message: str, *, inputs: Iterable[InputRef], model: str | None = None, **kw: Any
+    ) -> None:
+        self.inputs: tuple[InputRef, ...] = tuple(inputs)
+        self.model = model
+        who = f"model {model!r}" if model else "the model"
+        refused = "; ".join(str(i) for i in self.inputs) or "a non-text input"
+        kinds = " and ".join(sorted({i.kind for i in self.inputs})) or "it"
+        advice = (
+            f"{who} refused {refused}; send it to a model whose input modalities include "
+            f"{kinds}, or leave it out"
+        )
+        hint = kw.pop("hint", None)
+        super().__init__(message, hint=f"{hint}; {advice}" if hint else advice, **kw)
 
 
 class AuthenticationError(APIError):

@@ -170,16 +170,85 @@ def mime_from_name(name: str) -> str | None:
     return _MIME_OVERRIDES.get(ext) or mimetypes.types_map.get(ext)
 
 
-class Doc(_Strict):
-    """A document: raw bytes with a file name (whose extension gives the type), or a URL.
+def mime_from_data(data: bytes) -> str | None:
+    """The MIME type the first bytes announce (PNG, JPEG, GIF, WebP, PDF, WAV, MP3, FLAC, Ogg).
 
-    ``mime_type`` overrides the type guessed from the extension.
+    Only formats with an unambiguous signature are recognised; anything else is None.
+    """
+    head = data[:16]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    # MP3: an ID3v2 tag, or an MPEG-1/2 layer III frame header (11 sync bits, then 01 or 11 for
+    # the version, 01 for the layer).
+    if head.startswith(b"ID3") or (
+        len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE6) in (0xE2, 0xF2)
+    ):
+        return "audio/mpeg"
+    return None
+
+
+_TEXT_MIMES = frozenset(
+    {
+        "application/json",
+        "application/xml",
+        "application/yaml",
+        "application/x-yaml",
+        "application/toml",
+        "application/javascript",
+        "application/x-sh",
+        "application/sql",
+    }
+)
+
+#: What a document is, for a model: the input modality it needs.
+DocKind = Literal["text", "image", "audio", "video", "document"]
+
+
+def kind_of_mime(mime: str | None) -> DocKind:
+    """The modality of a MIME type: ``text`` (sent inline), ``image``, ``audio``, ``video`` or
+    ``document`` (PDF and any other binary file)."""
+    if not mime:
+        return "document"
+    mime = mime.split(";", 1)[0].strip().lower()
+    major = mime.split("/", 1)[0]
+    if major == "text" or mime in _TEXT_MIMES or mime.endswith(("+json", "+xml")):
+        return "text"
+    if major in ("image", "audio", "video"):
+        return major  # type: ignore[return-value]
+    return "document"
+
+
+ImageDetail = Literal["auto", "low", "high"]
+
+
+class Doc(_Strict):
+    """A document: raw bytes or a URL, with a file name whose extension gives the type.
+
+    The type is, in order: ``mime_type`` when given; for bytes, the file name's extension, or the
+    bytes' own signature when the extension says nothing (an image whose signature names another
+    image type is sent as what it is); for a URL, its path's extension or a ``data:`` URL's type.
+    ``detail`` asks a vision model for ``low`` or ``high`` fidelity (images only).
     """
 
     filename: str | None = None
     data: bytes | None = None
     url: str | None = None
     mime_type: str | None = None
+    detail: ImageDetail | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Doc:
@@ -191,7 +260,8 @@ class Doc(_Strict):
             raise ValueError("data is empty")
         if self.filename is not None and ("/" in self.filename or "\\" in self.filename):
             raise ValueError("filename must be a bare name, without directories")
-        if self.data is not None and self.mime() is None:
+        mime = self.mime()
+        if self.data is not None and mime is None:
             raise ValueError(
                 "cannot tell the document's type: pass a filename with a known extension "
                 "(e.g. 'photo.jpg') or mime_type="
@@ -200,39 +270,77 @@ class Doc(_Strict):
             scheme = urllib.parse.urlsplit(self.url).scheme
             if scheme not in ("http", "https", "data"):
                 raise ValueError(f"url must be http(s) or data:, got {self.url[:40]!r}")
+        if self.detail is not None and mime is not None and kind_of_mime(mime) != "image":
+            raise ValueError(f"detail applies to images only, and this document is {mime}")
         return self
 
     @classmethod
-    def from_path(cls, path: str | Path, *, mime_type: str | None = None) -> Doc:
-        """Read a local file; its extension gives the type."""
+    def from_path(
+        cls, path: str | Path, *, mime_type: str | None = None, detail: ImageDetail | None = None
+    ) -> Doc:
+        """Read a local file; its extension (or, failing that, its first bytes) gives the type."""
         p = Path(path)
-        return cls(filename=p.name, data=p.read_bytes(), mime_type=mime_type)
+        return cls(filename=p.name, data=p.read_bytes(), mime_type=mime_type, detail=detail)
 
     @classmethod
-    def from_bytes(cls, data: bytes, filename: str, *, mime_type: str | None = None) -> Doc:
-        return cls(filename=filename, data=data, mime_type=mime_type)
+    def from_bytes(
+        cls,
+        data: bytes,
+        filename: str | None = None,
+        *,
+        mime_type: str | None = None,
+        detail: ImageDetail | None = None,
+    ) -> Doc:
+        """Bytes in memory. Without a filename or mime_type the bytes' signature gives the type."""
+        return cls(filename=filename, data=data, mime_type=mime_type, detail=detail)
 
     @classmethod
-    def from_url(cls, url: str, *, mime_type: str | None = None) -> Doc:
-        return cls(url=url, mime_type=mime_type)
+    def from_url(
+        cls, url: str, *, mime_type: str | None = None, detail: ImageDetail | None = None
+    ) -> Doc:
+        """A remote document (the model's server fetches it) or a ``data:`` URL."""
+        return cls(url=url, mime_type=mime_type, detail=detail)
 
     def mime(self) -> str | None:
-        """The MIME type: explicit, else from the file name's extension, else the URL path's."""
+        """The MIME type (see the class docstring for the order of the sources), or None."""
         if self.mime_type:
             return self.mime_type
+        if self.data is not None:
+            named = mime_from_name(self.filename) if self.filename else None
+            if named is not None and not named.startswith("image/"):
+                return named
+            # No extension, or an image extension: trust the signature when it names an image
+            # (a PNG saved as .jpg is still a PNG). Signatures never override a non-image
+            # extension: a notes.txt starting with "ID3" is text.
+            sniffed = mime_from_data(self.data)
+            if named is None or (sniffed is not None and sniffed.startswith("image/")):
+                return sniffed or named
+            return named
         if self.filename:
-            return mime_from_name(self.filename)
+            named = mime_from_name(self.filename)
+            if named is not None:
+                return named
         if self.url:
             if self.url.startswith("data:"):
+                # RFC 2397: a data: URL without a type is text/plain.
                 head = self.url[5:].split(",", 1)[0]
-                return head.split(";", 1)[0] or None
+                return head.split(";", 1)[0] or "text/plain"
             return mime_from_name(urllib.parse.urlsplit(self.url).path)
         return None
+
+    @property
+    def kind(self) -> DocKind:
+        """The input modality the document needs. A URL of unknown type counts as an image."""
+        mime = self.mime()
+        if mime is None and self.url is not None:
+            return "image"
+        return kind_of_mime(mime)
 
     def __repr__(self) -> str:
         # Never dump megabytes of document into a log line.
         what = f"url={self.url[:60]!r}" if self.url else f"data=<{len(self.data or b'')} bytes>"
-        return f"Doc(filename={self.filename!r}, {what}, mime_type={self.mime_type!r})"
+        extra = f", detail={self.detail!r}" if self.detail else ""
+        return f"Doc(filename={self.filename!r}, {what}, mime_type={self.mime_type!r}{extra})"
 
     __str__ = __repr__
 

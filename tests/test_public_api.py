@@ -54,6 +54,7 @@ GENAI_CORE_ALL = [
     "ToolCallResult",
     "ToolDef",
     "UnknownProviderError",
+    "UnsupportedInputError",
     "Usage",
     "ValidationError",
     "__version__",

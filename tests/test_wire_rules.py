@@ -8,7 +8,6 @@ client-level error and model-list cases go through an ``httpx.MockTransport``.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -37,7 +36,6 @@ from genai_core.options import GenOption, TextOptions
 from genai_core.provider import StreamCore
 from genai_core.tools import ToolDef
 from genai_core.types import (
-    Doc,
     FinishReason,
     Message,
     Reply,
@@ -1198,37 +1196,6 @@ def test_request_system_prompt_first() -> None:
     assert body["messages"] == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},
-    ]
-
-
-def test_request_multi_part_user_message_split_into_consecutive_user_messages() -> None:
-    doc = Doc.from_bytes(b"The sky is green.", "facts.txt")
-    body = wire([Message.user(doc, "What colour is the sky?")])
-    assert body["messages"] == [
-        {"role": "user", "content": "The sky is green."},
-        {"role": "user", "content": "What colour is the sky?"},
-    ]
-
-
-@pytest.mark.parametrize(
-    ("filename", "mime"),
-    [("pic.png", "image/png"), ("photo.jpg", "image/jpeg"), ("anim.gif", "image/gif")],
-)
-def test_request_image_bytes_as_one_element_image_url_array(filename: str, mime: str) -> None:
-    data = b"\x89fake-image-bytes\x00\xff"
-    body = wire([Message.user(Doc.from_bytes(data, filename), "Describe.")])
-    url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-    assert body["messages"] == [
-        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]},
-        {"role": "user", "content": "Describe."},
-    ]
-
-
-def test_request_image_url_passed_as_url() -> None:
-    url = "https://example.com/images/cat.jpg"
-    body = wire([Message.user(Doc.from_url(url))])
-    assert body["messages"] == [
-        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
     ]
 
 

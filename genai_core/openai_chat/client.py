@@ -42,7 +42,7 @@ from ..http import (
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
 from ..types import Message, Messages, Model, Result
-from .errors import api_error, excerpt
+from .errors import api_error, excerpt, note_inputs, refine_input_error
 from .models import parse_models
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
@@ -125,10 +125,15 @@ class ChatClientBase(Generic[_H]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
+        model_info: Model | None = None,
     ) -> None:
         if model is not None and not isinstance(model, str):
             raise ValidationError(f"model must be a string, got {type(model).__name__}")
         self._model = model or None
+        self._model_info = _check_model_info(model_info, self._model)
+        self._model_info_given = model_info is not None
+        if self._model is None and model_info is not None:
+            self._model = model_info.id
         if api_key is None and self.config.env_var:
             api_key = os.environ.get(self.config.env_var) or None
         self.__api_key = api_key or None
@@ -177,6 +182,13 @@ class ChatClientBase(Generic[_H]):
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @property
+    def model_info(self) -> Model | None:
+        """What the client knows of its model: ``model_info=`` when given, else the model's entry
+        in the last ``list_models()``. Its input modalities decide which documents are sent.
+        """
+        return self._model_info
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
@@ -228,8 +240,14 @@ class ChatClientBase(Generic[_H]):
             )
         text = by_class.get(TextOptions)
         assert text is None or isinstance(text, TextOptions)
+        info = self._model_info
         body = build_chat_body(
-            self._model, list(messages), text, self.config.dialect, stream=stream
+            self._model,
+            list(messages),
+            text,
+            self.config.dialect,
+            stream=stream,
+            input_modalities=info.input_modalities if info is not None else None,
         )
         self._extend_body(body, by_class)
         return body
@@ -271,7 +289,11 @@ class ChatClientBase(Generic[_H]):
     ) -> httpx.Request:
         body = self._chat_body(messages, options, stream=stream)
         accept = "text/event-stream" if stream else "application/json"
-        return self._build("POST", "/chat/completions", body=body, accept=accept, timeout=timeout)
+        request = self._build(
+            "POST", "/chat/completions", body=body, accept=accept, timeout=timeout
+        )
+        note_inputs(request, self._model, [messages] if isinstance(messages, Message) else messages)
+        return request
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -292,7 +314,7 @@ class ChatClientBase(Generic[_H]):
         retry_after = None
         if status == 429:
             retry_after = parse_retry_after(response.headers, time.time())
-        raise api_error(
+        err = api_error(
             status,
             response.content,
             response.headers,
@@ -304,6 +326,7 @@ class ChatClientBase(Generic[_H]):
             reason=response.reason_phrase,
             cls=RateLimitError if status == 429 else None,
         )
+        raise refine_input_error(err, response)
 
     def _json(self, response: httpx.Response) -> Any:
         try:
@@ -330,7 +353,7 @@ class ChatClientBase(Generic[_H]):
 
     def _parse_models(self, response: httpx.Response) -> list[Model]:
         try:
-            return parse_models(self._json(response))
+            models = parse_models(self._json(response))
         except ValueError as exc:
             raise APIError(
                 f"{exc}: {excerpt(redact(response.text, (self.__api_key,)))!r}",
@@ -338,12 +361,25 @@ class ChatClientBase(Generic[_H]):
                 provider=self.config.name,
                 request_id=self._request_id(response),
             ) from None
+        if not self._model_info_given:
+            self._model_info = next((m for m in models if m.id == self._model), self._model_info)
+        return models
 
     def _stream_core(self, response: httpx.Response) -> StreamCore:
         assembler = ChatStreamAssembler(
             provider=self.config.name, request_id=self._request_id(response)
         )
         return StreamCore(assembler, secrets=(self.__api_key,))
+
+
+def _check_model_info(info: Model | None, model: str | None) -> Model | None:
+    if info is None:
+        return None
+    if not isinstance(info, Model):
+        raise ValidationError(f"model_info must be a Model, got {type(info).__name__}")
+    if model is not None and info.id != model:
+        raise ValidationError(f"model_info describes {info.id!r}, but the model is {model!r}")
+    return info
 
 
 class ChatClient(ChatClientBase[httpx.Client]):

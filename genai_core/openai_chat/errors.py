@@ -8,19 +8,45 @@ Shapes seen on the wire (Baseten's three first, then what proxies and frameworks
 3. ``{"message": ..., "type": ..., "code": 400}`` — the same fields at the top level.
 4. ``{"detail": "..."}`` (FastAPI) or ``{"detail": [{"msg": ...}, ...]}`` (its validation errors).
 5. Anything else — an HTML page from a proxy, plain text, empty: a short, safe excerpt.
+
+A 400 that refuses a modality ("This model does not support multimodal (image/video/audio)
+inputs.", "image_url is not supported") becomes :class:`UnsupportedInputError` naming the inputs
+of the request it refused: :func:`note_inputs` records them on the request when it is built,
+:func:`refine_input_error` reads them back when the error answer arrives.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import APIError, RateLimitError, error_class_for_status, redact
+from ..errors import (
+    APIError,
+    BadRequestError,
+    InputRef,
+    RateLimitError,
+    UnsupportedInputError,
+    error_class_for_status,
+    redact,
+)
+from ..types import Message
+from .content import input_refs
 
-__all__ = ["ErrorBody", "api_error", "error_from_json", "parse_error_body"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "ErrorBody",
+    "api_error",
+    "error_from_json",
+    "note_inputs",
+    "parse_error_body",
+    "refine_input_error",
+    "unsupported_input_error",
+]
 
 _EXCERPT = 200
 
@@ -125,3 +151,90 @@ def api_error(
     if issubclass(cls, RateLimitError):
         return cls(message, retry_after=retry_after, **kw)
     return cls(message, **kw)
+
+
+# --- refused inputs ---------------------------------------------------------------------------
+
+# A provider refusing a modality, in the words servers use: Baseten ("does not support multimodal
+# (image/video/audio) inputs", "image_url is not supported"), OpenAI ("image_url is only
+# supported by certain models"), vLLM ("is not a multimodal model"), llama.cpp ("image input is
+# not supported").
+_KIND = r"(?:image|audio|video|file|pdf|document)s?"
+_REFUSAL = re.compile(
+    r"multi-?modal|image_url|input_audio|only supported by certain models"
+    rf"|\b{_KIND}\b[\w\s/()-]{{0,40}}?\bnot\s+(?:be\s+)?supported"
+    rf"|(?:does\s+not|doesn't|cannot|can't)\s+(?:support|accept|process|handle)"
+    rf"[\w\s/()-]{{0,40}}?\b{_KIND}\b",
+    re.IGNORECASE,
+)
+_KIND_WORDS = re.compile(r"image_url|input_audio|image|audio|video|file|pdf|document", re.I)
+_KIND_OF_WORD = {
+    "image_url": "image",
+    "image": "image",
+    "input_audio": "audio",
+    "audio": "audio",
+    "video": "video",
+    "file": "document",
+    "pdf": "document",
+    "document": "document",
+}
+_INPUTS_EXTENSION = "genai_inputs"
+
+
+def refused_inputs(message: str, inputs: Sequence[InputRef]) -> list[InputRef] | None:
+    """The inputs a provider's error message refuses; None when it refuses none of them.
+
+    When the message names modalities, the inputs of those modalities; when it names none (or
+    none that was sent), every non-text input.
+    """
+    if not inputs or not _REFUSAL.search(message):
+        return None
+    kinds = {_KIND_OF_WORD[w.lower()] for w in _KIND_WORDS.findall(message)}
+    named = [i for i in inputs if i.kind in kinds]
+    return named or list(inputs)
+
+
+def unsupported_input_error(
+    err: APIError, inputs: Sequence[InputRef], model: str | None = None
+) -> APIError:
+    """``err`` as an :class:`UnsupportedInputError` when it is a 400 refusing some of ``inputs``;
+    otherwise ``err`` itself."""
+    if type(err) is not BadRequestError:
+        return err
+    refused = refused_inputs(err.message, inputs)
+    if refused is None:
+        return err
+    new = UnsupportedInputError(
+        err.message,
+        inputs=refused,
+        model=model,
+        status_code=err.status_code,
+        body=err.body,
+        headers=err.headers,
+        request_id=err.request_id,
+        provider=err.provider,
+        error_type=err.error_type,
+        code=err.code,
+        hint=err.hint,
+    )
+    new.partial_result = err.partial_result
+    return new
+
+
+def note_inputs(request: httpx.Request, model: str | None, messages: Sequence[Message]) -> None:
+    """Record on ``request`` the non-text inputs it carries, for :func:`refine_input_error`."""
+    refs = input_refs(messages)
+    if refs:
+        request.extensions[_INPUTS_EXTENSION] = (model, tuple(refs))
+
+
+def refine_input_error(err: APIError, response: httpx.Response) -> APIError:
+    """:func:`unsupported_input_error` for the inputs noted on the response's request."""
+    try:
+        noted = response.request.extensions.get(_INPUTS_EXTENSION)
+    except RuntimeError:  # a response built without a request
+        return err
+    if noted is None:
+        return err
+    model, refs = noted
+    return unsupported_input_error(err, refs, model)

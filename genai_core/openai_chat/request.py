@@ -2,9 +2,9 @@
 
 Conventions of the wire (checked against real recordings):
 
-* One text part is sent as a plain string ``content``. A user message with several parts becomes
-  several consecutive ``user`` messages, one per part (document text, then the question; an image
-  as a one-element ``image_url`` array).
+* One text part is sent as a plain string ``content``. A user message with several parts is one
+  message with an array of parts, or, for targets that want it (Baseten, as recorded), several
+  consecutive ``user`` messages, one per part. Documents become parts in ``content.py``.
 * An assistant turn is sent back with its text as ``content`` (omitted when there is none) and its
   tool calls exactly as received: same ``id``, ``arguments`` text unchanged. Reasoning is not sent
   back.
@@ -18,17 +18,17 @@ tools); it does not matter to servers but keeps request logs and cassettes reada
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotSupportedError, ValidationError
 from ..options import TextOptions
-from ..types import Doc, Message
+from ..types import Message
+from .content import ContentRules, doc_to_part, user_message_to_wire
 
-__all__ = ["ChatDialect", "build_chat_body", "doc_to_part", "messages_to_wire"]
+__all__ = ["ChatDialect", "ContentRules", "build_chat_body", "doc_to_part", "messages_to_wire"]
 
 
 @dataclass(frozen=True)
@@ -36,46 +36,29 @@ class ChatDialect:
     """How one OpenAI-compatible server differs from the others.
 
     ``unsupported`` lists option names (``"TextOptions.top_k"``) the server rejects; they raise
-    NotSupportedError before anything is sent.
+    NotSupportedError before anything is sent. ``content`` says which documents the server takes
+    and how user turns are laid out.
     """
 
     provider: str
     max_tokens_field: str = "max_tokens"
     unsupported: frozenset[str] = field(default_factory=frozenset)
-
-
-def doc_to_part(doc: Doc, provider: str) -> str | dict[str, Any]:
-    """A document as wire content: text documents inline as a string, images as ``image_url``."""
-    mime = doc.mime() or ""
-    if mime.startswith("text/") or mime == "application/json":
-        if doc.data is None:
-            raise NotSupportedError(
-                f"{provider}: a text document must be given as data, not a URL ({doc.url})",
-                ["Doc.url"],
-            )
-        try:
-            return doc.data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValidationError(f"document {doc.filename!r} is not valid UTF-8: {exc}") from None
-    if mime.startswith("image/") or (doc.url is not None and not mime):
-        if doc.url is not None:
-            url = doc.url
-        else:
-            assert doc.data is not None
-            url = f"data:{mime};base64,{base64.b64encode(doc.data).decode('ascii')}"
-        return {"type": "image_url", "image_url": {"url": url}}
-    name = doc.filename or doc.url or "document"
-    raise NotSupportedError(
-        f"{provider}: documents of type {mime or 'unknown'} ({name}) cannot be sent in a chat "
-        "message; text and images can",
-        [f"Doc[{mime or 'unknown'}]"],
-    )
+    content: ContentRules = field(default_factory=ContentRules)
 
 
 def messages_to_wire(
-    messages: Sequence[Message], system_prompt: str | None, provider: str
+    messages: Sequence[Message],
+    system_prompt: str | None,
+    dialect: ChatDialect,
+    *,
+    model: str | None = None,
+    input_modalities: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``messages`` array, system prompt first."""
+    """The ``messages`` array, system prompt first.
+
+    ``input_modalities`` are the model's, when known: documents of any other modality raise
+    NotSupportedError naming ``model``.
+    """
     out: list[dict[str, Any]] = []
     if system_prompt:
         out.append({"role": "system", "content": system_prompt})
@@ -83,12 +66,16 @@ def messages_to_wire(
         if not isinstance(msg, Message):
             raise ValidationError(f"messages[{i}] is a {type(msg).__name__}, not a Message")
         if msg.requests:
-            for req in msg.requests:
-                if req.doc is None:
-                    out.append({"role": "user", "content": req.text})
-                    continue
-                part = doc_to_part(req.doc, provider)
-                out.append({"role": "user", "content": part if isinstance(part, str) else [part]})
+            out.extend(
+                user_message_to_wire(
+                    msg,
+                    i,
+                    dialect.content,
+                    provider=dialect.provider,
+                    model=model,
+                    modalities=input_modalities,
+                )
+            )
         elif msg.tool_call_results:
             for res in msg.tool_call_results:
                 wire: dict[str, Any] = {"role": "tool", "content": res.result}
@@ -149,15 +136,25 @@ def build_chat_body(
     dialect: ChatDialect,
     *,
     stream: bool,
+    input_modalities: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The request body for the neutral inputs; raises before anything is sent on bad input."""
+    """The request body for the neutral inputs; raises before anything is sent on bad input.
+
+    ``input_modalities``: the model's, when the caller knows them (see :func:`messages_to_wire`).
+    """
     opts = opts or TextOptions()
     _reject_unsupported(opts, dialect)
     if not messages:
         raise ValidationError("no messages to send")
     body: dict[str, Any] = {
         "model": model,
-        "messages": messages_to_wire(messages, opts.system_prompt, dialect.provider),
+        "messages": messages_to_wire(
+            messages,
+            opts.system_prompt,
+            dialect,
+            model=model,
+            input_modalities=input_modalities,
+        ),
     }
     if opts.max_tokens is not None:
         body[dialect.max_tokens_field] = opts.max_tokens
