@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import json
 import json.scanner
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import StreamError
-from ..types import Reply, Result, ToolCall, build_trusted, trusted
+from ..types import RateLimit, Reply, Result, ToolCall, build_trusted, trusted
 from .errors import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
 
@@ -85,9 +85,20 @@ class _PendingCall:
 class ChatStreamAssembler:
     """Feed the ``data`` of each SSE event; get fragments; build the Result once at the end."""
 
-    def __init__(self, *, provider: str, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        provider: str,
+        request_id: str | None = None,
+        limits: Sequence[RateLimit] = (),
+        keep_raw: bool = False,
+    ) -> None:
         self.provider = provider
         self.request_id = request_id
+        self.limits = limits
+        """Rate limits from the response headers, reported in the Result's usage."""
+        self.raw: list[Any] | None = [] if keep_raw else None
+        """Every decoded chunk, in order, when asked for (``keep_raw``); else None."""
         self.done = False
         """True once ``[DONE]`` was seen; later events are ignored."""
         # Replies so far, as (kind, items) blocks: consecutive text (or reasoning) pieces form
@@ -124,6 +135,8 @@ class ChatStreamAssembler:
         if type(chunk) is not dict:
             raise self._error(f"malformed stream chunk (not an object): {excerpt(data)!r}")
         self.chunks += 1
+        if self.raw is not None:
+            self.raw.append(chunk)
         if chunk.get("error"):
             # An error event; it may come with a finish_reason "error" and empty choices.
             found = error_from_json(chunk)
@@ -256,4 +269,6 @@ class ChatStreamAssembler:
             completion_id=self._id,
             model=self._model,
             request_id=self.request_id,
+            limits=self.limits,
+            raw=None if self.raw is None else list(self.raw),
         )
