@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from genai_core.errors import ValidationError
 from genai_core.openai_chat.client import ProviderConfig
+from genai_core.openai_chat.options import Options as ChatOptions
 from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.openai_chat.request import ChatDialect
 from genai_core.options import GenOption, TextOptions
@@ -40,7 +41,8 @@ CONFIG = ProviderConfig(
     key_url=API_KEY_URL,
     auth_scheme="Api-Key",
     request_id_headers=("x-baseten-request-id", "x-request-id"),
-    option_types=(TextOptions, Options),
+    # The generic provider's Options are taken too; genai_baseten.Options has all their fields.
+    option_types=(TextOptions, Options, ChatOptions),
 )
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")

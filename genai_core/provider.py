@@ -135,9 +135,10 @@ class StreamCore:
                 # Not one event: an HTML page, plain text or nothing at all was sent with a
                 # success status. Saying so beats returning an empty answer.
                 head = self._head.decode("utf-8", "replace")
+                lines = [line for line in head.splitlines() if line.strip()]
                 raise self._protocol_error(
                     f"expected an event stream, got: {excerpt(head)!r}"
-                    if head.strip()
+                    if any(not line.startswith(":") for line in lines)  # not only SSE comments
                     else "the server ended the stream without sending any event"
                 )
         out.extend(self._assembler.end())

@@ -130,6 +130,21 @@ def normalize_base_url(url: str, provider: str) -> str:
     return text
 
 
+def _fold_headers(
+    base: Mapping[str, str | None], extra: Mapping[str, str | None]
+) -> dict[str, str | None]:
+    """``base`` updated by ``extra``, names compared case-insensitively, None values kept."""
+    out = dict(base)
+    names = {name.lower(): name for name in out}
+    for name, value in extra.items():
+        old = names.pop(name.lower(), None)
+        if old is not None:
+            del out[old]
+        out[name] = value
+        names[name.lower()] = name
+    return out
+
+
 def merge_headers(
     base: Mapping[str, str], extra: Mapping[str, str | None] | None
 ) -> dict[str, str]:
@@ -137,18 +152,8 @@ def merge_headers(
 
     A value in ``extra`` replaces the header of the same name; ``None`` removes it.
     """
-    out = dict(base)
-    if not extra:
-        return out
-    names = {name.lower(): name for name in out}
-    for name, value in extra.items():
-        old = names.pop(name.lower(), None)
-        if old is not None:
-            del out[old]
-        if value is not None:
-            out[name] = value
-            names[name.lower()] = name
-    return out
+    folded = _fold_headers(base, extra or {})
+    return {name: value for name, value in folded.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -232,10 +237,13 @@ class ChatClientBase(Generic[_H]):
         self._timeout = timeout
         if user_agent is not None and (not isinstance(user_agent, str) or not user_agent):
             raise ValidationError(f"user_agent must be a non-empty string, got {user_agent!r}")
-        self._default_headers = merge_headers(
-            {"User-Agent": user_agent or f"genai-baseten/{__version__}"},
-            {**self.config.extra_headers, **(default_headers or {})},
-        )
+        # Kept with their None values: None removes a header the library would send.
+        overrides: dict[str, str | None] = {"User-Agent": f"genai-baseten/{__version__}"}
+        for extra in (self.config.extra_headers, default_headers or {}):
+            overrides = _fold_headers(overrides, extra)
+        if user_agent is not None:
+            overrides = _fold_headers(overrides, {"User-Agent": user_agent})
+        self._default_headers = overrides
         self._owns_http = http_client is None
         if http_client is None:
             http_client = self._new_http_client(
@@ -341,9 +349,13 @@ class ChatClientBase(Generic[_H]):
         """The one :class:`Options` of a call; another provider's subclass is refused."""
         found: list[Options] = []
         for opt in by_class.values():
-            if type(opt) not in self.config.option_types:
-                name = type(opt).__name__
-                raise NotSupportedError(f"{self.config.name} does not take {name}", [name])
+            cls = type(opt)
+            if cls not in self.config.option_types:
+                raise NotSupportedError(
+                    f"{self.config.name} does not take {cls.__module__}.{cls.__qualname__}, "
+                    "another provider's options",
+                    [cls.__name__],
+                )
             if isinstance(opt, Options):
                 found.append(opt)
         if len(found) > 1:
