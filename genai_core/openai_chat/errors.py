@@ -60,6 +60,8 @@ _TAG = re.compile(r"<[^>]*>")
 def looks_like_html(text: str) -> bool:
     """Whether ``text`` is an HTML page (a proxy's or load balancer's error page, a web UI)."""
     head = text[:1024].lstrip().lower()
+    if not head.startswith("<"):
+        return False
     return head.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in head
 
 
