@@ -580,8 +580,9 @@ class Result(Message):
     """``finish_reason`` exactly as the wire said, before normalisation; None when absent."""
     raw: Any = Field(default=None, repr=False, exclude=True)
     """The decoded response, for fields this model does not name: the JSON body of a
-    non-streamed call; for a stream, the list of decoded chunks when asked for (the provider's
-    ``raw_chunks`` option), else None. Not serialised with the conversation."""
+    non-streamed call; for a stream, a read-only list of its decoded chunks when asked for (the
+    ``raw_chunks`` option of OpenAI-compatible providers), else None. Not serialised with the
+    conversation."""
 
     _allow_empty: ClassVar[bool] = True
 

@@ -24,6 +24,7 @@ from genai_core.openai_chat.embeddings import (
 from genai_core.openai_chat.errors import excerpt, looks_like_html
 from genai_core.openai_chat.options import merge_extra_body
 from genai_core.openai_chat.ratelimits import parse_duration, parse_rate_limits, parse_reset
+from genai_core.openai_chat.stream import ChatStreamAssembler, RawChunks
 from genai_core.types import RateLimit
 
 NOW = 1_750_000_000.0
@@ -421,3 +422,37 @@ def test_deployment_url_rejects_ids_that_would_change_the_url(kw: dict[str, str]
     args = {"model_id": "abc123", **kw}
     with pytest.raises(ValidationError):
         genai_baseten.deployment_url(**args)
+
+
+# --- raw chunks -------------------------------------------------------------------------------
+
+
+def test_raw_chunks_decode_on_access_and_keep_the_text() -> None:
+    texts = ['{"a": 1}', '{"b": [2]}', ' {"c": null}']
+    raw = RawChunks(texts)
+    assert len(raw) == 3
+    assert raw[0] == {"a": 1}
+    assert raw[-1] == {"c": None}
+    assert raw[0] is raw[0]  # decoded once
+    assert raw[1:] == [{"b": [2]}, {"c": None}]
+    assert list(raw) == [{"a": 1}, {"b": [2]}, {"c": None}]
+    assert raw == [{"a": 1}, {"b": [2]}, {"c": None}]
+    assert raw == RawChunks(list(texts))
+    assert raw.text(2) == ' {"c": null}'
+    assert repr(raw) == "RawChunks(3 chunks)"
+    with pytest.raises(IndexError):
+        raw[3]
+
+
+def test_assembler_keeps_raw_chunks_only_when_asked() -> None:
+    chunk = '{"choices": [{"delta": {"content": "hi"}, "finish_reason": "stop"}], "x_extra": 5}'
+    plain = ChatStreamAssembler(provider="p")
+    kept = ChatStreamAssembler(provider="p", keep_raw=True)
+    for a in (plain, kept):
+        a.feed(chunk)
+        a.feed("[DONE]")
+    assert plain.result().raw is None
+    raw = kept.result().raw
+    assert isinstance(raw, RawChunks)
+    assert [c["x_extra"] for c in raw] == [5]
+    assert kept.result().text == "hi"

@@ -24,8 +24,9 @@ class Options(GenOption):
     ``None`` leaves the server's default. ``extra_body`` is merged into the JSON body last and
     never overwrites a field the library has set (objects are merged key by key with the same
     rule), so it can add ``{"stream_options": {"continuous_usage_stats": True}}`` but cannot
-    change ``model`` or ``stream``. ``raw_chunks=True`` keeps every decoded chunk of a stream in
-    ``Result.raw`` (off by default: it holds the whole stream in memory).
+    change ``model`` or ``stream``. ``raw_chunks=True`` keeps every chunk of a stream for
+    ``Result.raw`` (a :class:`~genai_core.openai_chat.stream.RawChunks`, decoded on access; off by
+    default since it keeps the whole stream's text in memory).
     """
 
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
