@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -705,3 +707,19 @@ async def test_a_stream_of_only_done_is_a_clean_empty_answer(
         fragments, result = await flavor.stream(client, MSGS)
     assert fragments == []
     assert result.text == ""
+
+
+# --- the documentation's runnable example ------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "openai-compatible.md"
+
+
+def test_docs_runnable_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    if not DOC.exists():
+        pytest.skip("docs/ is not installed with the tests")
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    exec(compile(blocks[-1], str(DOC), "exec"), {"__name__": "doc_example"})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Hello! 5 fp-demo"
+    assert lines[1].startswith("requests 60 59 ")
+    assert lines[2] == "[[3.0, 0.5, 0.0], [5.0, 0.5, 1.0]]"
