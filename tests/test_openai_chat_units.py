@@ -456,3 +456,14 @@ def test_assembler_keeps_raw_chunks_only_when_asked() -> None:
     assert isinstance(raw, RawChunks)
     assert [c["x_extra"] for c in raw] == [5]
     assert kept.result().text == "hi"
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+def test_vllm_max_model_len_is_the_context_length() -> None:
+    from genai_core.openai_chat.models import parse_models
+
+    vllm = {"id": "Qwen/Qwen3-0.6B", "object": "model", "owned_by": "vllm", "max_model_len": 40960}
+    models = parse_models({"object": "list", "data": [vllm, {"id": "x", "context_length": 8}]})
+    assert [m.context_length for m in models] == [40960, 8]

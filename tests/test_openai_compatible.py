@@ -723,3 +723,17 @@ def test_docs_runnable_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0] == "Hello! 5 fp-demo"
     assert lines[1].startswith("requests 60 59 ")
     assert lines[2] == "[[3.0, 0.5, 0.0], [5.0, 0.5, 1.0]]"
+
+
+def test_cli_talks_to_the_server_with_base_url(
+    fake: FakeOpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from genai_core import cli
+
+    base = ["--provider", "openaicompatible", "--base-url", fake.base_url]
+    assert cli.main(["models", *base]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed[1:]] == ["fake/echo-1", "fake/embed-1"]
+    assert cli.main(["chat", *base, "--model", MODEL, "say hello"]) == 0
+    assert capsys.readouterr().out.strip() == ECHO
+    assert [r.path for r in fake.requests] == ["/v1/models", "/v1/chat/completions"]
