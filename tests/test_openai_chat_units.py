@@ -15,6 +15,7 @@ import pytest
 
 import genai_baseten
 from genai_core.errors import StreamError, ValidationError
+from genai_core.openai_chat import OpenAICompatibleClient
 from genai_core.openai_chat.client import merge_headers, normalize_base_url
 from genai_core.openai_chat.embeddings import (
     build_embeddings_body,
@@ -245,6 +246,17 @@ def test_normalize_base_url_quotes_a_short_excerpt_of_a_long_url() -> None:
         normalize_base_url("example.com/" + "x" * 500, "p")
     assert "example.com/xxx" in str(info.value)
     assert len(str(info.value)) < 400
+
+
+def test_credentials_in_a_base_url_are_never_shown() -> None:
+    with pytest.raises(ValidationError) as info:
+        normalize_base_url("ftp://bob:hunter2secret@h.example/v1", "p")
+    assert "hunter2secret" not in str(info.value)
+    assert "ftp://***@h.example/v1" in str(info.value)
+    client = OpenAICompatibleClient(base_url="https://bob:hunter2secret@h.example/v1")
+    with client:
+        assert "hunter2secret" not in repr(client)
+        assert client.base_url == "https://bob:hunter2secret@h.example/v1"  # still used
 
 
 def test_merge_headers_is_case_insensitive_and_none_removes() -> None:

@@ -24,6 +24,7 @@ import genai_baseten
 import genai_core
 from genai_core.errors import (
     APITimeoutError,
+    MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
     ServerError,
@@ -244,6 +245,17 @@ async def test_no_environment_variable_is_read_unless_named(
         await flavor.gen_sync(client, MSGS)
     assert "authorization" not in fake.requests[0].headers
     assert fake.requests[1].headers["authorization"] == f"Bearer {KEY}"
+
+
+@each_flavor
+async def test_a_named_environment_variable_that_is_unset_is_a_missing_key(
+    flavor: Flavor, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MY_GATEWAY_KEY", raising=False)
+    async with flavor.open(fake, api_key_env="MY_GATEWAY_KEY") as client:
+        with pytest.raises(MissingAPIKeyError, match="MY_GATEWAY_KEY"):
+            await flavor.gen_sync(client, MSGS)
+    assert fake.requests == []
 
 
 @each_flavor

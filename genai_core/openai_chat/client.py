@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ __all__ = [
     "UseClientDefault",
     "merge_headers",
     "normalize_base_url",
+    "public_url",
 ]
 
 
@@ -96,6 +98,12 @@ TimeoutTypes = float | httpx.Timeout | None
 ProxyTypes = str | httpx.URL | httpx.Proxy | None
 
 _SCHEMES = ("http", "https")
+_USERINFO = re.compile(r"(://)[^/@]*@")
+
+
+def public_url(url: str) -> str:
+    """``url`` safe to show: a user and password in it (``https://user:pw@host``) are masked."""
+    return _USERINFO.sub(r"\1***@", url)
 
 
 def normalize_base_url(url: str, provider: str) -> str:
@@ -108,11 +116,11 @@ def normalize_base_url(url: str, provider: str) -> str:
         raise ValidationError(f"{provider}: base_url must be a string, got {type(url).__name__}")
     text = url.strip().rstrip("/")
     text = text.removesuffix("/chat/completions").rstrip("/")
-    shown = excerpt(url, 120)
+    shown = excerpt(public_url(url), 120)
     if "://" not in text:
         raise ValidationError(
             f"{provider}: base_url {shown!r} has no scheme; write it in full, such as "
-            f"'http://{excerpt(text, 100)}'"
+            f"'http://{excerpt(public_url(text), 100)}'"
         )
     try:
         parsed = httpx.URL(text)
@@ -214,6 +222,10 @@ class ChatClientBase(Generic[_H]):
         self._model = model or None
         env_var = self.config.env_var if isinstance(api_key_env, UseClientDefault) else api_key_env
         self._env_var = env_var
+        # Naming a variable says a key is expected: its absence is an error, not "no auth".
+        self._key_required = self.config.key_required or (
+            not isinstance(api_key_env, UseClientDefault) and bool(api_key_env)
+        )
         if api_key is None and env_var:
             api_key = os.environ.get(env_var) or None
         self.__api_key = api_key or None
@@ -283,12 +295,13 @@ class ChatClientBase(Generic[_H]):
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
         name = type(self).__name__
-        return f"{name}(model={self._model!r}, base_url={self._base_url!r}, api_key={key})"
+        url = public_url(self._base_url)
+        return f"{name}(model={self._model!r}, base_url={url!r}, api_key={key})"
 
     # -- requests ----------------------------------------------------------------------------
 
     def _key(self) -> str | None:
-        if self.__api_key is None and self.config.key_required:
+        if self.__api_key is None and self._key_required:
             raise MissingAPIKeyError(
                 self.config.name, self._env_var or "api_key=", self.config.key_url
             )
@@ -448,7 +461,7 @@ class ChatClientBase(Generic[_H]):
         status = response.status_code
         hint = None
         if status in (401, 403) and self.config.key_url:
-            where = f"${self.config.env_var} or api_key=" if self.config.env_var else "api_key="
+            where = f"${self._env_var} or api_key=" if self._env_var else "api_key="
             hint = f"check the key given in {where}; get one at {self.config.key_url}"
         retry_after = None
         if status == 429:
@@ -481,7 +494,7 @@ class ChatClientBase(Generic[_H]):
                 headers=response.headers,
                 request_id=self._request_id(response),
                 provider=self.config.name,
-                hint=f"is {self._base_url} the API root of an OpenAI-compatible server?",
+                hint=f"is {public_url(self._base_url)} the API root of an OpenAI-compatible API?",
             ) from None
 
     def _limits(self, response: httpx.Response) -> list[RateLimit]:
