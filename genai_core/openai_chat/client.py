@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, ClassVar, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar
 
 import httpx
 
@@ -53,7 +53,6 @@ from ..http import (
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
 from ..types import Embeddings, Message, Messages, Model, RateLimit, Result
-from .embeddings import EncodingFormat, build_embeddings_body, parse_embeddings_response
 from .errors import api_error, excerpt, looks_like_html
 from .models import parse_models
 from .options import Options, apply_chat_options, merge_extra_body
@@ -61,6 +60,9 @@ from .ratelimits import parse_rate_limits
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
+
+if TYPE_CHECKING:
+    from .embeddings import EncodingFormat
 
 __all__ = [
     "USE_CLIENT_DEFAULT",
@@ -433,6 +435,8 @@ class ChatClientBase(Generic[_H]):
         timeout: TimeoutTypes | UseClientDefault,
     ) -> tuple[httpx.Request, int]:
         """The embeddings request, and how many vectors must come back."""
+        from .embeddings import build_embeddings_body  # only clients that embed pay for it
+
         model = model or self._model
         if not model:
             raise ValidationError(f"{self.config.name}: embed needs a model; pass model=")
@@ -513,6 +517,8 @@ class ChatClientBase(Generic[_H]):
             raise redact_error(exc, (self.__api_key,)) from None
 
     def _parse_embeddings(self, response: httpx.Response, count: int) -> Embeddings:
+        from .embeddings import parse_embeddings_response
+
         try:
             return parse_embeddings_response(
                 self._json(response),
