@@ -183,7 +183,8 @@ class ProviderConfig:
     request_id_headers: tuple[str, ...] = ("x-request-id",)
     """Response headers holding the provider's request id, most specific first."""
     option_types: tuple[type[GenOption], ...] = (TextOptions, Options)
-    """The option classes a call takes, matched exactly (a subclass is another provider's)."""
+    """The option classes a call takes; subclasses of :class:`Options` are matched exactly (a
+    subclass is another provider's, whose fields this one would drop)."""
     key_required: bool = True
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -364,15 +365,17 @@ class ChatClientBase(Generic[_H]):
         """The one :class:`Options` of a call; another provider's subclass is refused."""
         found: list[Options] = []
         for opt in by_class.values():
+            if not isinstance(opt, Options):
+                continue
             cls = type(opt)
             if cls not in self.config.option_types:
+                # A subclass adds fields this provider would silently drop.
                 raise NotSupportedError(
                     f"{self.config.name} does not take {cls.__module__}.{cls.__qualname__}, "
                     "another provider's options",
                     [cls.__name__],
                 )
-            if isinstance(opt, Options):
-                found.append(opt)
+            found.append(opt)
         if len(found) > 1:
             names = " and ".join(type(o).__name__ for o in found)
             raise ValidationError(
