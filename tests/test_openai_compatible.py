@@ -379,6 +379,13 @@ async def test_proxy_is_given_to_the_created_client(flavor: Flavor, fake: FakeOp
     assert fake.requests[0].target == "http://api.example.invalid/v1/chat/completions"
 
 
+def test_a_transport_of_the_other_flavor_is_refused() -> None:
+    with pytest.raises(ValidationError, match="AsyncBaseTransport"):
+        AsyncOpenAICompatibleClient(base_url="http://x/v1", transport=httpx.HTTPTransport())
+    with pytest.raises(ValidationError, match="BaseTransport"):
+        OpenAICompatibleClient(base_url="http://x/v1", transport=httpx.AsyncHTTPTransport())
+
+
 def test_transport_or_proxy_beside_an_http_client_is_refused() -> None:
     with httpx.Client() as http, pytest.raises(ValidationError, match="http_client"):
         OpenAICompatibleClient(base_url="http://x/v1", http_client=http, proxy="http://p:1")

@@ -559,6 +559,10 @@ class ChatClient(ChatClientBase[httpx.Client]):
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ValidationError(
+                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}"
+            )
         return httpx.Client(timeout=timeout, transport=transport, proxy=proxy)
 
     def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
@@ -661,6 +665,10 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
     def _new_http_client(
         timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes
     ) -> httpx.AsyncClient:
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ValidationError(
+                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
+            )
         return httpx.AsyncClient(timeout=timeout, transport=transport, proxy=proxy)
 
     async def _send(
