@@ -1,16 +1,25 @@
-"""Baseten provider for genai_core: Model APIs chat, streaming and model listing."""
+"""Baseten provider for genai_core: Model APIs and dedicated deployments (chat, streaming, model
+listing, embeddings), on the generic OpenAI-compatible engine."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .client import API_KEY_URL, BASE_URL, AsyncClient, Client
+from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
 from .options import Options
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
 
-__all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client", "Options", "register"]
+__all__ = [
+    "API_KEY_URL",
+    "BASE_URL",
+    "AsyncClient",
+    "Client",
+    "Options",
+    "deployment_url",
+    "register",
+]
 
 
 def register(registrar: Registrar) -> None:

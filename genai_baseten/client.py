@@ -1,31 +1,36 @@
-"""Baseten Model APIs (``https://inference.baseten.co/v1``): an OpenAI-compatible chat API.
-
-What differs from the generic OpenAI-compatible provider, and nothing else, is here:
+"""Baseten (``https://inference.baseten.co/v1`` and dedicated deployments): the generic
+``openaicompatible`` provider with Baseten's configuration and extensions, and nothing else:
 
 * auth is ``Authorization: Api-Key <key>`` (Baseten also takes ``Bearer``; ``Api-Key`` works for
   every key type, federated gateway keys included), key from ``BASETEN_API_KEY``;
 * the token limit is sent as ``max_completion_tokens``;
-* extensions: ``top_k``, ``min_p``, penalties, ``chat_template_args`` (thinking switch);
+* extensions (:class:`~genai_baseten.Options`): ``top_k``, ``min_p``, ``top_p_min``,
+  ``repetition_penalty``, ``chat_template_args`` and its ``thinking`` switch;
 * the request id is in ``X-Baseten-Request-Id``;
 * each part of a user turn is its own ``user`` message (as the recorded traffic shows), and a
-  model takes text and images unless its ``list_models()`` entry lists more input modalities.
+  model takes text and images unless its ``list_models()`` entry lists more input modalities;
+* endpoints: Model APIs by default; :func:`deployment_url` for a dedicated deployment's
+  OpenAI-compatible routes (chat, models, and ``embed`` on BEI embedding deployments).
 
 Reference: https://docs.baseten.co/reference/inference-api/chat-completions
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from genai_core.errors import ValidationError
-from genai_core.openai_chat.client import AsyncChatClient, ChatClient, ProviderConfig
+from genai_core.openai_chat.client import ProviderConfig
+from genai_core.openai_chat.options import Options as ChatOptions
+from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.openai_chat.request import ChatDialect, ContentRules
 from genai_core.options import GenOption, TextOptions
 
 from .options import Options
 
-__all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client"]
+__all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client", "deployment_url"]
 
 BASE_URL = "https://inference.baseten.co/v1"
 API_KEY_URL = "https://app.baseten.co/settings/api_keys"
@@ -44,8 +49,36 @@ CONFIG = ProviderConfig(
     key_url=API_KEY_URL,
     auth_scheme="Api-Key",
     request_id_headers=("x-baseten-request-id", "x-request-id"),
-    option_types=(TextOptions, Options),
+    # The generic provider's Options are taken too; genai_baseten.Options has all their fields.
+    option_types=(TextOptions, Options, ChatOptions),
 )
+
+_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def deployment_url(
+    model_id: str, *, environment: str = "production", deployment_id: str | None = None
+) -> str:
+    """The OpenAI-compatible API root of a dedicated deployment, to pass as ``base_url``.
+
+    ``https://model-{model_id}.api.baseten.co/environments/{environment}/sync/v1``; with
+    ``deployment_id``, that deployment's ``/deployment/{id}/sync/v1``; ``environment=
+    "development"`` gives the development deployment's ``/development/sync/v1``.
+    """
+    for what, value in (("model_id", model_id), ("environment", environment)):
+        if not isinstance(value, str) or not _ID.fullmatch(value):
+            raise ValidationError(f"{what} must be letters, digits, '-' or '_', got {value!r}")
+    if deployment_id is not None:
+        if not isinstance(deployment_id, str) or not _ID.fullmatch(deployment_id):
+            raise ValidationError(
+                f"deployment_id must be letters, digits, '-' or '_', got {deployment_id!r}"
+            )
+        target = f"deployment/{deployment_id}"
+    elif environment == "development":
+        target = "development"
+    else:
+        target = f"environments/{environment}"
+    return f"https://model-{model_id}.api.baseten.co/{target}/sync/v1"
 
 
 class _Baseten:
@@ -67,14 +100,7 @@ class _Baseten:
                     f"{opts.top_k} in baseten.Options)"
                 )
             body["top_k"] = opts.top_k
-        for name in (
-            "min_p",
-            "top_p_min",
-            "repetition_penalty",
-            "presence_penalty",
-            "frequency_penalty",
-            "reasoning_effort",
-        ):
+        for name in ("min_p", "top_p_min", "repetition_penalty"):
             value = getattr(opts, name)
             if value is not None:
                 body[name] = value
@@ -83,12 +109,10 @@ class _Baseten:
             template["enable_thinking"] = opts.thinking
         if template:
             body["chat_template_args"] = template
-        for key, value in (opts.extra_body or {}).items():
-            body.setdefault(key, value)
 
 
-class Client(_Baseten, ChatClient):
-    """Synchronous Baseten client.
+class Client(_Baseten, OpenAICompatibleClient):
+    """Synchronous Baseten client: an OpenAICompatibleClient configured for Baseten.
 
     ::
 
@@ -97,5 +121,5 @@ class Client(_Baseten, ChatClient):
     """
 
 
-class AsyncClient(_Baseten, AsyncChatClient):
+class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
     """Asynchronous Baseten client: the arguments of :class:`Client`, an httpx.AsyncClient."""

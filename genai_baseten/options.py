@@ -6,13 +6,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from genai_core.options import GenOption
+from genai_core.openai_chat.options import Options as ChatOptions
 
 __all__ = ["Options"]
 
 
-class Options(GenOption):
-    """Options only Baseten's Model APIs take. ``None`` leaves the server's default.
+class Options(ChatOptions):
+    """Options of Baseten's Model APIs: the OpenAI ones (penalties, ``reasoning_effort``,
+    ``user``, ``extra_body``, ``raw_chunks``) plus Baseten's sampling extensions. ``None`` leaves
+    the server's default.
 
     ``thinking`` switches reasoning on or off for models whose chat template has the switch
     (sent as ``chat_template_args.enable_thinking``). ``extra_body`` is merged into the request
@@ -24,9 +26,6 @@ class Options(GenOption):
     min_p: float | None = Field(default=None, ge=0, le=1)
     top_p_min: float | None = Field(default=None, ge=0, le=1)
     repetition_penalty: float | None = Field(default=None, gt=0)
-    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
-    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
     thinking: bool | None = None
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     chat_template_args: dict[str, Any] | None = None
-    extra_body: dict[str, Any] | None = None

@@ -171,17 +171,28 @@ def result_json(result: Result) -> dict[str, Any]:
 
 # --- clients ------------------------------------------------------------------------------------
 
+BASE_URL_HELP = (
+    "the API root, such as http://localhost:8000/v1 (required by --provider openaicompatible)"
+)
+
 
 def _client(
-    stack: contextlib.ExitStack, provider: str, model: str | None, replay: str | None
+    stack: contextlib.ExitStack,
+    provider: str,
+    model: str | None,
+    replay: str | None,
+    base_url: str | None = None,
 ) -> Provider:
     """A client of ``provider``; with ``replay`` it answers from that cassette, offline."""
+    extra = {} if base_url is None else {"base_url": base_url}
     if replay is None:
-        client: Provider = get_provider(provider, model=model)
+        client: Provider = get_provider(provider, model=model, **extra)
     else:
         cassette = Cassette.load(replay)
         http = stack.enter_context(httpx.Client(transport=ReplayTransport(cassette)))
-        client = get_provider(provider, model=model, api_key=REPLAY_API_KEY, http_client=http)
+        client = get_provider(
+            provider, model=model, api_key=REPLAY_API_KEY, http_client=http, **extra
+        )
     close = getattr(client, "close", None)
     if close is not None:
         stack.callback(close)
@@ -294,7 +305,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     messages = [Message.user(_read_prompt(args.prompt))]
     printer = _ChatPrinter(out, err, show_reasoning=args.show_reasoning)
     with contextlib.ExitStack() as stack:
-        client = _client(stack, args.provider, model, args.replay)
+        client = _client(stack, args.provider, model, args.replay, args.base_url)
         if args.no_stream:
             result = client.gen_sync(messages, options)
             if not args.json:
@@ -362,7 +373,7 @@ def _price(model: Model, *keys: str) -> Decimal | None:
 
 def cmd_models(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
-        client = _client(stack, args.provider, None, args.replay)
+        client = _client(stack, args.provider, None, args.replay, args.base_url)
         models = client.list_models()
     if args.json:
         data = [m.model_dump(mode="json", exclude={"raw"}) for m in models]
@@ -441,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("prompt", metavar="PROMPT")
     chat.add_argument("--provider", default="baseten", help="provider name (default: baseten)")
+    chat.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
     chat.add_argument("--model", help="model id (default for baseten: openai/gpt-oss-120b)")
     chat.add_argument("--system", metavar="TEXT", help="system prompt")
     chat.add_argument("--max-tokens", type=int, metavar="N", help="maximum tokens to generate")
@@ -457,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the provider's models with context and prices")
     models.add_argument("--provider", default="baseten", help="provider name (default: baseten)")
+    models.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
     models.add_argument("--json", action="store_true", help="print the models as JSON")
     models.add_argument(
         "--replay", metavar="CASSETTE", help="answer from this cassette file, without network"

@@ -28,6 +28,9 @@ from .openai_chat.stream import ChatStreamAssembler
 from .sse import SSEDecodeError, SSEDecoder
 from .types import Messages, Model, Reply, Result
 
+# How much of a body that is not an event stream is kept to quote in the error.
+_HEAD = 512
+
 __all__ = [
     "AsyncProvider",
     "AsyncStream",
@@ -83,7 +86,7 @@ class StreamCore:
     an error; ``result`` is the final Result.
     """
 
-    __slots__ = ("_assembler", "_decoder", "_json_result", "_secrets")
+    __slots__ = ("_assembler", "_decoder", "_head", "_json_result", "_secrets")
 
     def __init__(
         self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()
@@ -92,6 +95,8 @@ class StreamCore:
         self._secrets = secrets
         self._decoder = SSEDecoder()
         self._json_result: Result | None = None
+        # The first bytes of a body that gave no event yet, to quote when it never does.
+        self._head = b""
 
     @property
     def done(self) -> bool:
@@ -103,6 +108,8 @@ class StreamCore:
         except SSEDecodeError as exc:
             raise self._protocol_error(str(exc)) from None
         if not events:
+            if len(self._head) < _HEAD and not self._assembler.chunks:
+                self._head += data[: _HEAD - len(self._head)]
             return []
         feed = self._assembler.feed
         if len(events) == 1 and not events[0].event:
@@ -124,6 +131,16 @@ class StreamCore:
                 raise self._protocol_error(str(exc)) from None
             for ev in events:
                 out.extend(self._assembler.feed(ev.data))
+            if not self._assembler.chunks and not self._assembler.done:
+                # Not one event: an HTML page, plain text or nothing at all was sent with a
+                # success status. Saying so beats returning an empty answer.
+                head = self._head.decode("utf-8", "replace")
+                lines = [line for line in head.splitlines() if line.strip()]
+                raise self._protocol_error(
+                    f"expected an event stream, got: {excerpt(head)!r}"
+                    if any(not line.startswith(":") for line in lines)  # not only SSE comments
+                    else "the server ended the stream without sending any event"
+                )
         out.extend(self._assembler.end())
         return out
 
@@ -136,7 +153,9 @@ class StreamCore:
                 f"expected an event stream, got: {excerpt(body.decode('utf-8', 'replace'))!r}"
             ) from None
         a = self._assembler
-        self._json_result = parse_chat_response(data, provider=a.provider, request_id=a.request_id)
+        self._json_result = parse_chat_response(
+            data, provider=a.provider, request_id=a.request_id, limits=a.limits
+        )
         a.done = True
         return list(self._json_result.replies)
 

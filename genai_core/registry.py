@@ -36,7 +36,10 @@ __all__ = [
 ENTRY_POINT_GROUP = "genai.providers"
 
 # name -> "module:function"; used when the distribution's entry points are not installed.
-_BUILTIN = {"baseten": "genai_baseten:register"}
+_BUILTIN = {
+    "baseten": "genai_baseten:register",
+    "openaicompatible": "genai_core.openai_chat.provider:register",
+}
 
 
 class UnknownProviderError(GenAIError, KeyError):

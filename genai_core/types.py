@@ -37,6 +37,7 @@ __all__ = [
     "Citation",
     "CitationSource",
     "Doc",
+    "Embeddings",
     "FinishReason",
     "Logprob",
     "Message",
@@ -685,6 +686,11 @@ class Result(Message):
     """The provider's request id from the response headers (quote it to support)."""
     raw_finish_reason: str | None = None
     """``finish_reason`` exactly as the wire said, before normalisation; None when absent."""
+    raw: Any = Field(default=None, repr=False, exclude=True)
+    """The decoded response, for fields this model does not name: the JSON body of a
+    non-streamed call; for a stream, a read-only list of its decoded chunks when asked for (the
+    ``raw_chunks`` option of OpenAI-compatible providers), else None. Not serialised with the
+    conversation."""
 
     _allow_empty: ClassVar[bool] = True
 
@@ -728,3 +734,29 @@ class Model(_Strict):
     def __str__(self) -> str:
         ctx = f" ({self.context_length} tokens)" if self.context_length else ""
         return f"{self.id}{ctx}"
+
+
+# --- embeddings -------------------------------------------------------------------------------
+
+
+class Embeddings(_Strict):
+    """The vectors of one embeddings call, one per input, in the order of the inputs."""
+
+    vectors: list[list[float]]
+    model: str | None = None
+    """The model that answered, as the provider names it."""
+    usage: Usage = Field(default_factory=Usage)
+    """``input_tokens`` / ``total_tokens`` when the server counts them; rate limits if sent."""
+    request_id: str | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+    """The decoded response body, for fields this model does not name."""
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __repr__(self) -> str:
+        dims = len(self.vectors[0]) if self.vectors else 0
+        return (
+            f"Embeddings({len(self.vectors)} vectors of {dims} dimensions, model={self.model!r}, "
+            f"input_tokens={self.usage.input_tokens})"
+        )

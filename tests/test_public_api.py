@@ -17,6 +17,7 @@ import pytest
 
 import genai_baseten
 import genai_core
+import genai_core.openai_chat
 
 # DESIGN.md's public names (types, options, tools, provider protocols, registry, errors) plus the
 # helpers the package exports alongside them.
@@ -31,6 +32,7 @@ GENAI_CORE_ALL = [
     "Citation",
     "CitationSource",
     "Doc",
+    "Embeddings",
     "FinishReason",
     "GenAIError",
     "GenOption",
@@ -70,7 +72,14 @@ GENAI_BASETEN_ALL = [
     "BASE_URL",
     "Client",
     "Options",
+    "deployment_url",
     "register",
+]
+
+GENAI_OPENAI_CHAT_ALL = [
+    "AsyncOpenAICompatibleClient",
+    "OpenAICompatibleClient",
+    "Options",
 ]
 
 # Names DESIGN.md fixes; each must be public in genai_core.
@@ -118,8 +127,12 @@ ERROR_PARENTS: dict[str, tuple[str, ...]] = {
 
 @pytest.mark.parametrize(
     ("module", "expected"),
-    [(genai_core, GENAI_CORE_ALL), (genai_baseten, GENAI_BASETEN_ALL)],
-    ids=["genai_core", "genai_baseten"],
+    [
+        (genai_core, GENAI_CORE_ALL),
+        (genai_baseten, GENAI_BASETEN_ALL),
+        (genai_core.openai_chat, GENAI_OPENAI_CHAT_ALL),
+    ],
+    ids=["genai_core", "genai_baseten", "genai_core.openai_chat"],
 )
 def test_all_is_pinned(module: Any, expected: list[str]) -> None:
     assert expected == sorted(expected)  # the list above is kept sorted
@@ -130,7 +143,11 @@ def test_all_is_pinned(module: Any, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("module_name", "expected"),
-    [("genai_core", GENAI_CORE_ALL), ("genai_baseten", GENAI_BASETEN_ALL)],
+    [
+        ("genai_core", GENAI_CORE_ALL),
+        ("genai_baseten", GENAI_BASETEN_ALL),
+        ("genai_core.openai_chat", GENAI_OPENAI_CHAT_ALL),
+    ],
 )
 def test_every_public_name_is_importable(module_name: str, expected: list[str]) -> None:
     namespace: dict[str, Any] = {}

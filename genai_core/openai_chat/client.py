@@ -4,19 +4,28 @@
 building, error mapping and parsing. :class:`ChatClient` and :class:`AsyncChatClient` add an httpx
 client and short send methods of identical shape. A provider is a subclass that sets
 :attr:`ChatClientBase.config` (URLs, auth scheme, key variable, dialect) and, for extensions,
-overrides :meth:`ChatClientBase._extend_body`.
+overrides :meth:`ChatClientBase._extend_body`. The generic provider
+(:mod:`genai_core.openai_chat.provider`) is the engine with an empty configuration; Baseten's
+client is that provider with Baseten's configuration and extensions.
+
+Per request, in order: the neutral inputs become the body (``build_chat_body``), the fields of
+:class:`~genai_core.openai_chat.options.Options` are added, then the provider's extensions, then
+``extra_body`` (which never overwrites). Per response: rate-limit headers become
+``Usage.limits``; the decoded body (or, on request, the stream's chunks) is ``Result.raw``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, ClassVar, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar
 
 import httpx
 
@@ -24,7 +33,9 @@ from .._version import __version__
 from ..errors import (
     APIError,
     MissingAPIKeyError,
+    NotSupportedError,
     RateLimitError,
+    StreamError,
     ValidationError,
     redact,
     redact_error,
@@ -41,12 +52,17 @@ from ..http import (
 )
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
-from ..types import Message, Messages, Model, Result
-from .errors import api_error, excerpt, note_inputs, refine_input_error
+from ..types import Embeddings, Message, Messages, Model, RateLimit, Result
+from .errors import api_error, excerpt, looks_like_html, note_inputs, refine_input_error
 from .models import parse_models
+from .options import Options, apply_chat_options, merge_extra_body
+from .ratelimits import parse_rate_limits
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
+
+if TYPE_CHECKING:
+    from .embeddings import EncodingFormat
 
 __all__ = [
     "USE_CLIENT_DEFAULT",
@@ -55,6 +71,9 @@ __all__ = [
     "ChatClientBase",
     "ProviderConfig",
     "UseClientDefault",
+    "merge_headers",
+    "normalize_base_url",
+    "public_url",
 ]
 
 
@@ -78,6 +97,73 @@ class UseClientDefault:
 USE_CLIENT_DEFAULT = UseClientDefault()
 
 TimeoutTypes = float | httpx.Timeout | None
+ProxyTypes = str | httpx.URL | httpx.Proxy | None
+
+_SCHEMES = ("http", "https")
+_USERINFO = re.compile(r"(://)[^/@]*@")
+
+
+def public_url(url: str) -> str:
+    """``url`` safe to show: a user and password in it (``https://user:pw@host``) are masked."""
+    return _USERINFO.sub(r"\1***@", url)
+
+
+def normalize_base_url(url: str, provider: str) -> str:
+    """The API root for ``url``: no trailing ``/``, no trailing ``/chat/completions``.
+
+    Raises ValidationError, quoting the URL, when it is not an absolute http(s) URL with a host:
+    ``localhost:8000/v1`` must be written ``http://localhost:8000/v1``.
+    """
+    if not isinstance(url, str):
+        raise ValidationError(f"{provider}: base_url must be a string, got {type(url).__name__}")
+    text = url.strip().rstrip("/")
+    text = text.removesuffix("/chat/completions").rstrip("/")
+    shown = excerpt(public_url(url), 120)
+    if "://" not in text:
+        raise ValidationError(
+            f"{provider}: base_url {shown!r} has no scheme; write it in full, such as "
+            f"'http://{excerpt(public_url(text), 100)}'"
+        )
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise ValidationError(f"{provider}: base_url {shown!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in _SCHEMES or not parsed.host:
+        raise ValidationError(
+            f"{provider}: base_url {shown!r} must be an http:// or https:// URL with a host"
+        )
+    if parsed.query or parsed.fragment:
+        raise ValidationError(
+            f"{provider}: base_url {shown!r} must not have a query or fragment; "
+            "send extra parameters as headers or extra_body"
+        )
+    return text
+
+
+def _fold_headers(
+    base: Mapping[str, str | None], extra: Mapping[str, str | None]
+) -> dict[str, str | None]:
+    """``base`` updated by ``extra``, names compared case-insensitively, None values kept."""
+    out = dict(base)
+    names = {name.lower(): name for name in out}
+    for name, value in extra.items():
+        old = names.pop(name.lower(), None)
+        if old is not None:
+            del out[old]
+        out[name] = value
+        names[name.lower()] = name
+    return out
+
+
+def merge_headers(
+    base: Mapping[str, str], extra: Mapping[str, str | None] | None
+) -> dict[str, str]:
+    """``base`` with ``extra`` applied, names compared case-insensitively.
+
+    A value in ``extra`` replaces the header of the same name; ``None`` removes it.
+    """
+    folded = _fold_headers(base, extra or {})
+    return {name: value for name, value in folded.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -86,6 +172,7 @@ class ProviderConfig:
 
     name: str
     base_url: str
+    """The default API root; empty when every client must be given one."""
     dialect: ChatDialect
     env_var: str | None = None
     """Environment variable holding the API key (None: the provider needs no key)."""
@@ -95,7 +182,9 @@ class ProviderConfig:
     """Word before the key in ``Authorization`` (None: no header)."""
     request_id_headers: tuple[str, ...] = ("x-request-id",)
     """Response headers holding the provider's request id, most specific first."""
-    option_types: tuple[type[GenOption], ...] = (TextOptions,)
+    option_types: tuple[type[GenOption], ...] = (TextOptions, Options)
+    """The option classes a call takes; subclasses of :class:`Options` are matched exactly (a
+    subclass is another provider's, whose fields this one would drop)."""
     key_required: bool = True
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -118,15 +207,20 @@ class ChatClientBase(Generic[_H]):
         model: str | None = None,
         *,
         api_key: str | None = None,
-        http_client: _H | None = None,
+        api_key_env: str | UseClientDefault | None = USE_CLIENT_DEFAULT,
         base_url: str | None = None,
+        http_client: _H | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        proxy: ProxyTypes = None,
         auth_scheme: str | UseClientDefault | None = USE_CLIENT_DEFAULT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        default_headers: Mapping[str, str] | None = None,
+        default_headers: Mapping[str, str | None] | None = None,
+        user_agent: str | None = None,
         retry_policy: RetryPolicy | None = None,
         model_info: Model | None = None,
     ) -> None:
+        name = self.config.name
         if model is not None and not isinstance(model, str):
             raise ValidationError(f"model must be a string, got {type(model).__name__}")
         self._model = model or None
@@ -134,13 +228,22 @@ class ChatClientBase(Generic[_H]):
         self._model_info_given = model_info is not None
         if self._model is None and model_info is not None:
             self._model = model_info.id
-        if api_key is None and self.config.env_var:
-            api_key = os.environ.get(self.config.env_var) or None
+        env_var = self.config.env_var if isinstance(api_key_env, UseClientDefault) else api_key_env
+        self._env_var = env_var
+        # Naming a variable says a key is expected: its absence is an error, not "no auth".
+        self._key_required = self.config.key_required or (
+            not isinstance(api_key_env, UseClientDefault) and bool(api_key_env)
+        )
+        if api_key is None and env_var:
+            api_key = os.environ.get(env_var) or None
         self.__api_key = api_key or None
-        url = (base_url or self.config.base_url).rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ValidationError(f"base_url must start with http:// or https://, got {url!r}")
-        self._base_url = url
+        url = base_url if base_url is not None else self.config.base_url
+        if not url:
+            raise ValidationError(
+                f"{name}: base_url is required: the API root of the server, such as "
+                "'http://localhost:8000/v1'"
+            )
+        self._base_url = normalize_base_url(url, name)
         self._auth_scheme = (
             self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
         )
@@ -152,16 +255,30 @@ class ChatClientBase(Generic[_H]):
             retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
         self._policy = retry_policy
         self._timeout = timeout
-        self._default_headers = dict(default_headers or {})
+        if user_agent is not None and (not isinstance(user_agent, str) or not user_agent):
+            raise ValidationError(f"user_agent must be a non-empty string, got {user_agent!r}")
+        # Kept with their None values: None removes a header the library would send.
+        overrides: dict[str, str | None] = {"User-Agent": f"genai-baseten/{__version__}"}
+        for extra in (self.config.extra_headers, default_headers or {}):
+            overrides = _fold_headers(overrides, extra)
+        if user_agent is not None:
+            overrides = _fold_headers(overrides, {"User-Agent": user_agent})
+        self._default_headers = overrides
         self._owns_http = http_client is None
         if http_client is None:
             http_client = self._new_http_client(
-                DEFAULT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout
+                DEFAULT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout,
+                transport,
+                proxy,
+            )
+        elif transport is not None or proxy is not None:
+            raise ValidationError(
+                f"{name}: give transport= and proxy= to the http_client you pass, not beside it"
             )
         self._http: _H = http_client
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes) -> _H:
+    def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
         raise NotImplementedError
 
     @property
@@ -193,25 +310,24 @@ class ChatClientBase(Generic[_H]):
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
         name = type(self).__name__
-        return f"{name}(model={self._model!r}, base_url={self._base_url!r}, api_key={key})"
+        url = public_url(self._base_url)
+        return f"{name}(model={self._model!r}, base_url={url!r}, api_key={key})"
 
     # -- requests ----------------------------------------------------------------------------
 
     def _key(self) -> str | None:
-        if self.__api_key is None and self.config.key_required:
+        if self.__api_key is None and self._key_required:
             raise MissingAPIKeyError(
-                self.config.name, self.config.env_var or "api_key=", self.config.key_url
+                self.config.name, self._env_var or "api_key=", self.config.key_url
             )
         return self.__api_key
 
     def _headers(self, accept: str) -> dict[str, str]:
-        headers = {
-            "Accept": accept,
-            "User-Agent": f"genai-baseten/{__version__}",
-            "X-Request-Id": new_request_id(),
-            **self.config.extra_headers,
-            **self._default_headers,
-        }
+        # The defaults merged at construction go over Accept and X-Request-Id too, so a caller
+        # can replace them or (with None) drop them; the key is added last.
+        headers = merge_headers(
+            {"Accept": accept, "X-Request-Id": new_request_id()}, self._default_headers
+        )
         key = self._key()
         if key is not None and self._auth_scheme:
             headers["Authorization"] = f"{self._auth_scheme} {key}"
@@ -231,9 +347,16 @@ class ChatClientBase(Generic[_H]):
         self, messages: Messages, options: Sequence[object], *, stream: bool
     ) -> dict[str, Any]:
         """Validate the call's inputs and build the JSON body; nothing is sent."""
+        return self._chat_inputs(messages, options, stream=stream)[0]
+
+    def _chat_inputs(
+        self, messages: Messages, options: Sequence[object], *, stream: bool
+    ) -> tuple[dict[str, Any], Options | None]:
+        """The JSON body and the call's :class:`Options` (if any); raises on bad input."""
         if isinstance(messages, Message):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
+        chat_opts = self._chat_options(by_class)
         if not self._model:
             raise ValidationError(
                 f"{self.config.name}: a model is required to generate; pass model="
@@ -249,8 +372,34 @@ class ChatClientBase(Generic[_H]):
             stream=stream,
             input_modalities=info.input_modalities if info is not None else None,
         )
+        if chat_opts is not None:
+            apply_chat_options(body, chat_opts)
         self._extend_body(body, by_class)
-        return body
+        if chat_opts is not None and chat_opts.extra_body:
+            merge_extra_body(body, chat_opts.extra_body)
+        return body, chat_opts
+
+    def _chat_options(self, by_class: Mapping[type[GenOption], GenOption]) -> Options | None:
+        """The one :class:`Options` of a call; another provider's subclass is refused."""
+        found: list[Options] = []
+        for opt in by_class.values():
+            if not isinstance(opt, Options):
+                continue
+            cls = type(opt)
+            if cls not in self.config.option_types:
+                # A subclass adds fields this provider would silently drop.
+                raise NotSupportedError(
+                    f"{self.config.name} does not take {cls.__module__}.{cls.__qualname__}, "
+                    "another provider's options",
+                    [cls.__name__],
+                )
+            found.append(opt)
+        if len(found) > 1:
+            names = " and ".join(type(o).__name__ for o in found)
+            raise ValidationError(
+                f"{names} given together; use one ({type(found[-1]).__name__} has every field)"
+            )
+        return found[0] if found else None
 
     def _extend_body(
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
@@ -286,14 +435,43 @@ class ChatClientBase(Generic[_H]):
         *,
         stream: bool,
         timeout: TimeoutTypes | UseClientDefault,
-    ) -> httpx.Request:
-        body = self._chat_body(messages, options, stream=stream)
+    ) -> tuple[httpx.Request, bool]:
+        """The request, and whether the stream's raw chunks are to be kept."""
+        body, opts = self._chat_inputs(messages, options, stream=stream)
         accept = "text/event-stream" if stream else "application/json"
         request = self._build(
             "POST", "/chat/completions", body=body, accept=accept, timeout=timeout
         )
         note_inputs(request, self._model, [messages] if isinstance(messages, Message) else messages)
-        return request
+        return request, opts is not None and opts.raw_chunks
+
+    def _build_embed(
+        self,
+        input: str | Sequence[str],
+        *,
+        model: str | None,
+        encoding_format: EncodingFormat,
+        dimensions: int | None,
+        user: str | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: TimeoutTypes | UseClientDefault,
+    ) -> tuple[httpx.Request, int]:
+        """The embeddings request, and how many vectors must come back."""
+        from .embeddings import build_embeddings_body  # only clients that embed pay for it
+
+        model = model or self._model
+        if not model:
+            raise ValidationError(f"{self.config.name}: embed needs a model; pass model=")
+        body = build_embeddings_body(
+            model,
+            input,
+            encoding_format=encoding_format,
+            dimensions=dimensions,
+            user=user,
+            extra_body=extra_body,
+        )
+        count = 1 if isinstance(input, str) else len(input)
+        return self._build("POST", "/embeddings", body=body, timeout=timeout), count
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -309,7 +487,7 @@ class ChatClientBase(Generic[_H]):
         status = response.status_code
         hint = None
         if status in (401, 403) and self.config.key_url:
-            where = f"${self.config.env_var} or api_key=" if self.config.env_var else "api_key="
+            where = f"${self._env_var} or api_key=" if self._env_var else "api_key="
             hint = f"check the key given in {where}; get one at {self.config.key_url}"
         retry_after = None
         if status == 429:
@@ -329,16 +507,25 @@ class ChatClientBase(Generic[_H]):
         raise refine_input_error(err, response)
 
     def _json(self, response: httpx.Response) -> Any:
+        """The decoded body of a success answer; StreamError quoting it when it is not JSON."""
         try:
             return json.loads(response.content)
         except ValueError:
-            raise APIError(
-                f"expected JSON, got {excerpt(redact(response.text, (self.__api_key,)))!r}",
+            text = redact(response.text, (self.__api_key,))
+            kind = "an HTML page" if looks_like_html(text) else "a body that is not JSON"
+            shown = excerpt(text) if text.strip() else "(empty)"
+            raise StreamError(
+                f"expected JSON, got {kind}: {shown!r}",
                 status_code=response.status_code,
+                body=excerpt(text, 2000),
                 headers=response.headers,
                 request_id=self._request_id(response),
                 provider=self.config.name,
+                hint=f"is {public_url(self._base_url)} the API root of an OpenAI-compatible API?",
             ) from None
+
+    def _limits(self, response: httpx.Response) -> list[RateLimit]:
+        return parse_rate_limits(response.headers, self._policy.clock())
 
     def _parse_chat(self, response: httpx.Response) -> Result:
         try:
@@ -347,6 +534,21 @@ class ChatClientBase(Generic[_H]):
                 provider=self.config.name,
                 request_id=self._request_id(response),
                 status_code=response.status_code,
+                limits=self._limits(response),
+            )
+        except APIError as exc:
+            raise redact_error(exc, (self.__api_key,)) from None
+
+    def _parse_embeddings(self, response: httpx.Response, count: int) -> Embeddings:
+        from .embeddings import parse_embeddings_response
+
+        try:
+            return parse_embeddings_response(
+                self._json(response),
+                count=count,
+                provider=self.config.name,
+                request_id=self._request_id(response),
+                limits=self._limits(response),
             )
         except APIError as exc:
             raise redact_error(exc, (self.__api_key,)) from None
@@ -365,9 +567,12 @@ class ChatClientBase(Generic[_H]):
             self._model_info = next((m for m in models if m.id == self._model), self._model_info)
         return models
 
-    def _stream_core(self, response: httpx.Response) -> StreamCore:
+    def _stream_core(self, response: httpx.Response, keep_raw: bool = False) -> StreamCore:
         assembler = ChatStreamAssembler(
-            provider=self.config.name, request_id=self._request_id(response)
+            provider=self.config.name,
+            request_id=self._request_id(response),
+            limits=self._limits(response),
+            keep_raw=keep_raw,
         )
         return StreamCore(assembler, secrets=(self.__api_key,))
 
@@ -386,8 +591,12 @@ class ChatClient(ChatClientBase[httpx.Client]):
     """Synchronous client. ``http_client`` is the seam for transports, proxies and tests."""
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes) -> httpx.Client:
-        return httpx.Client(timeout=timeout)
+    def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ValidationError(
+                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}"
+            )
+        return httpx.Client(timeout=timeout, transport=transport, proxy=proxy)
 
     def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
         response = send_with_retries(
@@ -412,7 +621,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Result:
         """Generate the whole answer in one request."""
-        request = self._build_chat(messages, options, stream=False, timeout=timeout)
+        request, _ = self._build_chat(messages, options, stream=False, timeout=timeout)
         return self._parse_chat(self._send(request, max_retries))
 
     def gen_stream(
@@ -423,7 +632,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
-        request = self._build_chat(messages, options, stream=True, timeout=timeout)
+        request, keep_raw = self._build_chat(messages, options, stream=True, timeout=timeout)
         policy = self._policy_for(max_retries)
 
         def open_response() -> httpx.Response:
@@ -431,12 +640,40 @@ class ChatClient(ChatClientBase[httpx.Client]):
                 self._http, request, policy, raise_for_status=self._raise_for_status
             )
 
-        return Stream(open_response, self._stream_core)
+        return Stream(open_response, functools.partial(self._stream_core, keep_raw=keep_raw))
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
         return self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
+
+    def embed(
+        self,
+        input: str | Sequence[str],
+        *,
+        model: str | None = None,
+        encoding_format: EncodingFormat = "float",
+        dimensions: int | None = None,
+        user: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> Embeddings:
+        """Embed a string or a list of strings (``POST /embeddings``); one vector per input.
+
+        ``model`` defaults to the client's; ``encoding_format="base64"`` asks for the compact
+        float32 encoding (decoded here); ``dimensions`` asks for shorter vectors.
+        """
+        request, count = self._build_embed(
+            input,
+            model=model,
+            encoding_format=encoding_format,
+            dimensions=dimensions,
+            user=user,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+        return self._parse_embeddings(self._send(request, max_retries), count)
 
     def close(self) -> None:
         if self._owns_http:
@@ -458,8 +695,14 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
     """Asynchronous twin of :class:`ChatClient` (asyncio or trio, through anyio)."""
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=timeout)
+    def _new_http_client(
+        timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes
+    ) -> httpx.AsyncClient:
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ValidationError(
+                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
+            )
+        return httpx.AsyncClient(timeout=timeout, transport=transport, proxy=proxy)
 
     async def _send(
         self, request: httpx.Request, max_retries: int | UseClientDefault
@@ -486,7 +729,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Result:
         """Generate the whole answer in one request."""
-        request = self._build_chat(messages, options, stream=False, timeout=timeout)
+        request, _ = self._build_chat(messages, options, stream=False, timeout=timeout)
         return self._parse_chat(await self._send(request, max_retries))
 
     def gen_stream(
@@ -497,7 +740,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
-        request = self._build_chat(messages, options, stream=True, timeout=timeout)
+        request, keep_raw = self._build_chat(messages, options, stream=True, timeout=timeout)
         policy = self._policy_for(max_retries)
 
         async def open_response() -> httpx.Response:
@@ -505,12 +748,36 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
                 self._http, request, policy, raise_for_status=self._raise_for_status
             )
 
-        return AsyncStream(open_response, self._stream_core)
+        return AsyncStream(open_response, functools.partial(self._stream_core, keep_raw=keep_raw))
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
         return self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
+
+    async def embed(
+        self,
+        input: str | Sequence[str],
+        *,
+        model: str | None = None,
+        encoding_format: EncodingFormat = "float",
+        dimensions: int | None = None,
+        user: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> Embeddings:
+        """Embed a string or a list of strings; see :meth:`ChatClient.embed`."""
+        request, count = self._build_embed(
+            input,
+            model=model,
+            encoding_format=encoding_format,
+            dimensions=dimensions,
+            user=user,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+        return self._parse_embeddings(await self._send(request, max_retries), count)
 
     async def aclose(self) -> None:
         if self._owns_http:

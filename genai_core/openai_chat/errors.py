@@ -17,6 +17,7 @@ of the request it refused: :func:`note_inputs` records them on the request when 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,8 @@ __all__ = [
     "ErrorBody",
     "api_error",
     "error_from_json",
+    "excerpt",
+    "looks_like_html",
     "note_inputs",
     "parse_error_body",
     "refine_input_error",
@@ -67,10 +70,38 @@ def _text(v: Any) -> str | None:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
 
+# Only the start of a body is looked at: an excerpt never needs more, and regexes over a
+# multi-megabyte page would cost more than the request.
+_SCAN = 65536
+_HIDDEN = re.compile(r"<(script|style|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether ``text`` is an HTML page (a proxy's or load balancer's error page, a web UI)."""
+    head = text[:1024].lstrip().lower()
+    if not head.startswith("<"):
+        return False
+    return head.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in head
+
+
 def excerpt(text: str, limit: int = _EXCERPT) -> str:
-    """A short one-line excerpt: tags stripped, white space folded, cut at ``limit``."""
-    text = re.sub(r"<[^>]*>", " ", text)
-    text = " ".join(text.split())
+    """A short, safe, one-line excerpt of a body, cut at ``limit`` characters.
+
+    Markup is dropped (for an HTML page: scripts, styles and the head, keeping the title
+    first), entities decoded, control characters removed and white space folded.
+    """
+    text = text[:_SCAN]
+    if looks_like_html(text):
+        found = _TITLE.search(text)
+        title = " ".join(_TAG.sub(" ", found.group(1)).split()) if found else ""
+        body = " ".join(_TAG.sub(" ", _HIDDEN.sub(" ", text)).split())
+        text = f"{title}: {body}" if title and not body.startswith(title) else body
+    else:
+        text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = " ".join("".join(c if c.isprintable() else " " for c in text[: limit * 4]).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -3,7 +3,8 @@
 OpenAI answers ``{"object": "list", "data": [{id, object, created, owned_by}]}``; Baseten's Model
 APIs add ``name``, ``context_length``, ``max_completion_tokens``, ``supported_features``,
 ``pricing`` (per-token prices as strings such as ``"0.0000001"``) and, on newer entries,
-``input_modalities`` / ``output_modalities``. Every field but ``id`` may be absent.
+``input_modalities`` / ``output_modalities``; vLLM and SGLang give the context length as
+``max_model_len``. Every field but ``id`` may be absent.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def parse_model(entry: dict[str, Any]) -> Model:
         description=_str(entry.get("description")),
         owned_by=_str(entry.get("owned_by")),
         created=_int(entry.get("created")),
-        context_length=_int(entry.get("context_length")),
+        context_length=_int(entry.get("context_length")) or _int(entry.get("max_model_len")),
         max_completion_tokens=_int(entry.get("max_completion_tokens")),
         quantization=_str(entry.get("quantization")),
         supported_features=_strs(entry.get("supported_features")),

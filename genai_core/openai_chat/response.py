@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import StreamError
-from ..types import FinishReason, Logprob, Reply, Result, ToolCall, Usage, trusted
+from ..types import FinishReason, Logprob, RateLimit, Reply, Result, ToolCall, Usage, trusted
 from .errors import error_from_json, excerpt
 
 __all__ = [
@@ -67,10 +67,17 @@ def _int(v: Any) -> int:
     return v if type(v) is int else 0
 
 
-def parse_usage(raw: Mapping[str, Any] | None, finish_reason: FinishReason | None = None) -> Usage:
-    """Token counters from an OpenAI ``usage`` object (any part may be null or absent)."""
+def parse_usage(
+    raw: Mapping[str, Any] | None,
+    finish_reason: FinishReason | None = None,
+    limits: Sequence[RateLimit] = (),
+) -> Usage:
+    """Token counters from an OpenAI ``usage`` object (any part may be null or absent).
+
+    ``limits`` are the rate limits read from the response headers.
+    """
     if not raw:
-        return trusted(Usage, finish_reason=finish_reason)
+        return trusted(Usage, finish_reason=finish_reason, limits=list(limits))
     ptd = raw.get("prompt_tokens_details") or {}
     ctd = raw.get("completion_tokens_details") or {}
     return trusted(
@@ -81,6 +88,7 @@ def parse_usage(raw: Mapping[str, Any] | None, finish_reason: FinishReason | Non
         output_tokens=_int(raw.get("completion_tokens")),
         total_tokens=_int(raw.get("total_tokens")),
         finish_reason=finish_reason,
+        limits=list(limits),
     )
 
 
@@ -127,10 +135,12 @@ def build_result(
     completion_id: Any,
     model: Any,
     request_id: str | None,
+    limits: Sequence[RateLimit] = (),
+    raw: Any = None,
 ) -> Result:
     """Assemble the one typed Result of a call (shared by the sync parser and the stream)."""
     has_calls = any(r.tool_call is not None for r in replies)
-    usage = parse_usage(usage_raw, parse_finish_reason(finish_raw, has_calls))
+    usage = parse_usage(usage_raw, parse_finish_reason(finish_raw, has_calls), limits)
     return trusted(
         Result,
         replies=replies,
@@ -140,16 +150,22 @@ def build_result(
         model=model if isinstance(model, str) else None,
         request_id=request_id,
         raw_finish_reason=finish_raw if isinstance(finish_raw, str) and finish_raw else None,
+        raw=raw,
     )
 
 
 def parse_chat_response(
-    body: Any, *, provider: str, request_id: str | None = None, status_code: int = 200
+    body: Any,
+    *,
+    provider: str,
+    request_id: str | None = None,
+    status_code: int = 200,
+    limits: Sequence[RateLimit] = (),
 ) -> Result:
-    """Parse a decoded non-streamed response body.
+    """Parse a decoded non-streamed response body; ``Result.raw`` is ``body`` itself.
 
     A body that is an error object (some proxies answer 200 with one) or that has no usable
-    choice raises :class:`StreamError` quoting it.
+    choice raises :class:`StreamError` quoting it. ``limits`` come from the response headers.
     """
     if not isinstance(body, dict):
         raise StreamError(
@@ -168,7 +184,7 @@ def parse_chat_response(
             msg = f"expected exactly one choice, got {n}: {excerpt(json.dumps(body))}"
         raise StreamError(msg, status_code=status_code, provider=provider, request_id=request_id)
     try:
-        return _parse_choice(body, choices[0], request_id)
+        return _parse_choice(body, choices[0], request_id, limits)
     except (AttributeError, TypeError, ValueError) as exc:
         raise StreamError(
             f"malformed response ({exc}): {excerpt(json.dumps(body))}",
@@ -178,7 +194,12 @@ def parse_chat_response(
         ) from None
 
 
-def _parse_choice(body: dict[str, Any], choice: dict[str, Any], request_id: str | None) -> Result:
+def _parse_choice(
+    body: dict[str, Any],
+    choice: dict[str, Any],
+    request_id: str | None,
+    limits: Sequence[RateLimit],
+) -> Result:
     message = choice.get("message") or choice.get("delta") or {}
     replies: list[Reply] = []
     reasoning = message.get("reasoning") or message.get("reasoning_content")
@@ -209,4 +230,6 @@ def _parse_choice(body: dict[str, Any], choice: dict[str, Any], request_id: str 
         completion_id=body.get("id"),
         model=body.get("model"),
         request_id=request_id,
+        limits=limits,
+        raw=body,
     )

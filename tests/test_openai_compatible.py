@@ -1,0 +1,758 @@
+"""The ``openaicompatible`` provider against a loopback OpenAI-compatible server.
+
+Every test talks over a real socket to :mod:`fake_openai` (127.0.0.1, in-process), through the
+sync client and the async client on asyncio and on trio, with one test body (:class:`Flavor`
+hides the ``await``). Expected values are computed from the fake server's documented behaviour
+(``"echo: <text>"``, word-count usage, ``[len, ord, index]`` vectors), never from the client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from fake_openai import Canned, FakeOpenAI, fake_vector, json_canned, serve, sse_event
+
+import genai_baseten
+import genai_core
+from genai_core.errors import (
+    APITimeoutError,
+    MissingAPIKeyError,
+    NotSupportedError,
+    RateLimitError,
+    ServerError,
+    StreamError,
+    ValidationError,
+)
+from genai_core.http import RetryPolicy
+from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient, Options
+from genai_core.openai_chat.client import ChatClient
+from genai_core.provider import AsyncStream, Stream
+from genai_core.types import Embeddings, Message, Model, RateLimit, Reply, Result
+
+MODEL = "fake/echo-1"
+KEY = "sk-loopback-secret-0123456789"
+NOW = 1_750_000_000.0
+MSGS = [Message.user("say hello")]
+ECHO = "echo: say hello"
+ECHO_USAGE = (2, 3, 5)  # prompt words, answer words, total
+
+AnyClient = OpenAICompatibleClient | AsyncOpenAICompatibleClient
+
+
+async def _noop(delay: float) -> None:
+    pass
+
+
+def no_sleep_policy() -> RetryPolicy:
+    return RetryPolicy(sleep=lambda d: None, async_sleep=_noop, clock=lambda: NOW)
+
+
+@pytest.fixture(scope="module")
+def _server() -> Iterator[FakeOpenAI]:
+    yield from serve()
+
+
+@pytest.fixture
+def fake(_server: FakeOpenAI) -> FakeOpenAI:
+    """The module's server, with no requests, scripted answers or extra headers."""
+    _server.reset()
+    return _server
+
+
+async def _resolve(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class Flavor:
+    """The sync or the async client of a provider, behind the same awaitable helpers."""
+
+    def __init__(self, is_async: bool) -> None:
+        self.is_async = is_async
+
+    def __repr__(self) -> str:
+        return "async" if self.is_async else "sync"
+
+    def make(self, provider: str = "openaicompatible", **kw: Any) -> Any:
+        kw.setdefault("model", MODEL)
+        kw.setdefault("retry_policy", no_sleep_policy())
+        if provider == "baseten":
+            cls: Any = genai_baseten.AsyncClient if self.is_async else genai_baseten.Client
+        else:
+            cls = AsyncOpenAICompatibleClient if self.is_async else OpenAICompatibleClient
+        return cls(**kw)
+
+    @contextlib.asynccontextmanager
+    async def open(self, fake: FakeOpenAI | None, **kw: Any) -> AsyncIterator[Any]:
+        """A client on ``fake`` (base_url may be overridden), closed afterwards."""
+        if fake is not None:
+            kw.setdefault("base_url", fake.base_url)
+        client = self.make(**kw)
+        try:
+            yield client
+        finally:
+            await _resolve(client.aclose() if self.is_async else client.close())
+
+    async def gen_sync(self, client: Any, *args: Any, **kw: Any) -> Result:
+        result: Result = await _resolve(client.gen_sync(*args, **kw))
+        return result
+
+    async def stream(self, client: Any, *args: Any, **kw: Any) -> tuple[list[Reply], Result]:
+        """Every fragment of a streamed answer, and its Result."""
+        stream = client.gen_stream(*args, **kw)
+        if isinstance(stream, AsyncStream):
+            async with stream:
+                fragments = [f async for f in stream]
+                return fragments, stream.result()
+        assert isinstance(stream, Stream)
+        with stream:
+            return list(stream), stream.result()
+
+    async def list_models(self, client: Any) -> list[Model]:
+        models: list[Model] = await _resolve(client.list_models())
+        return models
+
+    async def embed(self, client: Any, *args: Any, **kw: Any) -> Embeddings:
+        out: Embeddings = await _resolve(client.embed(*args, **kw))
+        return out
+
+
+SYNC = Flavor(is_async=False)
+ASYNC = Flavor(is_async=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def each_flavor(fn: F) -> F:
+    marked: F = pytest.mark.anyio(
+        pytest.mark.parametrize(
+            ("anyio_backend", "flavor"),
+            [("asyncio", SYNC), ("asyncio", ASYNC), ("trio", ASYNC)],
+            ids=["sync", "async-asyncio", "async-trio"],
+        )(fn)
+    )
+    return marked
+
+
+def usage_of(result: Result | Embeddings) -> tuple[int, int, int]:
+    u = result.usage
+    return (u.input_tokens, u.output_tokens, u.total_tokens)
+
+
+# --- 1. the provider: registration, URL, auth, headers, transport ---------------------------
+
+
+def test_get_provider_by_name_works_end_to_end(fake: FakeOpenAI) -> None:
+    client = genai_core.get_provider("openaicompatible", base_url=fake.base_url, model=MODEL)
+    assert isinstance(client, OpenAICompatibleClient)
+    assert client.name == "openaicompatible"
+    assert client.model == MODEL
+    try:
+        assert client.gen_sync(MSGS).text == ECHO
+    finally:
+        assert isinstance(client, ChatClient)
+        client.close()
+    assert "openaicompatible" in genai_core.provider_names()
+
+
+@pytest.mark.anyio
+async def test_get_async_provider_by_name_works_end_to_end(fake: FakeOpenAI) -> None:
+    client = genai_core.get_async_provider("openaicompatible", base_url=fake.base_url, model=MODEL)
+    assert isinstance(client, AsyncOpenAICompatibleClient)
+    try:
+        assert (await client.gen_sync(MSGS)).text == ECHO
+    finally:
+        await client.aclose()
+
+
+def test_entry_point_is_declared() -> None:
+    from importlib.metadata import entry_points
+
+    names = {ep.name: ep.value for ep in entry_points(group="genai.providers")}
+    assert names.get("openaicompatible") == "genai_core.openai_chat.provider:register"
+
+
+@each_flavor
+@pytest.mark.parametrize(
+    "suffix", ["", "/", "/chat/completions", "/chat/completions/", "//"], ids=repr
+)
+async def test_base_url_suffixes_are_stripped(
+    flavor: Flavor, fake: FakeOpenAI, suffix: str
+) -> None:
+    async with flavor.open(fake, base_url=fake.base_url + suffix) as client:
+        assert client.base_url == fake.base_url
+        await flavor.gen_sync(client, MSGS)
+        await flavor.list_models(client)
+    assert [r.path for r in fake.requests] == ["/v1/chat/completions", "/v1/models"]
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("localhost:8000/v1", r"'localhost:8000/v1' has no scheme.*'http://localhost:8000/v1'"),
+        ("127.0.0.1/v1", r"has no scheme"),
+        ("ftp://example.com/v1", r"http:// or https://"),
+        ("http:///v1", r"with a host"),
+        ("http://example.com/v1?key=1", r"query"),
+    ],
+)
+def test_bad_base_url_is_a_validation_error_quoting_it(url: str, match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        OpenAICompatibleClient(base_url=url, model=MODEL)
+
+
+def test_base_url_is_required() -> None:
+    with pytest.raises(ValidationError, match=r"base_url is required.*http://localhost"):
+        OpenAICompatibleClient(model=MODEL)
+
+
+@each_flavor
+async def test_no_key_means_no_auth_header(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        await flavor.gen_sync(client, MSGS)
+    async with flavor.open(fake, api_key="") as client:
+        await flavor.gen_sync(client, MSGS)
+    assert [("authorization" in r.headers) for r in fake.requests] == [False, False]
+
+
+@each_flavor
+async def test_key_is_sent_as_bearer(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake, api_key=KEY) as client:
+        await flavor.gen_sync(client, MSGS)
+        await flavor.stream(client, MSGS)
+        await flavor.list_models(client)
+        await flavor.embed(client, "x")
+        assert KEY not in repr(client)
+    assert [r.headers["authorization"] for r in fake.requests] == [f"Bearer {KEY}"] * 4
+
+
+@each_flavor
+async def test_no_environment_variable_is_read_unless_named(
+    flavor: Flavor, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An OpenAI key in the shell must not be sent to whatever server base_url names.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-leak-123")
+    monkeypatch.setenv("MY_GATEWAY_KEY", KEY)
+    async with flavor.open(fake) as client:
+        await flavor.gen_sync(client, MSGS)
+    async with flavor.open(fake, api_key_env="MY_GATEWAY_KEY") as client:
+        await flavor.gen_sync(client, MSGS)
+    assert "authorization" not in fake.requests[0].headers
+    assert fake.requests[1].headers["authorization"] == f"Bearer {KEY}"
+
+
+@each_flavor
+async def test_a_named_environment_variable_that_is_unset_is_a_missing_key(
+    flavor: Flavor, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MY_GATEWAY_KEY", raising=False)
+    async with flavor.open(fake, api_key_env="MY_GATEWAY_KEY") as client:
+        with pytest.raises(MissingAPIKeyError, match="MY_GATEWAY_KEY"):
+            await flavor.gen_sync(client, MSGS)
+    assert fake.requests == []
+
+
+@each_flavor
+async def test_headers_merge_replace_and_remove(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        await flavor.gen_sync(client, MSGS)
+    headers = {"X-Team": "search", "x-request-id": None, "ACCEPT": "application/json"}
+    async with flavor.open(fake, default_headers=headers, user_agent="my-app/2.1") as client:
+        await flavor.gen_sync(client, MSGS)
+        await flavor.stream(client, MSGS)
+    plain, merged, streamed = fake.requests
+    assert plain.headers["user-agent"].startswith("genai-baseten/")
+    assert plain.headers["x-request-id"]
+    for req in (merged, streamed):
+        assert req.headers["x-team"] == "search"
+        assert req.headers["user-agent"] == "my-app/2.1"
+        assert "x-request-id" not in req.headers
+        # One Accept header: the caller's replaced the default whatever its case.
+        assert req.headers["accept"] == "application/json"
+
+
+@each_flavor
+async def test_header_names_differing_in_case_replace_each_other(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    async with flavor.open(fake, default_headers={"user-agent": "lower/1"}) as client:
+        request = client._build("GET", "/models")
+        assert request.headers.get_list("user-agent") == ["lower/1"]
+        await flavor.list_models(client)
+    assert fake.requests[0].headers["user-agent"] == "lower/1"
+
+
+@each_flavor
+async def test_max_retries_zero_is_one_attempt(flavor: Flavor, fake: FakeOpenAI) -> None:
+    fake.enqueue(*[json_canned(503, {"error": "overloaded"})] * 3)
+    async with flavor.open(fake, max_retries=0) as client:
+        with pytest.raises(ServerError, match="overloaded"):
+            await flavor.gen_sync(client, MSGS)
+    assert len(fake.requests) == 1
+
+
+@each_flavor
+async def test_retries_then_success(flavor: Flavor, fake: FakeOpenAI) -> None:
+    fake.enqueue(json_canned(503, {"error": "overloaded"}), json_canned(502, {"error": "bad"}))
+    async with flavor.open(fake, max_retries=2) as client:
+        assert (await flavor.gen_sync(client, MSGS)).text == ECHO
+    assert len(fake.requests) == 3
+
+
+@each_flavor
+async def test_timeout_is_applied(flavor: Flavor, fake: FakeOpenAI) -> None:
+    fake.enqueue(Canned(200, b"{}", {"Content-Type": "application/json"}, delay=1.0))
+    async with flavor.open(fake, timeout=0.2, max_retries=0) as client:
+        with pytest.raises(APITimeoutError):
+            await flavor.gen_sync(client, MSGS)
+
+
+@each_flavor
+async def test_injected_http_client_is_used_and_left_open(flavor: Flavor, fake: FakeOpenAI) -> None:
+    seen: list[str] = []
+
+    def hook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    async def ahook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    http: httpx.Client | httpx.AsyncClient
+    if flavor.is_async:
+        http = httpx.AsyncClient(event_hooks={"request": [ahook]})
+    else:
+        http = httpx.Client(event_hooks={"request": [hook]})
+    async with flavor.open(fake, http_client=http) as client:
+        assert client.http_client is http
+        await flavor.gen_sync(client, MSGS)
+    assert not http.is_closed
+    await _resolve(http.aclose() if isinstance(http, httpx.AsyncClient) else http.close())
+    assert seen == ["/v1/chat/completions"]
+
+
+@each_flavor
+async def test_transport_is_given_to_the_created_client(flavor: Flavor, fake: FakeOpenAI) -> None:
+    # A transport that reaches the fake server whatever host the URL names.
+    real: httpx.BaseTransport | httpx.AsyncBaseTransport
+    real = httpx.AsyncHTTPTransport() if flavor.is_async else httpx.HTTPTransport()
+
+    def to_fake(request: httpx.Request) -> httpx.Request:
+        url = request.url.copy_with(scheme="http", host="127.0.0.1", port=fake.port)
+        return httpx.Request(request.method, url, headers=request.headers, content=request.content)
+
+    class Sync(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            assert isinstance(real, httpx.HTTPTransport)
+            return real.handle_request(to_fake(request))
+
+        def close(self) -> None:
+            assert isinstance(real, httpx.HTTPTransport)
+            real.close()
+
+    class Async(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            assert isinstance(real, httpx.AsyncHTTPTransport)
+            return await real.handle_async_request(to_fake(request))
+
+        async def aclose(self) -> None:
+            assert isinstance(real, httpx.AsyncHTTPTransport)
+            await real.aclose()
+
+    transport = Async() if flavor.is_async else Sync()
+    url = "https://api.example.invalid/v1"
+    async with flavor.open(None, base_url=url, transport=transport) as c:
+        assert (await flavor.gen_sync(c, MSGS)).text == ECHO
+    assert fake.requests[0].headers["host"] == "api.example.invalid"
+
+
+@each_flavor
+async def test_proxy_is_given_to_the_created_client(flavor: Flavor, fake: FakeOpenAI) -> None:
+    # The fake server plays the HTTP proxy: a request through a proxy names the absolute URL.
+    async with flavor.open(None, base_url="http://api.example.invalid/v1", proxy=fake.url) as c:
+        assert (await flavor.gen_sync(c, MSGS)).text == ECHO
+    assert fake.requests[0].target == "http://api.example.invalid/v1/chat/completions"
+
+
+def test_a_transport_of_the_other_flavor_is_refused() -> None:
+    with pytest.raises(ValidationError, match="AsyncBaseTransport"):
+        AsyncOpenAICompatibleClient(base_url="http://x/v1", transport=httpx.HTTPTransport())
+    with pytest.raises(ValidationError, match="BaseTransport"):
+        OpenAICompatibleClient(base_url="http://x/v1", transport=httpx.AsyncHTTPTransport())
+
+
+def test_transport_or_proxy_beside_an_http_client_is_refused() -> None:
+    with httpx.Client() as http, pytest.raises(ValidationError, match="http_client"):
+        OpenAICompatibleClient(base_url="http://x/v1", http_client=http, proxy="http://p:1")
+
+
+# --- 2. one engine: chat, stream, models; Baseten is the same provider ------------------------
+
+
+@each_flavor
+async def test_gen_sync_stream_and_models(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        result = await flavor.gen_sync(client, MSGS, genai_core.TextOptions(max_tokens=9))
+        fragments, streamed = await flavor.stream(client, MSGS)
+        models = await flavor.list_models(client)
+    assert result.text == ECHO
+    assert usage_of(result) == ECHO_USAGE
+    assert result.finish_reason == "stop"
+    assert [f.text for f in fragments] == ["echo:", " say", " hello"]
+    assert streamed.text == ECHO
+    assert usage_of(streamed) == ECHO_USAGE
+    assert streamed.finish_reason == "stop"
+    assert [m.id for m in models] == ["fake/echo-1", "fake/embed-1"]
+    assert models[0].owned_by == "tests"
+    sent = fake.requests[0].json()
+    assert sent["max_tokens"] == 9
+    assert sent["messages"] == [{"role": "user", "content": "say hello"}]
+    assert fake.requests[1].json()["stream"] is True
+
+
+@each_flavor
+async def test_baseten_client_is_the_same_engine_with_its_dialect(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    async with flavor.open(fake, provider="baseten", api_key=KEY) as client:
+        assert isinstance(client, (OpenAICompatibleClient, AsyncOpenAICompatibleClient))
+        opts = genai_baseten.Options(top_k=5, presence_penalty=0.5, extra_body={"x_flag": 1})
+        result = await flavor.gen_sync(client, MSGS, genai_core.TextOptions(max_tokens=9), opts)
+        _, streamed = await flavor.stream(client, MSGS)
+    assert result.text == streamed.text == ECHO
+    sent = fake.requests[0]
+    assert sent.headers["authorization"] == f"Api-Key {KEY}"
+    body = sent.json()
+    assert body["max_completion_tokens"] == 9
+    assert "max_tokens" not in body
+    assert (body["top_k"], body["presence_penalty"], body["x_flag"]) == (5, 0.5, 1)
+
+
+# --- 3. extra request fields, raw responses ---------------------------------------------------
+
+
+@each_flavor
+async def test_extra_body_never_overwrites_typed_fields(flavor: Flavor, fake: FakeOpenAI) -> None:
+    extra = {
+        "model": "other",
+        "stream": False,
+        "max_tokens": 1,
+        "temperature": 2.0,
+        "stream_options": {"include_usage": False, "continuous_usage_stats": True},
+        "presence_penalty": 1.5,
+        "guided_choice": ["yes", "no"],
+    }
+    opts = Options(extra_body=extra, presence_penalty=0.25, user="u-1", reasoning_effort="low")
+    text = genai_core.TextOptions(max_tokens=7, temperature=0.5)
+    async with flavor.open(fake) as client:
+        _, result = await flavor.stream(client, MSGS, text, opts)
+    assert result.text == ECHO
+    body = fake.requests[0].json()
+    assert body["model"] == MODEL
+    assert body["stream"] is True
+    assert body["max_tokens"] == 7
+    assert body["temperature"] == 0.5
+    assert body["stream_options"] == {"include_usage": True, "continuous_usage_stats": True}
+    assert body["presence_penalty"] == 0.25
+    assert (body["user"], body["reasoning_effort"]) == ("u-1", "low")
+    assert body["guided_choice"] == ["yes", "no"]
+    assert "frequency_penalty" not in body
+    # The caller's dict is left as it was.
+    assert extra["stream_options"] == {"include_usage": False, "continuous_usage_stats": True}
+
+
+@each_flavor
+async def test_extra_body_fills_fields_left_unset(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        await flavor.gen_sync(client, MSGS, Options(extra_body={"max_tokens": 3, "n": 1}))
+    body = fake.requests[0].json()
+    assert (body["max_tokens"], body["n"]) == (3, 1)
+
+
+@each_flavor
+async def test_gen_sync_result_raw_is_the_decoded_body(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        result = await flavor.gen_sync(client, MSGS)
+    assert result.raw["system_fingerprint"] == "fp-fake"
+    assert result.raw["choices"][0]["message"]["content"] == ECHO
+    assert "raw" not in result.model_dump()  # not part of the conversation
+    assert "fp-fake" not in repr(result)
+
+
+@each_flavor
+async def test_stream_raw_chunks_only_when_asked(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        _, plain = await flavor.stream(client, MSGS)
+        _, kept = await flavor.stream(client, MSGS, Options(raw_chunks=True))
+    assert plain.raw is None
+    # 3 word chunks, the finish chunk and the usage chunk ([DONE] is not JSON).
+    assert len(kept.raw) == 5
+    assert {c["system_fingerprint"] for c in kept.raw} == {"fp-fake"}
+    assert [c["choices"][0]["delta"].get("content") for c in kept.raw[:3]] == [
+        "echo:",
+        " say",
+        " hello",
+    ]
+    assert kept.raw[-1]["usage"]["total_tokens"] == 5
+
+
+@each_flavor
+async def test_stream_answered_with_json_keeps_the_body_as_raw(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    body = {
+        "id": "c",
+        "service_tier": "flex",
+        "choices": [{"message": {"content": "whole"}, "finish_reason": "stop"}],
+    }
+    fake.enqueue(json_canned(200, body))
+    async with flavor.open(fake) as client:
+        _, result = await flavor.stream(client, MSGS)
+    assert result.text == "whole"
+    assert result.raw["service_tier"] == "flex"
+
+
+@each_flavor
+async def test_options_of_another_provider_are_refused(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        with pytest.raises(NotSupportedError) as info:
+            await flavor.gen_sync(client, MSGS, genai_baseten.Options(top_k=3))
+    assert info.value.options == ("Options",)
+    assert fake.requests == []
+
+
+@each_flavor
+async def test_baseten_takes_the_generic_options_but_not_both(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    async with flavor.open(fake, provider="baseten", api_key=KEY) as client:
+        await flavor.gen_sync(client, MSGS, Options(frequency_penalty=0.5))
+        with pytest.raises(ValidationError, match="given together"):
+            await flavor.gen_sync(client, MSGS, Options(), genai_baseten.Options())
+    assert len(fake.requests) == 1
+    assert fake.requests[0].json()["frequency_penalty"] == 0.5
+
+
+# --- 5. embeddings ----------------------------------------------------------------------------
+
+
+@each_flavor
+@pytest.mark.parametrize("encoding", ["float", "base64"])
+async def test_embed_a_list(flavor: Flavor, fake: FakeOpenAI, encoding: str) -> None:
+    texts = ["alpha", "be", "a b c"]
+    async with flavor.open(fake) as client:
+        out = await flavor.embed(client, texts, model="fake/embed-1", encoding_format=encoding)
+    # The fake's vectors are small integers: exact in float32 too.
+    assert out.vectors == [fake_vector(t, i, None) for i, t in enumerate(texts)]
+    assert len(out) == 3
+    assert out.model == "fake/embed-1"
+    assert (out.usage.input_tokens, out.usage.total_tokens) == (5, 5)
+    body = fake.requests[0].json()
+    assert body == {"model": "fake/embed-1", "input": texts, "encoding_format": encoding}
+    assert fake.requests[0].path == "/v1/embeddings"
+
+
+@each_flavor
+async def test_embed_a_string_with_dimensions(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        out = await flavor.embed(client, "hello", dimensions=2)
+    assert out.vectors == [[5.0, 104.0]]
+    assert fake.requests[0].json() == {
+        "model": MODEL,
+        "input": "hello",
+        "encoding_format": "float",
+        "dimensions": 2,
+    }
+
+
+@each_flavor
+async def test_baseten_embed_uses_the_shared_route(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake, provider="baseten", api_key=KEY) as client:
+        out = await flavor.embed(client, ["hi"], encoding_format="base64")
+    assert out.vectors == [[2.0, 104.0, 0.0]]
+    req = fake.requests[0]
+    assert (req.path, req.headers["authorization"]) == ("/v1/embeddings", f"Api-Key {KEY}")
+
+
+@each_flavor
+@pytest.mark.parametrize(
+    ("args", "kw", "match"),
+    [
+        (([],), {}, "empty list"),
+        ((["ok", 3],), {}, r"input\[1\] must be a string"),
+        ((["ok", ""],), {}, r"input\[1\] is an empty string"),
+        ((b"bytes",), {}, "string or a list"),
+        (("x",), {"encoding_format": "int8"}, "encoding_format"),
+        (("x",), {"dimensions": 0}, "dimensions"),
+    ],
+)
+async def test_embed_bad_input_raises_before_sending(
+    flavor: Flavor, fake: FakeOpenAI, args: tuple[Any, ...], kw: dict[str, Any], match: str
+) -> None:
+    async with flavor.open(fake) as client:
+        with pytest.raises(ValidationError, match=match):
+            await flavor.embed(client, *args, **kw)
+    assert fake.requests == []
+
+
+@each_flavor
+async def test_embed_wrong_number_of_vectors_is_a_stream_error(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(json_canned(200, {"data": [{"index": 0, "embedding": [1.0]}]}))
+    async with flavor.open(fake) as client:
+        with pytest.raises(StreamError, match="expected 2 vectors, got 1"):
+            await flavor.embed(client, ["a", "b"])
+
+
+# --- 6. rate limits ---------------------------------------------------------------------------
+
+LIMIT_HEADERS = {
+    "x-ratelimit-limit-requests": "60",
+    "x-ratelimit-remaining-requests": "59",
+    "x-ratelimit-reset-requests": "1s",
+    "x-ratelimit-limit-tokens": "150000",
+    "x-ratelimit-remaining-tokens": "149984",
+    "x-ratelimit-reset-tokens": "6m0s",
+}
+EPOCH = datetime.fromtimestamp(NOW, tz=timezone.utc)
+EXPECTED_LIMITS = [
+    RateLimit(kind="requests", limit=60, remaining=59, reset=EPOCH + timedelta(seconds=1)),
+    RateLimit(kind="tokens", limit=150000, remaining=149984, reset=EPOCH + timedelta(minutes=6)),
+]
+
+
+@each_flavor
+async def test_rate_limit_headers_become_usage_limits(flavor: Flavor, fake: FakeOpenAI) -> None:
+    fake.headers.update(LIMIT_HEADERS)
+    async with flavor.open(fake) as client:
+        result = await flavor.gen_sync(client, MSGS)
+        _, streamed = await flavor.stream(client, MSGS)
+        embedded = await flavor.embed(client, "x")
+    assert result.usage.limits == EXPECTED_LIMITS
+    assert streamed.usage.limits == EXPECTED_LIMITS
+    assert embedded.usage.limits == EXPECTED_LIMITS
+
+
+@each_flavor
+async def test_no_rate_limit_headers_means_no_limits(flavor: Flavor, fake: FakeOpenAI) -> None:
+    async with flavor.open(fake) as client:
+        assert (await flavor.gen_sync(client, MSGS)).usage.limits == []
+
+
+@each_flavor
+async def test_429_carries_retry_after(flavor: Flavor, fake: FakeOpenAI) -> None:
+    fake.enqueue(json_canned(429, {"error": {"message": "slow down"}}, {"Retry-After": "7"}))
+    async with flavor.open(fake, max_retries=0) as client:
+        with pytest.raises(RateLimitError, match="slow down") as info:
+            await flavor.gen_sync(client, MSGS)
+    assert info.value.retry_after == 7.0
+
+
+# --- bad input: what a broken server or proxy sends ------------------------------------------
+
+PROXY_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title>"
+    b"<style>body { font-family: sans-serif; }</style><script>var t = 1;</script></head>"
+    b"<body><h1>Bad Gateway</h1><p>The upstream server did not answer &amp; gave up.</p>"
+    + b"<p>filler</p>" * 400
+    + b"</body></html>"
+)
+
+
+@each_flavor
+async def test_html_error_page_from_a_proxy(flavor: Flavor, fake: FakeOpenAI) -> None:
+    fake.enqueue(Canned(502, PROXY_PAGE, {"Content-Type": "text/html"}))
+    async with flavor.open(fake, max_retries=0) as client:
+        with pytest.raises(ServerError) as info:
+            await flavor.gen_sync(client, MSGS)
+    message = info.value.message
+    assert message.startswith("502 Bad Gateway: Bad Gateway The upstream server did not answer &")
+    assert len(message) <= 200
+    assert "<" not in message
+    assert "font-family" not in message
+    assert "var t" not in message
+
+
+@each_flavor
+@pytest.mark.parametrize(
+    ("content", "ctype", "match"),
+    [
+        (PROXY_PAGE, "text/html", r"got an HTML page: '502 Bad Gateway: Bad Gateway"),
+        (b"OK", "text/plain", r"got a body that is not JSON: 'OK'"),
+        (b"", "application/octet-stream", r"not JSON: '\(empty\)'"),
+    ],
+)
+async def test_non_json_success_body_is_a_stream_error(
+    flavor: Flavor, fake: FakeOpenAI, content: bytes, ctype: str, match: str
+) -> None:
+    fake.enqueue(Canned(200, content, {"Content-Type": ctype}))
+    async with flavor.open(fake) as client:
+        with pytest.raises(StreamError, match=match) as info:
+            await flavor.gen_sync(client, MSGS)
+    assert info.value.status_code == 200
+    assert fake.base_url in str(info.value)  # the hint names the URL to check
+
+
+@each_flavor
+async def test_html_page_answering_a_stream_request(flavor: Flavor, fake: FakeOpenAI) -> None:
+    fake.enqueue(Canned(200, [PROXY_PAGE[:300], PROXY_PAGE[300:]], {"Content-Type": "text/html"}))
+    async with flavor.open(fake) as client:
+        with pytest.raises(StreamError, match=r"expected an event stream, got: '502 Bad Gateway"):
+            await flavor.stream(client, MSGS)
+
+
+@each_flavor
+async def test_empty_stream_is_an_error_not_an_empty_answer(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(Canned(200, [b": keep-alive\n\n"], {"Content-Type": "text/event-stream"}))
+    async with flavor.open(fake) as client:
+        with pytest.raises(StreamError, match="without sending any event"):
+            await flavor.stream(client, MSGS)
+
+
+@each_flavor
+async def test_a_stream_of_only_done_is_a_clean_empty_answer(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(Canned(200, [sse_event("[DONE]")], {"Content-Type": "text/event-stream"}))
+    async with flavor.open(fake) as client:
+        fragments, result = await flavor.stream(client, MSGS)
+    assert fragments == []
+    assert result.text == ""
+
+
+# --- the documentation's runnable example ------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "openai-compatible.md"
+
+
+def test_docs_runnable_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    if not DOC.exists():
+        pytest.skip("docs/ is not installed with the tests")
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    exec(compile(blocks[-1], str(DOC), "exec"), {"__name__": "doc_example"})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Hello! 5 fp-demo"
+    assert lines[1].startswith("requests 60 59 ")
+    assert lines[2] == "[[3.0, 0.5, 0.0], [5.0, 0.5, 1.0]]"
+
+
+def test_cli_talks_to_the_server_with_base_url(
+    fake: FakeOpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from genai_core import cli
+
+    base = ["--provider", "openaicompatible", "--base-url", fake.base_url]
+    assert cli.main(["models", *base]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed[1:]] == ["fake/echo-1", "fake/embed-1"]
+    assert cli.main(["chat", *base, "--model", MODEL, "say hello"]) == 0
+    assert capsys.readouterr().out.strip() == ECHO
+    assert [r.path for r in fake.requests] == ["/v1/models", "/v1/chat/completions"]
