@@ -50,6 +50,11 @@ class TextOptions(GenOption):
     """Tools the model may call: ToolDefs, typed functions or pydantic model classes."""
     tool_call_request: ToolCallRequest | None = None
     parallel_tool_calls: bool | None = None
+    think_tags: Literal["auto", "open", "off"] | None = None
+    """How to read ``<think>…</think>`` written inline in the answer's text: ``auto`` splits it
+    into the reasoning only when the text begins with ``<think>``; ``open`` when the answer
+    starts inside the block (the chat template opened it); ``off`` keeps the text as it is.
+    None: the provider's default for the model (normally ``auto``)."""
 
     @field_validator("stop")
     @classmethod

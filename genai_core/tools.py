@@ -336,7 +336,7 @@ class ToolDef(_Strict):
             out = self.invoke(value)
         except Exception as exc:
             raise self._failed(exc, call_id) from exc
-        return self._output(out, call_id)
+        return self.output_text(out, call_id)
 
     async def arun(self, call: ToolCall | str) -> str:
         """:meth:`run` for any callback: async ones are awaited, sync ones run in a thread."""
@@ -351,7 +351,7 @@ class ToolDef(_Strict):
                 out = await anyio.to_thread.run_sync(self.invoke, value)
         except Exception as exc:
             raise self._failed(exc, call_id) from exc
-        return self._output(out, call_id)
+        return self.output_text(out, call_id)
 
     def _failed(self, exc: Exception, call_id: str) -> ToolExecutionError:
         return ToolExecutionError(
@@ -360,7 +360,11 @@ class ToolDef(_Strict):
             call_id=call_id,
         )
 
-    def _output(self, out: Any, call_id: str) -> str:
+    def output_text(self, out: Any, call_id: str = "") -> str:
+        """What the callback returned, as the result text (see :func:`tool_output_text`).
+
+        Raises ToolExecutionError when it cannot be sent (bytes, an empty string...).
+        """
         try:
             return tool_output_text(out)
         except (TypeError, ValueError) as exc:

@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
@@ -47,6 +48,7 @@ from .models import parse_models
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
+from .think import ThinkTags
 
 __all__ = [
     "USE_CLIENT_DEFAULT",
@@ -239,6 +241,18 @@ class ChatClientBase(Generic[_H]):
     ) -> None:
         """Hook for provider extensions: add fields to ``body``, never overwrite set ones."""
 
+    def _think_tags(self, options: Sequence[object]) -> ThinkTags:
+        """How to read inline ``<think>`` tags for a call: TextOptions.think_tags, else the
+        model's default (:meth:`_default_think_tags`)."""
+        for opt in options:
+            if isinstance(opt, TextOptions) and opt.think_tags is not None:
+                return opt.think_tags
+        return self._default_think_tags()
+
+    def _default_think_tags(self) -> ThinkTags:
+        """Hook: the mode for this client's model when the call does not say (``auto``)."""
+        return "auto"
+
     def _build(
         self,
         method: str,
@@ -317,13 +331,14 @@ class ChatClientBase(Generic[_H]):
                 provider=self.config.name,
             ) from None
 
-    def _parse_chat(self, response: httpx.Response) -> Result:
+    def _parse_chat(self, response: httpx.Response, think_tags: ThinkTags = "auto") -> Result:
         try:
             return parse_chat_response(
                 self._json(response),
                 provider=self.config.name,
                 request_id=self._request_id(response),
                 status_code=response.status_code,
+                think_tags=think_tags,
             )
         except APIError as exc:
             raise redact_error(exc, (self.__api_key,)) from None
@@ -339,9 +354,11 @@ class ChatClientBase(Generic[_H]):
                 request_id=self._request_id(response),
             ) from None
 
-    def _stream_core(self, response: httpx.Response) -> StreamCore:
+    def _stream_core(self, response: httpx.Response, think_tags: ThinkTags = "auto") -> StreamCore:
         assembler = ChatStreamAssembler(
-            provider=self.config.name, request_id=self._request_id(response)
+            provider=self.config.name,
+            request_id=self._request_id(response),
+            think_tags=think_tags,
         )
         return StreamCore(assembler, secrets=(self.__api_key,))
 
@@ -377,7 +394,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
     ) -> Result:
         """Generate the whole answer in one request."""
         request = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(self._send(request, max_retries))
+        return self._parse_chat(self._send(request, max_retries), self._think_tags(options))
 
     def gen_stream(
         self,
@@ -395,7 +412,9 @@ class ChatClient(ChatClientBase[httpx.Client]):
                 self._http, request, policy, raise_for_status=self._raise_for_status
             )
 
-        return Stream(open_response, self._stream_core)
+        return Stream(
+            open_response, partial(self._stream_core, think_tags=self._think_tags(options))
+        )
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
@@ -451,7 +470,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
     ) -> Result:
         """Generate the whole answer in one request."""
         request = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(await self._send(request, max_retries))
+        return self._parse_chat(await self._send(request, max_retries), self._think_tags(options))
 
     def gen_stream(
         self,
@@ -469,7 +488,9 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
                 self._http, request, policy, raise_for_status=self._raise_for_status
             )
 
-        return AsyncStream(open_response, self._stream_core)
+        return AsyncStream(
+            open_response, partial(self._stream_core, think_tags=self._think_tags(options))
+        )
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
