@@ -5,7 +5,8 @@ What differs from the generic OpenAI-compatible provider, and nothing else, is h
 * auth is ``Authorization: Api-Key <key>`` (Baseten also takes ``Bearer``; ``Api-Key`` works for
   every key type, federated gateway keys included), key from ``BASETEN_API_KEY``;
 * the token limit is sent as ``max_completion_tokens``;
-* extensions: ``top_k``, ``min_p``, penalties, ``chat_template_args`` (thinking switch);
+* extensions: ``top_k``, ``min_p``, penalties, ``reasoning_effort``, ``chat_template_args``
+  (thinking switch, on by default for the models listed in :mod:`.thinking`);
 * the request id is in ``X-Baseten-Request-Id``.
 
 Reference: https://docs.baseten.co/reference/inference-api/chat-completions
@@ -20,8 +21,10 @@ from genai_core.errors import ValidationError
 from genai_core.openai_chat.client import AsyncChatClient, ChatClient, ProviderConfig
 from genai_core.openai_chat.request import ChatDialect
 from genai_core.options import GenOption, TextOptions
+from genai_core.types import Model
 
 from .options import Options
+from .thinking import thinking_default
 
 __all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client"]
 
@@ -44,12 +47,15 @@ class _Baseten:
     """Baseten's configuration and request extensions, shared by both clients."""
 
     config: ClassVar[ProviderConfig] = CONFIG
+    _model: str | None
+    _known_models: dict[str, Model]
 
     def _extend_body(
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
     ) -> None:
         opts = options.get(Options)
         if opts is None:
+            self._thinking_default(body, {})
             return
         assert isinstance(opts, Options)
         if opts.top_k is not None:
@@ -73,10 +79,21 @@ class _Baseten:
         template = dict(opts.chat_template_args or {})
         if opts.thinking is not None:
             template["enable_thinking"] = opts.thinking
-        if template:
-            body["chat_template_args"] = template
+        self._thinking_default(body, template)
         for key, value in (opts.extra_body or {}).items():
             body.setdefault(key, value)
+
+    def _thinking_default(self, body: dict[str, Any], template: dict[str, Any]) -> None:
+        """Set ``chat_template_args``; switch thinking on when the call did not say and the
+        model thinks by default (see :func:`.thinking.thinking_default`)."""
+        if (
+            "enable_thinking" not in template
+            and self._model
+            and thinking_default(self._model, self._known_models)
+        ):
+            template["enable_thinking"] = True
+        if template:
+            body["chat_template_args"] = template
 
 
 class Client(_Baseten, ChatClient):

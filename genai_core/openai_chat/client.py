@@ -13,7 +13,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
@@ -127,6 +127,7 @@ class ChatClientBase(Generic[_H]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
+        models: Iterable[Model] | None = None,
     ) -> None:
         if model is not None and not isinstance(model, str):
             raise ValidationError(f"model must be a string, got {type(model).__name__}")
@@ -156,6 +157,18 @@ class ChatClientBase(Generic[_H]):
                 DEFAULT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout
             )
         self._http: _H = http_client
+        # What the model list says, by id: given as models= (a list fetched earlier, so no
+        # request is needed) and refreshed by every list_models(). Providers read it for
+        # per-model defaults.
+        self._known_models: dict[str, Model] = {}
+        if models is not None:
+            self._remember_models(models)
+
+    def _remember_models(self, models: Iterable[Model]) -> None:
+        for m in models:
+            if not isinstance(m, Model):
+                raise ValidationError(f"models= takes Model objects, got {type(m).__name__}")
+            self._known_models[m.id] = m
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes) -> _H:
@@ -345,7 +358,7 @@ class ChatClientBase(Generic[_H]):
 
     def _parse_models(self, response: httpx.Response) -> list[Model]:
         try:
-            return parse_models(self._json(response))
+            models = parse_models(self._json(response))
         except ValueError as exc:
             raise APIError(
                 f"{exc}: {excerpt(redact(response.text, (self.__api_key,)))!r}",
@@ -353,6 +366,8 @@ class ChatClientBase(Generic[_H]):
                 provider=self.config.name,
                 request_id=self._request_id(response),
             ) from None
+        self._remember_models(models)
+        return models
 
     def _stream_core(self, response: httpx.Response, think_tags: ThinkTags = "auto") -> StreamCore:
         assembler = ChatStreamAssembler(
