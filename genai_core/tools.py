@@ -20,6 +20,7 @@ tool and the field, never a crash.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -146,7 +147,7 @@ class ToolDef(_Strict):
             )
         try:
             sig = inspect.signature(fn)
-            hints = typing.get_type_hints(fn, include_extras=True)
+            hints = typing.get_type_hints(_hinted(fn), include_extras=True)
         except (TypeError, ValueError, NameError) as exc:
             raise ValidationError(f"tool {tool_name!r}: cannot read the signature: {exc}") from None
         params = list(sig.parameters.values())
@@ -308,14 +309,17 @@ class ToolDef(_Strict):
             )
         return value
 
-    def invoke(self, value: Any) -> Any:
-        """Call the callback with a value from :meth:`parse_arguments` (an awaitable if async)."""
-        cb = self.callback
-        if cb is None:
+    def _require_callback(self) -> Callable[..., Any]:
+        if self.callback is None:
             raise ValidationError(
                 f"tool {self.name!r} has no callback: pass callback= (or build it with "
                 "ToolDef.from_function) to run it locally"
             )
+        return self.callback
+
+    def invoke(self, value: Any) -> Any:
+        """Call the callback with a value from :meth:`parse_arguments` (an awaitable if async)."""
+        cb = self._require_callback()
         if self._pass_as == "kwargs":
             return cb(**{k: getattr(value, k) for k in type(value).model_fields})
         if self._model_param is not None:
@@ -328,6 +332,7 @@ class ToolDef(_Strict):
         Raises ToolArgumentsError for bad arguments and ToolExecutionError when the callback
         raises (the original exception is ``__cause__``).
         """
+        self._require_callback()
         if self.is_async:
             raise ValidationError(f"tool {self.name!r} is async: use `await tool.arun(call)`")
         value = self.parse_arguments(call)
@@ -340,6 +345,7 @@ class ToolDef(_Strict):
 
     async def arun(self, call: ToolCall | str) -> str:
         """:meth:`run` for any callback: async ones are awaited, sync ones run in a thread."""
+        self._require_callback()
         value = self.parse_arguments(call)
         call_id = call.id if isinstance(call, ToolCall) else ""
         try:
@@ -414,6 +420,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     summary: list[str] = []
     params: dict[str, str] = {}
     section: str | None = None
+    numpy = False
     current: str | None = None
     indent = 0
     for i, line in enumerate(lines):
@@ -422,6 +429,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
         head = _SECTION.match(stripped)
         if head and (stripped.endswith(":") or set(nxt) == {"-"}):
             section = head.group(1).lower()
+            numpy = set(nxt) == {"-"}
             current = None
             continue
         if set(stripped) == {"-"} and section is not None:
@@ -440,20 +448,26 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
         if section not in ("args", "arguments", "parameters", "params", "sphinx"):
             continue
         this_indent = len(line) - len(line.lstrip())
-        google = _GOOGLE_PARAM.match(stripped)
+        google = None if numpy else _GOOGLE_PARAM.match(stripped)
         if google and (current is None or this_indent <= indent):
             current, indent = google.group(1).lstrip("*"), this_indent
             params[current] = google.group(2).strip()
-        elif (
-            section == "parameters"
-            and re.fullmatch(r"\w+(\s*:.*)?", stripped)
-            and (current is None or this_indent <= indent)
-        ):
+        elif numpy and stripped and (current is None or this_indent <= indent):
+            # "name : type" heads a parameter; its description is indented below.
             current, indent = stripped.split(":", 1)[0].strip(), this_indent
             params[current] = ""
         elif current is not None and stripped:
             params[current] = (params[current] + " " + stripped).strip()
     return "\n".join(summary).strip(), {k: v for k, v in params.items() if v}
+
+
+def _hinted(fn: Callable[..., Any]) -> Any:
+    """Where the type hints of a callable live (a partial's function, an object's __call__)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    if inspect.isroutine(fn):
+        return fn
+    return type(fn).__call__
 
 
 def _strip_annotated(ann: Any) -> Any:
