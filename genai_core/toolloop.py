@@ -129,6 +129,11 @@ def _plan(answer: Message, index: dict[str, ToolDef], on_error: OnToolError) -> 
     """Match each call to its tool and decode its arguments; raise what cannot be sent back."""
     if on_error not in ("send", "raise"):
         raise ValidationError(f"on_error is 'send' or 'raise', got {on_error!r}")
+    if not answer.tool_calls:
+        raise ValidationError(
+            "the answer has no tool calls to run (check result.tool_calls first, or use "
+            "run_tool_loop)"
+        )
     jobs = []
     for call in answer.tool_calls:
         tool = index.get(call.name)
