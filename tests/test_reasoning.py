@@ -148,7 +148,7 @@ def test_reasoning_effort() -> None:
     with pytest.raises(ValidationError, match="disagree"):
         genai_baseten.Options(thinking=True, chat_template_args={"enable_thinking": False})
     with pytest.raises(ValidationError, match="reasoning_effort"):
-        genai_baseten.Options(reasoning_effort="extreme")  # type: ignore[arg-type]
+        genai_baseten.Options(reasoning_effort="extreme")
 
 
 WIRE = wire.wire_dir()
@@ -225,7 +225,7 @@ body = st.text(alphabet=st.sampled_from("ab <>/think\n"), min_size=1, max_size=3
     answer=st.text(min_size=1, max_size=30).filter(lambda t: t.strip() == t),
     points=st.lists(st.integers(min_value=0, max_value=200), max_size=8),
 )
-def test_think_block_split_anywhere(
+def test_think_block_split_anywhere(  # noqa: PLR0917 - one argument per strategy
     lead: str, gap1: str, reasoning: str, gap2: str, gap3: str, answer: str, points: list[int]
 ) -> None:
     text = f"{lead}<think>{gap1}{reasoning}{gap2}</think>{gap3}{answer}"
@@ -273,7 +273,7 @@ def test_splitter_retires_on_plain_text() -> None:
     assert s.feed("Hello") == [(0, "  Hello")]
     assert not s.active
     with pytest.raises(ValueError, match="think_tags"):
-        ThinkSplitter("on")  # type: ignore[arg-type]
+        ThinkSplitter("on")
 
 
 # --- <think> splitting through the client ---------------------------------------------------
@@ -326,7 +326,7 @@ async def test_open_mode(anyio_backend: str, mode: Mode) -> None:
 
 def test_think_tags_option_is_validated() -> None:
     with pytest.raises(ValidationError, match="think_tags"):
-        TextOptions(think_tags="always")  # type: ignore[arg-type]
+        TextOptions(think_tags="always")
 
 
 def test_stream_partial_result_keeps_held_text() -> None:
