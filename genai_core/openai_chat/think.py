@@ -43,11 +43,15 @@ _PASS = 4  # plain text from here on
 
 
 def _partial_suffix(text: str, tag: str) -> int:
-    """Length of the longest end of ``text`` that is a proper beginning of ``tag``."""
-    for n in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:n]):
-            return n
-    return 0
+    """Length of the longest end of ``text`` that is a proper beginning of ``tag``.
+
+    Both tags hold one ``<``, their first character, so such an end starts at the last ``<``
+    of the last ``len(tag) - 1`` characters (one search instead of a loop of comparisons).
+    """
+    i = text.rfind("<", max(0, len(text) - len(tag) + 1))
+    if i < 0:
+        return 0
+    return len(text) - i if tag.startswith(text[i:]) else 0
 
 
 class ThinkSplitter:
