@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import wire
 
 import genai_baseten
 from genai_core.provider import AsyncStream
@@ -246,3 +247,43 @@ async def generate(
     with client.gen_stream(messages, *options) as stream:
         seen.extend(stream)
         return stream.result()
+
+
+# --- replaying one real recording -------------------------------------------------------------
+
+
+@dataclass
+class Replayed:
+    """What replaying a recording gave: the Result or the error, and the body our client sent."""
+
+    result: Result | None
+    error: Exception | None
+    body: dict[str, Any]
+
+
+async def replay_recording(
+    it: wire.Interaction,
+    call: wire.NeutralCall,
+    options: Sequence[object] | None = None,
+    is_async: bool = False,
+) -> Replayed:
+    """Send ``call`` (with ``options``, by default its own) to a server replaying ``it``."""
+    opts = call.option_args if options is None else tuple(options)
+    seen: list[httpx.Request] = []
+    transport = wire.mock_transport(it, seen)
+    kw: dict[str, Any] = {"model": call.model, "api_key": wire.API_KEY, "base_url": it.base_url}
+    mode = Mode(is_async, call.stream)
+    if is_async:
+        client: AnyClient = genai_baseten.AsyncClient(
+            http_client=httpx.AsyncClient(transport=transport), **kw
+        )
+    else:
+        client = genai_baseten.Client(http_client=httpx.Client(transport=transport), **kw)
+    result: Result | None = None
+    error: Exception | None = None
+    try:
+        result = await generate(mode, client, call.messages, *opts)
+    except Exception as exc:  # the recording may be an error answer
+        error = exc
+    assert len(seen) == 1
+    return Replayed(result, error, json.loads(seen[0].content))

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
-import httpx
 import pytest
 import wire
-from mockchat import Answer, Mode, Server, generate, modes
+from mockchat import Answer, Mode, Server, generate, modes, replay_recording
 
-import genai_baseten
 from genai_core.errors import ValidationError
 from genai_core.options import TextOptions
 from genai_core.types import Logprob, Message
@@ -132,28 +129,10 @@ async def test_recorded_top_logprobs(case: wire.Case, is_async: bool, anyio_back
     it = case.interaction()
     call = wire.call_from_request(it.request_body)
     assert call.text is not None and call.text.top_logprobs is not None
-    seen: list[httpx.Request] = []
-    transport = wire.mock_transport(it, seen)
-    kw: dict[str, Any] = {"model": call.model, "api_key": wire.API_KEY, "base_url": it.base_url}
-    if is_async:
-        aclient = genai_baseten.AsyncClient(
-            http_client=httpx.AsyncClient(transport=transport), **kw
-        )
-        if call.stream:
-            async with aclient.gen_stream(call.messages, *call.option_args) as astream:
-                _ = [f async for f in astream]
-                res = astream.result()
-        else:
-            res = await aclient.gen_sync(call.messages, *call.option_args)
-    else:
-        client = genai_baseten.Client(http_client=httpx.Client(transport=transport), **kw)
-        if call.stream:
-            with client.gen_stream(call.messages, *call.option_args) as stream:
-                list(stream)
-                res = stream.result()
-        else:
-            res = client.gen_sync(call.messages, *call.option_args)
-    body = json.loads(seen[0].content)
+    out = await replay_recording(it, call, is_async=is_async)
+    assert out.error is None
+    res, body = out.result, out.body
+    assert res is not None
     assert body["logprobs"] is True
     assert body["top_logprobs"] == it.request_json["top_logprobs"]
     # The server ignored the request: as many rows as EXPECTED says (none), and still a text.

@@ -6,13 +6,12 @@ import dataclasses
 import json
 from typing import Any
 
-import httpx
+import anyio
 import pytest
 import wire
-from mockchat import Answer, Mode, Server, generate, modes
+from mockchat import Answer, Mode, Server, generate, modes, replay_recording
 from pydantic import BaseModel, ConfigDict
 
-import genai_baseten
 from genai_core.errors import BadRequestError, DecodeError, ValidationError
 from genai_core.options import TextOptions
 from genai_core.types import FinishReason, Message, Reply, Result, Usage, trusted
@@ -253,24 +252,8 @@ SCHEMA_CASES = [
 
 def replay(case: wire.Case) -> tuple[Result | None, Exception | None, dict[str, Any]]:
     it = case.interaction()
-    call = wire.call_from_request(it.request_body)
-    seen: list[httpx.Request] = []
-    client = genai_baseten.Client(
-        model=call.model,
-        api_key=wire.API_KEY,
-        base_url=it.base_url,
-        http_client=httpx.Client(transport=wire.mock_transport(it, seen)),
-    )
-    try:
-        if call.stream:
-            with client.gen_stream(call.messages, *call.option_args) as stream:
-                list(stream)
-                result = stream.result()
-        else:
-            result = client.gen_sync(call.messages, *call.option_args)
-    except Exception as exc:
-        return None, exc, json.loads(seen[0].content)
-    return result, None, json.loads(seen[0].content)
+    out = anyio.run(replay_recording, it, wire.call_from_request(it.request_body))
+    return out.result, out.error, out.body
 
 
 @pytest.mark.wire
