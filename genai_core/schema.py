@@ -216,8 +216,13 @@ def validate_json(
             adapter.validate_json(text, strict=True) if strict else adapter.validate_python(data)
         )
     except pydantic.ValidationError as exc:
-        seen = {str(p) for p in problems}
-        problems.extend(p for p in _pydantic_problems(exc) if str(p) not in seen)
+        # pydantic reports unknown keys too when the model forbids them: keep one report each.
+        unknown = {p.path for p in problems}
+        problems.extend(
+            p
+            for p in _pydantic_problems(exc)
+            if not (p.message == "unknown key" and p.path in unknown)
+        )
         return None, problems
     return (value if not problems else None), problems
 

@@ -190,11 +190,17 @@ class ToolDef(_Strict):
         if single is not None:
             target: Any = fields[single][0]
         else:
+            # Fields get neutral names and the parameter names as aliases: a parameter may be
+            # called `json`, `copy` or `model_config`, which a pydantic field cannot.
+            aliased: dict[str, Any] = {
+                f"arg{i}": (ann, pydantic.Field(default, alias=pname))
+                for i, (pname, (ann, default)) in enumerate(fields.items())
+            }
             try:
                 target = pydantic.create_model(
                     f"{name}_arguments",
                     __config__=pydantic.ConfigDict(extra="forbid"),
-                    **fields,
+                    **aliased,
                 )
             except (pydantic.PydanticUserError, TypeError, NameError) as exc:
                 raise ValidationError(
@@ -286,8 +292,9 @@ class ToolDef(_Strict):
     def parse_arguments(self, call: ToolCall | str) -> Any:
         """Decode a call's arguments strictly into the tool's input type.
 
-        Returns the model instance (``from_model``, single-model functions), a validated model of
-        the function's parameters (``from_function``), or a dict (hand-written schema). Raises
+        Returns the model instance (``from_model``, single-model functions), the function's
+        arguments by parameter name with defaults filled in (``from_function``), or the JSON
+        object (hand-written schema). Raises
         :class:`ToolArgumentsError` when the text is not JSON, has keys the schema does not
         declare, or values of the wrong type.
         """
@@ -307,6 +314,10 @@ class ToolDef(_Strict):
                 arguments=text,
                 problems=lines,
             )
+        if self._pass_as == "kwargs":
+            # The validated parameters, by name (defaults filled in).
+            fields = type(value).model_fields
+            return {f.alias or k: getattr(value, k) for k, f in fields.items()}
         return value
 
     def _require_callback(self) -> Callable[..., Any]:
@@ -321,7 +332,7 @@ class ToolDef(_Strict):
         """Call the callback with a value from :meth:`parse_arguments` (an awaitable if async)."""
         cb = self._require_callback()
         if self._pass_as == "kwargs":
-            return cb(**{k: getattr(value, k) for k in type(value).model_fields})
+            return cb(**value)
         if self._model_param is not None:
             return cb(**{self._model_param: value})
         return cb(value)

@@ -115,8 +115,7 @@ def test_from_function_runs_with_decoded_arguments() -> None:
     call = ToolCall(id="c1", name="get_weather", arguments='{"place": {"city": "Oslo"}, "days": 3}')
     assert tool.run(call) == "Oslo: sunny, 3 day(s) in celsius, None"
     args = tool.parse_arguments(call)
-    assert args.place == Place(city="Oslo")
-    assert args.unit is Unit.CELSIUS
+    assert args == {"place": Place(city="Oslo"), "unit": Unit.CELSIUS, "days": 3, "tags": None}
 
 
 def test_single_model_parameter_takes_the_model_fields() -> None:
@@ -159,6 +158,19 @@ def test_bound_method_and_callable_object() -> None:
 
     assert ToolDef.from_function(Calculator(10).add).run('{"x": 5}') == "15"
     assert ToolDef.from_function(Doubler(), name="double").run('{"x": 2.5}') == "5.0"
+
+
+def test_parameter_names_that_pydantic_reserves() -> None:
+    def lookup(json: str, copy: int, model_config: int = 1) -> str:
+        """Names a pydantic field could not have."""
+        return f"{json} {copy} {model_config}"
+
+    tool = ToolDef.from_function(lookup)
+    assert list(tool.parameters["properties"]) == ["json", "copy", "model_config"]
+    assert tool.run('{"json": "a", "copy": 2}') == "a 2 1"
+    with pytest.raises(ToolArgumentsError) as info:
+        tool.parse_arguments('{"json": "a", "copy": 2, "arg0": "x"}')
+    assert info.value.problems == ("arg0: unknown key (allowed: json, copy, model_config)",)
 
 
 def test_string_annotations_are_resolved() -> None:
@@ -522,7 +534,7 @@ async def test_parallel_tool_calls_flag(anyio_backend: str, mode: Mode, parallel
     assert server.bodies[0]["parallel_tool_calls"] is parallel
     assert [c.id for c in result.tool_calls] == ["a", "b"]
     tool = opts.tools[0]
-    assert [tool.parse_arguments(c).place.city for c in result.tool_calls] == ["Oslo", "Rome"]
+    assert [tool.parse_arguments(c)["place"].city for c in result.tool_calls] == ["Oslo", "Rome"]
 
 
 @modes()
