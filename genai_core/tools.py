@@ -129,14 +129,17 @@ class ToolDef(_Strict):
                 f"from_function takes a function, got {_describe(fn)}; for a pydantic model "
                 "use ToolDef.from_model"
             )
-        label = getattr(fn, "__name__", None) or type(fn).__name__
+        inner = fn
+        while isinstance(inner, functools.partial):
+            inner = inner.func  # a partial is named and documented by its function
+        label = getattr(inner, "__name__", None) or type(inner).__name__
         tool_name = name or label
         if name is None and not TOOL_NAME_PATTERN.fullmatch(tool_name):
             raise ValidationError(
                 f"the function name {tool_name!r} is not a valid tool name (1 to 64 letters, "
                 "digits, '_' or '-'); pass name="
             )
-        doc = inspect.getdoc(fn) or ""
+        doc = inspect.getdoc(inner) or ""
         summary, param_docs = parse_docstring(doc)
         if description is None:
             description = summary

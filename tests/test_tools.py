@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from typing import Annotated, Any, Literal
 
@@ -158,6 +159,24 @@ def test_bound_method_and_callable_object() -> None:
 
     assert ToolDef.from_function(Calculator(10).add).run('{"x": 5}') == "15"
     assert ToolDef.from_function(Doubler(), name="double").run('{"x": 2.5}') == "5.0"
+
+
+def test_partial() -> None:
+    def convert(amount: float, rate: float) -> str:
+        """Convert an amount of money.
+
+        Args:
+            amount: How much.
+            rate: The exchange rate.
+        """
+        return f"{amount * rate:.2f}"
+
+    tool = ToolDef.from_function(functools.partial(convert, rate=2.0))
+    assert tool.name == "convert"
+    assert tool.description == "Convert an amount of money."
+    assert tool.parameters["required"] == ["amount"]
+    assert tool.parameters["properties"]["rate"]["default"] == 2.0
+    assert tool.run('{"amount": 3}') == "6.00"
 
 
 def test_parameter_names_that_pydantic_reserves() -> None:
