@@ -69,6 +69,9 @@ class GenAIError(Exception):
 
     #: The answer received before a streaming error: text, reasoning, tool calls and usage so far.
     partial_result: Result | None = None
+    #: The conversation up to the failure, when a tool loop raised the error (None otherwise):
+    #: pass it back, with the same options, to resume.
+    messages: list[Any] | None = None
 
 
 class ValidationError(GenAIError, ValueError):
@@ -104,8 +107,8 @@ class DecodeError(ValidationError):
 class ToolError(GenAIError):
     """A tool call requested by the model could not be run.
 
-    ``messages`` is the conversation up to the failure when a tool loop raised it (the tool
-    calls included, so it can be inspected or resumed); empty otherwise.
+    ``messages`` is the conversation up to the failure when a tool loop raised it (the answer
+    with the tool calls included, so it can be inspected or resumed); empty otherwise.
     """
 
     def __init__(self, message: str, *, tool: str = "", call_id: str = "") -> None:

@@ -20,8 +20,10 @@ When a tool fails (``on_error``):
   so it can correct its arguments or work around the failure. This covers arguments that do not
   fit the tool's schema and exceptions raised by the tool's code.
 * ``"raise"``: :class:`~genai_core.errors.ToolArgumentsError` or
-  :class:`~genai_core.errors.ToolExecutionError` is raised, with the conversation so far in
-  ``err.messages``.
+  :class:`~genai_core.errors.ToolExecutionError` is raised.
+
+Any error a loop raises (a tool's, an API error, :class:`~genai_core.errors.MaxTurnsError`)
+carries the conversation so far in ``err.messages``, so nothing that arrived is lost.
 
 A call to a tool that was not offered always raises :class:`~genai_core.errors.UnknownToolError`
 (it is a setup problem far more often than a model slip). A forced tool choice
@@ -31,11 +33,13 @@ turns use ``"auto"``, otherwise the model could never give its final answer.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import (
+    GenAIError,
     MaxTurnsError,
     ToolArgumentsError,
     ToolError,
@@ -241,16 +245,16 @@ class _Loop:
         if not result.tool_calls:
             return True
         if self.turns >= self.max_turns:
-            err = MaxTurnsError(
+            raise MaxTurnsError(
                 f"the model still calls tools after {self.turns} requests (max_turns="
                 f"{self.max_turns}); raise max_turns or check the tools' answers",
                 max_turns=self.max_turns,
                 result=result,
             )
-            raise self.attach(err)
         return False
 
-    def attach(self, err: ToolError) -> ToolError:
+    def attach(self, err: GenAIError) -> GenAIError:
+        """Give ``err`` the conversation so far (what arrived before it is never lost)."""
         err.messages = list(self.messages)
         return err
 
@@ -302,22 +306,21 @@ def run_tool_loop(
     answer still calls tools.
     """
     loop = _Loop(messages, options, max_turns, on_error)
-    while True:
-        if on_fragment is None:
-            result = client.gen_sync(loop.messages, *loop.options())
-        else:
-            with client.gen_stream(loop.messages, *loop.options()) as stream:
-                for fragment in stream:
-                    on_fragment(fragment)
-                result = stream.result()
-        if loop.answered(result):
-            return loop.done()
-        try:
-            loop.messages.append(
-                run_tool_calls(result, list(loop.index.values()), on_error=on_error)
-            )
-        except ToolError as exc:
-            raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause
+    try:
+        while True:
+            if on_fragment is None:
+                result = client.gen_sync(loop.messages, *loop.options())
+            else:
+                with client.gen_stream(loop.messages, *loop.options()) as stream:
+                    for fragment in stream:
+                        on_fragment(fragment)
+                    result = stream.result()
+            if loop.answered(result):
+                return loop.done()
+            tools = list(loop.index.values())
+            loop.messages.append(run_tool_calls(result, tools, on_error=on_error))
+    except GenAIError as exc:
+        raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause
 
 
 # --- async ------------------------------------------------------------------------------------
@@ -359,22 +362,27 @@ async def arun_tool_loop(
     *options: object,
     max_turns: int = DEFAULT_MAX_TURNS,
     on_error: OnToolError = "send",
-    on_fragment: Callable[[Reply], None] | None = None,
+    on_fragment: Callable[[Reply], object] | None = None,
 ) -> ToolLoopResult:
-    """The async twin of :func:`run_tool_loop`; the calls of one answer run concurrently."""
+    """The async twin of :func:`run_tool_loop`; the calls of one answer run concurrently.
+
+    ``on_fragment`` may be a coroutine function; it is awaited for each fragment.
+    """
     loop = _Loop(messages, options, max_turns, on_error)
-    while True:
-        if on_fragment is None:
-            result = await client.gen_sync(loop.messages, *loop.options())
-        else:
-            async with client.gen_stream(loop.messages, *loop.options()) as stream:
-                async for fragment in stream:
-                    on_fragment(fragment)
-                result = stream.result()
-        if loop.answered(result):
-            return loop.done()
-        try:
+    try:
+        while True:
+            if on_fragment is None:
+                result = await client.gen_sync(loop.messages, *loop.options())
+            else:
+                async with client.gen_stream(loop.messages, *loop.options()) as stream:
+                    async for fragment in stream:
+                        shown = on_fragment(fragment)
+                        if inspect.isawaitable(shown):
+                            await shown
+                    result = stream.result()
+            if loop.answered(result):
+                return loop.done()
             tools = list(loop.index.values())
             loop.messages.append(await arun_tool_calls(result, tools, on_error=on_error))
-        except ToolError as exc:
-            raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause
+    except GenAIError as exc:
+        raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 import wire
@@ -19,6 +20,7 @@ from mockchat import KEY, Answer, Mode, Server, modes
 
 import genai_baseten
 from genai_core.errors import (
+    BadRequestError,
     MaxTurnsError,
     ToolArgumentsError,
     ToolExecutionError,
@@ -402,3 +404,36 @@ def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip) -> None:
         assert body == want
     args = next(c for m in second.request_json["messages"] for c in m.get("tool_calls") or ())
     assert json.dumps(args["function"]["arguments"], ensure_ascii=False) in seen[1].content.decode()
+
+
+@modes()
+async def test_api_error_mid_loop_keeps_the_conversation(anyio_backend: str, mode: Mode) -> None:
+    server = Server(
+        Answer(tool_calls=[("c1", "square_root", '{"number": 4}')], finish="tool_calls"),
+        Answer(status=400, error={"error": {"code": 400, "message": "context too long"}}),
+    )
+    opts = TextOptions(tools=[square_root])
+    with pytest.raises(BadRequestError, match="context too long") as info:
+        await loop(mode, mode.client(server), [Message.user("x")], opts)
+    messages = info.value.messages
+    assert messages is not None
+    assert [m.role for m in messages] == ["user", "assistant", "tool"]
+    assert messages[2].tool_call_results[0].result == "2.00"
+
+
+@pytest.mark.anyio
+async def test_async_loop_awaits_a_coroutine_callback(anyio_backend: str) -> None:
+    server = Server(Answer(content="Hello there", pieces=3))
+    client = Mode(True, True).client(server)
+    assert isinstance(client, genai_baseten.AsyncClient)
+    seen: list[str] = []
+
+    async def show(fragment: Reply) -> None:
+        await anyio.lowlevel.checkpoint()
+        seen.append(fragment.text)
+
+    out = await arun_tool_loop(
+        client, [Message.user("hi")], TextOptions(tools=[square_root]), on_fragment=show
+    )
+    assert "".join(seen) == out.text == "Hello there"
+    assert out.turns == 1
