@@ -5,7 +5,8 @@
   every key type, federated gateway keys included), key from ``BASETEN_API_KEY``;
 * the token limit is sent as ``max_completion_tokens``;
 * extensions (:class:`~genai_baseten.Options`): ``top_k``, ``min_p``, ``top_p_min``,
-  ``repetition_penalty``, ``chat_template_args`` and its ``thinking`` switch;
+  ``repetition_penalty``, ``chat_template_args`` and its ``thinking`` switch (on by default for
+  the models listed in :mod:`.thinking`);
 * the request id is in ``X-Baseten-Request-Id``;
 * each part of a user turn is its own ``user`` message (as the recorded traffic shows), and a
   model takes text and images unless its ``list_models()`` entry lists more input modalities;
@@ -27,8 +28,10 @@ from genai_core.openai_chat.options import Options as ChatOptions
 from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.openai_chat.request import ChatDialect, ContentRules
 from genai_core.options import GenOption, TextOptions
+from genai_core.types import Model
 
 from .options import Options
+from .thinking import thinking_default
 
 __all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client", "deployment_url"]
 
@@ -85,12 +88,15 @@ class _Baseten:
     """Baseten's configuration and request extensions, shared by both clients."""
 
     config: ClassVar[ProviderConfig] = CONFIG
+    _model: str | None
+    _known_models: dict[str, Model]
 
     def _extend_body(
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
     ) -> None:
         opts = options.get(Options)
         if opts is None:
+            self._thinking_default(body, {})
             return
         assert isinstance(opts, Options)
         if opts.top_k is not None:
@@ -107,6 +113,17 @@ class _Baseten:
         template = dict(opts.chat_template_args or {})
         if opts.thinking is not None:
             template["enable_thinking"] = opts.thinking
+        self._thinking_default(body, template)
+
+    def _thinking_default(self, body: dict[str, Any], template: dict[str, Any]) -> None:
+        """Set ``chat_template_args``; switch thinking on when the call did not say and the
+        model thinks by default (see :func:`.thinking.thinking_default`)."""
+        if (
+            "enable_thinking" not in template
+            and self._model
+            and thinking_default(self._model, self._known_models)
+        ):
+            template["enable_thinking"] = True
         if template:
             body["chat_template_args"] = template
 

@@ -4,6 +4,12 @@ The tree::
 
     GenAIError
     ├── ValidationError           bad input, found before anything is sent (also a ValueError)
+    │   └── DecodeError           Result.decode: the answer does not fit the requested type
+    ├── ToolError                 a tool call could not be run (``messages``: the conversation)
+    │   ├── ToolArgumentsError    the model's arguments do not fit the tool (also a ValidationError)
+    │   ├── UnknownToolError      the model called a tool that was not offered
+    │   ├── ToolExecutionError    the tool's own code raised (the exception is ``__cause__``)
+    │   └── MaxTurnsError         the tool loop reached max_turns and the model still calls tools
     ├── NotSupportedError         an option or input the provider or model cannot take; nothing sent
     ├── MissingAPIKeyError        no key given and none in the environment; nothing sent
     ├── APIConnectionError        the request did not get an HTTP answer
@@ -40,14 +46,20 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "DecodeError",
     "GenAIError",
     "InputRef",
+    "MaxTurnsError",
     "MissingAPIKeyError",
     "NotFoundError",
     "NotSupportedError",
     "RateLimitError",
     "ServerError",
     "StreamError",
+    "ToolArgumentsError",
+    "ToolError",
+    "ToolExecutionError",
+    "UnknownToolError",
     "UnsupportedInputError",
     "ValidationError",
     "error_class_for_status",
@@ -61,6 +73,9 @@ class GenAIError(Exception):
 
     #: The answer received before a streaming error: text, reasoning, tool calls and usage so far.
     partial_result: Result | None = None
+    #: The conversation up to the failure, when a tool loop raised the error (None otherwise):
+    #: pass it back, with the same options, to resume.
+    messages: list[Any] | None = None
 
 
 class ValidationError(GenAIError, ValueError):
@@ -68,6 +83,90 @@ class ValidationError(GenAIError, ValueError):
 
     Raised by constructors of messages and options, and by ``gen_*`` before any request.
     """
+
+
+class DecodeError(ValidationError):
+    """The answer's text does not decode into the requested type (:meth:`Result.decode`).
+
+    ``text`` is the whole text that was decoded and ``problems`` the reasons, one per field
+    (``"items[0].price: Input should be a valid number"``); the message quotes an excerpt of
+    the text. ``in_reasoning`` is True when the text was empty but the reasoning holds JSON:
+    the model answered in the wrong channel.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str = "",
+        problems: Iterable[str] = (),
+        in_reasoning: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.text = text
+        self.problems: tuple[str, ...] = tuple(problems)
+        self.in_reasoning = in_reasoning
+
+
+class ToolError(GenAIError):
+    """A tool call requested by the model could not be run.
+
+    ``messages`` is the conversation up to the failure when a tool loop raised it (the answer
+    with the tool calls included, so it can be inspected or resumed); empty otherwise.
+    """
+
+    def __init__(self, message: str, *, tool: str = "", call_id: str = "") -> None:
+        super().__init__(message)
+        self.tool = tool
+        self.call_id = call_id
+        self.messages: list[Any] = []
+
+
+class ToolArgumentsError(ToolError, ValidationError):
+    """The model called a tool with arguments that do not fit its input type.
+
+    ``arguments`` is the text the model sent; ``problems`` one reason per field
+    (``"number: Input should be a valid number"``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tool: str = "",
+        call_id: str = "",
+        arguments: str = "",
+        problems: Iterable[str] = (),
+    ) -> None:
+        super().__init__(message, tool=tool, call_id=call_id)
+        self.arguments = arguments
+        self.problems: tuple[str, ...] = tuple(problems)
+
+
+class UnknownToolError(ToolError):
+    """The model called a tool that is not among those offered (``available``)."""
+
+    def __init__(
+        self, message: str, *, tool: str = "", call_id: str = "", available: Iterable[str] = ()
+    ) -> None:
+        super().__init__(message, tool=tool, call_id=call_id)
+        self.available: tuple[str, ...] = tuple(available)
+
+
+class ToolExecutionError(ToolError):
+    """The tool's own code raised; the original exception is ``__cause__``."""
+
+
+class MaxTurnsError(ToolError):
+    """The tool loop made ``max_turns`` requests and the last answer still calls tools.
+
+    ``result`` is that last answer; ``messages`` the whole conversation so far.
+    """
+
+    def __init__(self, message: str, *, max_turns: int, result: Any = None) -> None:
+        super().__init__(message)
+        self.max_turns = max_turns
+        self.result = result
 
 
 class NotSupportedError(GenAIError):

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .errors import NotSupportedError, ValidationError
+from .schema import type_schema
 from .tools import ToolDef
 from .types import STRICT_ARBITRARY_CONFIG, _Strict
 
@@ -46,14 +47,29 @@ class TextOptions(GenOption):
     reply_as_json: bool = False
     decode_as: type[BaseModel] | dict[str, Any] | None = None
     tools: list[ToolDef] = Field(default_factory=list)
+    """Tools the model may call: ToolDefs, typed functions or pydantic model classes."""
     tool_call_request: ToolCallRequest | None = None
     parallel_tool_calls: bool | None = None
+    think_tags: Literal["auto", "open", "off"] | None = None
+    """How to read ``<think>…</think>`` written inline in the answer's text: ``auto`` splits it
+    into the reasoning only when the text begins with ``<think>``; ``open`` when the answer
+    starts inside the block (the chat template opened it); ``off`` keeps the text as it is.
+    None: the provider's default for the model (normally ``auto``)."""
 
     @field_validator("stop")
     @classmethod
     def _check_stop(cls, v: list[str] | None) -> list[str] | None:
         if v is not None and any(not s for s in v):
             raise ValueError("stop sequences must not be empty strings")
+        return v
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _coerce_tools(cls, v: Any) -> Any:
+        # Plain functions and pydantic model classes become ToolDefs here, so every later step
+        # (validation, the request, the tool loop) sees one kind of object.
+        if isinstance(v, (list, tuple)):
+            return [ToolDef.coerce(t) for t in v]
         return v
 
     @field_validator("decode_as", mode="before")
@@ -92,12 +108,17 @@ class TextOptions(GenOption):
         return self
 
     def decode_schema(self) -> dict[str, Any] | None:
-        """The JSON Schema that ``decode_as`` stands for, or None."""
+        """The JSON Schema that ``decode_as`` stands for, or None.
+
+        A dict is returned as given. A model's schema is closed and self-contained (``$ref``
+        inlined, ``additionalProperties: false`` on every object), as strict structured output
+        requires.
+        """
         if self.decode_as is None:
             return None
         if isinstance(self.decode_as, dict):
             return self.decode_as
-        return self.decode_as.model_json_schema()
+        return type_schema(self.decode_as)[0]
 
 
 def split_options(

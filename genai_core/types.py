@@ -21,6 +21,7 @@ import enum
 import json
 import mimetypes
 import posixpath
+import typing
 import urllib.parse
 from collections.abc import Sequence
 from datetime import datetime
@@ -703,6 +704,97 @@ class Result(Message):
     @property
     def finish_reason(self) -> FinishReason | None:
         return self.usage.finish_reason
+
+    def decode(self, target: Any, *, strict: bool = True) -> Any:
+        """Parse the answer's text as JSON into ``target``.
+
+        ``target`` is a pydantic model class (returns an instance), any other type pydantic can
+        validate (``list[Item]``, a dataclass, a TypedDict...), or a JSON Schema dict (returns the
+        parsed JSON after checking it).
+
+        ``strict`` (the default) matches what ``decode_as`` asks of the model: keys the schema
+        does not declare are rejected even when the model class itself would ignore them, and
+        values are not coerced (``"3"`` is not an int). ``strict=False`` uses the model's own
+        rules and also accepts an answer wrapped in a Markdown code fence.
+
+        Raises :class:`~genai_core.errors.DecodeError` (a ValidationError) quoting the offending
+        text; when the text is empty but the reasoning holds JSON, the message says the model
+        answered in the reasoning channel.
+        """
+        from .errors import DecodeError
+        from .schema import cached_type_schema, excerpt, validate_json
+
+        if isinstance(target, dict):
+            schema, adapter = target, None
+        elif isinstance(target, type) or typing.get_origin(target) is not None:
+            schema, adapter = cached_type_schema(target)
+        else:
+            raise ValidationError(
+                "decode takes a pydantic model class, a type or a JSON Schema dict, got "
+                f"{type(target).__name__}"
+            )
+        name = getattr(target, "__name__", None) or ("the schema" if adapter is None else "type")
+        text = self.text
+        if not text.strip():
+            reasoning = self.reasoning
+            if _holds_json(reasoning):
+                raise DecodeError(
+                    f"cannot decode {name}: the text is empty and the reasoning holds JSON "
+                    f"({excerpt(reasoning.strip(), 120)}); the model put its answer in the "
+                    "reasoning channel. Decode the reasoning yourself, or turn thinking off",
+                    text=text,
+                    problems=["empty text"],
+                    in_reasoning=True,
+                )
+            why = (
+                " (finish reason: length; raise max_tokens)"
+                if self.finish_reason == "length"
+                else ""
+            )
+            raise DecodeError(f"cannot decode {name}: the answer has no text{why}", text=text)
+        source = text if strict else _strip_fence(text)
+        value, problems = validate_json(source, schema, adapter, strict=strict)
+        if problems:
+            lines = [str(p) for p in problems]
+            raise DecodeError(
+                f"cannot decode {name}: {'; '.join(lines[:5])}"
+                + (f" (and {len(lines) - 5} more)" if len(lines) > 5 else "")
+                + f"; text: {excerpt(text)}",
+                text=text,
+                problems=lines,
+            )
+        return value
+
+
+def _holds_json(text: str) -> bool:
+    """True when ``text`` is JSON, or has a JSON object or array inside it."""
+    text = text.strip()
+    if not text:
+        return False
+    candidates = [text]
+    for open_, close in (("{", "}"), ("[", "]")):
+        start, end = text.find(open_), text.rfind(close)
+        if 0 <= start < end:
+            candidates.append(text[start : end + 1])
+    for c in candidates:
+        try:
+            json.loads(c)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _strip_fence(text: str) -> str:
+    """The inside of a Markdown code fence around the whole text (``` or ```json)."""
+    t = text.strip()
+    if t.startswith("```") and t.endswith("```") and len(t) >= 6:
+        body = t[3:-3]
+        first, sep, rest = body.partition("\n")
+        # The first line is a language tag ("json") or empty; anything else is content.
+        tag = first.strip()
+        return rest if sep and (not tag or tag.isalnum()) else body
+    return text
 
 
 # --- models -----------------------------------------------------------------------------------

@@ -22,10 +22,10 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar
 
 import httpx
 
@@ -60,6 +60,7 @@ from .ratelimits import parse_rate_limits
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
+from .think import ThinkTags
 
 if TYPE_CHECKING:
     from .embeddings import EncodingFormat
@@ -75,6 +76,15 @@ __all__ = [
     "normalize_base_url",
     "public_url",
 ]
+
+
+class _ReadPlan(NamedTuple):
+    """How to read the answer of one chat call, decided when the request is built."""
+
+    keep_raw: bool
+    """Keep the JSON text of every stream chunk (``Options.raw_chunks``)."""
+    think_tags: ThinkTags
+    """How to read inline ``<think>`` tags."""
 
 
 class UseClientDefault:
@@ -219,6 +229,7 @@ class ChatClientBase(Generic[_H]):
         user_agent: str | None = None,
         retry_policy: RetryPolicy | None = None,
         model_info: Model | None = None,
+        models: Iterable[Model] | None = None,
     ) -> None:
         name = self.config.name
         if model is not None and not isinstance(model, str):
@@ -276,6 +287,26 @@ class ChatClientBase(Generic[_H]):
                 f"{name}: give transport= and proxy= to the http_client you pass, not beside it"
             )
         self._http: _H = http_client
+        # What the model list says, by id: given as models= (a list fetched earlier, so no
+        # request is needed) and refreshed by every list_models(). Providers read it for
+        # per-model defaults.
+        self._known_models: dict[str, Model] = {}
+        if self._model_info is not None:
+            self._known_models[self._model_info.id] = self._model_info
+        if models is not None:
+            self._remember_models(models)
+
+    def _remember_models(self, models: Iterable[Model]) -> None:
+        """Learn from a model list; this client's own entry becomes :attr:`model_info` unless
+        ``model_info=`` was given (which always wins)."""
+        for m in models:
+            if not isinstance(m, Model):
+                raise ValidationError(f"models= takes Model objects, got {type(m).__name__}")
+            if self._model_info_given and m.id == self._model:
+                continue
+            self._known_models[m.id] = m
+            if m.id == self._model:
+                self._model_info = m
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -406,6 +437,18 @@ class ChatClientBase(Generic[_H]):
     ) -> None:
         """Hook for provider extensions: add fields to ``body``, never overwrite set ones."""
 
+    def _think_tags(self, options: Sequence[object]) -> ThinkTags:
+        """How to read inline ``<think>`` tags for a call: TextOptions.think_tags, else the
+        model's default (:meth:`_default_think_tags`)."""
+        for opt in options:
+            if isinstance(opt, TextOptions) and opt.think_tags is not None:
+                return opt.think_tags
+        return self._default_think_tags()
+
+    def _default_think_tags(self) -> ThinkTags:
+        """Hook: the mode for this client's model when the call does not say (``auto``)."""
+        return "auto"
+
     def _build(
         self,
         method: str,
@@ -435,15 +478,18 @@ class ChatClientBase(Generic[_H]):
         *,
         stream: bool,
         timeout: TimeoutTypes | UseClientDefault,
-    ) -> tuple[httpx.Request, bool]:
-        """The request, and whether the stream's raw chunks are to be kept."""
+    ) -> tuple[httpx.Request, _ReadPlan]:
+        """The request, and how to read its answer."""
         body, opts = self._chat_inputs(messages, options, stream=stream)
         accept = "text/event-stream" if stream else "application/json"
         request = self._build(
             "POST", "/chat/completions", body=body, accept=accept, timeout=timeout
         )
         note_inputs(request, self._model, [messages] if isinstance(messages, Message) else messages)
-        return request, opts is not None and opts.raw_chunks
+        plan = _ReadPlan(
+            keep_raw=opts is not None and opts.raw_chunks, think_tags=self._think_tags(options)
+        )
+        return request, plan
 
     def _build_embed(
         self,
@@ -527,7 +573,7 @@ class ChatClientBase(Generic[_H]):
     def _limits(self, response: httpx.Response) -> list[RateLimit]:
         return parse_rate_limits(response.headers, self._policy.clock())
 
-    def _parse_chat(self, response: httpx.Response) -> Result:
+    def _parse_chat(self, response: httpx.Response, plan: _ReadPlan) -> Result:
         try:
             return parse_chat_response(
                 self._json(response),
@@ -535,6 +581,7 @@ class ChatClientBase(Generic[_H]):
                 request_id=self._request_id(response),
                 status_code=response.status_code,
                 limits=self._limits(response),
+                think_tags=plan.think_tags,
             )
         except APIError as exc:
             raise redact_error(exc, (self.__api_key,)) from None
@@ -563,16 +610,16 @@ class ChatClientBase(Generic[_H]):
                 provider=self.config.name,
                 request_id=self._request_id(response),
             ) from None
-        if not self._model_info_given:
-            self._model_info = next((m for m in models if m.id == self._model), self._model_info)
+        self._remember_models(models)
         return models
 
-    def _stream_core(self, response: httpx.Response, keep_raw: bool = False) -> StreamCore:
+    def _stream_core(self, response: httpx.Response, plan: _ReadPlan) -> StreamCore:
         assembler = ChatStreamAssembler(
             provider=self.config.name,
             request_id=self._request_id(response),
             limits=self._limits(response),
-            keep_raw=keep_raw,
+            keep_raw=plan.keep_raw,
+            think_tags=plan.think_tags,
         )
         return StreamCore(assembler, secrets=(self.__api_key,))
 
@@ -621,8 +668,8 @@ class ChatClient(ChatClientBase[httpx.Client]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Result:
         """Generate the whole answer in one request."""
-        request, _ = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(self._send(request, max_retries))
+        request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
+        return self._parse_chat(self._send(request, max_retries), plan)
 
     def gen_stream(
         self,
@@ -632,7 +679,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
-        request, keep_raw = self._build_chat(messages, options, stream=True, timeout=timeout)
+        request, plan = self._build_chat(messages, options, stream=True, timeout=timeout)
         policy = self._policy_for(max_retries)
 
         def open_response() -> httpx.Response:
@@ -640,7 +687,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
                 self._http, request, policy, raise_for_status=self._raise_for_status
             )
 
-        return Stream(open_response, functools.partial(self._stream_core, keep_raw=keep_raw))
+        return Stream(open_response, functools.partial(self._stream_core, plan=plan))
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
@@ -729,8 +776,8 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Result:
         """Generate the whole answer in one request."""
-        request, _ = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(await self._send(request, max_retries))
+        request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
+        return self._parse_chat(await self._send(request, max_retries), plan)
 
     def gen_stream(
         self,
@@ -740,7 +787,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
-        request, keep_raw = self._build_chat(messages, options, stream=True, timeout=timeout)
+        request, plan = self._build_chat(messages, options, stream=True, timeout=timeout)
         policy = self._policy_for(max_retries)
 
         async def open_response() -> httpx.Response:
@@ -748,7 +795,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
                 self._http, request, policy, raise_for_status=self._raise_for_status
             )
 
-        return AsyncStream(open_response, functools.partial(self._stream_core, keep_raw=keep_raw))
+        return AsyncStream(open_response, functools.partial(self._stream_core, plan=plan))
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""

@@ -16,6 +16,8 @@ Rules (each one seen on a real server):
   error.
 * Logprobs are in ``choices[0].logprobs.content``: one entry per token, alternatives in
   ``top_logprobs``.
+* ``<think>…</think>`` inline at the start of the text is moved to the reasoning (see
+  :mod:`.think`), unless the server already sent reasoning; other text is kept byte for byte.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from ..errors import StreamError
 from ..types import FinishReason, Logprob, RateLimit, Reply, Result, ToolCall, Usage, trusted
 from .errors import error_from_json, excerpt
+from .think import ThinkTags, split_think_text
 
 __all__ = [
     "content_text",
@@ -161,6 +164,7 @@ def parse_chat_response(
     request_id: str | None = None,
     status_code: int = 200,
     limits: Sequence[RateLimit] = (),
+    think_tags: ThinkTags = "auto",
 ) -> Result:
     """Parse a decoded non-streamed response body; ``Result.raw`` is ``body`` itself.
 
@@ -184,7 +188,7 @@ def parse_chat_response(
             msg = f"expected exactly one choice, got {n}: {excerpt(json.dumps(body))}"
         raise StreamError(msg, status_code=status_code, provider=provider, request_id=request_id)
     try:
-        return _parse_choice(body, choices[0], request_id, limits)
+        return _parse_choice(body, choices[0], request_id, limits, think_tags)
     except (AttributeError, TypeError, ValueError) as exc:
         raise StreamError(
             f"malformed response ({exc}): {excerpt(json.dumps(body))}",
@@ -199,13 +203,19 @@ def _parse_choice(
     choice: dict[str, Any],
     request_id: str | None,
     limits: Sequence[RateLimit],
+    think_tags: ThinkTags,
 ) -> Result:
     message = choice.get("message") or choice.get("delta") or {}
     replies: list[Reply] = []
     reasoning = message.get("reasoning") or message.get("reasoning_content")
-    if isinstance(reasoning, str) and reasoning:
+    has_reasoning = isinstance(reasoning, str) and bool(reasoning)
+    if has_reasoning:
         replies.append(trusted(Reply, reasoning=reasoning))
     text = content_text(message.get("content"))
+    if text and think_tags != "off" and not (has_reasoning and think_tags == "auto"):
+        inline, text = split_think_text(text, think_tags)
+        if inline:
+            replies.append(trusted(Reply, reasoning=inline))
     if text:
         replies.append(trusted(Reply, text=text))
     for call in message.get("tool_calls") or ():

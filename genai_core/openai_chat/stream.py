@@ -23,6 +23,10 @@ Rules, each from a real server:
   argument piece, which is processed first. It may never come (reported as None).
 * A chunk with an ``error`` key and no choices is an error event: it raises StreamError.
 * The stream ends at ``[DONE]`` or at EOF; both are normal ends.
+* ``<think>…</think>`` inline in the text goes to the reasoning channel (see :mod:`.think`); in
+  the default ``auto`` mode only when the text begins with ``<think>`` and the reasoning channel
+  was not used before it. Otherwise the text is kept byte for byte, and once the first text
+  chunk has ruled it out the check costs one attribute test per chunk.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from ..errors import StreamError
 from ..types import RateLimit, Reply, Result, ToolCall, build_trusted, trusted
 from .errors import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
+from .think import REASONING, ThinkSplitter, ThinkTags
 
 __all__ = ["ChatStreamAssembler", "RawChunks"]
 
@@ -141,6 +146,7 @@ class ChatStreamAssembler:
         request_id: str | None = None,
         limits: Sequence[RateLimit] = (),
         keep_raw: bool = False,
+        think_tags: ThinkTags = "auto",
     ) -> None:
         self.provider = provider
         self.request_id = request_id
@@ -162,6 +168,11 @@ class ChatStreamAssembler:
         self._id: Any = None
         self._model: Any = None
         self.chunks = 0
+        # None once inline <think> tags are ruled out (the common case): the hot path then
+        # skips the splitter entirely.
+        self._think: ThinkSplitter | None = (
+            None if think_tags == "off" else ThinkSplitter(think_tags)
+        )
 
     # -- feeding ----------------------------------------------------------------------------
 
@@ -221,12 +232,19 @@ class ChatStreamAssembler:
             if reasoning:
                 if type(reasoning) is not str:
                     raise TypeError("reasoning is not a string")
+                if self._think is not None and self._think.probing:
+                    # The server splits reasoning itself: text is text from here on.
+                    out.extend(self._flush_think())
+                    self._think = None
                 out.append(self._add(_REASONING, reasoning))
             content = delta.get("content")
             if content:
                 text = content if type(content) is str else content_text(content)
                 if text:
-                    out.append(self._add(_TEXT, text))
+                    if self._think is None:
+                        out.append(self._add(_TEXT, text))
+                    else:
+                        out.extend(self._split(text))
             calls = delta.get("tool_calls")
             if calls:
                 self._merge_calls(calls)
@@ -245,7 +263,25 @@ class ChatStreamAssembler:
     def end(self) -> list[Reply]:
         """The stream ended (``[DONE]`` or EOF): the fragments only the end completes."""
         self.done = True
-        return self._flush_calls()
+        return self._flush_think() + self._flush_calls()
+
+    def _split(self, text: str) -> list[Reply]:
+        think = self._think
+        assert think is not None
+        if think.fresh and text[0] != "<" and not text[0].isspace():
+            # The common first chunk: it cannot begin a "<think>", so nothing will be split.
+            self._think = None
+            return [self._add(_TEXT, text)]
+        out = [self._add(_REASONING if k == REASONING else _TEXT, t) for k, t in think.feed(text)]
+        if not think.active:
+            self._think = None
+        return out
+
+    def _flush_think(self) -> list[Reply]:
+        think = self._think
+        if think is None:
+            return []
+        return [self._add(_REASONING if k == REASONING else _TEXT, t) for k, t in think.flush()]
 
     def _add(self, kind: int, value: str) -> Reply:
         if kind == self._last_kind:
@@ -300,6 +336,7 @@ class ChatStreamAssembler:
 
     def result(self) -> Result:
         """The Result of everything fed so far (a partial one if the stream broke)."""
+        self._flush_think()
         replies: list[Reply] = []
         for kind, items in self._blocks:
             if kind == _TEXT:

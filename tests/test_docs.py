@@ -1,0 +1,206 @@
+"""The feature pages of docs/ run as written, offline, and print what they say they print.
+
+Each page's ``python`` blocks run in order in one namespace, like a script. A ``text`` block
+right after a ``python`` block is that block's expected output. The clients the examples create
+get an httpx transport serving answers scripted here (authored from the documented wire format);
+the environment has a placeholder key. The requests the examples send are checked too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mockchat import KEY, Answer, Server
+
+import genai_baseten
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n", re.S | re.M)
+
+SQRT = ("call_1", "square_root", '{"number": 132413}')
+
+# Per page: the answers, in the order the examples ask.
+ANSWERS: dict[str, list[Answer]] = {
+    "tools.md": [
+        Answer(reasoning="Call the tool.", tool_calls=[SQRT], finish="tool_calls"),
+        Answer(content="363.89"),
+        Answer(tool_calls=[SQRT], finish="tool_calls"),
+        Answer(content="363.89"),
+        Answer(
+            tool_calls=[
+                ("call_a", "lookup", '{"city": "Oslo"}'),
+                ("call_b", "lookup", '{"city": "Rome"}'),
+            ],
+            finish="tool_calls",
+        ),
+        Answer(content="Rome is warmer (19 °C against 4 °C)."),
+    ],
+    "structured-output.md": [
+        Answer(content='{"name": "banana", "is_fruit": true}'),
+        Answer(content='{"name": "tomato", "is_fruit": true, "color": "red"}'),
+    ],
+    "reasoning.md": [
+        Answer(
+            reasoning="The user wants a one-word greeting.",
+            content="Hello",
+            usage={
+                "prompt_tokens": 15,
+                "completion_tokens": 10,
+                "total_tokens": 25,
+                "completion_tokens_details": {"reasoning_tokens": 9},  # type: ignore[dict-item]
+            },
+        ),
+        Answer(content="<think>\nA greeting is expected.\n</think>\n\nHello!", pieces=6),
+    ],
+    "logprobs.md": [
+        Answer(
+            content="Hello!",
+            logprobs=[
+                {
+                    "token": "Hello",
+                    "logprob": -0.0305,
+                    "top_logprobs": [
+                        {"token": "Hello", "logprob": -0.0305},
+                        {"token": "Hi", "logprob": -3.5066},
+                    ],
+                },
+                {
+                    "token": "!",
+                    "logprob": -0.2231,
+                    "top_logprobs": [
+                        {"token": "!", "logprob": -0.2231},
+                        {"token": ".", "logprob": -1.6094},
+                    ],
+                },
+            ],
+        )
+    ],
+}
+
+
+def blocks(page: Path) -> list[tuple[str, str | None]]:
+    """The page's python blocks, each with the text block that follows it (or None)."""
+    found = [(m.group(1), m.group(2), m.start(), m.end()) for m in BLOCK.finditer(page.read_text())]
+    out: list[tuple[str, str | None]] = []
+    text = page.read_text()
+    for i, (lang, code, _start, end) in enumerate(found):
+        if lang != "python":
+            continue
+        expected = None
+        if i + 1 < len(found):
+            nlang, ncode, nstart, _ = found[i + 1]
+            if nlang == "text" and not text[end:nstart].strip():
+                expected = ncode
+        out.append((code, expected))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = DOCS / name
+    server = Server(*ANSWERS[name])
+    transport = httpx.MockTransport(server)
+    monkeypatch.setenv("BASETEN_API_KEY", KEY)
+    monkeypatch.setattr(
+        genai_baseten.Client,
+        "_new_http_client",
+        staticmethod(lambda timeout, _transport, _proxy: httpx.Client(transport=transport)),
+    )
+    monkeypatch.setattr(
+        genai_baseten.AsyncClient,
+        "_new_http_client",
+        staticmethod(lambda timeout, _transport, _proxy: httpx.AsyncClient(transport=transport)),
+    )
+    namespace: dict[str, Any] = {"__name__": f"docs_{name}"}
+    code_blocks = blocks(page)
+    assert code_blocks, f"{name} has no python example"
+    for i, (code, expected) in enumerate(code_blocks):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"{name}[{i}]", "exec", dont_inherit=True), namespace)
+        if expected is not None:
+            assert out.getvalue() == expected, f"{name} block {i}"
+    assert len(server.requests) == len(ANSWERS[name]), "every scripted answer was used"
+    CHECKS[name](server.bodies)
+
+
+def check_tools(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["tool_choice"] == "required"
+    assert bodies[1]["tool_choice"] == "none"
+    assert bodies[1]["messages"][1]["tool_calls"][0]["id"] == "call_1"
+    assert bodies[1]["messages"][2] == {
+        "role": "tool",
+        "content": "363.89",
+        "tool_call_id": "call_1",
+        "name": "square_root",
+    }
+    assert bodies[3]["tool_choice"] == "auto"
+    assert [m["content"] for m in bodies[5]["messages"][2:]] == ["4", "19"]
+
+
+def check_structured(bodies: list[dict[str, Any]]) -> None:
+    spec = bodies[0]["response_format"]["json_schema"]
+    assert spec["name"] == "Fruit"
+    assert spec["strict"] is True
+    assert spec["schema"]["additionalProperties"] is False
+    assert bodies[1]["response_format"] == {"type": "json_object"}
+
+
+def check_reasoning(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["chat_template_args"] == {"enable_thinking": True}
+    assert "chat_template_args" not in bodies[1]
+
+
+def check_logprobs(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["logprobs"] is True
+    assert bodies[0]["top_logprobs"] == 2
+    assert bodies[0]["stream"] is True
+
+
+CHECKS = {
+    "tools.md": check_tools,
+    "structured-output.md": check_structured,
+    "reasoning.md": check_reasoning,
+    "logprobs.md": check_logprobs,
+}
+
+
+def test_every_feature_page_is_run() -> None:
+    for name in ("tools.md", "structured-output.md", "reasoning.md", "logprobs.md"):
+        assert (DOCS / name).is_file()
+        assert name in ANSWERS
+    json.dumps([a.completion() for a in ANSWERS["tools.md"]])  # the answers are plain JSON
+
+
+def _ruff() -> str | None:
+    here = Path(sys.executable).parent / "ruff"
+    return str(here) if here.exists() else shutil.which("ruff")
+
+
+@pytest.mark.skipif(_ruff() is None, reason="ruff is not installed (pip install -e '.[test]')")
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_page_examples_are_formatted(name: str) -> None:
+    ruff = _ruff()
+    assert ruff is not None
+    for i, (code, _) in enumerate(blocks(DOCS / name)):
+        proc = subprocess.run(
+            [ruff, "format", "--stdin-filename", "docs_example.py", "-"],
+            input=code,
+            capture_output=True,
+            text=True,
+            cwd=DOCS.parent,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == code, f"{name} block {i} is not ruff-formatted:\n{proc.stdout}"
