@@ -141,6 +141,11 @@ _NOISE = re.compile(
     r"anthropic-organization-id)$|(^|-)(request-?id|requestid|trace-?id|inference-id)$",
     re.IGNORECASE,
 )
+# Request headers about how the bytes travel, or the client's version: they change nothing in the
+# answer and would make every re-recording a diff.
+_REQUEST_NOISE = frozenset(
+    {"host", "content-length", "connection", "accept-encoding", "user-agent", "transfer-encoding"}
+)
 # Environment variables whose values must never land in a cassette.
 _SECRET_ENV = re.compile(r"(API_?KEY|_TOKEN|_SECRET|_KEY|PASSWORD)$", re.IGNORECASE)
 # Shorter values are too likely to occur by chance in a body to be checked for.
@@ -480,7 +485,11 @@ class Recorder:
     # -- scrubbing and the secret check ----------------------------------------------------
 
     def _scrub_request(self, request: VcrRequest) -> VcrRequest | None:
-        kept = {k: v for k, v in request.headers.items() if not scrubbed_header(k)}
+        kept = {
+            k: v
+            for k, v in request.headers.items()
+            if not scrubbed_header(k) and k.lower() not in _REQUEST_NOISE
+        }
         clean = VcrRequest(request.method, scrub_url(request.uri), request.body, kept)
         return self._user_request_hook(clean) if self._user_request_hook else clean
 
