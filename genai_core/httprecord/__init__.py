@@ -27,17 +27,11 @@ from .cassette import (
     match_method,
     match_url,
 )
+from .modes import ENV_VAR, RecordMode, mode_from_env
 from .transport import ReplayTransport, split_bytes, split_events
 
 if TYPE_CHECKING:
-    from .recorder import (
-        ENV_VAR,
-        Recorder,
-        RecordMode,
-        SecretLeakError,
-        UnplayedInteractionsError,
-        mode_from_env,
-    )
+    from .recorder import Recorder, SecretLeakError, UnplayedInteractionsError
 
 __all__ = [
     "CASSETTE_VERSION",
@@ -62,14 +56,7 @@ __all__ = [
 ]
 
 # Imported on first use: they need vcrpy, which replaying a cassette does not.
-_LAZY = {
-    "ENV_VAR",
-    "RecordMode",
-    "Recorder",
-    "SecretLeakError",
-    "UnplayedInteractionsError",
-    "mode_from_env",
-}
+_LAZY = {"Recorder", "SecretLeakError", "UnplayedInteractionsError"}
 
 
 def __getattr__(name: str) -> Any:
