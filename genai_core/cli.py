@@ -29,11 +29,11 @@ import httpx
 
 from ._version import __version__
 from .errors import GenAIError
+from .httprecord.cassette import Cassette, ReplayMismatchError
+from .httprecord.transport import ReplayTransport
 from .options import TextOptions
 from .provider import Provider
 from .registry import UnknownProviderError, get_provider
-from .httprecord.cassette import Cassette, ReplayMismatchError
-from .httprecord.transport import ReplayTransport
 from .tools import ToolDef
 from .types import Message, Model, Reply, Result, ToolCall, ToolCallResult, Usage
 

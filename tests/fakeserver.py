@@ -26,11 +26,9 @@ TEXT = ["Hel", "lo ", "there", "!"]
 def chat_events(prompt: str) -> list[dict[str, Any]]:
     """The JSON chunks of a streamed answer: reasoning, text, a finish, a usage-only chunk."""
     base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": MODEL}
-    chunks: list[dict[str, Any]] = []
-    for piece in REASONING:
-        chunks.append({**base, "choices": [{"index": 0, "delta": {"reasoning_content": piece}}]})
-    for piece in [*TEXT, f" ({prompt})"]:
-        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": piece}}]})
+    deltas = [{"reasoning_content": p} for p in REASONING]
+    deltas += [{"content": p} for p in [*TEXT, f" ({prompt})"]]
+    chunks: list[dict[str, Any]] = [{**base, "choices": [{"index": 0, "delta": d}]} for d in deltas]
     chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     usage = {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}
     chunks.append({**base, "choices": [], "usage": usage})

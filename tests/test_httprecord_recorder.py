@@ -122,18 +122,19 @@ async def test_record_then_replay_async(tmp_path: Path) -> None:
     check_answer(*recorded)
     async with Recorder(path, strict=True):  # replay: the default
         replayed = await run(base_url)
-    assert [without_request_id(r) for r in replayed] == [
-        without_request_id(r) for r in recorded
-    ]
+    assert [without_request_id(r) for r in replayed] == [without_request_id(r) for r in recorded]
 
 
 def test_replayed_stream_arrives_in_several_reads(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "reads.yaml"
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
     url = server.url + "/chat/completions"
-    with Recorder(path, mode="all") as rec, rec.client() as http:
-        with http.stream("POST", url, json=body) as response:
-            live = b"".join(response.iter_raw())
+    with (
+        Recorder(path, mode="all") as rec,
+        rec.client() as http,
+        http.stream("POST", url, json=body) as response,
+    ):
+        live = b"".join(response.iter_raw())
     events = live.count(b"\n\n")
     assert events == len(fakeserver.chat_events("x")) + 1  # the chunks and [DONE]
 
@@ -154,15 +155,16 @@ def test_replayed_stream_arrives_in_several_reads(tmp_path: Path, server: Any) -
 
 
 @pytest.mark.anyio
-async def test_async_replayed_stream_arrives_in_several_reads(
-    tmp_path: Path, server: Any
-) -> None:
+async def test_async_replayed_stream_arrives_in_several_reads(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "reads.yaml"
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
     url = server.url + "/chat/completions"
-    async with Recorder(path, mode="all") as rec, rec.async_client() as http:
-        async with http.stream("POST", url, json=body) as response:
-            live = [r async for r in response.aiter_raw()]
+    async with (
+        Recorder(path, mode="all") as rec,
+        rec.async_client() as http,
+        http.stream("POST", url, json=body) as response,
+    ):
+        live = [r async for r in response.aiter_raw()]
     async with (
         Recorder(path, split="bytes", seed=2) as rec,
         rec.async_client() as http,
@@ -173,9 +175,7 @@ async def test_async_replayed_stream_arrives_in_several_reads(
     assert len(reads) > b"".join(live).count(b"\n\n")
 
 
-def test_recording_streams_to_the_client_as_the_server_sends(
-    tmp_path: Path, server: Any
-) -> None:
+def test_recording_streams_to_the_client_as_the_server_sends(tmp_path: Path, server: Any) -> None:
     # The server holds the rest of the stream until the client has seen the first event: a
     # recorder that buffered the whole body (as vcrpy's httpx stub does) would time out here.
     server.gate = threading.Event()
@@ -197,9 +197,12 @@ def test_recording_streams_to_the_client_as_the_server_sends(
 def test_a_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "early.yaml"
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
-    with Recorder(path, mode="all") as rec, rec.client() as http:
-        with http.stream("POST", server.url + "/chat/completions", json=body) as response:
-            next(response.iter_raw())
+    with (
+        Recorder(path, mode="all") as rec,
+        rec.client() as http,
+        http.stream("POST", server.url + "/chat/completions", json=body) as response,
+    ):
+        next(response.iter_raw())
     stored = Cassette.load(path).interactions[0].response.body
     assert stored.endswith(b"data: [DONE]\n\n")
     assert stored.count(b"\n\n") == len(fakeserver.chat_events("x")) + 1
@@ -393,9 +396,7 @@ def test_user_hooks_run_after_the_scrubbers(tmp_path: Path, server: Any) -> None
 
     path = tmp_path / "hooks.json"
     with (
-        Recorder(
-            path, mode="all", before_record_request=drop_models, before_record_response=tag
-        ),
+        Recorder(path, mode="all", before_record_request=drop_models, before_record_response=tag),
         httpx.Client() as http,
     ):
         http.get(server.url + "/models")

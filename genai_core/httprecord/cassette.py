@@ -4,7 +4,7 @@ A cassette is vcrpy's cassette format (version 1), so vcrpy itself can read ours
 ``metadata`` object that says where the traffic came from::
 
     version: 1
-    metadata: {authored: true, description: ..., written: 2026-11-24}   # or recorded: <date>, models
+    metadata: {authored: true, description: ..., written: 2026-11-24}  # or recorded, models
     interactions:
     - request:  {method: POST, uri: https://..., body: <text or null>, headers: {Name: [value]}}
       response: {status: {code: 200, message: OK}, headers: {Name: [value, ...]},
@@ -13,8 +13,8 @@ A cassette is vcrpy's cassette format (version 1), so vcrpy itself can read ours
 It is written as YAML (``.yaml``: multi-line bodies as literal blocks, one SSE event per line, so
 a re-recording diffs line by line; needs PyYAML, which the ``record`` extra installs) or as JSON
 (any other suffix; the standard library reads it, which is why the cassettes the CLI ships are
-JSON). In YAML, request bodies that are JSON are stored indented: matching compares parsed JSON, so the
-layout is free to serve the reader.
+JSON). In YAML, request bodies that are JSON are stored indented: matching compares parsed JSON,
+so the layout is free to serve the reader.
 
 :meth:`Cassette.load` also reads the plain recording format of ``maruel/genai``'s converted
 recordings and of this project's first cassettes (``interactions[].request.url`` and
@@ -304,12 +304,7 @@ def mismatch_error(
         key=lambda i: (*_similarity(request, body, recorded[i]), i not in used),
     )
     rec = recorded[best]
-    diffs = []
-    for matcher in MATCHERS:
-        try:
-            matcher(request, rec)
-        except AssertionError as exc:
-            diffs.append(str(exc))
+    diffs = [why for m in MATCHERS if (why := _why_not(m, request, rec))]
     tag = " (already replayed)" if best in used else ""
     summary = (
         f"{head}; closest is interaction {best}{tag}, {rec.method} {rec.uri}, which differs in: "
@@ -330,12 +325,17 @@ def mismatch_error(
     return ReplayMismatchError(summary, "\n".join(diff))
 
 
-def _passes(matcher: Any, r1: Any, r2: Any) -> bool:
+def _why_not(matcher: Any, r1: Any, r2: Any) -> str:
+    """Why ``matcher`` says two requests differ; ``""`` when it says they match."""
     try:
         matcher(r1, r2)
-    except AssertionError:
-        return False
-    return True
+    except AssertionError as exc:
+        return str(exc) or matcher.__name__
+    return ""
+
+
+def _passes(matcher: Any, r1: Any, r2: Any) -> bool:
+    return not _why_not(matcher, r1, r2)
 
 
 # --- scrubbing a URL (shared by recording and by matching against scrubbed recordings) ----------

@@ -32,6 +32,8 @@ from ..errors import ValidationError
 from .modes import RecordMode, mode_from_env, parse_mode
 
 if TYPE_CHECKING:
+    import pluggy
+
     from .recorder import Recorder
 
 __all__ = ["NetworkBlockedError", "cassette_path", "genai_recorder"]
@@ -80,7 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[Any]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport]]:
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:

@@ -490,9 +490,7 @@ class Recorder:
         if self._recorded == 0:
             return dict(loaded)
         # Recorded now: no longer (only) hand-written, whatever the loaded file said.
-        meta = {
-            k: v for k, v in loaded.items() if k not in ("authored", "description", "written")
-        }
+        meta = {k: v for k, v in loaded.items() if k not in ("authored", "description", "written")}
         meta.update(self.user_metadata)
         meta["recorded"] = datetime.date.today().isoformat()
         models = set()
@@ -510,4 +508,3 @@ class Recorder:
             return ""
         missing = "" if self._loaded else f" (there is no cassette at {self.path} yet)"
         return f"{missing}. To record it, run with {ENV_VAR}=1 (new) or {ENV_VAR}=all."
-

@@ -84,6 +84,8 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise self._cannot_record()
         _ask_for_identity(request)
         response = real.handle_request(request)
+        if not isinstance(response.stream, httpx.SyncByteStream):
+            raise TypeError(f"{real!r} returned a response without a sync byte stream")
         response.stream = _SyncTee(response.stream, self._recorder(recorded, response))
         return response
 
@@ -97,6 +99,8 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise self._cannot_record()
         _ask_for_identity(request)
         response = await real_async.handle_async_request(request)
+        if not isinstance(response.stream, httpx.AsyncByteStream):
+            raise TypeError(f"{real_async!r} returned a response without an async byte stream")
         response.stream = _AsyncTee(response.stream, self._recorder(recorded, response))
         return response
 
@@ -190,14 +194,14 @@ def _decode(raw: bytes, encoding: str, path: str) -> bytes:
 class _SyncTee(httpx.SyncByteStream):
     """Hands each read on as it arrives, keeps a copy, reports the whole body when it ends."""
 
-    def __init__(self, inner: httpx.SyncByteStream | object, done: _Sink) -> None:
+    def __init__(self, inner: httpx.SyncByteStream, done: _Sink) -> None:
         self._inner = inner
         self._done: _Sink | None = done
         self._parts: list[bytes] = []
         self._iterator: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        self._iterator = iter(self._inner)  # type: ignore[call-overload]
+        self._iterator = iter(self._inner)
         for part in self._iterator:
             self._parts.append(part)
             yield part
@@ -207,13 +211,10 @@ class _SyncTee(httpx.SyncByteStream):
         try:
             if self._done is not None:
                 # The client stopped early: read the rest so the cassette holds the whole body.
-                for part in self._iterator if self._iterator is not None else self._inner:  # type: ignore[attr-defined]
-                    self._parts.append(part)
+                self._parts.extend(self._iterator or self._inner)
                 self._finish()
         finally:
-            close = getattr(self._inner, "close", None)
-            if close is not None:
-                close()
+            self._inner.close()
 
     def _finish(self) -> None:
         if self._done is not None:
@@ -222,14 +223,14 @@ class _SyncTee(httpx.SyncByteStream):
 
 
 class _AsyncTee(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream | object, done: _Sink) -> None:
+    def __init__(self, inner: httpx.AsyncByteStream, done: _Sink) -> None:
         self._inner = inner
         self._done: _Sink | None = done
         self._parts: list[bytes] = []
         self._iterator: AsyncIterator[bytes] | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        self._iterator = self._inner.__aiter__()  # type: ignore[attr-defined]
+        self._iterator = self._inner.__aiter__()
         async for part in self._iterator:
             self._parts.append(part)
             yield part
@@ -238,14 +239,11 @@ class _AsyncTee(httpx.AsyncByteStream):
     async def aclose(self) -> None:
         try:
             if self._done is not None:
-                iterator = self._iterator or self._inner.__aiter__()  # type: ignore[attr-defined]
-                async for part in iterator:
-                    self._parts.append(part)
+                iterator = self._iterator or self._inner.__aiter__()
+                self._parts.extend([part async for part in iterator])
                 self._finish()
         finally:
-            aclose = getattr(self._inner, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await self._inner.aclose()
 
     def _finish(self) -> None:
         if self._done is not None:
