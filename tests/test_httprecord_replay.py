@@ -412,3 +412,31 @@ def test_binary_bodies_round_trip_as_base64(tmp_path: Path) -> None:
     c.save(tmp_path / "bin.json")
     assert '"base64"' in (tmp_path / "bin.json").read_text()
     assert Cassette.load(tmp_path / "bin.json").interactions[0].response.body == png
+
+
+def test_every_cassette_in_testdata_says_where_it_came_from() -> None:
+    root = DEMO_DIR.parent
+    paths = sorted(p for p in root.rglob("*") if p.suffix in (".json", ".yaml"))
+    assert len(paths) >= 8
+    for path in paths:
+        meta = Cassette.load(path).metadata
+        if meta.get("authored") is True:
+            assert "authored" in meta["description"].lower(), path
+            assert meta["written"], path
+        else:  # recorded by the project's own recorder: when, and which model
+            assert meta["recorded"], path
+            assert meta["models"], path
+
+
+def test_replaying_imports_neither_vcrpy_nor_yaml() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, genai_core.httprecord, genai_core.cli; "
+        "print(sorted(m for m in ('vcr', 'yaml', 'wrapt') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"

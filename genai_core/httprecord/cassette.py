@@ -33,7 +33,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,6 +50,7 @@ __all__ = [
     "Interaction",
     "RecordedRequest",
     "RecordedResponse",
+    "Matcher",
     "ReplayMismatchError",
     "match_json_body",
     "match_method",
@@ -196,7 +197,8 @@ def match_json_body(r1: Any, r2: Any) -> None:
         raise AssertionError(f"body at {diff}")
 
 
-MATCHERS = (match_method, match_url, match_json_body)
+Matcher = Callable[[Any, Any], None]
+MATCHERS: tuple[Matcher, ...] = (match_method, match_url, match_json_body)
 
 
 def _body_value(request: Any) -> Any:
@@ -286,6 +288,7 @@ def mismatch_error(
     played: Iterable[int],
     *,
     hint: str = "",
+    matchers: Sequence[Matcher] = MATCHERS,
 ) -> ReplayMismatchError:
     """The error for ``request`` matching no unused interaction of ``recorded``."""
     used = set(played)
@@ -293,7 +296,7 @@ def mismatch_error(
     if not recorded:
         return ReplayMismatchError(f"{head}: the cassette has no interactions{hint}")
     for i in reversed(range(len(recorded))):
-        if i in used and all(_passes(m, request, recorded[i]) for m in MATCHERS):
+        if i in used and all(_passes(m, request, recorded[i]) for m in matchers):
             return ReplayMismatchError(
                 f"{head}: it matches interaction {i}, which was already replayed "
                 f"(each recorded interaction is served once){hint}"
@@ -304,7 +307,7 @@ def mismatch_error(
         key=lambda i: (*_similarity(request, body, recorded[i]), i not in used),
     )
     rec = recorded[best]
-    diffs = [why for m in MATCHERS if (why := _why_not(m, request, rec))]
+    diffs = [why for m in matchers if (why := _why_not(m, request, rec))]
     tag = " (already replayed)" if best in used else ""
     summary = (
         f"{head}; closest is interaction {best}{tag}, {rec.method} {rec.uri}, which differs in: "
@@ -368,6 +371,8 @@ class Cassette:
     metadata: dict[str, Any] = field(default_factory=dict)
     path: str = "<memory>"
     played: set[int] = field(default_factory=set)
+    match_on: Sequence[Matcher] = MATCHERS
+    """vcrpy-style matchers: ``fn(request, recorded)`` raising AssertionError on a difference."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -378,11 +383,15 @@ class Cassette:
         request = _with_uri(request, scrub_url(request.uri))
         with self._lock:
             for i, it in enumerate(self.interactions):
-                if i not in self.played and all(_passes(m, request, it.request) for m in MATCHERS):
+                if i not in self.played and all(
+                    _passes(m, request, it.request) for m in self.match_on
+                ):
                     self.played.add(i)
                     return i, it.response
             recorded = [it.request for it in self.interactions]
-            raise mismatch_error(self.path, request, recorded, self.played)
+            raise mismatch_error(
+                self.path, request, recorded, self.played, matchers=self.match_on
+            )
 
     def record(self, request: RecordedRequest, response: RecordedResponse) -> None:
         raise CassetteError(f"{self.path}: this cassette is read-only; record with a Recorder")
@@ -395,7 +404,9 @@ class Cassette:
     # -- files -----------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Cassette:
+    def load(
+        cls, path: str | os.PathLike[str], *, match_on: Sequence[Matcher] = MATCHERS
+    ) -> Cassette:
         """Read and validate a cassette file (YAML for ``.yaml``/``.yml``, else JSON).
 
         Raises CassetteError naming the file (and the interaction at fault) for a file that does
@@ -414,7 +425,9 @@ class Cassette:
                 data = json.loads(text)
             except ValueError as exc:
                 raise CassetteError(f"{name}: not a valid cassette (not JSON: {exc})") from None
-        return cls.from_dict(data, path=name)
+        cassette = cls.from_dict(data, path=name)
+        cassette.match_on = match_on
+        return cassette
 
     @classmethod
     def from_dict(cls, data: Any, *, path: str = "<memory>") -> Cassette:
@@ -473,10 +486,15 @@ def write_if_changed(target: Path, text: str) -> bool:
     except (OSError, UnicodeDecodeError):
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o644  # mkstemp's 0600 would hide a cassette meant to be committed
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -37,7 +37,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,6 +55,7 @@ from .cassette import (
     KEY_LIKE,
     MATCHERS,
     Cassette,
+    Matcher,
     CassetteError,
     Interaction,
     RecordedRequest,
@@ -220,6 +221,7 @@ class _Store:
                 [req for req, _ in c.data],
                 played,
                 hint=self.recorder._record_hint(),
+                matchers=self.recorder.match_on,
             )
 
     def record(self, request: RecordedRequest, response: RecordedResponse) -> None:
@@ -272,6 +274,7 @@ class Recorder:
     Leaving the block (or :meth:`close`) saves what was recorded; with ``strict=True`` it then
     raises :class:`UnplayedInteractionsError` if a recorded interaction was never asked for.
 
+    ``match_on``: vcrpy-style matchers (default: method, URL, JSON body as parsed JSON).
     ``secrets``: values that must not be written (checked as well: key-like environment
     variables and the credentials seen in recorded requests' headers). ``metadata`` is merged
     into the cassette's when something is recorded. ``split`` / ``seed``: how replayed SSE
@@ -290,6 +293,7 @@ class Recorder:
         metadata: Mapping[str, Any] | None = None,
         before_record_request: RequestHook | None = None,
         before_record_response: ResponseHook | None = None,
+        match_on: Sequence[Matcher] = MATCHERS,
     ) -> None:
         self.path = Path(path)
         self.mode = mode_from_env() if mode is None else parse_mode(mode)
@@ -301,6 +305,7 @@ class Recorder:
         self._secrets.update({s: "a secret passed to the Recorder" for s in secrets if s})
         self._user_request_hook = before_record_request
         self._user_response_hook = before_record_response
+        self.match_on = tuple(match_on)
         self._recorded = 0
         self._persister = _Persister(self)
         self._patched: list[tuple[type, str, Any]] = []
@@ -309,7 +314,7 @@ class Recorder:
             path=str(self.path),
             persister=self._persister,
             record_mode=_VCR_MODES[self.mode],
-            match_on=MATCHERS,
+            match_on=tuple(match_on),
             before_record_request=self._scrub_request,
             before_record_response=self._scrub_response,
             # Re-recording everything keeps only what was recorded now.
