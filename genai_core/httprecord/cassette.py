@@ -48,9 +48,9 @@ __all__ = [
     "Cassette",
     "CassetteError",
     "Interaction",
+    "Matcher",
     "RecordedRequest",
     "RecordedResponse",
-    "Matcher",
     "ReplayMismatchError",
     "match_json_body",
     "match_method",
@@ -389,9 +389,7 @@ class Cassette:
                     self.played.add(i)
                     return i, it.response
             recorded = [it.request for it in self.interactions]
-            raise mismatch_error(
-                self.path, request, recorded, self.played, matchers=self.match_on
-            )
+            raise mismatch_error(self.path, request, recorded, self.played, matchers=self.match_on)
 
     def record(self, request: RecordedRequest, response: RecordedResponse) -> None:
         raise CassetteError(f"{self.path}: this cassette is read-only; record with a Recorder")
