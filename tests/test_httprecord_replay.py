@@ -440,3 +440,20 @@ def test_replaying_imports_neither_vcrpy_nor_yaml() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_runnable_example_of_the_docs_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = (DEMO_DIR.parent.parent / "docs" / "record-replay.md").read_text()
+    section = doc.split("## Replay a cassette (runnable)", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(DEMO_DIR.parent.parent)
+    exec(compile(code, "docs/record-replay.md", "exec"), {})
+    assert capsys.readouterr().out == "Hello there!\n"  # what the doc says it prints
+    # And the mismatch the doc shows.
+    code = code.replace("Say hello in one short sentence.", "Say goodbye")
+    with pytest.raises(ReplayMismatchError) as info:
+        exec(compile(code, "docs/record-replay.md", "exec"), {})
+    shown = next(line for line in section.splitlines() if line.startswith("no unused"))
+    assert info.value.summary == shown

@@ -17,6 +17,7 @@ import pytest
 
 import genai_baseten
 import genai_core
+from genai_core import httprecord
 
 # DESIGN.md's public names (types, options, tools, provider protocols, registry, errors) plus the
 # helpers the package exports alongside them.
@@ -72,6 +73,29 @@ GENAI_BASETEN_ALL = [
     "register",
 ]
 
+GENAI_HTTPRECORD_ALL = [
+    "CASSETTE_VERSION",
+    "Cassette",
+    "CassetteError",
+    "ENV_VAR",
+    "Interaction",
+    "Matcher",
+    "RecordMode",
+    "RecordedRequest",
+    "RecordedResponse",
+    "Recorder",
+    "ReplayMismatchError",
+    "ReplayTransport",
+    "SecretLeakError",
+    "UnplayedInteractionsError",
+    "match_json_body",
+    "match_method",
+    "match_url",
+    "mode_from_env",
+    "split_bytes",
+    "split_events",
+]
+
 # Names DESIGN.md fixes; each must be public in genai_core.
 DESIGN_NAMES = [
     "Message",
@@ -117,8 +141,12 @@ ERROR_PARENTS: dict[str, tuple[str, ...]] = {
 
 @pytest.mark.parametrize(
     ("module", "expected"),
-    [(genai_core, GENAI_CORE_ALL), (genai_baseten, GENAI_BASETEN_ALL)],
-    ids=["genai_core", "genai_baseten"],
+    [
+        (genai_core, GENAI_CORE_ALL),
+        (genai_baseten, GENAI_BASETEN_ALL),
+        (httprecord, GENAI_HTTPRECORD_ALL),
+    ],
+    ids=["genai_core", "genai_baseten", "genai_core.httprecord"],
 )
 def test_all_is_pinned(module: Any, expected: list[str]) -> None:
     assert expected == sorted(expected)  # the list above is kept sorted
@@ -129,7 +157,11 @@ def test_all_is_pinned(module: Any, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("module_name", "expected"),
-    [("genai_core", GENAI_CORE_ALL), ("genai_baseten", GENAI_BASETEN_ALL)],
+    [
+        ("genai_core", GENAI_CORE_ALL),
+        ("genai_baseten", GENAI_BASETEN_ALL),
+        ("genai_core.httprecord", GENAI_HTTPRECORD_ALL),
+    ],
 )
 def test_every_public_name_is_importable(module_name: str, expected: list[str]) -> None:
     namespace: dict[str, Any] = {}
