@@ -208,6 +208,23 @@ def test_a_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) ->
     assert stored.count(b"\n\n") == len(fakeserver.chat_events("x")) + 1
 
 
+@pytest.mark.anyio
+async def test_an_async_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) -> None:
+    path = tmp_path / "early.yaml"
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    async with (
+        Recorder(path, mode="all") as rec,
+        rec.async_client() as http,
+        http.stream("POST", server.url + "/chat/completions", json=body) as response,
+    ):
+        async for _ in response.aiter_raw():
+            break
+    stored = Cassette.load(path).interactions[0].response.body
+    assert stored.endswith(b"data: [DONE]\n\n")
+    # Recording asks the server for an uncompressed body, so it is stored as text.
+    assert server.requests[0][2]["Accept-Encoding"] == "identity"
+
+
 # --- modes ------------------------------------------------------------------------------------
 
 

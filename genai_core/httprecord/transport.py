@@ -191,13 +191,28 @@ def _decode(raw: bytes, encoding: str, path: str) -> bytes:
     )
 
 
-class _SyncTee(httpx.SyncByteStream):
-    """Hands each read on as it arrives, keeps a copy, reports the whole body when it ends."""
+class _Capture:
+    """Keeps a copy of each read handed on; reports the whole body once, when it ended."""
 
-    def __init__(self, inner: httpx.SyncByteStream, done: _Sink) -> None:
-        self._inner = inner
+    def __init__(self, done: _Sink) -> None:
         self._done: _Sink | None = done
         self._parts: list[bytes] = []
+
+    def _finish(self) -> None:
+        if self._done is not None:
+            done, self._done = self._done, None
+            done(b"".join(self._parts))
+
+    def _drop(self) -> None:
+        # The rest of a body the client gave up on could not be read: a partial answer must
+        # not be stored as if it were the whole one.
+        self._done = None
+
+
+class _SyncTee(_Capture, httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, done: _Sink) -> None:
+        super().__init__(done)
+        self._inner = inner
         self._iterator: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
@@ -211,44 +226,49 @@ class _SyncTee(httpx.SyncByteStream):
         try:
             if self._done is not None:
                 # The client stopped early: read the rest so the cassette holds the whole body.
-                self._parts.extend(self._iterator or self._inner)
+                try:
+                    self._parts.extend(self._iterator or self._inner)
+                except Exception:
+                    self._drop()
                 self._finish()
         finally:
             self._inner.close()
 
-    def _finish(self) -> None:
-        if self._done is not None:
-            done, self._done = self._done, None
-            done(b"".join(self._parts))
 
-
-class _AsyncTee(httpx.AsyncByteStream):
+class _AsyncTee(_Capture, httpx.AsyncByteStream):
     def __init__(self, inner: httpx.AsyncByteStream, done: _Sink) -> None:
+        super().__init__(done)
         self._inner = inner
-        self._done: _Sink | None = done
-        self._parts: list[bytes] = []
         self._iterator: AsyncIterator[bytes] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    # An iterator object, not an async generator: one the client abandons has nothing to be
+    # finalised by the garbage collector (trio warns about such generators).
+    def __aiter__(self) -> _AsyncTee:
         self._iterator = self._inner.__aiter__()
-        async for part in self._iterator:
-            self._parts.append(part)
-            yield part
-        self._finish()
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._iterator is None:
+            self._iterator = self._inner.__aiter__()
+        try:
+            part = await self._iterator.__anext__()
+        except StopAsyncIteration:
+            self._finish()
+            raise
+        self._parts.append(part)
+        return part
 
     async def aclose(self) -> None:
         try:
             if self._done is not None:
                 iterator = self._iterator or self._inner.__aiter__()
-                self._parts.extend([part async for part in iterator])
+                try:
+                    self._parts.extend([part async for part in iterator])
+                except Exception:
+                    self._drop()
                 self._finish()
         finally:
             await self._inner.aclose()
-
-    def _finish(self) -> None:
-        if self._done is not None:
-            done, self._done = self._done, None
-            done(b"".join(self._parts))
 
 
 def split_events(body: bytes) -> list[bytes]:
@@ -286,11 +306,17 @@ class _SyncChunks(httpx.SyncByteStream):
 
 
 class _AsyncChunks(httpx.AsyncByteStream):
+    # An iterator object rather than an async generator, for the reason given in _AsyncTee.
     def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks = chunks
+        self._chunks = iter(chunks)
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self._chunks:
-            # Let other tasks run between reads, as they would while waiting on a socket.
-            await anyio.lowlevel.checkpoint()
-            yield chunk
+    def __aiter__(self) -> _AsyncChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            raise StopAsyncIteration
+        # Let other tasks run between reads, as they would while waiting on a socket.
+        await anyio.lowlevel.checkpoint()
+        return chunk
