@@ -403,6 +403,30 @@ def test_a_key_from_the_environment_is_checked_too(
     assert not path.exists()
 
 
+def test_a_key_in_the_query_string_is_scrubbed_and_checked(tmp_path: Path, server: Any) -> None:
+    path = tmp_path / "query.json"
+    url = server.url + "/models?api_key=query-secret-123456&page=2"
+    with Recorder(path, mode="all"), httpx.Client() as http:
+        assert http.get(url).status_code == 200
+    text = path.read_text()
+    assert "query-secret-123456" not in text
+    assert "api_key=REDACTED&page=2" in text
+    with Recorder(path), httpx.Client() as http:  # the scrubbed URL still matches
+        assert http.get(url).json()["data"][0]["id"] == fakeserver.MODEL
+
+    # A server repeating the key in its answer: the file is not written.
+    server.echo_auth = True
+    leak = tmp_path / "leak.json"
+    body = {"model": "m", "messages": [{"role": "user", "content": "query-secret-123456"}]}
+    with (
+        pytest.raises(SecretLeakError, match="the api_key query parameter"),
+        Recorder(leak, mode="all"),
+        httpx.Client() as http,
+    ):
+        http.post(server.url + "/chat/completions?api_key=query-secret-123456", json=body)
+    assert not leak.exists()
+
+
 def test_user_hooks_run_after_the_scrubbers(tmp_path: Path, server: Any) -> None:
     def drop_models(request: Any) -> Any:
         return None if request.uri.endswith("/models") else request

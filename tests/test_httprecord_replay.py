@@ -11,7 +11,13 @@ import pytest
 
 import genai_baseten
 from genai_core import Message, TextOptions, ValidationError
-from genai_core.httprecord import Cassette, CassetteError, ReplayMismatchError, ReplayTransport
+from genai_core.httprecord import (
+    Cassette,
+    CassetteError,
+    ReplayMismatchError,
+    ReplayTransport,
+    split_events,
+)
 
 URL = "https://api.example.test/v1/echo"
 DEMO_DIR = Path(__file__).resolve().parent.parent / "testdata" / "demo"
@@ -457,3 +463,33 @@ def test_the_runnable_example_of_the_docs_runs(
         exec(compile(code, "docs/record-replay.md", "exec"), {})
     shown = next(line for line in section.splitlines() if line.startswith("no unused"))
     assert info.value.summary == shown
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_events_are_split_whatever_the_line_ending(newline: str) -> None:
+    body = SSE_BODY.replace("\n", newline).encode()
+    pieces = split_events(body)
+    assert b"".join(pieces) == body
+    assert len(pieces) == 5
+    assert all(p.endswith((newline * 2).encode()) for p in pieces)
+
+
+def test_plain_vcrpy_yaml_with_binary_bodies_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "vcrpy.yaml"
+    path.write_text(
+        "interactions:\n"
+        "- request:\n"
+        "    body: null\n"
+        "    headers: {}\n"
+        "    method: GET\n"
+        "    uri: https://api.example.test/v1/models\n"
+        "  response:\n"
+        "    body:\n"
+        "      string: !!binary |\n"
+        "        H4sIAAAAAAAA\n"
+        "    headers: {}\n"
+        "    status: {code: 200, message: OK}\n"
+        "version: 1\n"
+    )
+    c = Cassette.load(path)
+    assert c.interactions[0].response.body.startswith(b"\x1f\x8b")

@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from vcr.cassette import Cassette as VcrCassette
@@ -462,13 +463,24 @@ class Recorder:
         return self._user_response_hook(response) if self._user_response_hook else response
 
     def _learn_secrets(self, request: RecordedRequest) -> None:
-        for name, values in request.headers.items():
-            if not KEY_LIKE.search(name):
-                continue
-            for value in values:
-                for secret in (value, value.split()[-1] if value.split() else ""):
-                    if len(secret) >= _MIN_SECRET:
-                        self._secrets.setdefault(secret, f"the {name} header of a request")
+        """Remember the credentials a recorded request carried, to check the file for them."""
+        found = [
+            (value, f"the {name} header of a request")
+            for name, values in request.headers.items()
+            if KEY_LIKE.search(name)
+            for value in values
+        ]
+        query = urlsplit(request.uri).query
+        found += [
+            (value, f"the {name} query parameter of a request")
+            for name, value in parse_qsl(query, keep_blank_values=True)
+            if KEY_LIKE.search(name)
+        ]
+        for value, label in found:
+            # "Api-Key sk-..." / "Bearer sk-...": the credential is the last word.
+            for secret in (value, value.split()[-1] if value.split() else ""):
+                if len(secret) >= _MIN_SECRET:
+                    self._secrets.setdefault(secret, label)
 
     def _check_secrets(self, text: str, cassette: Cassette) -> None:
         for secret, label in self._secrets.items():

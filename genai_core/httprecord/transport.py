@@ -18,6 +18,7 @@ hooks; see :mod:`.recorder`) but moves the bytes itself:
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Literal
@@ -271,16 +272,16 @@ class _AsyncTee(_Capture, httpx.AsyncByteStream):
             await self._inner.aclose()
 
 
+_EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
+
+
 def split_events(body: bytes) -> list[bytes]:
-    """``body`` cut after each blank line that ends an SSE event (the separator kept)."""
+    """``body`` cut after each blank line that ends an SSE event (LF, CRLF or CR; kept)."""
     pieces = []
     start = 0
-    while True:
-        end = body.find(b"\n\n", start)
-        if end < 0:
-            break
-        pieces.append(body[start : end + 2])
-        start = end + 2
+    for end in _EVENT_END.finditer(body):
+        pieces.append(body[start : end.end()])
+        start = end.end()
     if start < len(body):
         pieces.append(body[start:])
     return pieces
