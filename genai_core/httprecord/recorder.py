@@ -277,9 +277,9 @@ class Recorder:
 
     ``match_on``: vcrpy-style matchers (default: method, URL, JSON body as parsed JSON).
     ``secrets``: values that must not be written (checked as well: key-like environment
-    variables and the credentials seen in recorded requests' headers). ``metadata`` is merged
-    into the cassette's when something is recorded. ``split`` / ``seed``: how replayed SSE
-    bodies are cut into reads (see :class:`~.transport.ReplayTransport`).
+    variables, and the credentials recorded requests carried in headers or the query string).
+    ``metadata`` is merged into the cassette's when something is recorded. ``split`` /
+    ``seed``: how replayed SSE bodies are cut into reads (see :class:`~.transport.ReplayTransport`).
     """
 
     def __init__(
