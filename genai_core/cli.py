@@ -29,10 +29,11 @@ import httpx
 
 from ._version import __version__
 from .errors import GenAIError
+from .httprecord.cassette import Cassette, ReplayMismatchError
+from .httprecord.transport import ReplayTransport
 from .options import TextOptions
 from .provider import Provider
 from .registry import UnknownProviderError, get_provider
-from .replay import Cassette, ReplayTransport
 from .tools import ToolDef
 from .types import Message, Model, Reply, Result, ToolCall, ToolCallResult, Usage
 
@@ -507,6 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(Exception):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except ReplayMismatchError as exc:
+        _error(exc.summary)  # the body diff that follows is for test output, not a terminal
         return 1
     except (GenAIError, OSError, httpx.HTTPError) as exc:
         _error(str(exc) or type(exc).__name__)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from genai_core import cli, get_provider
-from genai_core.replay import Cassette, ReplayTransport
+from genai_core.httprecord import Cassette, ReplayTransport
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "testdata" / "demo"
@@ -118,7 +118,7 @@ def test_demo_without_cassette_is_an_error(
 def test_demo_request_bodies_are_byte_identical_to_the_client(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The cassette holds exactly the bytes genai_baseten.Client sends for the demo's inputs."""
+    """The cassette holds exactly what genai_baseten.Client sends for the demo's inputs."""
     cassette = Cassette.load(DEMO_DIR / "demo.json")
     replay = ReplayTransport(cassette)
     sent: list[str] = []
@@ -134,7 +134,7 @@ def test_demo_request_bodies_are_byte_identical_to_the_client(
 
     monkeypatch.setattr(cli, "_client", client)
     assert cli.main(["demo", "--replay"]) == 0
-    assert sent == [i.request.body for i in cassette.interactions]
+    assert sent == [i.request.body.decode() for i in cassette.interactions]
 
 
 def test_every_shipped_cassette_is_labelled_authored() -> None:
@@ -142,9 +142,9 @@ def test_every_shipped_cassette_is_labelled_authored() -> None:
     assert {p.name for p in paths} >= {"demo.json", "chat.json", "models.json", "error_403.json"}
     for path in paths:
         cassette = Cassette.load(path)
-        assert cassette.meta["authored"] is True, path
-        assert "authored" in cassette.meta["description"].lower(), path
-        assert cassette.meta["written"] == "2026-11-24"
+        assert cassette.metadata["authored"] is True, path
+        assert "authored" in cassette.metadata["description"].lower(), path
+        assert cassette.metadata["written"] == "2026-11-24"
 
 
 # --- chat -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pytest
 import genai_baseten
 import genai_core
 import genai_core.openai_chat
+from genai_core import httprecord
 
 # DESIGN.md's public names (types, options, tools, provider protocols, registry, errors) plus the
 # helpers the package exports alongside them.
@@ -93,6 +94,29 @@ GENAI_OPENAI_CHAT_ALL = [
     "Options",
 ]
 
+GENAI_HTTPRECORD_ALL = [
+    "CASSETTE_VERSION",
+    "Cassette",
+    "CassetteError",
+    "ENV_VAR",
+    "Interaction",
+    "Matcher",
+    "RecordMode",
+    "RecordedRequest",
+    "RecordedResponse",
+    "Recorder",
+    "ReplayMismatchError",
+    "ReplayTransport",
+    "SecretLeakError",
+    "UnplayedInteractionsError",
+    "match_json_body",
+    "match_method",
+    "match_url",
+    "mode_from_env",
+    "split_bytes",
+    "split_events",
+]
+
 # Names DESIGN.md fixes; each must be public in genai_core.
 DESIGN_NAMES = [
     "Message",
@@ -148,8 +172,9 @@ ERROR_PARENTS: dict[str, tuple[str, ...]] = {
         (genai_core, GENAI_CORE_ALL),
         (genai_baseten, GENAI_BASETEN_ALL),
         (genai_core.openai_chat, GENAI_OPENAI_CHAT_ALL),
+        (httprecord, GENAI_HTTPRECORD_ALL),
     ],
-    ids=["genai_core", "genai_baseten", "genai_core.openai_chat"],
+    ids=["genai_core", "genai_baseten", "genai_core.openai_chat", "genai_core.httprecord"],
 )
 def test_all_is_pinned(module: Any, expected: list[str]) -> None:
     assert expected == sorted(expected)  # the list above is kept sorted
@@ -164,6 +189,7 @@ def test_all_is_pinned(module: Any, expected: list[str]) -> None:
         ("genai_core", GENAI_CORE_ALL),
         ("genai_baseten", GENAI_BASETEN_ALL),
         ("genai_core.openai_chat", GENAI_OPENAI_CHAT_ALL),
+        ("genai_core.httprecord", GENAI_HTTPRECORD_ALL),
     ],
 )
 def test_every_public_name_is_importable(module_name: str, expected: list[str]) -> None:

@@ -10,6 +10,8 @@ model or a count, so the same tests run over any set of recordings in that layou
   that request again (one documented exception: the JSON-schema name).
 * ``test_tool_round_trip``: turn 2 of a tool conversation is built from turn 1's Result object
   and must be the recorded turn-2 request.
+* ``test_httprecord_replay_*``: the recording file loaded by ``genai_core.httprecord`` and served
+  by its ReplayTransport (matching on the request, SSE in several reads) gives the same results.
 
 Without ``GENAI_WIRE_DIR`` (a fresh clone) every test here is skipped.
 """
@@ -27,6 +29,7 @@ import pytest
 import wire
 
 import genai_baseten
+from genai_core import httprecord
 from genai_core.errors import (
     APIError,
     AuthenticationError,
@@ -123,10 +126,13 @@ def _settle(get: Callable[[], Result]) -> Result | GenAIError:
 
 
 def run_sync(
-    it: wire.Interaction, call: wire.NeutralCall | None, seen: list[httpx.Request]
+    it: wire.Interaction,
+    call: wire.NeutralCall | None,
+    seen: list[httpx.Request],
+    transport: httpx.BaseTransport | None = None,
 ) -> Outcome:
     out = Outcome()
-    with httpx.Client(transport=wire.mock_transport(it, seen)) as http:
+    with httpx.Client(transport=transport or wire.mock_transport(it, seen)) as http:
         client = genai_baseten.Client(http_client=http, **_client_kw(it, call))
         try:
             if call is None:
@@ -146,10 +152,13 @@ def run_sync(
 
 
 async def run_async(
-    it: wire.Interaction, call: wire.NeutralCall | None, seen: list[httpx.Request]
+    it: wire.Interaction,
+    call: wire.NeutralCall | None,
+    seen: list[httpx.Request],
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Outcome:
     out = Outcome()
-    async with httpx.AsyncClient(transport=wire.mock_transport(it, seen)) as http:
+    async with httpx.AsyncClient(transport=transport or wire.mock_transport(it, seen)) as http:
         client = genai_baseten.AsyncClient(http_client=http, **_client_kw(it, call))
         try:
             if call is None:
@@ -262,6 +271,44 @@ async def test_replay_async(case: wire.Case, anyio_backend: str) -> None:
     seen: list[httpx.Request] = []
     out = await run_async(it, _call_for(it), seen)
     assert len(seen) == 1
+    check(case, it, out)
+
+
+def _body_up_to_schema_name(sent: Any, recorded: Any) -> None:
+    """httprecord's JSON body matcher, with the documented schema-name difference put aside."""
+    a, b = (json.loads(r.body) if r.body.strip() else None for r in (sent, recorded))
+    if a is not None and b is not None:
+        a = _schema_name_aside(a, b)
+    if a != b:
+        raise AssertionError("JSON bodies differ")
+
+
+def _recording(case: wire.Case) -> httprecord.Cassette:
+    """The recording file as httprecord reads it (never copied: read where it lies)."""
+    matchers = (httprecord.match_method, httprecord.match_url, _body_up_to_schema_name)
+    cassette = httprecord.Cassette.load(case.root / case.key, match_on=matchers)
+    assert len(cassette.interactions) == 1
+    return cassette
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_httprecord_replay_sync(case: wire.Case) -> None:
+    it = case.interaction()
+    cassette = _recording(case)
+    out = run_sync(it, _call_for(it), [], httprecord.ReplayTransport(cassette))
+    # The request matched the recording (method, URL, JSON body), and was served once.
+    assert cassette.unplayed == []
+    check(case, it, out)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("case", ALL)
+async def test_httprecord_replay_async(case: wire.Case, anyio_backend: str) -> None:
+    it = case.interaction()
+    cassette = _recording(case)
+    transport = httprecord.ReplayTransport(cassette, split="bytes", seed=len(case.key))
+    out = await run_async(it, _call_for(it), [], transport)
+    assert cassette.unplayed == []
     check(case, it, out)
 
 

@@ -1,0 +1,179 @@
+"""pytest plugin: a cassette per test, ``--record-mode``, and no network while replaying.
+
+Registered through the ``pytest11`` entry point as ``genai_httprecord``, so installing the
+package is enough. Importing it costs nothing: vcrpy is imported when a test asks for the fixture.
+
+* fixture ``genai_recorder``: a started :class:`~.recorder.Recorder` for the cassette
+  ``<genai_cassette_dir>/<module>/<test>.yaml`` (``<module>/<Class>/<test>.yaml`` in a class;
+  parameters become ``-a-b``); every httpx client the test makes goes through it. When the test
+  ends the recording is saved and, in strict mode, a cassette with unplayed interactions fails it.
+* ``--record-mode=replay|new|all`` (default: the ``RECORD`` environment variable, else replay).
+* while replaying, a test using the fixture cannot reach the network: connecting a socket to
+  anything but a loopback address (or a Unix socket) fails the test, and an httpx request the
+  cassette does not answer raises :class:`~.cassette.ReplayMismatchError`.
+* marker ``@pytest.mark.genai_record(path=..., strict=..., split=..., seed=..., metadata=...)``
+  overrides the defaults for one test; ini options ``genai_cassette_dir`` (default
+  ``testdata``), ``genai_cassette_format`` (``yaml`` or ``json``) and ``genai_record_strict``
+  (default true).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ..errors import ValidationError
+from .modes import RecordMode, mode_from_env, parse_mode
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from .recorder import Recorder
+
+__all__ = ["NetworkBlockedError", "cassette_path", "genai_recorder"]
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+class NetworkBlockedError(OSError):
+    """A test replaying a cassette tried to open a connection to a real host."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("genai-httprecord", "HTTP record/replay (genai_core.httprecord)")
+    group.addoption(
+        "--record-mode",
+        dest="genai_record_mode",
+        default=None,
+        metavar="MODE",
+        help="replay (default: answer from cassettes, no network), new (record what is "
+        "missing) or all (re-record everything); default from the RECORD environment variable",
+    )
+    parser.addini(
+        "genai_cassette_dir", "directory of the genai_recorder cassettes", default="testdata"
+    )
+    parser.addini("genai_cassette_format", "yaml (default) or json", default="yaml")
+    parser.addini(
+        "genai_record_strict",
+        "fail a test that leaves recorded interactions unplayed",
+        type="bool",
+        default=True,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "genai_record(path=None, strict=None, split='events', seed=0, metadata=None): "
+        "options of this test's genai_recorder cassette",
+    )
+    value = config.getoption("genai_record_mode")
+    if value is not None:
+        try:
+            parse_mode(value, source=f"--record-mode={value}")
+        except ValidationError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport]]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
+
+
+def cassette_path(node: pytest.Item, config: pytest.Config) -> Path:
+    """Where a test's cassette lives by default."""
+    root = config.rootpath / str(config.getini("genai_cassette_dir"))
+    module = Path(str(getattr(node, "path", "test"))).stem
+    parts = [module]
+    cls = getattr(node, "cls", None)
+    if cls is not None:
+        parts.append(cls.__name__)
+    name = node.name.replace("[", "-").replace("]", "")
+    parts.append(re.sub(r"[^A-Za-z0-9._-]+", "_", name))
+    suffix = ".json" if str(config.getini("genai_cassette_format")).lower() == "json" else ".yaml"
+    return root.joinpath(*parts).with_suffix(suffix)
+
+
+@pytest.fixture
+def genai_recorder(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Recorder]:
+    """A Recorder named after the test, routing the test's httpx clients through its cassette."""
+    from .recorder import Recorder  # imports vcrpy
+
+    config = request.config
+    value = config.getoption("genai_record_mode")
+    mode = mode_from_env() if value is None else parse_mode(value)
+    marker = request.node.get_closest_marker("genai_record")
+    options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
+    path = options.pop("path", None) or cassette_path(request.node, config)
+    strict = options.pop("strict", None)
+    if strict is None:
+        strict = bool(config.getini("genai_record_strict"))
+    metadata = {"test": request.node.nodeid, **options.pop("metadata", {})}
+    recorder = Recorder(path, mode=mode, strict=strict, metadata=metadata, **options)
+    attempts: list[str] = []
+    if mode is RecordMode.REPLAY:
+        _block_network(monkeypatch, attempts)
+    with recorder:
+        try:
+            yield recorder
+        finally:
+            failed = request.node.stash.get(_CALL_FAILED, False)
+            recorder.close(check=not failed)
+    if attempts and not request.node.stash.get(_CALL_FAILED, False):
+        pytest.fail(
+            "the test tried to reach the network while replaying a cassette: "
+            + "; ".join(attempts),
+            pytrace=False,
+        )
+
+
+def _allowed(sock: socket.socket, address: Any) -> bool:
+    if getattr(socket, "AF_UNIX", None) is not None and sock.family == socket.AF_UNIX:
+        return True
+    host = address[0] if isinstance(address, tuple) and address else address
+    if not isinstance(host, str):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _block_network(monkeypatch: pytest.MonkeyPatch, attempts: list[str]) -> None:
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def refuse(address: Any) -> NetworkBlockedError:
+        attempts.append(f"connect to {address!r}")
+        return NetworkBlockedError(
+            f"network blocked while replaying a cassette: connect to {address!r} (only "
+            "loopback is allowed); record with --record-mode=new or RECORD=1"
+        )
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        if not _allowed(sock, address):
+            raise refuse(address)
+        real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> int:
+        if not _allowed(sock, address):
+            raise refuse(address)
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
