@@ -96,7 +96,9 @@ class _Baseten:
     ) -> None:
         opts = options.get(Options)
         if opts is None:
-            self._thinking_default(body, {})
+            generic = options.get(ChatOptions)
+            assert generic is None or isinstance(generic, ChatOptions)
+            self._thinking_default(body, {}, generic)
             return
         assert isinstance(opts, Options)
         if opts.top_k is not None:
@@ -113,13 +115,23 @@ class _Baseten:
         template = dict(opts.chat_template_args or {})
         if opts.thinking is not None:
             template["enable_thinking"] = opts.thinking
-        self._thinking_default(body, template)
+        self._thinking_default(body, template, opts)
 
-    def _thinking_default(self, body: dict[str, Any], template: dict[str, Any]) -> None:
+    def _thinking_default(
+        self, body: dict[str, Any], template: dict[str, Any], opts: ChatOptions | None
+    ) -> None:
         """Set ``chat_template_args``; switch thinking on when the call did not say and the
-        model thinks by default (see :func:`.thinking.thinking_default`)."""
+        model thinks by default (see :func:`.thinking.thinking_default`).
+
+        The call says it with ``thinking``, ``chat_template_args`` or, as an explicit choice
+        too, ``extra_body={"chat_template_args": {"enable_thinking": ...}}``: a default must
+        not take the field before ``extra_body`` (which never overwrites) is merged.
+        """
+        extra = (opts.extra_body or {}) if opts is not None else {}
+        extra_template = extra.get("chat_template_args")
         if (
             "enable_thinking" not in template
+            and not (isinstance(extra_template, Mapping) and "enable_thinking" in extra_template)
             and self._model
             and thinking_default(self._model, self._known_models)
         ):

@@ -7,12 +7,14 @@ used when ``Options(thinking=...)`` is not given, is decided in this order:
 
 1. the table below, by exact model id;
 2. the table's families, by id prefix;
-3. the model list: a model whose ``supported_features`` contains ``"reasoning"`` (learned from
-   ``list_models()`` on the client, or from ``models=`` given to it) thinks by default;
+3. what the client knows of the model: one whose ``supported_features`` contains
+   ``"reasoning"`` thinks by default. That is ``model_info=`` when given (it always wins), else
+   the model's entry in ``models=`` or in the latest ``list_models()`` on the client;
 4. otherwise no switch is sent.
 
 "On" sends ``enable_thinking: true``; "off" sends nothing, so the model keeps the server's
-default. An explicit ``Options(thinking=False)`` sends ``enable_thinking: false``.
+default. An explicit choice always wins: ``Options(thinking=False)``, or ``enable_thinking`` in
+``chat_template_args`` or in ``extra_body["chat_template_args"]``.
 """
 
 from __future__ import annotations

@@ -6,8 +6,11 @@ must get without copying it from the client's output:
 * ``POST /v1/chat/completions`` answers ``"echo: <last user text>"``; with ``"stream": true`` it
   sends one SSE event per word (flushed one by one), a finish event, a usage event and
   ``[DONE]``. Usage counts words: prompt tokens are the words of the user messages, completion
-  tokens the words of the answer.
-* ``GET /v1/models`` lists :data:`MODELS`.
+  tokens the words of the answer. A user message's text is its ``content`` string, or the
+  ``text`` parts of its ``content`` array joined by a space (other parts are not echoed).
+* A request for :data:`TEXT_ONLY_MODEL` that carries a part other than text is refused the way
+  vLLM refuses it: HTTP 400, ``"<model> is not a multimodal model"``.
+* ``GET /v1/models`` lists :data:`MODELS` (the text-only model with its input modalities).
 * ``POST /v1/embeddings`` embeds each input text ``t`` at position ``i`` as
   ``[len(t), ord(t[0]), i]`` (cut to ``dimensions`` when given), as JSON floats or, when
   ``encoding_format`` is ``"base64"``, as little-endian float32 bytes in base64.
@@ -38,7 +41,15 @@ from typing import Any
 MODELS = [
     {"id": "fake/echo-1", "object": "model", "created": 1700000000, "owned_by": "tests"},
     {"id": "fake/embed-1", "object": "model", "created": 1700000001, "owned_by": "tests"},
+    {
+        "id": "fake/text-only-1",
+        "object": "model",
+        "created": 1700000002,
+        "owned_by": "tests",
+        "input_modalities": ["text"],
+    },
 ]
+TEXT_ONLY_MODEL = "fake/text-only-1"
 
 
 @dataclass
@@ -86,12 +97,28 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def _text_of(content: Any) -> str | None:
+    """The text of a message's ``content``: the string, or its text parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [p["text"] for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        return " ".join(texts) if texts else None
+    return None
+
+
 def _user_text(messages: list[dict[str, Any]]) -> list[str]:
-    return [
-        m["content"]
+    texts = (_text_of(m.get("content")) for m in messages if m.get("role") == "user")
+    return [t for t in texts if t is not None]
+
+
+def _has_non_text_part(messages: list[dict[str, Any]]) -> bool:
+    return any(
+        isinstance(part, dict) and part.get("type") != "text"
         for m in messages
-        if m.get("role") == "user" and isinstance(m.get("content"), str)
-    ]
+        if isinstance(m.get("content"), list)
+        for part in m["content"]
+    )
 
 
 def fake_vector(text: str, index: int, dimensions: int | None) -> list[float]:
@@ -161,7 +188,12 @@ class FakeOpenAI:
         return json_canned(404, {"error": {"message": f"no route {req.method} {path}"}})
 
     def _chat(self, body: dict[str, Any]) -> Canned:
-        users = _user_text(body.get("messages") or [])
+        messages = body.get("messages") or []
+        if body.get("model") == TEXT_ONLY_MODEL and _has_non_text_part(messages):
+            refusal = f"{TEXT_ONLY_MODEL} is not a multimodal model"
+            error = {"message": refusal, "type": "BadRequestError", "param": None, "code": 400}
+            return json_canned(400, {"object": "error", **error})
+        users = _user_text(messages)
         answer = "echo: " + (users[-1] if users else "")
         usage = {
             "prompt_tokens": sum(_words(u) for u in users),

@@ -8,6 +8,7 @@ hides the ``await``). Expected values are computed from the fake server's docume
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import inspect
 import re
@@ -18,24 +19,36 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from fake_openai import Canned, FakeOpenAI, fake_vector, json_canned, serve, sse_event
+from fake_openai import (
+    MODELS,
+    TEXT_ONLY_MODEL,
+    Canned,
+    FakeOpenAI,
+    fake_vector,
+    json_canned,
+    serve,
+    sse_event,
+)
 
 import genai_baseten
 import genai_core
 from genai_core.errors import (
     APITimeoutError,
+    BadRequestError,
+    InputRef,
     MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
     ServerError,
     StreamError,
+    UnsupportedInputError,
     ValidationError,
 )
 from genai_core.http import RetryPolicy
 from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient, Options
 from genai_core.openai_chat.client import ChatClient
 from genai_core.provider import AsyncStream, Stream
-from genai_core.types import Embeddings, Message, Model, RateLimit, Reply, Result
+from genai_core.types import Doc, Embeddings, Message, Model, RateLimit, Reply, Result
 
 MODEL = "fake/echo-1"
 KEY = "sk-loopback-secret-0123456789"
@@ -407,7 +420,7 @@ async def test_gen_sync_stream_and_models(flavor: Flavor, fake: FakeOpenAI) -> N
     assert streamed.text == ECHO
     assert usage_of(streamed) == ECHO_USAGE
     assert streamed.finish_reason == "stop"
-    assert [m.id for m in models] == ["fake/echo-1", "fake/embed-1"]
+    assert [m.id for m in models] == ["fake/echo-1", "fake/embed-1", "fake/text-only-1"]
     assert models[0].owned_by == "tests"
     sent = fake.requests[0].json()
     assert sent["max_tokens"] == 9
@@ -536,6 +549,345 @@ async def test_baseten_takes_the_generic_options_but_not_both(
             await flavor.gen_sync(client, MSGS, Options(), genai_baseten.Options())
     assert len(fake.requests) == 1
     assert fake.requests[0].json()["frequency_penalty"] == 0.5
+
+
+# --- 4. content parts: text, images, audio, files; refused before sending or by the server ----
+
+# Bytes with the real signatures of their types (the rest is filler).
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDRloopback"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00loopback"
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt loopback"
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00loopback"
+PDF = b"%PDF-1.7\n%loopback"
+ASK = "what is in it"
+ASK_ECHO = f"echo: {ASK}"
+
+
+def data_url(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+CALL_MODES = pytest.mark.parametrize("streamed", [False, True], ids=["gen_sync", "gen_stream"])
+
+
+async def ask(flavor: Flavor, client: Any, messages: list[Message], streamed: bool) -> Result:
+    """One call through gen_sync or gen_stream; a stream's fragments must add up to its Result."""
+    if not streamed:
+        return await flavor.gen_sync(client, messages)
+    fragments, result = await flavor.stream(client, messages)
+    assert "".join(f.text for f in fragments) == result.text
+    return result
+
+
+@each_flavor
+@CALL_MODES
+@pytest.mark.parametrize(
+    ("doc", "part"),
+    [
+        pytest.param(
+            Doc.from_url("https://img.example/cat.png", detail="high"),
+            {
+                "type": "image_url",
+                "image_url": {"url": "https://img.example/cat.png", "detail": "high"},
+            },
+            id="image-url-detail",
+        ),
+        pytest.param(
+            Doc.from_url("https://img.example/cat.png"),
+            {"type": "image_url", "image_url": {"url": "https://img.example/cat.png"}},
+            id="image-url",
+        ),
+        pytest.param(
+            Doc.from_bytes(PNG),  # no name: the signature gives the type
+            {"type": "image_url", "image_url": {"url": data_url("image/png", PNG)}},
+            id="png-bytes",
+        ),
+        pytest.param(
+            Doc.from_bytes(JPEG, "photo.jpeg", detail="low"),
+            {
+                "type": "image_url",
+                "image_url": {"url": data_url("image/jpeg", JPEG), "detail": "low"},
+            },
+            id="jpeg-bytes-detail",
+        ),
+        pytest.param(
+            Doc.from_bytes(PNG, "mislabelled.jpg"),  # the bytes say PNG: the URL must too
+            {"type": "image_url", "image_url": {"url": data_url("image/png", PNG)}},
+            id="png-named-jpg",
+        ),
+        pytest.param(
+            Doc.from_bytes(WAV, "memo.wav"),
+            {"type": "input_audio", "input_audio": {"data": b64(WAV), "format": "wav"}},
+            id="wav",
+        ),
+        pytest.param(
+            Doc.from_bytes(MP3),
+            {"type": "input_audio", "input_audio": {"data": b64(MP3), "format": "mp3"}},
+            id="mp3",
+        ),
+        pytest.param(
+            Doc.from_bytes(PDF, "report.pdf"),
+            {
+                "type": "file",
+                "file": {"filename": "report.pdf", "file_data": data_url("application/pdf", PDF)},
+            },
+            id="pdf",
+        ),
+        pytest.param(
+            Doc.from_bytes(PDF),  # no name: OpenAI requires one, so one is made up
+            {
+                "type": "file",
+                "file": {"filename": "document.pdf", "file_data": data_url("application/pdf", PDF)},
+            },
+            id="pdf-unnamed",
+        ),
+    ],
+)
+async def test_each_content_part_reaches_the_server(
+    flavor: Flavor, fake: FakeOpenAI, streamed: bool, doc: Doc, part: dict[str, Any]
+) -> None:
+    async with flavor.open(fake) as client:
+        result = await ask(flavor, client, [Message.user(ASK, doc)], streamed)
+    assert result.text == ASK_ECHO  # the server read the text part
+    (request,) = fake.requests
+    assert request.json()["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": ASK}, part]}
+    ]
+
+
+@each_flavor
+@CALL_MODES
+async def test_a_turn_of_every_kind_keeps_its_order(
+    flavor: Flavor, fake: FakeOpenAI, streamed: bool
+) -> None:
+    notes = Doc.from_bytes(b"The cat is called Tom.", "notes.txt")
+    turn = Message.user(
+        notes,
+        "Compare",
+        Doc.from_bytes(JPEG, "a.jpg"),
+        "with",
+        Doc.from_url("https://img.example/b.png", detail="auto"),
+        Doc.from_bytes(WAV, "c.wav"),
+        Doc.from_bytes(PDF, "d.pdf"),
+    )
+    history = [Message.user("hello there"), Message.assistant("echo: hello there"), turn]
+    async with flavor.open(fake) as client:
+        result = await ask(flavor, client, history, streamed)
+    # Text documents are inlined as text parts, so the server echoes them with the rest.
+    assert result.text == "echo: The cat is called Tom. Compare with"
+    assert usage_of(result)[0] == 2 + 7  # the words of both user turns' text
+    messages = fake.requests[0].json()["messages"]
+    assert messages[:2] == [
+        {"role": "user", "content": "hello there"},
+        {"role": "assistant", "content": "echo: hello there"},
+    ]
+    assert messages[2] == {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "The cat is called Tom."},
+            {"type": "text", "text": "Compare"},
+            {"type": "image_url", "image_url": {"url": data_url("image/jpeg", JPEG)}},
+            {"type": "text", "text": "with"},
+            {
+                "type": "image_url",
+                "image_url": {"url": "https://img.example/b.png", "detail": "auto"},
+            },
+            {"type": "input_audio", "input_audio": {"data": b64(WAV), "format": "wav"}},
+            {
+                "type": "file",
+                "file": {"filename": "d.pdf", "file_data": data_url("application/pdf", PDF)},
+            },
+        ],
+    }
+
+
+@each_flavor
+@CALL_MODES
+async def test_baseten_sends_each_part_as_its_own_message(
+    flavor: Flavor, fake: FakeOpenAI, streamed: bool
+) -> None:
+    # Baseten takes text and images by default; this model says it also takes audio and files.
+    info = Model(id=MODEL, input_modalities=["text", "image", "audio", "file"])
+    turn = Message.user(ASK, Doc.from_bytes(PNG, "p.png"), Doc.from_bytes(MP3), Doc.from_bytes(PDF))
+    async with flavor.open(fake, provider="baseten", api_key=KEY, model_info=info) as client:
+        result = await ask(flavor, client, [turn], streamed)
+    assert result.text == ASK_ECHO
+    assert fake.requests[0].json()["messages"] == [
+        {"role": "user", "content": ASK},
+        {
+            "role": "user",
+            "content": [{"type": "image_url", "image_url": {"url": data_url("image/png", PNG)}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_audio", "input_audio": {"data": b64(MP3), "format": "mp3"}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "file",
+                    "file": {
+                        "filename": "document.pdf",
+                        "file_data": data_url("application/pdf", PDF),
+                    },
+                }
+            ],
+        },
+    ]
+
+
+async def refused_locally(flavor: Flavor, client: Any, messages: list[Message]) -> list[str]:
+    """The messages of the NotSupportedError raised by gen_sync and by gen_stream itself (a
+    stream's inputs are checked when it is created, before it is iterated)."""
+    out = []
+    with pytest.raises(NotSupportedError) as sync_info:
+        await flavor.gen_sync(client, messages)
+    out.append(str(sync_info.value))
+    with pytest.raises(NotSupportedError) as stream_info:
+        client.gen_stream(messages)
+    out.append(str(stream_info.value))
+    return out
+
+
+@each_flavor
+@pytest.mark.parametrize(
+    ("provider", "doc", "words"),
+    [
+        pytest.param(
+            "openaicompatible",
+            Doc.from_bytes(b"\x00\x00\x00\x18ftypmp42", "clip.mp4"),
+            "video input cannot be sent in a chat message (video clip.mp4 at messages[0]",
+            id="video",
+        ),
+        pytest.param(
+            "openaicompatible",
+            Doc.from_url("https://media.example/clip.webm", mime_type="video/webm"),
+            "video input cannot be sent",
+            id="video-url",
+        ),
+        pytest.param(
+            "openaicompatible",
+            Doc.from_bytes(b"fLaC\x00\x00\x00\x22x", "song.flac"),
+            "audio of type audio/flac cannot be sent",
+            id="flac",
+        ),
+        pytest.param(
+            "openaicompatible",
+            Doc.from_url("https://media.example/memo.wav"),
+            "audio input must be given as bytes, not a URL",
+            id="audio-url",
+        ),
+        pytest.param(
+            "baseten",
+            Doc.from_bytes(PDF, "report.pdf"),
+            f"model '{MODEL}' is not known to take document input (document report.pdf",
+            id="baseten-pdf",
+        ),
+        pytest.param(
+            "baseten",
+            Doc.from_bytes(WAV, "memo.wav"),
+            f"model '{MODEL}' is not known to take audio input (audio memo.wav",
+            id="baseten-audio",
+        ),
+    ],
+)
+async def test_what_the_target_cannot_take_is_refused_before_sending(
+    flavor: Flavor, fake: FakeOpenAI, provider: str, doc: Doc, words: str
+) -> None:
+    async with flavor.open(fake, provider=provider, api_key=KEY) as client:
+        messages = await refused_locally(flavor, client, [Message.user(doc, ASK)])
+    for message in messages:
+        assert message.startswith(f"{provider}: ")
+        assert words in message
+    assert fake.requests == []
+
+
+@each_flavor
+@pytest.mark.parametrize("provider", ["openaicompatible", "baseten"])
+async def test_what_model_info_leaves_out_is_refused_before_sending(
+    flavor: Flavor, fake: FakeOpenAI, provider: str
+) -> None:
+    info = Model(id=MODEL, input_modalities=["text", "audio"])
+    image = Doc.from_bytes(PNG, "cat.png")
+    async with flavor.open(fake, provider=provider, api_key=KEY, model_info=info) as client:
+        messages = await refused_locally(flavor, client, [Message.user(ASK, image)])
+        assert fake.requests == []
+        # What it lists is sent.
+        result = await flavor.gen_sync(client, [Message.user(ASK, Doc.from_bytes(WAV))])
+    for message in messages:
+        assert f"model '{MODEL}' does not take image input (image cat.png at messages[0]" in message
+        assert "its input modalities are audio, text" in message
+    assert result.text == ASK_ECHO
+    assert len(fake.requests) == 1
+
+
+@each_flavor
+async def test_modalities_listed_by_the_server_are_enforced(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    image = Message.user(ASK, Doc.from_bytes(PNG, "cat.png"))
+    async with flavor.open(fake, model=TEXT_ONLY_MODEL) as client:
+        assert client.model_info is None
+        await flavor.list_models(client)
+        assert client.model_info is not None
+        assert client.model_info.input_modalities == ["text"]
+        messages = await refused_locally(flavor, client, [image])
+        result = await flavor.gen_sync(client, [Message.user(ASK)])
+    assert f"model '{TEXT_ONLY_MODEL}' does not take image input" in messages[0]
+    assert result.text == ASK_ECHO
+    assert [r.path for r in fake.requests] == ["/v1/models", "/v1/chat/completions"]
+
+
+@each_flavor
+@CALL_MODES
+@pytest.mark.parametrize("provider", ["openaicompatible", "baseten"])
+async def test_server_refusal_is_an_unsupported_input_error_naming_the_input(
+    flavor: Flavor, fake: FakeOpenAI, streamed: bool, provider: str
+) -> None:
+    # The client does not know the model's modalities, so it sends; the server refuses.
+    history = [
+        Message.user("hello"),
+        Message.assistant("echo: hello"),
+        Message.user(ASK, Doc.from_bytes(JPEG, "cat.jpg")),
+    ]
+    async with flavor.open(fake, provider=provider, api_key=KEY, model=TEXT_ONLY_MODEL) as client:
+        with pytest.raises(UnsupportedInputError) as info:
+            await ask(flavor, client, history, streamed)
+        # Text alone is answered by the same model.
+        result = await ask(flavor, client, [*history[:2], Message.user(ASK)], streamed)
+    err = info.value
+    assert isinstance(err, BadRequestError)
+    assert err.status_code == 400
+    assert err.provider == provider
+    assert err.message == f"{TEXT_ONLY_MODEL} is not a multimodal model"
+    assert err.error_type == "BadRequestError"
+    assert err.inputs == (InputRef(2, 1, "image", "cat.jpg"),)
+    assert err.model == TEXT_ONLY_MODEL
+    text = str(err)
+    assert "image cat.jpg at messages[2].requests[1]" in text
+    assert KEY not in text
+    assert result.text == ASK_ECHO
+    assert len(fake.requests) == 2  # a 400 is not retried
+
+
+@each_flavor
+async def test_a_refusal_naming_no_document_sent_stays_a_plain_bad_request(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    refusal = {"error": {"message": "image_url is not supported", "code": 400}}
+    fake.enqueue(json_canned(400, refusal))
+    async with flavor.open(fake) as client:
+        with pytest.raises(BadRequestError) as info:
+            await flavor.gen_sync(client, [Message.user(ASK)])
+    assert type(info.value) is BadRequestError
+    assert info.value.message == "image_url is not supported"
 
 
 # --- 5. embeddings ----------------------------------------------------------------------------
@@ -752,7 +1104,7 @@ def test_cli_talks_to_the_server_with_base_url(
     base = ["--provider", "openaicompatible", "--base-url", fake.base_url]
     assert cli.main(["models", *base]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in listed[1:]] == ["fake/echo-1", "fake/embed-1"]
+    assert [line.split()[0] for line in listed[1:]] == [m["id"] for m in MODELS]
     assert cli.main(["chat", *base, "--model", MODEL, "say hello"]) == 0
     assert capsys.readouterr().out.strip() == ECHO
     assert [r.path for r in fake.requests] == ["/v1/models", "/v1/chat/completions"]

@@ -333,8 +333,9 @@ class ChatClientBase(Generic[_H]):
 
     @property
     def model_info(self) -> Model | None:
-        """What the client knows of its model: ``model_info=`` when given, else the model's entry
-        in the last ``list_models()``. Its input modalities decide which documents are sent.
+        """What the client knows of its model: ``model_info=`` when given (it always wins), else
+        the model's entry in the latest model list (``models=``, then each ``list_models()``).
+        Its input modalities decide which documents are sent.
         """
         return self._model_info
 

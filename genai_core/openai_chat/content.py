@@ -17,8 +17,8 @@ video      no part exists for it: always refused
 Two questions are answered before any of that, each with :class:`NotSupportedError` (nothing is
 sent) when the answer is no:
 
-1. Does the **model** take this modality? When its input modalities are known (from
-   ``list_models()`` or ``model_info=``) they decide; otherwise the target's
+1. Does the **model** take this modality? When its input modalities are known (``model_info=``,
+   or the model's entry in ``models=`` or ``list_models()``) they decide; otherwise the target's
    :attr:`ContentRules.default_modalities` do (``None``: send it and let the server decide).
 2. Can the **target** carry it (:attr:`ContentRules.parts`, ``audio_formats``)?
 
