@@ -427,6 +427,44 @@ def test_hand_written_schema_decodes_to_a_dict() -> None:
         tool.parse_arguments("[]")
 
 
+class Stop(BaseModel):
+    city: str
+
+
+def plan_trip(stops: list[Stop] | None = None, start: Stop | None = None) -> str:
+    """Plan a trip."""
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ('{"stops": [{"city": "Oslo", "days": 2}]}', "stops[0].days: unknown key"),
+        ('{"start": {"city": "Oslo", "days": 2}}', "start.days: unknown key"),
+    ],
+)
+def test_unknown_keys_inside_optional_parameters(arguments: str, problem: str) -> None:
+    tool = ToolDef.from_function(plan_trip)
+    with pytest.raises(ToolArgumentsError) as info:
+        tool.parse_arguments(arguments)
+    assert any(p.startswith(problem) for p in info.value.problems), info.value.problems
+    assert tool.parse_arguments('{"stops": [{"city": "Oslo"}]}') == {
+        "stops": [Stop(city="Oslo")],
+        "start": None,
+    }
+
+
+def test_hand_written_schema_checks_nested_types() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"steps": {"type": "array", "items": {"type": "integer"}}},
+        "additionalProperties": False,
+    }
+    tool = ToolDef(name="walk", description="d", parameters=schema, callback=lambda a: a)
+    with pytest.raises(ToolArgumentsError, match=r"steps\[1\]: expected an integer, got a string"):
+        tool.parse_arguments('{"steps": [1, "2"]}')
+
+
 def test_tool_that_raises() -> None:
     def fails(x: int) -> str:
         """Always fails."""
