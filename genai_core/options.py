@@ -6,8 +6,8 @@ of option objects, at most one of each class.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -55,6 +55,29 @@ class TextOptions(GenOption):
     into the reasoning only when the text begins with ``<think>``; ``open`` when the answer
     starts inside the block (the chat template opened it); ``off`` keeps the text as it is.
     None: the provider's default for the model (normally ``auto``)."""
+
+    if TYPE_CHECKING:
+        # What type checkers see of the constructor: ``tools`` also takes typed functions and
+        # model classes (the validator turns them into ToolDefs), which the field's own type,
+        # list[ToolDef], would refuse. Keep in step with the fields (tests/test_options.py).
+        def __init__(
+            self,
+            *,
+            system_prompt: str | None = None,
+            max_tokens: int | None = None,
+            temperature: float | None = None,
+            top_p: float | None = None,
+            top_k: int | None = None,
+            seed: int | None = None,
+            stop: list[str] | None = None,
+            top_logprobs: int | None = None,
+            reply_as_json: bool = False,
+            decode_as: type[BaseModel] | dict[str, Any] | None = None,
+            tools: Sequence[ToolDef | Callable[..., Any] | type[BaseModel]] = (),
+            tool_call_request: ToolCallRequest | None = None,
+            parallel_tool_calls: bool | None = None,
+            think_tags: Literal["auto", "open", "off"] | None = None,
+        ) -> None: ...
 
     @field_validator("stop")
     @classmethod

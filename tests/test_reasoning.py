@@ -313,7 +313,7 @@ async def test_open_mode(anyio_backend: str, mode: Mode) -> None:
 
 def test_think_tags_option_is_validated() -> None:
     with pytest.raises(ValidationError, match="think_tags"):
-        TextOptions(think_tags="always")
+        TextOptions(think_tags="always")  # type: ignore[arg-type]
 
 
 def test_stream_partial_result_keeps_held_text() -> None:
