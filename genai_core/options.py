@@ -93,6 +93,8 @@ class TextOptions(GenOption):
         # (validation, the request, the tool loop) sees one kind of object.
         if isinstance(v, (list, tuple)):
             return [ToolDef.coerce(t) for t in v]
+        if isinstance(v, ToolDef) or callable(v):
+            raise ValueError(f"tools is a list: write tools=[{_label(v)}]")
         return v
 
     @field_validator("decode_as", mode="before")
@@ -142,6 +144,10 @@ class TextOptions(GenOption):
         if isinstance(self.decode_as, dict):
             return self.decode_as
         return type_schema(self.decode_as)[0]
+
+
+def _label(tool: Any) -> str:
+    return str(getattr(tool, "name", None) or getattr(tool, "__name__", None) or "tool")
 
 
 def split_options(

@@ -246,7 +246,8 @@ class _Loop:
             return True
         if self.turns >= self.max_turns:
             raise MaxTurnsError(
-                f"the model still calls tools after {self.turns} requests (max_turns="
+                f"the model still calls tools after {self.turns} "
+                f"request{'s' if self.turns > 1 else ''} (max_turns="
                 f"{self.max_turns}); raise max_turns or check the tools' answers",
                 max_turns=self.max_turns,
                 result=result,

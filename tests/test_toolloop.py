@@ -437,3 +437,75 @@ async def test_async_loop_awaits_a_coroutine_callback(anyio_backend: str) -> Non
     )
     assert "".join(seen) == out.text == "Hello there"
     assert out.turns == 1
+
+
+@modes()
+async def test_three_turns_with_parallel_calls(anyio_backend: str, mode: Mode) -> None:
+    # Turn 1 calls two tools at once, turn 2 one more, turn 3 answers. The async loop runs the
+    # two calls of turn 1 concurrently (each waits for the other to start).
+    started: list[str] = []
+    both = threading.Barrier(2, timeout=5) if mode.is_async else None
+
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        started.append(city)
+        if both is not None:
+            both.wait()  # the two calls of one answer overlap, or this times out
+        return {"Oslo": "snow", "Rome": "sun"}[city]
+
+    def advice(sky: str) -> str:
+        """What to wear."""
+        return f"coat for {sky}"
+
+    server = Server(
+        Answer(
+            tool_calls=[
+                ("w1", "weather", '{"city": "Oslo"}'),
+                ("w2", "weather", '{"city":"Rome"}'),
+            ],
+            finish="tool_calls",
+        ),
+        Answer(tool_calls=[("a1", "advice", '{"sky": "snow"}')], finish="tool_calls"),
+        Answer(content="Take a coat to Oslo."),
+    )
+    opts = TextOptions(tools=[weather, advice])
+    out = await loop(mode, mode.client(server), [Message.user("trip?")], opts)
+    assert out.text == "Take a coat to Oslo."
+    assert out.turns == 3
+    assert sorted(started) == ["Oslo", "Rome"]
+    second, third = server.bodies[1], server.bodies[2]
+    # Both calls go back as one assistant turn, arguments text unchanged, then their results in
+    # call order.
+    assert second["messages"][1] == {
+        "role": "assistant",
+        "tool_calls": [
+            {
+                "type": "function",
+                "id": "w1",
+                "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+            },
+            {
+                "type": "function",
+                "id": "w2",
+                "function": {"name": "weather", "arguments": '{"city":"Rome"}'},
+            },
+        ],
+    }
+    assert second["messages"][2:] == [
+        {"role": "tool", "content": "snow", "tool_call_id": "w1", "name": "weather"},
+        {"role": "tool", "content": "sun", "tool_call_id": "w2", "name": "weather"},
+    ]
+    assert third["messages"][:4] == second["messages"]
+    assert third["messages"][4:] == [
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "type": "function",
+                    "id": "a1",
+                    "function": {"name": "advice", "arguments": '{"sky": "snow"}'},
+                }
+            ],
+        },
+        {"role": "tool", "content": "coat for snow", "tool_call_id": "a1", "name": "advice"},
+    ]

@@ -514,9 +514,11 @@ def test_text_options_coerce_functions_and_models() -> None:
         ([no_hint], "parameter 'x' has no type hint"),
         ([42], "a tool is a ToolDef, a typed function or a pydantic model class, got a int"),
         (["get_weather"], "got a str"),
+        (get_weather, r"tools is a list: write tools=\[get_weather\]"),
+        (ToolDef.from_function(get_weather, name="w"), r"write tools=\[w\]"),
     ],
 )
-def test_text_options_reject_bad_tools(tools: list[Any], match: str) -> None:
+def test_text_options_reject_bad_tools(tools: Any, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         TextOptions(tools=tools)
 
