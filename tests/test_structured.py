@@ -326,17 +326,21 @@ SCHEMA_CASES = [
 ]
 
 
-def replay(case: wire.Case) -> tuple[Result | None, Exception | None, dict[str, Any]]:
+def replay(
+    case: wire.Case, is_async: bool
+) -> tuple[Result | None, Exception | None, dict[str, Any]]:
     it = case.interaction()
-    out = anyio.run(replay_recording, it, wire.call_from_request(it.request_body))
+    call = wire.call_from_request(it.request_body)
+    out = anyio.run(replay_recording, it, call, None, is_async)
     return out.result, out.error, out.body
 
 
 @pytest.mark.wire
 @pytest.mark.skipif(WIRE is None, reason=wire.SKIP_REASON)
 @pytest.mark.parametrize("case", JSON_CASES or [None], ids=[c.id for c in JSON_CASES] or ["none"])
-def test_recorded_json_mode_decodes(case: wire.Case) -> None:
-    result, error, body = replay(case)
+@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
+def test_recorded_json_mode_decodes(case: wire.Case, is_async: bool) -> None:
+    result, error, body = replay(case, is_async)
     assert error is None
     assert result is not None
     assert body["response_format"] == {"type": "json_object"}
@@ -352,12 +356,13 @@ def test_recorded_json_mode_decodes(case: wire.Case) -> None:
 @pytest.mark.parametrize(
     "case", SCHEMA_CASES or [None], ids=[c.id for c in SCHEMA_CASES] or ["none"]
 )
-def test_recorded_json_schema_request(case: wire.Case) -> None:
+@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
+def test_recorded_json_schema_request(case: wire.Case, is_async: bool) -> None:
     # The reference client sent an empty schema name and got a 400; ours sends a name and
     # strict: true with the same schema (the replayed answer is still the recorded 400).
     it = case.interaction()
     recorded = it.request_json["response_format"]["json_schema"]
-    result, error, body = replay(case)
+    result, error, body = replay(case, is_async)
     spec = body["response_format"]["json_schema"]
     assert spec["name"]
     assert spec["strict"] is True

@@ -353,7 +353,8 @@ TRIPS = wire.tool_round_trips(WIRE) if WIRE is not None else []
 @pytest.mark.wire
 @pytest.mark.skipif(WIRE is None, reason=wire.SKIP_REASON)
 @pytest.mark.parametrize("trip", TRIPS or [None], ids=[t.id for t in TRIPS] or ["none"])
-def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip) -> None:
+@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
+def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip, is_async: bool) -> None:
     first, second = wire.load_interaction(trip.first), wire.load_interaction(trip.second)
     call1 = wire.call_from_request(first.request_body)
     outputs = [m["content"] for m in second.request_json["messages"] if m.get("role") == "tool"]
@@ -379,18 +380,21 @@ def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip) -> None:
         seen.append(request)
         return replies[len(seen) - 1].response()
 
-    client = genai_baseten.Client(
-        model=call1.model,
-        api_key=KEY,
-        base_url=first.base_url,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
     options = [o for o in (text, call1.options) if o is not None]
-    if call1.stream:
-        fragments: list[Reply] = []
-        out = run_tool_loop(client, call1.messages, *options, on_fragment=fragments.append)
+    fragments: list[Reply] = []
+    kw: dict[str, Any] = {"on_fragment": fragments.append} if call1.stream else {}
+    transport = httpx.MockTransport(handler)
+    common: dict[str, Any] = {"model": call1.model, "api_key": KEY, "base_url": first.base_url}
+    if is_async:
+        aclient = genai_baseten.AsyncClient(
+            http_client=httpx.AsyncClient(transport=transport), **common
+        )
+        out = anyio.run(lambda: arun_tool_loop(aclient, call1.messages, *options, **kw))
     else:
-        out = run_tool_loop(client, call1.messages, *options)
+        client = genai_baseten.Client(http_client=httpx.Client(transport=transport), **common)
+        out = run_tool_loop(client, call1.messages, *options, **kw)
+    if call1.stream:
+        assert fragments
     assert out.turns == 2
     assert len(seen) == 2
     # Both requests are the recorded ones, except that turn 2's tool choice is relaxed to
