@@ -23,7 +23,9 @@ When a tool fails (``on_error``):
   :class:`~genai_core.errors.ToolExecutionError` is raised.
 
 Any error a loop raises (a tool's, an API error, :class:`~genai_core.errors.MaxTurnsError`)
-carries the conversation so far in ``err.messages``, so nothing that arrived is lost.
+carries the conversation so far in ``err.messages``, so nothing that arrived is lost. Passing it
+back to a loop resumes: a conversation that ends with an answer whose tool calls have no results
+yet has those calls run first (all of them, again), then the loop asks the model.
 
 A call to a tool that was not offered always raises :class:`~genai_core.errors.UnknownToolError`
 (it is a setup problem far more often than a model slip). A forced tool choice
@@ -234,6 +236,17 @@ class _Loop:
         self.turns = 0
         self.usage = Usage()
 
+    def pending(self) -> Message | None:
+        """The last message when it is an answer whose tool calls have no results yet.
+
+        That is how a conversation taken from ``err.messages`` ends after a tool failed or
+        ``max_turns`` was reached: the loop runs those calls first, then asks again.
+        """
+        last = self.messages[-1] if self.messages else None
+        if last is not None and last.role == "assistant" and last.tool_calls:
+            return last
+        return None
+
     def options(self) -> tuple[object, ...]:
         return self.first_options if self.turns == 0 else self.later_options
 
@@ -308,6 +321,9 @@ def run_tool_loop(
     """
     loop = _Loop(messages, options, max_turns, on_error)
     try:
+        pending = loop.pending()
+        if pending is not None:
+            loop.messages.append(run_tool_calls(pending, loop.text, on_error=on_error))
         while True:
             if on_fragment is None:
                 result = client.gen_sync(loop.messages, *loop.options())
@@ -371,6 +387,9 @@ async def arun_tool_loop(
     """
     loop = _Loop(messages, options, max_turns, on_error)
     try:
+        pending = loop.pending()
+        if pending is not None:
+            loop.messages.append(await arun_tool_calls(pending, loop.text, on_error=on_error))
         while True:
             if on_fragment is None:
                 result = await client.gen_sync(loop.messages, *loop.options())

@@ -178,7 +178,7 @@ def test_reasoning_effort() -> None:
         ),
     ],
 )
-async def test_thinking_and_effort_in_every_mode(
+async def test_thinking_and_effort_in_every_mode(  # noqa: PLR0917 - one per column
     anyio_backend: str,
     mode: Mode,
     model: str,

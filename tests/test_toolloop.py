@@ -513,3 +513,60 @@ async def test_three_turns_with_parallel_calls(anyio_backend: str, mode: Mode) -
         },
         {"role": "tool", "content": "coat for snow", "tool_call_id": "a1", "name": "advice"},
     ]
+
+
+@modes()
+async def test_err_messages_resume_the_loop(anyio_backend: str, mode: Mode) -> None:
+    # A tool fails once (raised); passing err.messages back runs the pending call again, then
+    # asks the model with the result, exactly as an uninterrupted loop would have.
+    failures = [RuntimeError("flaky network")]
+
+    def fetch(url: str) -> str:
+        """Fetch a page."""
+        if failures:
+            raise failures.pop()
+        return "page text"
+
+    args = '{"url": "https://example.com"}'
+    server = Server(
+        Answer(tool_calls=[("f1", "fetch", args)], finish="tool_calls"),
+        Answer(content="The page says: page text."),
+    )
+    client = mode.client(server)
+    opts = TextOptions(tools=[fetch])
+    with pytest.raises(ToolExecutionError) as info:
+        await loop(mode, client, [Message.user("read it")], opts, on_error="raise")
+    assert len(server.requests) == 1
+    out = await loop(mode, client, info.value.messages, opts, on_error="raise")
+    assert out.text == "The page says: page text."
+    assert out.turns == 1
+    assert [m.role for m in out.messages] == ["user", "assistant", "tool", "assistant"]
+    assert server.bodies[1]["messages"][1:] == [
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"type": "function", "id": "f1", "function": {"name": "fetch", "arguments": args}}
+            ],
+        },
+        {"role": "tool", "content": "page text", "tool_call_id": "f1", "name": "fetch"},
+    ]
+
+
+@modes()
+async def test_resume_after_max_turns(anyio_backend: str, mode: Mode) -> None:
+    calls = [("c1", "square_root", '{"number": 4}')]
+    server = Server(
+        Answer(tool_calls=calls, finish="tool_calls"), Answer(content="The square root is 2.")
+    )
+    client = mode.client(server)
+    opts = TextOptions(tools=[square_root])
+    with pytest.raises(MaxTurnsError) as info:
+        await loop(mode, client, [Message.user("sqrt 4?")], opts, max_turns=1)
+    out = await loop(mode, client, info.value.messages, opts, max_turns=1)
+    assert out.text == "The square root is 2."
+    assert server.bodies[1]["messages"][-1] == {
+        "role": "tool",
+        "content": "2.00",
+        "tool_call_id": "c1",
+        "name": "square_root",
+    }
