@@ -6,6 +6,7 @@ of option objects, at most one of each class.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -104,9 +105,16 @@ class TextOptions(GenOption):
             return v
         if isinstance(v, type) and issubclass(v, BaseModel):
             return v
-        what = f"the class {v.__name__}" if isinstance(v, type) else type(v).__name__
+        if isinstance(v, type) or typing.get_origin(v) is not None:
+            what = f"the class {v.__name__}" if isinstance(v, type) else f"the type {v}"
+            hint = (
+                "; wrap it in a model (class Answer(BaseModel): value: ...) since structured "
+                "output asks for a JSON object, and Result.decode takes the same model"
+            )
+        else:
+            what, hint = type(v).__name__, ""
         raise ValueError(
-            f"decode_as takes a pydantic model class or a JSON Schema dict, got {what}"
+            f"decode_as takes a pydantic model class or a JSON Schema dict, got {what}{hint}"
         )
 
     @model_validator(mode="after")

@@ -445,3 +445,9 @@ def test_tools_take_functions_and_models_for_type_checkers_too() -> None:
     # mypy runs on this file: a list mixing a function, a model class and a ToolDef type-checks.
     opts = TextOptions(tools=[add, Lookup, ToolDef.from_function(add, name="plus")])
     assert [t.name for t in opts.tools] == ["add", "Lookup", "plus"]
+
+
+@pytest.mark.parametrize("target", [list[Weather], int, dict[str, int]])
+def test_decode_as_a_type_that_is_not_a_model_says_to_wrap_it(target: Any) -> None:
+    with pytest.raises(ValidationError, match=r"wrap it in a model \(class Answer\(BaseModel\)"):
+        TextOptions(decode_as=target)
