@@ -249,10 +249,29 @@ def recursive(tree: Node, depth: int) -> str:
     return ""
 
 
+class Calculator:
+    def double(self, x: int) -> int:
+        """Double a number."""
+        return 2 * x
+
+
+def with_local_type() -> Any:
+    class Local(BaseModel):
+        a: int
+
+    def uses_local(v: Local) -> str:  # the annotation is a string (future import)
+        """A tool."""
+        return ""
+
+    return uses_local
+
+
 @pytest.mark.parametrize(
     ("fn", "kwargs", "match"),
     [
         (no_hint, {}, r"parameter 'x' has no type hint; annotate it"),
+        (Calculator.double, {}, r"'self' is .* pass the bound method \(instance.method\)"),
+        (with_local_type(), {}, r"'Local' is not defined \(.*define the type at module level"),
         (var_args, {}, r"\*values cannot be described"),
         (var_kwargs, {}, r"\*values cannot be described"),
         (positional_only, {}, r"positional-only parameter 'x'"),
