@@ -200,6 +200,24 @@ def _answer(job: _Job, output: Any, on_error: OnToolError) -> ToolCallResult:
     return ToolCallResult(id=job.call.id, name=job.call.name, result=text)
 
 
+def _check_client(client: object, is_async: bool) -> None:
+    """Refuse the other kind of client before anything is sent."""
+    gen = getattr(client, "gen_sync", None)
+    if gen is None:
+        raise ValidationError(
+            f"a tool loop needs a client (with gen_sync), got {type(client).__name__}"
+        )
+    if inspect.iscoroutinefunction(gen) != is_async:
+        if is_async:
+            raise ValidationError(
+                f"{type(client).__name__} is a sync client: use run_tool_loop, or an async "
+                "client with arun_tool_loop"
+            )
+        raise ValidationError(
+            f"{type(client).__name__} is an async client: use `await arun_tool_loop(...)`"
+        )
+
+
 def _results_message(results: Iterable[ToolCallResult]) -> Message:
     return Message.tool_results(*results)
 
@@ -222,9 +240,19 @@ class _Loop:
         self.text = text[0]
         self.index = _tool_index(self.text)
         _check_runnable(self.index)
+        if isinstance(messages, str):
+            raise ValidationError(
+                "messages are Message objects, got a str: pass [Message.user(...)]"
+            )
         self.messages: list[Message] = (
             [messages] if isinstance(messages, Message) else list(messages)
         )
+        for i, m in enumerate(self.messages):
+            if not isinstance(m, Message):
+                raise ValidationError(
+                    f"messages[{i}] is a {type(m).__name__}, not a Message (build it with "
+                    "Message.user(...))"
+                )
         self.first_options = tuple(options)
         # A forced choice is satisfied by the first answer; later turns let the model stop.
         later = self.text
@@ -319,6 +347,7 @@ def run_tool_loop(
     fragment is passed to it as it arrives. Raises MaxTurnsError when the ``max_turns``-th
     answer still calls tools.
     """
+    _check_client(client, is_async=False)
     loop = _Loop(messages, options, max_turns, on_error)
     try:
         pending = loop.pending()
@@ -385,6 +414,7 @@ async def arun_tool_loop(
 
     ``on_fragment`` may be a coroutine function; it is awaited for each fragment.
     """
+    _check_client(client, is_async=True)
     loop = _Loop(messages, options, max_turns, on_error)
     try:
         pending = loop.pending()

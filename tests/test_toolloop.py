@@ -341,6 +341,19 @@ async def test_loop_rejects_bad_setup_before_any_request(anyio_backend: str, mod
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValidationError, match="max_turns must be an integer >= 1"):
             await loop(mode, client, msgs, TextOptions(tools=[square_root]), max_turns=bad)
+    opts = TextOptions(tools=[square_root])
+    with pytest.raises(ValidationError, match=r"got a str: pass \[Message.user"):
+        await loop(mode, client, "What is the square root of 4?", opts)
+    with pytest.raises(ValidationError, match=r"messages\[1\] is a str, not a Message"):
+        await loop(mode, client, [Message.user("x"), "y"], opts)
+    # The other kind of client: refused before its gen_sync is called.
+    other: Any = Mode(not mode.is_async, mode.stream).client(server)
+    if mode.is_async:  # `other` is a sync client
+        with pytest.raises(ValidationError, match="is a sync client: use run_tool_loop"):
+            await arun_tool_loop(other, msgs, opts)
+    else:
+        with pytest.raises(ValidationError, match="is an async client: use `await arun_tool_loop"):
+            run_tool_loop(other, msgs, opts)
     assert server.requests == []
 
 
