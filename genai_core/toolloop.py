@@ -349,6 +349,12 @@ def run_tool_loop(
     """
     _check_client(client, is_async=False)
     loop = _Loop(messages, options, max_turns, on_error)
+    coroutines = sorted(name for name, t in loop.index.items() if t.is_async)
+    if coroutines:
+        raise ValidationError(
+            f"async tools cannot run in run_tool_loop: {', '.join(coroutines)}; use an async "
+            "client with arun_tool_loop, or make the tools plain functions"
+        )
     try:
         pending = loop.pending()
         if pending is not None:

@@ -346,6 +346,14 @@ async def test_loop_rejects_bad_setup_before_any_request(anyio_backend: str, mod
         await loop(mode, client, "What is the square root of 4?", opts)
     with pytest.raises(ValidationError, match=r"messages\[1\] is a str, not a Message"):
         await loop(mode, client, [Message.user("x"), "y"], opts)
+    if not mode.is_async:
+
+        async def fetch(url: str) -> str:
+            """Fetch a page."""
+            return url
+
+        with pytest.raises(ValidationError, match="async tools cannot run in run_tool_loop: fetch"):
+            await loop(mode, client, msgs, TextOptions(tools=[square_root, fetch]))
     # The other kind of client: refused before its gen_sync is called.
     other: Any = Mode(not mode.is_async, mode.stream).client(server)
     if mode.is_async:  # `other` is a sync client
