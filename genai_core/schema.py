@@ -186,11 +186,17 @@ def _unknown(value: Any, schema: Any, path: str) -> Iterator[SchemaProblem]:
             elif isinstance(extra, dict):
                 yield from _unknown(item, extra, where)
     elif isinstance(value, list):
-        prefix = schema.get("prefixItems")
-        items = schema.get("items")
-        for i, item in enumerate(value):
-            sub = prefix[i] if isinstance(prefix, list) and i < len(prefix) else items
-            yield from _unknown(item, sub, f"{path}[{i}]")
+        for item, sub, where in _items(value, schema, path):
+            yield from _unknown(item, sub, where)
+
+
+def _items(value: list[Any], schema: dict[str, Any], path: str) -> Iterator[tuple[Any, Any, str]]:
+    """Each item of an array with its schema (``prefixItems``, then ``items``) and its path."""
+    prefix = schema.get("prefixItems")
+    items = schema.get("items")
+    for i, item in enumerate(value):
+        sub = prefix[i] if isinstance(prefix, list) and i < len(prefix) else items
+        yield item, sub, f"{path}[{i}]"
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -315,11 +321,8 @@ def _structure(value: Any, schema: Any, path: str = "") -> Iterator[SchemaProble
             sub = props.get(key, extra if isinstance(extra, dict) else None)
             yield from _structure(item, sub, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
-        prefix = schema.get("prefixItems")
-        items = schema.get("items")
-        for i, item in enumerate(value):
-            sub = prefix[i] if isinstance(prefix, list) and i < len(prefix) else items
-            yield from _structure(item, sub, f"{path}[{i}]")
+        for item, sub, where in _items(value, schema, path):
+            yield from _structure(item, sub, where)
 
 
 def _type_name(schema: dict[str, Any]) -> str:
