@@ -128,6 +128,8 @@ def test_run_tool_calls_bad_setup() -> None:
         run_tool_calls(answer_with_calls(), [square_root], on_error="ignore")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="the answer has no tool calls to run"):
         run_tool_calls(answer_with_calls(), [square_root])
+    with pytest.raises(ValidationError, match="duplicate tool name 'square_root'"):
+        run_tool_calls(answer_with_calls(("c", "square_root", "{}")), [square_root, square_root])
 
 
 @pytest.mark.anyio
