@@ -338,7 +338,7 @@ def run_tool_loop(
     *options: object,
     max_turns: int = DEFAULT_MAX_TURNS,
     on_error: OnToolError = "send",
-    on_fragment: Callable[[Reply], None] | None = None,
+    on_fragment: Callable[[Reply], object] | None = None,
 ) -> ToolLoopResult:
     """Ask, run the tools the model calls, send their results, until an answer has no call.
 

@@ -593,3 +593,20 @@ async def test_resume_after_max_turns(anyio_backend: str, mode: Mode) -> None:
         "tool_call_id": "c1",
         "name": "square_root",
     }
+
+
+def test_on_fragment_may_return_a_value() -> None:
+    # mypy runs on this file: a callback like `sys.stdout.write` (it returns an int) type-checks.
+    server = Server(Answer(content="Done."))
+    client = Mode(False, True).client(server)
+    assert isinstance(client, genai_baseten.Client)
+    seen: list[str] = []
+
+    def show(fragment: Reply) -> int:
+        seen.append(fragment.text)
+        return len(fragment.text)
+
+    out = run_tool_loop(
+        client, [Message.user("x")], TextOptions(tools=[square_root]), on_fragment=show
+    )
+    assert out.text == "".join(seen) == "Done."
