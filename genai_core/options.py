@@ -6,8 +6,9 @@ of option objects, at most one of each class.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Literal
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -56,6 +57,29 @@ class TextOptions(GenOption):
     starts inside the block (the chat template opened it); ``off`` keeps the text as it is.
     None: the provider's default for the model (normally ``auto``)."""
 
+    if TYPE_CHECKING:
+        # What type checkers see of the constructor: ``tools`` also takes typed functions and
+        # model classes (the validator turns them into ToolDefs), which the field's own type,
+        # list[ToolDef], would refuse. Keep in step with the fields (tests/test_options.py).
+        def __init__(
+            self,
+            *,
+            system_prompt: str | None = None,
+            max_tokens: int | None = None,
+            temperature: float | None = None,
+            top_p: float | None = None,
+            top_k: int | None = None,
+            seed: int | None = None,
+            stop: list[str] | None = None,
+            top_logprobs: int | None = None,
+            reply_as_json: bool = False,
+            decode_as: type[BaseModel] | dict[str, Any] | None = None,
+            tools: Sequence[ToolDef | Callable[..., Any] | type[BaseModel]] = (),
+            tool_call_request: ToolCallRequest | None = None,
+            parallel_tool_calls: bool | None = None,
+            think_tags: Literal["auto", "open", "off"] | None = None,
+        ) -> None: ...
+
     @field_validator("stop")
     @classmethod
     def _check_stop(cls, v: list[str] | None) -> list[str] | None:
@@ -70,6 +94,8 @@ class TextOptions(GenOption):
         # (validation, the request, the tool loop) sees one kind of object.
         if isinstance(v, (list, tuple)):
             return [ToolDef.coerce(t) for t in v]
+        if isinstance(v, ToolDef) or callable(v):
+            raise ValueError(f"tools is a list: write tools=[{_label(v)}]")
         return v
 
     @field_validator("decode_as", mode="before")
@@ -79,9 +105,16 @@ class TextOptions(GenOption):
             return v
         if isinstance(v, type) and issubclass(v, BaseModel):
             return v
-        what = f"the class {v.__name__}" if isinstance(v, type) else type(v).__name__
+        if isinstance(v, type) or typing.get_origin(v) is not None:
+            what = f"the class {v.__name__}" if isinstance(v, type) else f"the type {v}"
+            hint = (
+                "; wrap it in a model (class Answer(BaseModel): value: ...) since structured "
+                "output asks for a JSON object, and Result.decode takes the same model"
+            )
+        else:
+            what, hint = type(v).__name__, ""
         raise ValueError(
-            f"decode_as takes a pydantic model class or a JSON Schema dict, got {what}"
+            f"decode_as takes a pydantic model class or a JSON Schema dict, got {what}{hint}"
         )
 
     @model_validator(mode="after")
@@ -119,6 +152,10 @@ class TextOptions(GenOption):
         if isinstance(self.decode_as, dict):
             return self.decode_as
         return type_schema(self.decode_as)[0]
+
+
+def _label(tool: Any) -> str:
+    return str(getattr(tool, "name", None) or getattr(tool, "__name__", None) or "tool")
 
 
 def split_options(

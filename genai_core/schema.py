@@ -164,8 +164,10 @@ def _unknown(value: Any, schema: Any, path: str) -> Iterator[SchemaProblem]:
         return
     branches = schema.get("anyOf") or schema.get("oneOf")
     if isinstance(branches, list) and branches:
-        results = [list(_unknown(value, b, path)) for b in branches]
-        if all(results):
+        # Only the branches of the value's JSON type count: `Model | None` given an object with
+        # an unknown key must not pass because `null` has no keys to check.
+        results = [list(_unknown(value, b, path)) for b in branches if _may_be(value, b)]
+        if results and all(results):
             yield from min(results, key=len)
         return
     for sub in schema.get("allOf") or ():
@@ -184,11 +186,62 @@ def _unknown(value: Any, schema: Any, path: str) -> Iterator[SchemaProblem]:
             elif isinstance(extra, dict):
                 yield from _unknown(item, extra, where)
     elif isinstance(value, list):
-        prefix = schema.get("prefixItems")
-        items = schema.get("items")
-        for i, item in enumerate(value):
-            sub = prefix[i] if isinstance(prefix, list) and i < len(prefix) else items
-            yield from _unknown(item, sub, f"{path}[{i}]")
+        for item, sub, where in _items(value, schema, path):
+            yield from _unknown(item, sub, where)
+
+
+def _items(value: list[Any], schema: dict[str, Any], path: str) -> Iterator[tuple[Any, Any, str]]:
+    """Each item of an array with its schema (``prefixItems``, then ``items``) and its path."""
+    prefix = schema.get("prefixItems")
+    items = schema.get("items")
+    for i, item in enumerate(value):
+        sub = prefix[i] if isinstance(prefix, list) and i < len(prefix) else items
+        yield item, sub, f"{path}[{i}]"
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+_TYPE_NAMES = {
+    "object": "a JSON object",
+    "array": "a JSON array",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "null": "null",
+}
+
+
+def _may_be(value: Any, schema: Any) -> bool:
+    """False when ``schema`` names JSON types and ``value`` is none of them."""
+    if not isinstance(schema, dict):
+        return True
+    kinds = schema.get("type")
+    if kinds is None and "properties" in schema:
+        kinds = "object"
+    elif kinds is None and ("items" in schema or "prefixItems" in schema):
+        kinds = "array"
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    if not isinstance(kinds, list):
+        return True
+    is_bool = isinstance(value, bool)
+    for kind in kinds:
+        types = _JSON_TYPES.get(kind) if isinstance(kind, str) else None
+        if types is None:
+            return True  # a type we do not know: let it be checked
+        if isinstance(value, types) and (kind == "boolean" or not is_bool):
+            return True
+    return False
 
 
 def validate_json(
@@ -201,7 +254,8 @@ def validate_json(
     """Decode ``text``; the value and the problems found (empty when it fits).
 
     With an adapter, the value is the validated Python object; without, the parsed JSON (checked
-    for unknown keys and, at the top level, for the declared type and required keys).
+    for unknown keys, and at every level for the JSON types, required keys, enums and constants
+    the schema declares).
     """
     try:
         data = json.loads(text)
@@ -209,7 +263,7 @@ def validate_json(
         return None, [SchemaProblem("", f"not valid JSON ({exc})")]
     problems = unknown_keys(data, schema) if strict else []
     if adapter is None:
-        problems.extend(_top_level(data, schema))
+        problems.extend(_structure(data, schema))
         return (data if not problems else None), problems
     try:
         value = (
@@ -227,17 +281,55 @@ def validate_json(
     return (value if not problems else None), problems
 
 
-def _top_level(data: Any, schema: dict[str, Any]) -> Iterator[SchemaProblem]:
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        if not isinstance(data, dict):
-            yield SchemaProblem("", f"expected a JSON object, got {_json_type(data)}")
+def _structure(value: Any, schema: Any, path: str = "") -> Iterator[SchemaProblem]:
+    """Where ``value`` breaks ``schema``'s types, required keys, enums and constants.
+
+    The common subset models are asked to follow (``type``, ``properties``, ``required``,
+    ``items``, ``prefixItems``, ``enum``, ``const``, ``anyOf``/``oneOf``/``allOf``), at every
+    level; other keywords (formats, bounds, patterns) are not checked.
+    """
+    if not isinstance(schema, dict):
+        return
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if isinstance(branches, list) and branches:
+        if not any(_may_be(value, b) for b in branches):
+            wanted = " or ".join(_type_name(b) for b in branches)
+            yield SchemaProblem(path, f"expected {wanted}, got {_json_type(value)}")
             return
+        results = [list(_structure(value, b, path)) for b in branches]
+        if all(results):
+            yield from min(results, key=len)
+            return
+    for sub in schema.get("allOf") or ():
+        yield from _structure(value, sub, path)
+    if not _may_be(value, schema):
+        yield SchemaProblem(path, f"expected {_type_name(schema)}, got {_json_type(value)}")
+        return
+    if "enum" in schema and isinstance(schema["enum"], list) and value not in schema["enum"]:
+        allowed = ", ".join(json.dumps(v) for v in schema["enum"])
+        yield SchemaProblem(path, f"must be one of {allowed}")
+    if "const" in schema and value != schema["const"]:
+        yield SchemaProblem(path, f"must be {json.dumps(schema['const'])}")
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        props = props if isinstance(props, dict) else {}
         for key in schema.get("required") or ():
-            if key not in data:
-                yield SchemaProblem(str(key), "required key missing")
-    elif kind == "array" and not isinstance(data, list):
-        yield SchemaProblem("", f"expected a JSON array, got {_json_type(data)}")
+            if key not in value:
+                yield SchemaProblem(f"{path}.{key}" if path else str(key), "required key missing")
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            yield from _structure(item, sub, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for item, sub, where in _items(value, schema, path):
+            yield from _structure(item, sub, where)
+
+
+def _type_name(schema: dict[str, Any]) -> str:
+    """The JSON types ``schema`` allows, in words (only called when it names some)."""
+    kinds = schema.get("type") or ("object" if "properties" in schema else "array")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return " or ".join(_TYPE_NAMES.get(k, str(k)) for k in kinds)
 
 
 def _json_type(value: Any) -> str:

@@ -23,7 +23,9 @@ When a tool fails (``on_error``):
   :class:`~genai_core.errors.ToolExecutionError` is raised.
 
 Any error a loop raises (a tool's, an API error, :class:`~genai_core.errors.MaxTurnsError`)
-carries the conversation so far in ``err.messages``, so nothing that arrived is lost.
+carries the conversation so far in ``err.messages``, so nothing that arrived is lost. Passing it
+back to a loop resumes: a conversation that ends with an answer whose tool calls have no results
+yet has those calls run first (all of them, again), then the loop asks the model.
 
 A call to a tool that was not offered always raises :class:`~genai_core.errors.UnknownToolError`
 (it is a setup problem far more often than a model slip). A forced tool choice
@@ -198,6 +200,24 @@ def _answer(job: _Job, output: Any, on_error: OnToolError) -> ToolCallResult:
     return ToolCallResult(id=job.call.id, name=job.call.name, result=text)
 
 
+def _check_client(client: object, is_async: bool) -> None:
+    """Refuse the other kind of client before anything is sent."""
+    gen = getattr(client, "gen_sync", None)
+    if gen is None:
+        raise ValidationError(
+            f"a tool loop needs a client (with gen_sync), got {type(client).__name__}"
+        )
+    if inspect.iscoroutinefunction(gen) != is_async:
+        if is_async:
+            raise ValidationError(
+                f"{type(client).__name__} is a sync client: use run_tool_loop, or an async "
+                "client with arun_tool_loop"
+            )
+        raise ValidationError(
+            f"{type(client).__name__} is an async client: use `await arun_tool_loop(...)`"
+        )
+
+
 def _results_message(results: Iterable[ToolCallResult]) -> Message:
     return Message.tool_results(*results)
 
@@ -220,9 +240,19 @@ class _Loop:
         self.text = text[0]
         self.index = _tool_index(self.text)
         _check_runnable(self.index)
+        if isinstance(messages, str):
+            raise ValidationError(
+                "messages are Message objects, got a str: pass [Message.user(...)]"
+            )
         self.messages: list[Message] = (
             [messages] if isinstance(messages, Message) else list(messages)
         )
+        for i, m in enumerate(self.messages):
+            if not isinstance(m, Message):
+                raise ValidationError(
+                    f"messages[{i}] is a {type(m).__name__}, not a Message (build it with "
+                    "Message.user(...))"
+                )
         self.first_options = tuple(options)
         # A forced choice is satisfied by the first answer; later turns let the model stop.
         later = self.text
@@ -233,6 +263,17 @@ class _Loop:
         self.on_error: OnToolError = on_error
         self.turns = 0
         self.usage = Usage()
+
+    def pending(self) -> Message | None:
+        """The last message when it is an answer whose tool calls have no results yet.
+
+        That is how a conversation taken from ``err.messages`` ends after a tool failed or
+        ``max_turns`` was reached: the loop runs those calls first, then asks again.
+        """
+        last = self.messages[-1] if self.messages else None
+        if last is not None and last.role == "assistant" and last.tool_calls:
+            return last
+        return None
 
     def options(self) -> tuple[object, ...]:
         return self.first_options if self.turns == 0 else self.later_options
@@ -246,7 +287,8 @@ class _Loop:
             return True
         if self.turns >= self.max_turns:
             raise MaxTurnsError(
-                f"the model still calls tools after {self.turns} requests (max_turns="
+                f"the model still calls tools after {self.turns} "
+                f"request{'s' if self.turns > 1 else ''} (max_turns="
                 f"{self.max_turns}); raise max_turns or check the tools' answers",
                 max_turns=self.max_turns,
                 result=result,
@@ -296,7 +338,7 @@ def run_tool_loop(
     *options: object,
     max_turns: int = DEFAULT_MAX_TURNS,
     on_error: OnToolError = "send",
-    on_fragment: Callable[[Reply], None] | None = None,
+    on_fragment: Callable[[Reply], object] | None = None,
 ) -> ToolLoopResult:
     """Ask, run the tools the model calls, send their results, until an answer has no call.
 
@@ -305,8 +347,18 @@ def run_tool_loop(
     fragment is passed to it as it arrives. Raises MaxTurnsError when the ``max_turns``-th
     answer still calls tools.
     """
+    _check_client(client, is_async=False)
     loop = _Loop(messages, options, max_turns, on_error)
+    coroutines = sorted(name for name, t in loop.index.items() if t.is_async)
+    if coroutines:
+        raise ValidationError(
+            f"async tools cannot run in run_tool_loop: {', '.join(coroutines)}; use an async "
+            "client with arun_tool_loop, or make the tools plain functions"
+        )
     try:
+        pending = loop.pending()
+        if pending is not None:
+            loop.messages.append(run_tool_calls(pending, loop.text, on_error=on_error))
         while True:
             if on_fragment is None:
                 result = client.gen_sync(loop.messages, *loop.options())
@@ -368,8 +420,12 @@ async def arun_tool_loop(
 
     ``on_fragment`` may be a coroutine function; it is awaited for each fragment.
     """
+    _check_client(client, is_async=True)
     loop = _Loop(messages, options, max_turns, on_error)
     try:
+        pending = loop.pending()
+        if pending is not None:
+            loop.messages.append(await arun_tool_calls(pending, loop.text, on_error=on_error))
         while True:
             if on_fragment is None:
                 result = await client.gen_sync(loop.messages, *loop.options())

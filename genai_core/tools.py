@@ -152,7 +152,15 @@ class ToolDef(_Strict):
             sig = inspect.signature(fn)
             hints = typing.get_type_hints(_hinted(fn), include_extras=True)
         except (TypeError, ValueError, NameError) as exc:
-            raise ValidationError(f"tool {tool_name!r}: cannot read the signature: {exc}") from None
+            hint = (
+                " (a string annotation is resolved in the function's module: define the type "
+                "at module level, not inside a function)"
+                if isinstance(exc, NameError)
+                else ""
+            )
+            raise ValidationError(
+                f"tool {tool_name!r}: cannot read the signature: {exc}{hint}"
+            ) from None
         params = list(sig.parameters.values())
         fields: dict[str, Any] = {}
         for p in params:
@@ -165,6 +173,11 @@ class ToolDef(_Strict):
                 raise ValidationError(
                     f"tool {tool_name!r}: positional-only parameter {p.name!r}; arguments are "
                     "passed by name"
+                )
+            if p.name not in hints and p.name in ("self", "cls") and p is params[0]:
+                raise ValidationError(
+                    f"tool {tool_name!r}: {p.name!r} is the first parameter; that is a method "
+                    "taken from its class: pass the bound method (instance.method) instead"
                 )
             if p.name not in hints:
                 raise ValidationError(

@@ -670,6 +670,9 @@ class Logprob(_Strict):
     id: int | None = None
 
 
+_D = TypeVar("_D")
+
+
 class Result(Message):
     """The answer of one call: the assistant message, with usage, logprobs and identifiers.
 
@@ -705,6 +708,12 @@ class Result(Message):
     def finish_reason(self) -> FinishReason | None:
         return self.usage.finish_reason
 
+    @typing.overload
+    def decode(self, target: type[_D], *, strict: bool = True) -> _D: ...
+    @typing.overload
+    def decode(self, target: dict[str, Any], *, strict: bool = True) -> Any: ...
+    @typing.overload
+    def decode(self, target: Any, *, strict: bool = True) -> Any: ...
     def decode(self, target: Any, *, strict: bool = True) -> Any:
         """Parse the answer's text as JSON into ``target``.
 

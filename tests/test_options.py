@@ -117,14 +117,14 @@ def test_stop_ok() -> None:
 
 def test_stop_must_be_a_list() -> None:
     with pytest.raises(ValidationError, match="stop"):
-        TextOptions(stop="END")
+        TextOptions(stop="END")  # type: ignore[arg-type]
 
 
 def test_text_options_strict_and_closed() -> None:
     with pytest.raises(ValidationError, match="temperature"):
-        TextOptions(temperature="0.5")
+        TextOptions(temperature="0.5")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="max_token"):
-        TextOptions(max_token=5)
+        TextOptions(max_token=5)  # type: ignore[call-arg]
 
 
 def test_text_options_frozen() -> None:
@@ -153,7 +153,7 @@ def test_reply_as_json_alone() -> None:
 @pytest.mark.parametrize("bad", [PlainClass(), Weather(city="Paris", celsius=20.0), "Weather", 3])
 def test_decode_as_rejects_non_schema_values(bad: object) -> None:
     with pytest.raises(ValidationError) as info:
-        TextOptions(decode_as=bad)
+        TextOptions(decode_as=bad)  # type: ignore[arg-type]
     msg = str(info.value)
     assert "decode_as" in msg
     assert "pydantic model class" in msg
@@ -162,13 +162,13 @@ def test_decode_as_rejects_non_schema_values(bad: object) -> None:
 
 def test_decode_as_rejects_a_plain_class() -> None:
     with pytest.raises(ValidationError) as info:
-        TextOptions(decode_as=PlainClass)
+        TextOptions(decode_as=PlainClass)  # type: ignore[arg-type]
     assert "pydantic model class" in str(info.value)
 
 
 def test_decode_as_plain_class_message_names_the_class() -> None:
     with pytest.raises(ValidationError, match="PlainClass"):
-        TextOptions(decode_as=PlainClass)
+        TextOptions(decode_as=PlainClass)  # type: ignore[arg-type]
 
 
 def test_decode_schema_from_pydantic_model() -> None:
@@ -410,3 +410,44 @@ def test_split_options_rejects_option_of_another_provider() -> None:
 
     with pytest.raises(NotSupportedError):
         split_options([genai_baseten.Options()], (TextOptions,), "other")
+
+
+def test_typed_constructor_stub_matches_the_fields() -> None:
+    # TextOptions declares its constructor for type checkers only (so `tools=` takes functions);
+    # it must list every field, with the field's default.
+    import ast
+    import inspect
+
+    import genai_core.options as module
+
+    tree = ast.parse(inspect.getsource(module))
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TextOptions")
+    init = next(n for n in ast.walk(cls) if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    names = [a.arg for a in init.args.kwonlyargs]
+    assert names == list(TextOptions.model_fields)
+    defaults = [ast.literal_eval(d) for d in init.args.kw_defaults if d is not None]
+    expected = [f.get_default(call_default_factory=True) for f in TextOptions.model_fields.values()]
+    assert [list(d) if isinstance(d, tuple) else d for d in defaults] == expected
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+class Lookup(BaseModel):
+    """Look a word up."""
+
+    word: str
+
+
+def test_tools_take_functions_and_models_for_type_checkers_too() -> None:
+    # mypy runs on this file: a list mixing a function, a model class and a ToolDef type-checks.
+    opts = TextOptions(tools=[add, Lookup, ToolDef.from_function(add, name="plus")])
+    assert [t.name for t in opts.tools] == ["add", "Lookup", "plus"]
+
+
+@pytest.mark.parametrize("target", [list[Weather], int, dict[str, int]])
+def test_decode_as_a_type_that_is_not_a_model_says_to_wrap_it(target: Any) -> None:
+    with pytest.raises(ValidationError, match=r"wrap it in a model \(class Answer\(BaseModel\)"):
+        TextOptions(decode_as=target)

@@ -152,6 +152,49 @@ def test_reasoning_effort() -> None:
         genai_baseten.Options(reasoning_effort="extreme")
 
 
+@modes()
+@pytest.mark.parametrize(
+    ("model", "options", "template", "effort"),
+    [
+        ("zai-org/GLM-4.7", (), {"enable_thinking": True}, None),
+        (
+            "zai-org/GLM-4.7",
+            (genai_baseten.Options(thinking=False),),
+            {"enable_thinking": False},
+            None,
+        ),
+        ("openai/gpt-oss-120b", (), None, None),
+        (
+            "openai/gpt-oss-120b",
+            (genai_baseten.Options(reasoning_effort="low"),),
+            None,
+            "low",
+        ),
+        (
+            "deepseek-ai/DeepSeek-V4-Pro",
+            (genai_baseten.Options(thinking=True, reasoning_effort="medium"),),
+            {"enable_thinking": True},
+            "medium",
+        ),
+    ],
+)
+async def test_thinking_and_effort_in_every_mode(  # noqa: PLR0917 - one per column
+    anyio_backend: str,
+    mode: Mode,
+    model: str,
+    options: tuple[object, ...],
+    template: dict[str, bool] | None,
+    effort: str | None,
+) -> None:
+    server = Server(Answer(reasoning="Let me see.", content="ok"))
+    client = mode.client(server, model=model)
+    res = await generate(mode, client, [Message.user("hi")], *options)
+    body = server.bodies[0]
+    assert body.get("chat_template_args") == template
+    assert body.get("reasoning_effort") == effort
+    assert (res.reasoning, res.text) == ("Let me see.", "ok")
+
+
 WIRE = wire.wire_dir()
 CHAT_CASES = [
     c
@@ -313,7 +356,7 @@ async def test_open_mode(anyio_backend: str, mode: Mode) -> None:
 
 def test_think_tags_option_is_validated() -> None:
     with pytest.raises(ValidationError, match="think_tags"):
-        TextOptions(think_tags="always")
+        TextOptions(think_tags="always")  # type: ignore[arg-type]
 
 
 def test_stream_partial_result_keeps_held_text() -> None:

@@ -11,6 +11,7 @@ import pytest
 import wire
 from mockchat import Answer, Mode, Server, generate, modes, replay_recording
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import assert_type
 
 from genai_core.errors import BadRequestError, DecodeError, ValidationError
 from genai_core.options import TextOptions
@@ -53,6 +54,9 @@ ORDER_JSON = '{"customer": "Ada", "items": [{"name": "tea", "price": 3.5}]}'
 def test_decode_model() -> None:
     order = answer(ORDER_JSON).decode(Order)
     assert order == Order(customer="Ada", items=[Item(name="tea", price=3.5)])
+    # mypy (which runs on the tests) checks that the result is typed from the target.
+    assert_type(order, Order)
+    assert_type(answer('[{"name": "a", "price": 1}]').decode(list[Item]), list[Item])
 
 
 def test_decode_other_types_and_schemas() -> None:
@@ -98,6 +102,78 @@ def test_decode_is_strict(text: str, problem: str) -> None:
     assert problem in str(err)
     assert "cannot decode Order" in str(err)
     assert repr(text)[:20] in str(err)  # the offending text is quoted
+
+
+class Leaf(BaseModel):
+    v: int
+
+
+class Tree(BaseModel):
+    leaf: Leaf | None = None
+    leaves: list[Leaf] | None = None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"leaf": {"v": 1, "w": 2}}', "leaf.w: unknown key (allowed: v)"),
+        ('{"leaves": [{"v": 1}, {"v": 2, "w": 3}]}', "leaves[1].w: unknown key (allowed: v)"),
+    ],
+)
+def test_unknown_keys_inside_optional_nested_models(text: str, problem: str) -> None:
+    # `Leaf | None` is an anyOf with a null branch: an object must still match Leaf's keys.
+    with pytest.raises(DecodeError) as info:
+        answer(text).decode(Tree)
+    assert problem in info.value.problems
+    assert answer('{"leaf": null, "leaves": [{"v": 1}]}').decode(Tree) == Tree(leaves=[Leaf(v=1)])
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "n": {"type": "integer"},
+        "kind": {"enum": ["a", "b"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "sub": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {"k": {"type": "string"}},
+                    "required": ["k"],
+                    "additionalProperties": False,
+                },
+                {"type": "null"},
+            ]
+        },
+    },
+    "required": ["n"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"n": "1"}', "n: expected an integer, got a string"),
+        ('{"n": 1.5}', "n: expected an integer, got a number"),
+        ('{"n": true}', "n: expected an integer, got a boolean"),
+        ('{"n": 1, "kind": "c"}', 'kind: must be one of "a", "b"'),
+        ('{"n": 1, "tags": ["x", 2]}', "tags[1]: expected a string, got a number"),
+        ('{"n": 1, "sub": {"k": "x", "z": 1}}', "sub.z: unknown key (allowed: k)"),
+        ('{"n": 1, "sub": {}}', "sub.k: required key missing"),
+        ('{"n": 1, "sub": 3}', "sub: expected a JSON object or null, got a number"),
+    ],
+)
+def test_decode_with_a_schema_dict_checks_every_level(text: str, problem: str) -> None:
+    with pytest.raises(DecodeError) as info:
+        answer(text).decode(SCHEMA)
+    assert problem in info.value.problems
+
+
+def test_decode_with_a_schema_dict_returns_the_json() -> None:
+    text = '{"n": 1, "kind": "b", "tags": ["x"], "sub": {"k": "y"}}'
+    assert answer(text).decode(SCHEMA) == json.loads(text)
+    assert answer('{"n": 1, "sub": null}').decode(SCHEMA) == {"n": 1, "sub": None}
 
 
 def test_unknown_keys_rejected_even_for_a_lenient_model() -> None:
@@ -250,17 +326,21 @@ SCHEMA_CASES = [
 ]
 
 
-def replay(case: wire.Case) -> tuple[Result | None, Exception | None, dict[str, Any]]:
+def replay(
+    case: wire.Case, is_async: bool
+) -> tuple[Result | None, Exception | None, dict[str, Any]]:
     it = case.interaction()
-    out = anyio.run(replay_recording, it, wire.call_from_request(it.request_body))
+    call = wire.call_from_request(it.request_body)
+    out = anyio.run(replay_recording, it, call, None, is_async)
     return out.result, out.error, out.body
 
 
 @pytest.mark.wire
 @pytest.mark.skipif(WIRE is None, reason=wire.SKIP_REASON)
 @pytest.mark.parametrize("case", JSON_CASES or [None], ids=[c.id for c in JSON_CASES] or ["none"])
-def test_recorded_json_mode_decodes(case: wire.Case) -> None:
-    result, error, body = replay(case)
+@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
+def test_recorded_json_mode_decodes(case: wire.Case, is_async: bool) -> None:
+    result, error, body = replay(case, is_async)
     assert error is None
     assert result is not None
     assert body["response_format"] == {"type": "json_object"}
@@ -276,12 +356,13 @@ def test_recorded_json_mode_decodes(case: wire.Case) -> None:
 @pytest.mark.parametrize(
     "case", SCHEMA_CASES or [None], ids=[c.id for c in SCHEMA_CASES] or ["none"]
 )
-def test_recorded_json_schema_request(case: wire.Case) -> None:
+@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
+def test_recorded_json_schema_request(case: wire.Case, is_async: bool) -> None:
     # The reference client sent an empty schema name and got a 400; ours sends a name and
     # strict: true with the same schema (the replayed answer is still the recorded 400).
     it = case.interaction()
     recorded = it.request_json["response_format"]["json_schema"]
-    result, error, body = replay(case)
+    result, error, body = replay(case, is_async)
     spec = body["response_format"]["json_schema"]
     assert spec["name"]
     assert spec["strict"] is True

@@ -128,6 +128,8 @@ def test_run_tool_calls_bad_setup() -> None:
         run_tool_calls(answer_with_calls(), [square_root], on_error="ignore")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="the answer has no tool calls to run"):
         run_tool_calls(answer_with_calls(), [square_root])
+    with pytest.raises(ValidationError, match="duplicate tool name 'square_root'"):
+        run_tool_calls(answer_with_calls(("c", "square_root", "{}")), [square_root, square_root])
 
 
 @pytest.mark.anyio
@@ -341,6 +343,27 @@ async def test_loop_rejects_bad_setup_before_any_request(anyio_backend: str, mod
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValidationError, match="max_turns must be an integer >= 1"):
             await loop(mode, client, msgs, TextOptions(tools=[square_root]), max_turns=bad)
+    opts = TextOptions(tools=[square_root])
+    with pytest.raises(ValidationError, match=r"got a str: pass \[Message.user"):
+        await loop(mode, client, "What is the square root of 4?", opts)
+    with pytest.raises(ValidationError, match=r"messages\[1\] is a str, not a Message"):
+        await loop(mode, client, [Message.user("x"), "y"], opts)
+    if not mode.is_async:
+
+        async def fetch(url: str) -> str:
+            """Fetch a page."""
+            return url
+
+        with pytest.raises(ValidationError, match="async tools cannot run in run_tool_loop: fetch"):
+            await loop(mode, client, msgs, TextOptions(tools=[square_root, fetch]))
+    # The other kind of client: refused before its gen_sync is called.
+    other: Any = Mode(not mode.is_async, mode.stream).client(server)
+    if mode.is_async:  # `other` is a sync client
+        with pytest.raises(ValidationError, match="is a sync client: use run_tool_loop"):
+            await arun_tool_loop(other, msgs, opts)
+    else:
+        with pytest.raises(ValidationError, match="is an async client: use `await arun_tool_loop"):
+            run_tool_loop(other, msgs, opts)
     assert server.requests == []
 
 
@@ -353,7 +376,8 @@ TRIPS = wire.tool_round_trips(WIRE) if WIRE is not None else []
 @pytest.mark.wire
 @pytest.mark.skipif(WIRE is None, reason=wire.SKIP_REASON)
 @pytest.mark.parametrize("trip", TRIPS or [None], ids=[t.id for t in TRIPS] or ["none"])
-def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip) -> None:
+@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
+def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip, is_async: bool) -> None:
     first, second = wire.load_interaction(trip.first), wire.load_interaction(trip.second)
     call1 = wire.call_from_request(first.request_body)
     outputs = [m["content"] for m in second.request_json["messages"] if m.get("role") == "tool"]
@@ -379,18 +403,21 @@ def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip) -> None:
         seen.append(request)
         return replies[len(seen) - 1].response()
 
-    client = genai_baseten.Client(
-        model=call1.model,
-        api_key=KEY,
-        base_url=first.base_url,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
     options = [o for o in (text, call1.options) if o is not None]
-    if call1.stream:
-        fragments: list[Reply] = []
-        out = run_tool_loop(client, call1.messages, *options, on_fragment=fragments.append)
+    fragments: list[Reply] = []
+    kw: dict[str, Any] = {"on_fragment": fragments.append} if call1.stream else {}
+    transport = httpx.MockTransport(handler)
+    common: dict[str, Any] = {"model": call1.model, "api_key": KEY, "base_url": first.base_url}
+    if is_async:
+        aclient = genai_baseten.AsyncClient(
+            http_client=httpx.AsyncClient(transport=transport), **common
+        )
+        out = anyio.run(lambda: arun_tool_loop(aclient, call1.messages, *options, **kw))
     else:
-        out = run_tool_loop(client, call1.messages, *options)
+        client = genai_baseten.Client(http_client=httpx.Client(transport=transport), **common)
+        out = run_tool_loop(client, call1.messages, *options, **kw)
+    if call1.stream:
+        assert fragments
     assert out.turns == 2
     assert len(seen) == 2
     # Both requests are the recorded ones, except that turn 2's tool choice is relaxed to
@@ -437,3 +464,149 @@ async def test_async_loop_awaits_a_coroutine_callback(anyio_backend: str) -> Non
     )
     assert "".join(seen) == out.text == "Hello there"
     assert out.turns == 1
+
+
+@modes()
+async def test_three_turns_with_parallel_calls(anyio_backend: str, mode: Mode) -> None:
+    # Turn 1 calls two tools at once, turn 2 one more, turn 3 answers. The async loop runs the
+    # two calls of turn 1 concurrently (each waits for the other to start).
+    started: list[str] = []
+    both = threading.Barrier(2, timeout=5) if mode.is_async else None
+
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        started.append(city)
+        if both is not None:
+            both.wait()  # the two calls of one answer overlap, or this times out
+        return {"Oslo": "snow", "Rome": "sun"}[city]
+
+    def advice(sky: str) -> str:
+        """What to wear."""
+        return f"coat for {sky}"
+
+    server = Server(
+        Answer(
+            tool_calls=[
+                ("w1", "weather", '{"city": "Oslo"}'),
+                ("w2", "weather", '{"city":"Rome"}'),
+            ],
+            finish="tool_calls",
+        ),
+        Answer(tool_calls=[("a1", "advice", '{"sky": "snow"}')], finish="tool_calls"),
+        Answer(content="Take a coat to Oslo."),
+    )
+    opts = TextOptions(tools=[weather, advice])
+    out = await loop(mode, mode.client(server), [Message.user("trip?")], opts)
+    assert out.text == "Take a coat to Oslo."
+    assert out.turns == 3
+    assert sorted(started) == ["Oslo", "Rome"]
+    second, third = server.bodies[1], server.bodies[2]
+    # Both calls go back as one assistant turn, arguments text unchanged, then their results in
+    # call order.
+    assert second["messages"][1] == {
+        "role": "assistant",
+        "tool_calls": [
+            {
+                "type": "function",
+                "id": "w1",
+                "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+            },
+            {
+                "type": "function",
+                "id": "w2",
+                "function": {"name": "weather", "arguments": '{"city":"Rome"}'},
+            },
+        ],
+    }
+    assert second["messages"][2:] == [
+        {"role": "tool", "content": "snow", "tool_call_id": "w1", "name": "weather"},
+        {"role": "tool", "content": "sun", "tool_call_id": "w2", "name": "weather"},
+    ]
+    assert third["messages"][:4] == second["messages"]
+    assert third["messages"][4:] == [
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "type": "function",
+                    "id": "a1",
+                    "function": {"name": "advice", "arguments": '{"sky": "snow"}'},
+                }
+            ],
+        },
+        {"role": "tool", "content": "coat for snow", "tool_call_id": "a1", "name": "advice"},
+    ]
+
+
+@modes()
+async def test_err_messages_resume_the_loop(anyio_backend: str, mode: Mode) -> None:
+    # A tool fails once (raised); passing err.messages back runs the pending call again, then
+    # asks the model with the result, exactly as an uninterrupted loop would have.
+    failures = [RuntimeError("flaky network")]
+
+    def fetch(url: str) -> str:
+        """Fetch a page."""
+        if failures:
+            raise failures.pop()
+        return "page text"
+
+    args = '{"url": "https://example.com"}'
+    server = Server(
+        Answer(tool_calls=[("f1", "fetch", args)], finish="tool_calls"),
+        Answer(content="The page says: page text."),
+    )
+    client = mode.client(server)
+    opts = TextOptions(tools=[fetch])
+    with pytest.raises(ToolExecutionError) as info:
+        await loop(mode, client, [Message.user("read it")], opts, on_error="raise")
+    assert len(server.requests) == 1
+    out = await loop(mode, client, info.value.messages, opts, on_error="raise")
+    assert out.text == "The page says: page text."
+    assert out.turns == 1
+    assert [m.role for m in out.messages] == ["user", "assistant", "tool", "assistant"]
+    assert server.bodies[1]["messages"][1:] == [
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"type": "function", "id": "f1", "function": {"name": "fetch", "arguments": args}}
+            ],
+        },
+        {"role": "tool", "content": "page text", "tool_call_id": "f1", "name": "fetch"},
+    ]
+
+
+@modes()
+async def test_resume_after_max_turns(anyio_backend: str, mode: Mode) -> None:
+    calls = [("c1", "square_root", '{"number": 4}')]
+    server = Server(
+        Answer(tool_calls=calls, finish="tool_calls"), Answer(content="The square root is 2.")
+    )
+    client = mode.client(server)
+    opts = TextOptions(tools=[square_root])
+    with pytest.raises(MaxTurnsError) as info:
+        await loop(mode, client, [Message.user("sqrt 4?")], opts, max_turns=1)
+    out = await loop(mode, client, info.value.messages, opts, max_turns=1)
+    assert out.text == "The square root is 2."
+    assert server.bodies[1]["messages"][-1] == {
+        "role": "tool",
+        "content": "2.00",
+        "tool_call_id": "c1",
+        "name": "square_root",
+    }
+
+
+def test_on_fragment_may_return_a_value() -> None:
+    # mypy runs on this file: a callback like `sys.stdout.write` (it returns an int) type-checks.
+    server = Server(Answer(content="Done."))
+    client = Mode(False, True).client(server)
+    assert isinstance(client, genai_baseten.Client)
+    seen: list[str] = []
+
+    def show(fragment: Reply) -> int:
+        seen.append(fragment.text)
+        return len(fragment.text)
+
+    out = run_tool_loop(
+        client, [Message.user("x")], TextOptions(tools=[square_root]), on_fragment=show
+    )
+    assert out.text == "".join(seen) == "Done."

@@ -249,10 +249,29 @@ def recursive(tree: Node, depth: int) -> str:
     return ""
 
 
+class Calculator:
+    def double(self, x: int) -> int:
+        """Double a number."""
+        return 2 * x
+
+
+def with_local_type() -> Any:
+    class Local(BaseModel):
+        a: int
+
+    def uses_local(v: Local) -> str:  # the annotation is a string (future import)
+        """A tool."""
+        return ""
+
+    return uses_local
+
+
 @pytest.mark.parametrize(
     ("fn", "kwargs", "match"),
     [
         (no_hint, {}, r"parameter 'x' has no type hint; annotate it"),
+        (Calculator.double, {}, r"'self' is .* pass the bound method \(instance.method\)"),
+        (with_local_type(), {}, r"'Local' is not defined \(.*define the type at module level"),
         (var_args, {}, r"\*values cannot be described"),
         (var_kwargs, {}, r"\*values cannot be described"),
         (positional_only, {}, r"positional-only parameter 'x'"),
@@ -427,6 +446,44 @@ def test_hand_written_schema_decodes_to_a_dict() -> None:
         tool.parse_arguments("[]")
 
 
+class Stop(BaseModel):
+    city: str
+
+
+def plan_trip(stops: list[Stop] | None = None, start: Stop | None = None) -> str:
+    """Plan a trip."""
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ('{"stops": [{"city": "Oslo", "days": 2}]}', "stops[0].days: unknown key"),
+        ('{"start": {"city": "Oslo", "days": 2}}', "start.days: unknown key"),
+    ],
+)
+def test_unknown_keys_inside_optional_parameters(arguments: str, problem: str) -> None:
+    tool = ToolDef.from_function(plan_trip)
+    with pytest.raises(ToolArgumentsError) as info:
+        tool.parse_arguments(arguments)
+    assert any(p.startswith(problem) for p in info.value.problems), info.value.problems
+    assert tool.parse_arguments('{"stops": [{"city": "Oslo"}]}') == {
+        "stops": [Stop(city="Oslo")],
+        "start": None,
+    }
+
+
+def test_hand_written_schema_checks_nested_types() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"steps": {"type": "array", "items": {"type": "integer"}}},
+        "additionalProperties": False,
+    }
+    tool = ToolDef(name="walk", description="d", parameters=schema, callback=lambda a: a)
+    with pytest.raises(ToolArgumentsError, match=r"steps\[1\]: expected an integer, got a string"):
+        tool.parse_arguments('{"steps": [1, "2"]}')
+
+
 def test_tool_that_raises() -> None:
     def fails(x: int) -> str:
         """Always fails."""
@@ -476,9 +533,11 @@ def test_text_options_coerce_functions_and_models() -> None:
         ([no_hint], "parameter 'x' has no type hint"),
         ([42], "a tool is a ToolDef, a typed function or a pydantic model class, got a int"),
         (["get_weather"], "got a str"),
+        (get_weather, r"tools is a list: write tools=\[get_weather\]"),
+        (ToolDef.from_function(get_weather, name="w"), r"write tools=\[w\]"),
     ],
 )
-def test_text_options_reject_bad_tools(tools: list[Any], match: str) -> None:
+def test_text_options_reject_bad_tools(tools: Any, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         TextOptions(tools=tools)
 
