@@ -68,6 +68,23 @@ def _fragment(kind: int, value: str) -> Reply:
     )
 
 
+# Memory: a token is a str with ~50 bytes of object overhead for ~5 characters, so a block keeps
+# its pieces joined as it grows. At _COMPACT_AT pieces, the newest half becomes one string,
+# which absorbs the strings before it that are not longer than itself: every merge at least
+# doubles a string, so each character is copied O(log n) times and a block holds O(log n)
+# strings instead of one per chunk. (Any older string longer than all that follows it stays.)
+_COMPACT_AT = 64
+
+
+def _compact(pieces: list[str]) -> None:
+    half = _COMPACT_AT // 2
+    tail = "".join(pieces[-half:])
+    del pieces[-half:]
+    while pieces and len(pieces[-1]) <= len(tail):
+        tail = pieces.pop() + tail
+    pieces.append(tail)
+
+
 class _PendingCall:
     __slots__ = ("args", "id", "index", "name")
 
@@ -187,7 +204,10 @@ class ChatStreamAssembler:
 
     def _add(self, kind: int, value: str) -> Reply:
         if kind == self._last_kind:
-            self._last_pieces.append(value)
+            pieces = self._last_pieces
+            pieces.append(value)
+            if len(pieces) >= _COMPACT_AT:
+                _compact(pieces)
         else:
             self._last_kind = kind
             self._last_pieces = [value]
