@@ -26,6 +26,7 @@ from . import report, scale, stream
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "latest.json"
 DOCS = ROOT / "docs" / "performance.md"
+README = ROOT / "README.md"
 PARTS = ("stream", "imports", "concurrency", "memory", "gen_sync", "profile")
 
 
@@ -73,6 +74,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
+def _write_docs(docs: Path, res: dict[str, Any]) -> None:
+    report.write_docs(docs, res)
+    _log(f"wrote {docs}")
+    if docs == DOCS and report.write_summary(README, res):
+        _log(f"wrote the summary in {README}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
@@ -97,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.render:
         res = json.loads(args.render.read_text(encoding="utf-8"))
-        report.write_docs(args.docs, res)
-        _log(f"wrote {args.docs}")
+        _write_docs(args.docs, res)
         return 0
     if args.chunks is not None and args.chunks < 50:
         ap.error("--chunks must be >= 50")
@@ -111,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         _log(f"wrote {out}")
     if not (args.no_docs or partial):
-        report.write_docs(args.docs, res)
-        _log(f"wrote {args.docs}")
+        _write_docs(args.docs, res)
     print()
     print(report.render(res))
     failed = [c for c in res["check"] if not c["ok"]]

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 import genai_baseten
+from genai_core import _json
 from genai_core.types import Message
 
 from .stream import (
@@ -46,6 +47,7 @@ from .stream import (
     import_litellm,
     importable,
     iter_events,
+    set_decoder,
     spread,
 )
 
@@ -174,7 +176,7 @@ async def _one_round(
 CONCURRENCY_ROWS = (
     ("raw", "raw httpx, bytes only"),
     ("floor", "raw httpx + split + json.loads"),
-    ("genai", "genai_baseten.AsyncClient.gen_stream"),
+    ("genai", "genai_baseten.AsyncClient.gen_stream (json)"),
 )
 
 
@@ -186,12 +188,17 @@ def run_concurrency(streams: int, chunks: int, repeat: int, log: Log) -> dict[st
         k: {"wall_s": [], "cpu_us": []} for k, _ in CONCURRENCY_ROWS
     }
     notes: dict[str, str] = {}
-    for _ in range(repeat):
-        for kind, _label in CONCURRENCY_ROWS:
-            wall_s, cpu_s, out = asyncio.run(_one_round(kind, streams, writes))
-            samples[kind]["wall_s"].append(wall_s)
-            samples[kind]["cpu_us"].append(cpu_s * 1e6 / total_chunks)
-            notes[kind] = _check_concurrent(kind, out, syn)
+    saved = set_decoder(_json.loads_std)  # json in every row, as in the floor
+    try:
+        for _ in range(repeat):
+            for kind, _label in CONCURRENCY_ROWS:
+                wall_s, cpu_s, out = asyncio.run(_one_round(kind, streams, writes))
+                samples[kind]["wall_s"].append(wall_s)
+                samples[kind]["cpu_us"].append(cpu_s * 1e6 / total_chunks)
+                notes[kind] = notes.get(kind) or _check_concurrent(kind, out, syn)
+                del out
+    finally:
+        set_decoder(saved)
     rows = []
     raw_cpu = sorted(samples["raw"]["cpu_us"])
     floor_cpu = sorted(samples["floor"]["cpu_us"])

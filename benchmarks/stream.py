@@ -40,6 +40,8 @@ from typing import Any
 import httpx
 
 import genai_baseten
+from genai_core import _json
+from genai_core.openai_chat import stream as assembler_module
 from genai_core.openai_chat.stream import ChatStreamAssembler
 from genai_core.provider import StreamCore
 from genai_core.types import Message, Result
@@ -307,11 +309,13 @@ class AsyncPiecesTransport(httpx.AsyncBaseTransport):
 
 Extracted = tuple[str, str, str, int]
 Runner = Callable[[], Extracted]
+MakeRunner = Callable[["Synthetic", list[bytes]], Runner]
 
 
-def floor_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+def floor_runner(
+    syn: Synthetic, pieces: list[bytes], loads: Callable[[str], Any] = json.loads
+) -> Runner:
     """The least a correct reader of this stream must do (no CR handling, no accumulation)."""
-    loads = json.loads
 
     def run() -> Extracted:
         buf = b""
@@ -494,11 +498,50 @@ class Case:
     checks_content: bool = True
 
 
+def orjson_floor_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+    return floor_runner(syn, pieces, importlib.import_module("orjson").loads)
+
+
+def set_decoder(decoder: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Make genai's stream assembler decode chunks with ``decoder``; returns the previous one."""
+    saved: Callable[[str], Any] = getattr(assembler_module, "_loads_chunk")  # noqa: B009
+    setattr(assembler_module, "_loads_chunk", decoder)  # noqa: B010
+    return saved
+
+
+def with_decoder(decoder: Callable[[str], Any], make: MakeRunner) -> MakeRunner:
+    """``make`` with genai's chunk decoder set to ``decoder`` while each run lasts."""
+
+    def make_with(syn: Synthetic, pieces: list[bytes]) -> Runner:
+        run = make(syn, pieces)
+
+        def run_with() -> Extracted:
+            saved = set_decoder(decoder)
+            try:
+                return run()
+            finally:
+                set_decoder(saved)
+
+        return run_with
+
+    return make_with
+
+
+# genai picks orjson by itself when it is installed; rows (b)-(d) are pinned to json's decoder so
+# that they compare with the json floor (a), and (c+) shows what orjson brings.
+_std = _json.loads_std
 CASES = [
     Case("a", "floor: split + json.loads", floor_runner, checks_content=False),
-    Case("b", "genai StreamCore (sans-IO)", core_runner),
-    Case("c", "genai_baseten.Client.gen_stream", client_runner),
-    Case("d", "genai_baseten.AsyncClient (asyncio)", async_client_runner),
+    Case("a+", "floor: split + orjson.loads", orjson_floor_runner, "orjson", False),
+    Case("b", "genai StreamCore (sans-IO)", with_decoder(_std, core_runner)),
+    Case("c", "genai_baseten.Client.gen_stream", with_decoder(_std, client_runner)),
+    Case(
+        "c+",
+        "genai_baseten.Client.gen_stream, orjson",
+        with_decoder(_json.loads_orjson, client_runner),
+        "orjson",
+    ),
+    Case("d", "genai_baseten.AsyncClient (asyncio)", with_decoder(_std, async_client_runner)),
     Case("e", "openai SDK, stream=True", openai_runner, module="openai"),
     Case("f", "LiteLLM completion(stream=True), baseten/", litellm_runner, module="litellm"),
 ]
@@ -644,7 +687,7 @@ def profile_client(
     what to read from it.
     """
     syn = build_stream(chunks)
-    run = client_runner(syn, syn.pieces(mode))
+    run = with_decoder(_json.loads_std, client_runner)(syn, syn.pieces(mode))
     run()
     prof = cProfile.Profile()
     prof.enable()

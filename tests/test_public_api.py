@@ -332,7 +332,6 @@ NOT_IMPORTED = [
     "genai_core.cli",
     "openai",
     "litellm",
-    "orjson",
 ]
 
 
