@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import json
 import re
 import sys
@@ -47,6 +46,7 @@ from .stream import (
     import_litellm,
     importable,
     iter_events,
+    openai_client,
     set_decoder,
     spread,
 )
@@ -428,14 +428,7 @@ def _sync_runners(body: bytes) -> list[tuple[str, str, Callable[[], tuple[str, s
         )
 
     if importable("openai"):
-        openai = importlib.import_module("openai")
-
-        oa = openai.OpenAI(
-            api_key="x",
-            base_url=BASE_URL,
-            max_retries=0,
-            http_client=httpx.Client(transport=_json_transport(body)),
-        )
+        oa = openai_client(_json_transport(body))
 
         def sdk() -> tuple[str, str, str, int]:
             return from_openai(oa.chat.completions.create(model=MODEL, messages=_OPENAI_MESSAGES))
@@ -443,14 +436,7 @@ def _sync_runners(body: bytes) -> list[tuple[str, str, Callable[[], tuple[str, s
         rows.append(("openai", "openai SDK", sdk))
     if importable("litellm"):
         litellm = import_litellm()
-        openai = importlib.import_module("openai")
-
-        oa2 = openai.OpenAI(
-            api_key="x",
-            base_url=BASE_URL,
-            max_retries=0,
-            http_client=httpx.Client(transport=_json_transport(body)),
-        )
+        oa2 = openai_client(_json_transport(body))
 
         def lite() -> tuple[str, str, str, int]:
             resp = litellm.completion(

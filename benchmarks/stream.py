@@ -433,14 +433,19 @@ def _accumulate_openai_chunks(chunks: Any) -> Extracted:
 _OPENAI_MESSAGES = [{"role": "user", "content": "What is the square root of 1764?"}]
 
 
-def openai_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+def openai_client(transport: httpx.BaseTransport) -> Any:
+    """An ``openai.OpenAI`` client that sends through ``transport``, without retries."""
     openai = importlib.import_module("openai")
-    client = openai.OpenAI(
+    return openai.OpenAI(
         api_key="x",
         base_url=BASE_URL,
         max_retries=0,
-        http_client=httpx.Client(transport=PiecesTransport(pieces)),
+        http_client=httpx.Client(transport=transport),
     )
+
+
+def openai_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+    client = openai_client(PiecesTransport(pieces))
 
     def run() -> Extracted:
         stream = client.chat.completions.create(model=MODEL, messages=_OPENAI_MESSAGES, stream=True)
@@ -466,13 +471,7 @@ def litellm_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
     # LiteLLM's Baseten provider ("baseten/<model>") is OpenAI-compatible: it sends through an
     # openai.OpenAI client, which it accepts as ``client=``; that client gets the same transport.
     litellm = import_litellm()
-    openai = importlib.import_module("openai")
-    oa_client = openai.OpenAI(
-        api_key="x",
-        base_url=BASE_URL,
-        max_retries=0,
-        http_client=httpx.Client(transport=PiecesTransport(pieces)),
-    )
+    oa_client = openai_client(PiecesTransport(pieces))
 
     def run() -> Extracted:
         stream = litellm.completion(

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import wire
 
 from genai_core import _json
+from genai_core.errors import GenAIError
 from genai_core.openai_chat import stream as stream_module
 from genai_core.openai_chat.stream import ChatStreamAssembler
+from genai_core.provider import StreamCore
 
 DECODERS: list[tuple[str, Callable[[str], Any]]] = [("std", _json.loads_std)]
 if _json.HAVE_ORJSON:
@@ -84,3 +87,38 @@ def test_assembler_with_either_decoder(
     assert [f.text for f in frags] == ["héllo"]
     with pytest.raises(Exception, match="not JSON"):
         a.feed('{"choices": [')
+
+
+# --- every recorded stream decodes to the same Result with either decoder -------------------
+
+_WIRE = wire.wire_dir()
+_STREAMS = [
+    c
+    for c in (wire.load_cases(_WIRE) if _WIRE is not None else [])
+    if c.interaction().is_stream and c.interaction().status == 200
+]
+
+
+def _outcome(body: bytes, decode: Callable[[str], Any]) -> tuple[str, Any]:
+    saved = stream_module._loads_chunk  # type: ignore[attr-defined]
+    stream_module._loads_chunk = decode  # type: ignore[attr-defined]
+    try:
+        core = StreamCore(ChatStreamAssembler(provider="baseten"))
+        try:
+            for piece in wire.pieces(body, 1000):
+                core.feed(piece)
+            core.finish()
+        except GenAIError as exc:
+            return "error", str(exc)
+        return "result", core.result().model_dump()
+    finally:
+        stream_module._loads_chunk = saved  # type: ignore[attr-defined]
+
+
+@pytest.mark.wire
+@pytest.mark.skipif(_WIRE is None, reason=wire.SKIP_REASON)
+@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="orjson is not installed (the speedups extra)")
+@pytest.mark.parametrize("case", _STREAMS, ids=[c.id for c in _STREAMS])
+def test_recorded_streams_decode_alike(case: wire.Case) -> None:
+    body = case.interaction().body
+    assert _outcome(body, _json.loads_orjson) == _outcome(body, _json.loads_std)
