@@ -32,16 +32,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .options import (
-        GenOption,
-        TextOptions,
-    )
-    from .provider import (
-        AsyncProvider,
-        AsyncStream,
-        Provider,
-        Stream,
-    )
+    from .options import GenOption, TextOptions
+    from .provider import AsyncProvider, AsyncStream, Provider, Stream
     from .registry import (
         UnknownProviderError,
         get_async_provider,
@@ -49,9 +41,7 @@ if TYPE_CHECKING:
         provider_names,
         register_provider,
     )
-    from .tools import (
-        ToolDef,
-    )
+    from .tools import ToolDef
     from .types import (
         Citation,
         CitationSource,
