@@ -101,7 +101,9 @@ def render(res: dict[str, Any]) -> str:
         for c in imp["cases"]:
             out.append(f"| {c['name']} | {_spread(c, 1)} |")
         own = ", ".join(f"`{mod}` {ms:.1f}" for mod, ms in imp["top_self_ms_own"])
-        other = ", ".join(f"`{mod}` {ms:.1f}" for mod, ms in imp["top_self_ms_beyond_model"])
+        other = (
+            ", ".join(f"`{mod}` {ms:.1f}" for mod, ms in imp["top_self_ms_beyond_model"]) or "none"
+        )
         out += [
             "",
             f"`import genai_baseten` loads {len(imp['beyond_model_modules'])} modules beyond "

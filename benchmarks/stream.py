@@ -880,6 +880,7 @@ def machine_info() -> dict[str, Any]:
                 "pydantic",
                 "pydantic-core",
                 "anyio",
+                "orjson",
                 "openai",
                 "litellm",
             )
