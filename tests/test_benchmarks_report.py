@@ -58,8 +58,8 @@ def test_render_is_deterministic_and_complete() -> None:
     assert text == report.render(res)
     assert text.startswith(report.BEGIN)
     assert text.rstrip().endswith(report.END)
-    assert "| (c) genai Client | 6.00 [5.40–7.20] | 1.20× | 0.06× |" in text
-    assert "| (f) LiteLLM | skipped: litellm not installed | | |" in text
+    assert "| (c) genai Client | 6.00 [5.40–7.20] | 1.20× | 1.20× | 0.06× |" in text
+    assert "| (f) LiteLLM | skipped: litellm not installed | | | |" in text
     assert "Some CPU, 2 vCPUs" in text
     assert "not installed: litellm" in text
 
