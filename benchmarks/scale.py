@@ -108,7 +108,11 @@ async def _raw_bytes(http: httpx.AsyncClient, url: str) -> int:
 
 
 async def _raw_floor(http: httpx.AsyncClient, url: str) -> int:
-    """Raw httpx plus the floor of :mod:`.stream`: split events, ``json.loads`` each."""
+    """Raw httpx plus the floor of :mod:`.stream`: split events, ``json.loads`` each.
+
+    (The loop of ``stream.floor_runner``, written out again on purpose: a helper call per read
+    would add to what is meant to be the least possible work.)
+    """
     loads = json.loads
     n = 0
     buf = b""
