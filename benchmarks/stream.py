@@ -16,6 +16,7 @@ Nothing here is asserted: performance is measured, never tested by timed tests.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import cProfile
 import gc
 import importlib
@@ -27,6 +28,7 @@ import platform
 import pstats
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -744,6 +746,7 @@ def _env() -> dict[str, str]:
     global _PYCACHE
     if _PYCACHE is None:
         _PYCACHE = tempfile.mkdtemp(prefix="genai-bench-pycache-")
+        atexit.register(shutil.rmtree, _PYCACHE, ignore_errors=True)
     env = {**os.environ, **LITELLM_OFFLINE_ENV, "PYTHONPYCACHEPREFIX": _PYCACHE}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
