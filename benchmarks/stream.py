@@ -15,11 +15,12 @@ Nothing here is asserted: performance is measured, never tested by timed tests.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import atexit
 import cProfile
 import gc
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -27,9 +28,11 @@ import platform
 import pstats
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +42,8 @@ from typing import Any
 import httpx
 
 import genai_baseten
+from genai_core import _json
+from genai_core.openai_chat import stream as assembler_module
 from genai_core.openai_chat.stream import ChatStreamAssembler
 from genai_core.provider import StreamCore
 from genai_core.types import Message, Result
@@ -95,29 +100,53 @@ class Synthetic:
         raise ValueError(mode)
 
 
+@dataclass
+class Tally:
+    """What :func:`iter_events` generated so far: filled in as the events are produced, so a
+    stream of any length can be checked without keeping it in memory."""
+
+    chunks: int = 0
+    completion_tokens: int = 0
+    reasoning_chars: int = 0
+    text_chars: int = 0
+    tool_id: str = ""
+    tool_args: str = ""
+    reasoning: list[str] | None = None  # the tokens themselves, when asked for
+    text: list[str] | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return PROMPT_TOKENS + self.completion_tokens
+
+
 def _token(rng: random.Random) -> str:
     if rng.random() < 0.12:
         return rng.choice(_PUNCT)
     return " " + rng.choice(_WORDS)
 
 
-def build_stream(n_chunks: int, seed: int = 20240611) -> Synthetic:
-    """About 60% reasoning chunks, 35% text chunks, 5% empty-delta chunks, then a tool call in
-    one header + ``TOOL_ARG_FRAGMENTS`` argument fragments, a finish chunk, a usage-only chunk
-    (``"choices": []``) and ``[DONE]``. ``n_chunks`` counts every JSON chunk."""
+_TOOL_ARGS = '{\n  "number": 1764.0,\n  "precision": 6,\n  "explain": "show the steps"\n}'
+
+
+def iter_events(n_chunks: int, tally: Tally, seed: int = 20240611) -> Iterator[bytes]:
+    """The events of the stream, one ``data: ...\\n\\n`` at a time, ending with ``[DONE]``.
+
+    About 60% reasoning chunks, 35% text chunks, 5% empty-delta chunks, then a tool call in one
+    header + ``TOOL_ARG_FRAGMENTS`` argument fragments, a finish chunk, a usage-only chunk
+    (``"choices": []``) and ``[DONE]``. ``n_chunks`` counts every JSON chunk.
+    """
     rng = random.Random(seed)
     cid = "chatcmpl-" + "".join(rng.choice("0123456789abcdef") for _ in range(32))
     tool_id = "chatcmpl-tool-" + "".join(rng.choice("0123456789abcdef") for _ in range(32))
+    tally.tool_id = tool_id
     created = 1_718_000_000
     tail = 1 + TOOL_ARG_FRAGMENTS + 2  # tool header + fragments, finish, usage-only
     body_chunks = max(n_chunks - 1 - tail, 10)  # minus the first (role) chunk
     n_reasoning = round(body_chunks * 0.60)
     n_text = round(body_chunks * 0.35)
     n_empty = body_chunks - n_reasoning - n_text
-
-    completion = 0
     reasoning_tokens = 0
-    events: list[bytes] = []
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
 
     def null_delta(**extra: Any) -> dict[str, Any]:
         delta: dict[str, Any] = {
@@ -130,11 +159,13 @@ def build_stream(n_chunks: int, seed: int = 20240611) -> Synthetic:
         delta.update(extra)
         return delta
 
-    def emit(choices: list[dict[str, Any]], step: int = 1) -> None:
-        nonlocal completion, created
-        completion += step
+    def event(choices: list[dict[str, Any]], step: int = 1) -> bytes:
+        nonlocal created
+        tally.completion_tokens += step
+        tally.chunks += 1
         if rng.random() < 0.02:
             created += 1
+        completion = tally.completion_tokens
         chunk = {
             "id": cid,
             "choices": choices,
@@ -156,7 +187,7 @@ def build_stream(n_chunks: int, seed: int = 20240611) -> Synthetic:
                 },
             },
         }
-        events.append(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
+        return b"data: " + dumps(chunk).encode() + b"\n\n"
 
     def choice(delta: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
         c: dict[str, Any] = {"index": 0, "delta": delta}
@@ -164,25 +195,30 @@ def build_stream(n_chunks: int, seed: int = 20240611) -> Synthetic:
             c["finish_reason"] = finish
         return [c]
 
-    emit(choice(null_delta(role="assistant")))
-    # Reasoning first, then the answer; empty-delta chunks sprinkled through both.
-    kinds = ["r"] * n_reasoning + ["t"] * n_text
-    for _ in range(n_empty):
-        kinds.insert(rng.randrange(len(kinds) + 1), "e")
-    reasoning: list[str] = []
-    text: list[str] = []
-    for kind in kinds:
-        if kind == "r":
-            tok = _token(rng)
-            reasoning.append(tok)
+    yield event(choice(null_delta(role="assistant")))
+    # Reasoning first, then the answer; empty-delta chunks sprinkled through both, at places
+    # drawn up front (a sorted sample), so that the sequence needs no list of n_chunks items.
+    total = n_reasoning + n_text + n_empty
+    empties = set(rng.sample(range(total), n_empty))
+    done_r = 0
+    for i in range(total):
+        if i in empties:
+            yield event(choice(null_delta()), step=0)
+            continue
+        tok = _token(rng)
+        step = rng.choice((1, 1, 1, 2))
+        if done_r < n_reasoning:
+            done_r += 1
             reasoning_tokens += 1
-            emit(choice(null_delta(reasoning_content=tok)), step=rng.choice((1, 1, 1, 2)))
-        elif kind == "t":
-            tok = _token(rng)
-            text.append(tok)
-            emit(choice(null_delta(content=tok)), step=rng.choice((1, 1, 1, 2)))
+            tally.reasoning_chars += len(tok)
+            if tally.reasoning is not None:
+                tally.reasoning.append(tok)
+            yield event(choice(null_delta(reasoning_content=tok)), step=step)
         else:
-            emit(choice(null_delta()), step=0)
+            tally.text_chars += len(tok)
+            if tally.text is not None:
+                tally.text.append(tok)
+            yield event(choice(null_delta(content=tok)), step=step)
 
     def call_delta(name: str | None, args: str) -> dict[str, Any]:
         frag = {
@@ -193,27 +229,35 @@ def build_stream(n_chunks: int, seed: int = 20240611) -> Synthetic:
         }
         return null_delta(tool_calls=[frag])
 
-    args = '{\n  "number": 1764.0,\n  "precision": 6,\n  "explain": "show the steps"\n}'
+    args = _TOOL_ARGS
+    tally.tool_args = args
     cuts = sorted(rng.sample(range(1, len(args)), TOOL_ARG_FRAGMENTS - 1))
     parts = [args[i:j] for i, j in zip([0, *cuts], [*cuts, len(args)], strict=True)]
-    emit(choice(call_delta(TOOL_NAME, "")))
+    yield event(choice(call_delta(TOOL_NAME, "")))
     for part in parts:
-        emit(choice(call_delta(None, part)))
-    emit(choice(null_delta(), finish="tool_calls"), step=0)
-    emit([], step=0)
-    n_json = len(events)
-    events.append(b"data: [DONE]\n\n")
+        yield event(choice(call_delta(None, part)))
+    yield event(choice(null_delta(), finish="tool_calls"), step=0)
+    yield event([], step=0)
+    yield b"data: [DONE]\n\n"
+
+
+def build_stream(n_chunks: int, seed: int = 20240611) -> Synthetic:
+    """The whole stream of :func:`iter_events` in memory, with what a client must extract."""
+    tally = Tally(reasoning=[], text=[])
+    events = list(iter_events(n_chunks, tally, seed))
+    assert tally.reasoning is not None
+    assert tally.text is not None
     return Synthetic(
         body=b"".join(events),
-        chunks=n_json,
-        reasoning="".join(reasoning),
-        text="".join(text),
-        tool_id=tool_id,
-        tool_args=args,
+        chunks=tally.chunks,
+        reasoning="".join(tally.reasoning),
+        text="".join(tally.text),
+        tool_id=tally.tool_id,
+        tool_args=tally.tool_args,
         finish_reason="tool_calls",
         prompt_tokens=PROMPT_TOKENS,
-        completion_tokens=completion,
-        total_tokens=PROMPT_TOKENS + completion,
+        completion_tokens=tally.completion_tokens,
+        total_tokens=tally.total_tokens,
         event_sizes=[len(e) for e in events[:-1]],
     )
 
@@ -267,11 +311,13 @@ class AsyncPiecesTransport(httpx.AsyncBaseTransport):
 
 Extracted = tuple[str, str, str, int]
 Runner = Callable[[], Extracted]
+MakeRunner = Callable[["Synthetic", list[bytes]], Runner]
 
 
-def floor_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+def floor_runner(
+    syn: Synthetic, pieces: list[bytes], loads: Callable[[str], Any] = json.loads
+) -> Runner:
     """The least a correct reader of this stream must do (no CR handling, no accumulation)."""
-    loads = json.loads
 
     def run() -> Extracted:
         buf = b""
@@ -368,8 +414,9 @@ def _accumulate_openai_chunks(chunks: Any) -> Extracted:
     args: dict[int, list[str]] = {}
     total = -1
     for chunk in chunks:
-        if chunk.usage is not None:
-            total = chunk.usage.total_tokens
+        usage = getattr(chunk, "usage", None)  # LiteLLM's chunks have it only when set
+        if usage is not None:
+            total = usage.total_tokens
         if not chunk.choices:
             continue
         delta = chunk.choices[0].delta
@@ -388,14 +435,19 @@ def _accumulate_openai_chunks(chunks: Any) -> Extracted:
 _OPENAI_MESSAGES = [{"role": "user", "content": "What is the square root of 1764?"}]
 
 
-def openai_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+def openai_client(transport: httpx.BaseTransport) -> Any:
+    """An ``openai.OpenAI`` client that sends through ``transport``, without retries."""
     openai = importlib.import_module("openai")
-    client = openai.OpenAI(
+    return openai.OpenAI(
         api_key="x",
         base_url=BASE_URL,
         max_retries=0,
-        http_client=httpx.Client(transport=PiecesTransport(pieces)),
+        http_client=httpx.Client(transport=transport),
     )
+
+
+def openai_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+    client = openai_client(PiecesTransport(pieces))
 
     def run() -> Extracted:
         stream = client.chat.completions.create(model=MODEL, messages=_OPENAI_MESSAGES, stream=True)
@@ -405,20 +457,27 @@ def openai_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
     return run
 
 
-def litellm_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
-    # LiteLLM routes "openai/..." models through an OpenAI client it accepts as ``client=``.
+# LiteLLM fetches a model price list from GitHub when imported unless told to use its bundled
+# copy; these keep it (and anything else it would fetch on its own) offline.
+LITELLM_OFFLINE_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true"}
+
+
+def import_litellm() -> Any:
+    os.environ.update(LITELLM_OFFLINE_ENV)
     litellm = importlib.import_module("litellm")
-    openai = importlib.import_module("openai")
-    oa_client = openai.OpenAI(
-        api_key="x",
-        base_url=BASE_URL,
-        max_retries=0,
-        http_client=httpx.Client(transport=PiecesTransport(pieces)),
-    )
+    setattr(litellm, "telemetry", False)  # noqa: B010 (an Any: mypy does not know it)
+    return litellm
+
+
+def litellm_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+    # LiteLLM's Baseten provider ("baseten/<model>") is OpenAI-compatible: it sends through an
+    # openai.OpenAI client, which it accepts as ``client=``; that client gets the same transport.
+    litellm = import_litellm()
+    oa_client = openai_client(PiecesTransport(pieces))
 
     def run() -> Extracted:
         stream = litellm.completion(
-            model="openai/" + MODEL,
+            model="baseten/" + MODEL,
             messages=_OPENAI_MESSAGES,
             stream=True,
             stream_options={"include_usage": True},
@@ -440,18 +499,62 @@ class Case:
     checks_content: bool = True
 
 
+def orjson_floor_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+    return floor_runner(syn, pieces, importlib.import_module("orjson").loads)
+
+
+def set_decoder(decoder: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Make genai's stream assembler decode chunks with ``decoder``; returns the previous one."""
+    saved: Callable[[str], Any] = getattr(assembler_module, "_loads_chunk")  # noqa: B009
+    setattr(assembler_module, "_loads_chunk", decoder)  # noqa: B010
+    return saved
+
+
+def with_decoder(decoder: Callable[[str], Any], make: MakeRunner) -> MakeRunner:
+    """``make`` with genai's chunk decoder set to ``decoder`` while each run lasts."""
+
+    def make_with(syn: Synthetic, pieces: list[bytes]) -> Runner:
+        run = make(syn, pieces)
+
+        def run_with() -> Extracted:
+            saved = set_decoder(decoder)
+            try:
+                return run()
+            finally:
+                set_decoder(saved)
+
+        return run_with
+
+    return make_with
+
+
+# genai picks orjson by itself when it is installed; rows (b)-(d) are pinned to json's decoder so
+# that they compare with the json floor (a), and (c+) shows what orjson brings.
+_std = _json.loads_std
 CASES = [
     Case("a", "floor: split + json.loads", floor_runner, checks_content=False),
-    Case("b", "genai StreamCore (sans-IO)", core_runner),
-    Case("c", "genai_baseten.Client.gen_stream", client_runner),
-    Case("d", "genai_baseten.AsyncClient (asyncio)", async_client_runner),
+    Case("a+", "floor: split + orjson.loads", orjson_floor_runner, "orjson", False),
+    Case("b", "genai StreamCore (sans-IO)", with_decoder(_std, core_runner)),
+    Case("c", "genai_baseten.Client.gen_stream", with_decoder(_std, client_runner)),
+    Case(
+        "c+",
+        "genai_baseten.Client.gen_stream, orjson",
+        with_decoder(_json.loads_orjson, client_runner),
+        "orjson",
+    ),
+    Case("d", "genai_baseten.AsyncClient (asyncio)", with_decoder(_std, async_client_runner)),
     Case("e", "openai SDK, stream=True", openai_runner, module="openai"),
-    Case("f", "LiteLLM completion(stream=True)", litellm_runner, module="litellm"),
+    Case("f", "LiteLLM completion(stream=True), baseten/", litellm_runner, module="litellm"),
 ]
 MODES = (("4k", "4 KiB pieces"), ("event", "1 event per piece"))
 
 
 # -- measuring ----------------------------------------------------------------------------------
+
+# A row whose one stream takes longer than this gets fewer repetitions (at least SLOW_MIN_REPEAT)
+# so that LiteLLM does not make the whole run last minutes.
+SLOW_BUDGET_S = 8.0
+SLOW_MIN_REPEAT = 3
 
 
 @dataclass
@@ -480,56 +583,151 @@ def _check(case: Case, syn: Synthetic, got: Extracted) -> str:
     return "WRONG " + ", ".join(wrong) if wrong else ""
 
 
-def _prepare(case: Case, syn: Synthetic, mode: str) -> tuple[Row, Runner | None]:
-    """Build the row's runner, warm it up and check what it extracts."""
+def _prepare(case: Case, syn: Synthetic, mode: str) -> tuple[Row, Runner | None, float]:
+    """Build the row's runner, warm it up (timed) and check what it extracts."""
     row = Row(case.key, case.label, mode)
-    if case.module is not None and not _importable(case.module):
+    if case.module is not None and not importable(case.module):
         row.note = f"skipped: {case.module} not installed"
-        return row, None
+        return row, None, 0.0
     try:
         run = case.make(syn, syn.pieces(mode))
-        row.note = _check(case, syn, run())
+        t0 = time.perf_counter()
+        got = run()
+        warm = time.perf_counter() - t0
+        row.note = _check(case, syn, got)
     except Exception as exc:  # an optional contender failing must not stop the others
         row.note = f"failed: {type(exc).__name__}: {exc}"[:200]
-        return row, None
-    return row, run
+        return row, None, 0.0
+    return row, run, warm
 
 
-def measure(syn: Synthetic, mode: str, repeat: int) -> list[Row]:
+def measure(syn: Synthetic, mode: str, repeat: int, cases: list[Case] | None = None) -> list[Row]:
     """Every row of one piece mode. Repetitions are interleaved (a, b, c, ..., a, b, c, ...)
     so that a burst of load from elsewhere on the machine hits all rows alike."""
-    prepared = [_prepare(case, syn, mode) for case in CASES]
+    prepared = []
+    for case in cases or CASES:
+        row, run, warm = _prepare(case, syn, mode)
+        reps = repeat
+        if warm * repeat > SLOW_BUDGET_S:
+            reps = max(SLOW_MIN_REPEAT, int(SLOW_BUDGET_S / warm))
+        prepared.append((row, run, min(repeat, reps)))
     clock = time.perf_counter
-    for _ in range(repeat):
-        for row, run in prepared:
-            if run is None:
+    for i in range(repeat):
+        for row, run, reps in prepared:
+            if run is None or i >= reps:
                 continue
             gc.collect()
             t0 = clock()
             run()
             row.samples_us.append((clock() - t0) * 1e6 / syn.chunks)
-    return [row for row, _ in prepared]
+    return [row for row, _, _ in prepared]
 
 
-def _fmt_row(row: Row, floor: Row | None, ref: Row | None) -> str:
-    if not row.ok:
-        return f"  {row.case}  {row.label:<38} {row.note}"
-    spread = f"{row.median:8.2f} [{min(row.samples_us):.2f}–{max(row.samples_us):.2f}]"
-    vs_floor = f"{row.median / floor.median:6.2f}×" if floor and floor.ok else "     –"
-    vs_ref = f"{row.median / ref.median:6.2f}×" if ref and ref.ok else "     –"
-    note = f"  {row.note}" if row.note else ""
-    return f"  {row.case}  {row.label:<38} {spread:<26} {vs_floor:>8} {vs_ref:>8}{note}"
+def rows_to_json(rows: list[Row]) -> list[dict[str, Any]]:
+    """The rows of one mode, with ratios of medians to (a) and (e)."""
+    by_case = {r.case: r for r in rows if r.ok}
+    out = []
+    for r in rows:
+        entry: dict[str, Any] = {"case": r.case, "label": r.label, "note": r.note}
+        if r.ok:
+            entry.update(spread(r.samples_us))
+            for ref, key in (("a", "ratio_to_floor"), ("e", "ratio_to_openai")):
+                entry[key] = r.median / by_case[ref].median if ref in by_case else None
+        out.append(entry)
+    return out
 
 
-def print_table(rows: list[Row]) -> None:
+def spread(samples: list[float]) -> dict[str, Any]:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "samples": samples,
+    }
+
+
+def run_stream(chunks: int, repeat: int, log: Callable[[str], None]) -> dict[str, Any]:
+    syn = build_stream(chunks)
+    sizes = syn.event_sizes
+    log(
+        f"stream: {syn.chunks} JSON chunks + [DONE], {len(syn.body):,} bytes, mean event "
+        f"{statistics.fmean(sizes):.0f} B; {repeat} repetitions"
+    )
+    modes: dict[str, Any] = {}
     for mode, title in MODES:
-        sub = [r for r in rows if r.mode == mode]
-        floor = next((r for r in sub if r.case == "a"), None)
-        ref = next((r for r in sub if r.case == "e"), None)
-        print(f"\n{title}: µs per chunk, median [min–max]")
-        print(f"  {'':3}{'':<38} {'µs/chunk':<26} {'÷ (a)':>8} {'÷ (e)':>8}")
-        for row in sub:
-            print(_fmt_row(row, floor, ref))
+        rows = measure(syn, mode, repeat)
+        modes[mode] = {
+            "title": title,
+            "pieces": len(syn.pieces(mode)),
+            "rows": rows_to_json(rows),
+        }
+        for entry in modes[mode]["rows"]:
+            if "median" in entry:
+                log(f"  {mode:<5} ({entry['case']}) {entry['label']:<44} {entry['median']:9.2f} µs")
+            else:
+                log(f"  {mode:<5} ({entry['case']}) {entry['label']:<44} {entry['note']}")
+    return {
+        "chunks": syn.chunks,
+        "bytes": len(syn.body),
+        "mean_event_bytes": statistics.fmean(sizes),
+        "repeat": repeat,
+        "piece_size": PIECE_SIZE,
+        "modes": modes,
+    }
+
+
+# -- profile ------------------------------------------------------------------------------------
+
+
+def profile_client(
+    chunks: int, mode: str = "4k", streams: int = 3, top: int = 12
+) -> dict[str, Any]:
+    """cProfile of row (c); per-function cost per chunk, top ``top`` by own time.
+
+    cProfile adds a fixed cost to every Python call, so the shares, not the absolute µs, are
+    what to read from it.
+    """
+    syn = build_stream(chunks)
+    run = with_decoder(_json.loads_std, client_runner)(syn, syn.pieces(mode))
+    run()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(streams):
+        run()
+    prof.disable()
+    stats = pstats.Stats(prof, stream=io.StringIO())
+    n = syn.chunks * streams
+    entries = []
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in raw.values())
+    for (filename, line, func), (_cc, ncalls, tottime, cumtime, _callers) in raw.items():
+        where = _short_path(filename)
+        entries.append(
+            {
+                "function": f"{where}:{line}({func})" if line else func,
+                "calls_per_chunk": ncalls / n,
+                "own_us_per_chunk": tottime * 1e6 / n,
+                "cum_us_per_chunk": cumtime * 1e6 / n,
+                "own_share": tottime / total if total else 0.0,
+            }
+        )
+    entries.sort(key=lambda e: -float(e["own_us_per_chunk"]))
+    return {
+        "mode": mode,
+        "streams": streams,
+        "chunks": syn.chunks,
+        "total_us_per_chunk": total * 1e6 / n,
+        "top": entries[:top],
+    }
+
+
+def _short_path(filename: str) -> str:
+    for marker in ("site-packages/", "genai_core/", "genai_baseten/", "lib/python"):
+        i = filename.find(marker)
+        if i >= 0:
+            rest = filename[i + len(marker) :]
+            return rest if marker in ("site-packages/", "lib/python") else marker + rest
+    return os.path.basename(filename)
 
 
 # -- import time --------------------------------------------------------------------------------
@@ -537,9 +735,26 @@ def print_table(rows: list[Row]) -> None:
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
 
 
+_PYCACHE: str | None = None
+
+
+def _env() -> dict[str, str]:
+    """The environment of the import-time processes: bytecode cached (in a directory of our
+    own), as it is for an installed package. With ``PYTHONDONTWRITEBYTECODE`` set (as on some
+    CI machines and VMs) an editable install would compile its sources on every start, which
+    measures the compiler, not the import."""
+    global _PYCACHE
+    if _PYCACHE is None:
+        _PYCACHE = tempfile.mkdtemp(prefix="genai-bench-pycache-")
+        atexit.register(shutil.rmtree, _PYCACHE, ignore_errors=True)
+    env = {**os.environ, **LITELLM_OFFLINE_ENV, "PYTHONPYCACHEPREFIX": _PYCACHE}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def _python(code: str, *flags: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, *flags, "-c", code]
-    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=_env())
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
         raise RuntimeError(f"python -c {code!r} failed: {tail[0]}")
@@ -553,24 +768,48 @@ def _run_python(code: str, *flags: str) -> tuple[float, str]:
 
 
 def _modules_loaded(code: str) -> set[str]:
-    return set(_python(f"{code}; import sys; print('\\n'.join(sys.modules))").stdout.split())
+    return set(_python(f"{code}\nimport sys\nprint('\\n'.join(sys.modules))").stdout.split())
 
 
-def measure_imports(runs: int) -> dict[str, Any]:
-    codes = {
-        "python -c pass": "pass",
-        "import httpx, pydantic": "import httpx, pydantic",
-        # pydantic imports lazily: the first BaseModel loads most of it.
-        "httpx + pydantic.BaseModel": "import httpx; from pydantic import BaseModel",
-        "import genai_baseten": "import genai_baseten",
-    }
-    if _importable("openai"):
-        codes["import openai"] = "import openai"
+IMPORT_FLOOR = "import httpx, pydantic"
+IMPORT_CASES = {
+    "python -c pass": "pass",
+    IMPORT_FLOOR: IMPORT_FLOOR,
+    # pydantic imports lazily: the first BaseModel loads most of it, a model with a Field the
+    # rest (pydantic.fields, pydantic.types, annotated_types); any library with models pays it.
+    "httpx + a pydantic model": (
+        "import httpx; from pydantic import BaseModel, Field\nclass M(BaseModel): x: int = Field(0)"
+    ),
+    "import genai_core": "import genai_core",
+    "import genai_baseten": "import genai_baseten",
+    # What an application does: the client, one message, one option.
+    "genai_baseten + Message + TextOptions": (
+        "import genai_baseten; from genai_core import Message, TextOptions\n"
+        "Message.user('hi'); TextOptions(max_tokens=5)"
+    ),
+}
+OPTIONAL_IMPORT_CASES = {"import openai": ("openai", "import openai")}
+SLOW_IMPORT_CASES = {"import litellm": ("litellm", "import litellm")}
+
+
+def measure_imports(runs: int, log: Callable[[str], None]) -> dict[str, Any]:
+    codes = dict(IMPORT_CASES)
+    for name, (module, code) in OPTIONAL_IMPORT_CASES.items():
+        if importable(module):
+            codes[name] = code
+    for code in codes.values():  # warm-up: bytecode written, files in the page cache
+        _python(code)
     times: dict[str, list[float]] = {name: [] for name in codes}
     for _ in range(runs):  # interleaved, so drift hits every case alike
         for name, code in codes.items():
             times[name].append(_run_python(code)[0])
-    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    for name, (module, code) in SLOW_IMPORT_CASES.items():  # seconds each: fewer runs
+        if importable(module):
+            _python(code)
+            times[name] = [_run_python(code)[0] for _ in range(min(runs, 3))]
+            codes[name] = code
+    for name, ts in times.items():
+        log(f"  import  {name:<40} {statistics.median(ts):8.1f} ms")
 
     # -X importtime, median self time per module over the runs.
     self_us: dict[str, list[int]] = {}
@@ -581,188 +820,72 @@ def measure_imports(runs: int) -> dict[str, Any]:
             if m:
                 self_us.setdefault(m.group(4), []).append(int(m.group(1)))
     med_self = {mod: statistics.median(v) for mod, v in self_us.items()}
-    top = sorted(med_self.items(), key=lambda kv: -kv[1])[:5]
-    own = sorted(
-        ((m, t) for m, t in med_self.items() if m.startswith(("genai_core", "genai_baseten"))),
-        key=lambda kv: -kv[1],
-    )[:5]
-    extra = _modules_loaded("import genai_baseten") - _modules_loaded("import httpx, pydantic")
-    extra_self = sum(med_self.get(m, 0) for m in extra)
-    beyond_model = _modules_loaded("import genai_baseten") - _modules_loaded(
-        codes["httpx + pydantic.BaseModel"]
-    )
+    base = _modules_loaded(IMPORT_CASES["httpx + a pydantic model"])
+    ours = _modules_loaded("import genai_baseten")
+    extra = sorted(ours - base)
+    own = [m for m in extra if m.startswith(("genai_core", "genai_baseten"))]
+
+    def top(mods: Any, n: int) -> list[tuple[str, float]]:
+        ranked = sorted(((m, med_self.get(m, 0) / 1e3) for m in mods), key=lambda kv: -kv[1])
+        return ranked[:n]
+
     return {
         "runs": runs,
-        "median_ms": medians,
-        "all_ms": times,
-        "genai_minus_httpx_pydantic_ms": medians["import genai_baseten"]
-        - medians["import httpx, pydantic"],
-        "genai_minus_basemodel_ms": medians["import genai_baseten"]
-        - medians["httpx + pydantic.BaseModel"],
-        "top5_self_us": top,
-        "top5_self_us_own_modules": own,
-        "extra_modules": sorted(extra),
-        "extra_modules_self_ms": extra_self / 1e3,
-        "modules_beyond_basemodel": sorted(beyond_model),
-        "modules_beyond_basemodel_self_ms": sum(med_self.get(m, 0) for m in beyond_model) / 1e3,
+        "cases": [{"name": n, "code": codes[n], **spread(ts)} for n, ts in times.items()],
+        "beyond_model_modules": extra,
+        "beyond_model_self_ms": sum(med_self.get(m, 0) for m in extra) / 1e3,
+        "top_self_ms_beyond_model": top([m for m in extra if m not in own], 6),
+        "top_self_ms_own": top(own, 8),
     }
 
 
-def print_imports(imp: dict[str, Any]) -> None:
-    print(f"\nImport time, whole process, median of {imp['runs']} runs:")
-    for name, ms in imp["median_ms"].items():
-        print(f"  {name:<26} {ms:7.1f} ms")
-    print(f"  genai_baseten - (httpx, pydantic) = {imp['genai_minus_httpx_pydantic_ms']:+.1f} ms")
-    print(f"  genai_baseten - (httpx, BaseModel) = {imp['genai_minus_basemodel_ms']:+.1f} ms")
-    n_extra = len(imp["extra_modules"])
-    print(
-        f"  modules beyond httpx+pydantic: {n_extra}, "
-        f"their self time {imp['extra_modules_self_ms']:.1f} ms"
-    )
-    print(
-        f"  modules beyond httpx+BaseModel: {len(imp['modules_beyond_basemodel'])}, "
-        f"their self time {imp['modules_beyond_basemodel_self_ms']:.1f} ms"
-    )
-    print("  -X importtime, top 5 self time (import genai_baseten):")
-    for mod, us in imp["top5_self_us"]:
-        print(f"    {us / 1e3:6.2f} ms  {mod}")
-    print("  ... of which genai_core / genai_baseten modules, top 5:")
-    for mod, us in imp["top5_self_us_own_modules"]:
-        print(f"    {us / 1e3:6.2f} ms  {mod}")
+# -- helpers ------------------------------------------------------------------------------------
 
 
-# -- profile ------------------------------------------------------------------------------------
-
-
-def profile_client(syn: Synthetic, mode: str, top: int = 15) -> str:
-    run = client_runner(syn, syn.pieces(mode))
-    run()
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(3):
-        run()
-    prof.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(prof, stream=out)
-    stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue()
-
-
-# -- main ---------------------------------------------------------------------------------------
-
-
-def _importable(name: str) -> bool:
+def importable(name: str) -> bool:
+    """Whether ``name`` could be imported, without importing it (LiteLLM's import takes seconds)."""
     try:
-        importlib.import_module(name)
-    except ImportError:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
-def _version(dist: str) -> str | None:
+def version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_info() -> dict[str, Any]:
     return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "python": sys.version,
-        "implementation": platform.python_implementation(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
         "packages": {
-            d: _version(d)
-            for d in ("genai-baseten", "httpx", "pydantic", "pydantic-core", "openai", "litellm")
+            d: version(d)
+            for d in (
+                "genai-baseten",
+                "httpx",
+                "pydantic",
+                "pydantic-core",
+                "anyio",
+                "orjson",
+                "openai",
+                "litellm",
+            )
         },
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    ap.add_argument("--chunks", type=int, default=5000, help="JSON chunks in the stream")
-    ap.add_argument("--repeat", type=int, default=7, help="timed repetitions per row")
-    ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    ap.add_argument("--import-runs", type=int, default=7, help="process runs per import case")
-    ap.add_argument("--no-imports", action="store_true", help="skip the import-time part")
-    ap.add_argument("--profile", action="store_true", help="cProfile row (c), top 15 tottime")
-    args = ap.parse_args(argv)
-    if args.chunks < 50 or args.repeat < 1:
-        ap.error("--chunks must be >= 50 and --repeat >= 1")
-
-    syn = build_stream(args.chunks)
-    sizes = syn.event_sizes
-    print(
-        f"stream: {syn.chunks} JSON chunks + [DONE], {len(syn.body):,} bytes, event size "
-        f"mean {statistics.fmean(sizes):.0f} B (min {min(sizes)}, max {max(sizes)}); "
-        f"{len(syn.pieces('4k'))} pieces of 4 KiB; {args.repeat} repetitions"
-    )
-    print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
-
-    rows = [row for mode, _ in MODES for row in measure(syn, mode, args.repeat)]
-    print_table(rows)
-
-    imports: dict[str, Any] | None = None
-    if not args.no_imports:
-        try:
-            imports = measure_imports(args.import_runs)
-        except RuntimeError as exc:
-            print(f"\nImport time: not measured ({exc})")
-        else:
-            print_imports(imports)
-
-    if args.profile:
-        print("\ncProfile of (c) genai_baseten.Client.gen_stream, 4 KiB pieces, 3 streams:")
-        print(profile_client(syn, "4k"))
-
-    if args.json:
-        floor = {r.mode: r for r in rows if r.case == "a" and r.ok}
-        ref = {r.mode: r for r in rows if r.case == "e" and r.ok}
-        doc = {
-            "machine": machine_info(),
-            "params": {
-                "chunks": syn.chunks,
-                "bytes": len(syn.body),
-                "mean_event_bytes": statistics.fmean(sizes),
-                "repeat": args.repeat,
-                "piece_size": PIECE_SIZE,
-            },
-            "results": [
-                {
-                    "case": r.case,
-                    "label": r.label,
-                    "mode": r.mode,
-                    "note": r.note,
-                    "us_per_chunk": (
-                        {
-                            "median": r.median,
-                            "min": min(r.samples_us),
-                            "max": max(r.samples_us),
-                            "samples": r.samples_us,
-                            "ratio_to_floor": r.median / floor[r.mode].median
-                            if r.mode in floor
-                            else None,
-                            "ratio_to_openai": r.median / ref[r.mode].median
-                            if r.mode in ref
-                            else None,
-                        }
-                        if r.ok
-                        else None
-                    ),
-                }
-                for r in rows
-            ],
-            "imports": imports,
-        }
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2)
-            fh.write("\n")
-        print(f"\nwrote {args.json}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

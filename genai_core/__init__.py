@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -34,40 +37,94 @@ from .errors import (
     UnsupportedInputError,
     ValidationError,
 )
-from .options import GenOption, TextOptions
-from .provider import AsyncProvider, AsyncStream, Provider, Stream
-from .registry import (
-    UnknownProviderError,
-    get_async_provider,
-    get_provider,
-    provider_names,
-    register_provider,
-)
-from .toolloop import (
-    ToolLoopResult,
-    arun_tool_calls,
-    arun_tool_loop,
-    run_tool_calls,
-    run_tool_loop,
-)
-from .tools import ToolDef
-from .types import (
-    Citation,
-    CitationSource,
-    Doc,
-    Embeddings,
-    FinishReason,
-    Logprob,
-    Message,
-    Model,
-    RateLimit,
-    Reply,
-    Request,
-    Result,
-    ToolCall,
-    ToolCallResult,
-    Usage,
-)
+
+if TYPE_CHECKING:
+    from .options import GenOption, TextOptions
+    from .provider import AsyncProvider, AsyncStream, Provider, Stream
+    from .registry import (
+        UnknownProviderError,
+        get_async_provider,
+        get_provider,
+        provider_names,
+        register_provider,
+    )
+    from .toolloop import (
+        ToolLoopResult,
+        arun_tool_calls,
+        arun_tool_loop,
+        run_tool_calls,
+        run_tool_loop,
+    )
+    from .tools import ToolDef
+    from .types import (
+        Citation,
+        CitationSource,
+        Doc,
+        Embeddings,
+        FinishReason,
+        Logprob,
+        Message,
+        Model,
+        RateLimit,
+        Reply,
+        Request,
+        Result,
+        ToolCall,
+        ToolCallResult,
+        Usage,
+    )
+
+# Everything but the errors is imported on first use (``genai_core.Message``, ``from genai_core
+# import Message``): ``import genai_core`` alone, or a provider package that needs only part of
+# it, does not pay for the pydantic models, the registry and the stream machinery up front.
+_LAZY = {
+    "GenOption": "options",
+    "TextOptions": "options",
+    "AsyncProvider": "provider",
+    "AsyncStream": "provider",
+    "Provider": "provider",
+    "Stream": "provider",
+    "UnknownProviderError": "registry",
+    "get_async_provider": "registry",
+    "get_provider": "registry",
+    "provider_names": "registry",
+    "register_provider": "registry",
+    "ToolLoopResult": "toolloop",
+    "arun_tool_calls": "toolloop",
+    "arun_tool_loop": "toolloop",
+    "run_tool_calls": "toolloop",
+    "run_tool_loop": "toolloop",
+    "ToolDef": "tools",
+    "Embeddings": "types",
+    "Citation": "types",
+    "CitationSource": "types",
+    "Doc": "types",
+    "FinishReason": "types",
+    "Logprob": "types",
+    "Message": "types",
+    "Model": "types",
+    "RateLimit": "types",
+    "Reply": "types",
+    "Request": "types",
+    "Result": "types",
+    "ToolCall": "types",
+    "ToolCallResult": "types",
+    "Usage": "types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genai_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups are plain module attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "APIConnectionError",

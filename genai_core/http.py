@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import NoReturn
 
-import anyio
 import httpx
 
 from .errors import APIConnectionError, APITimeoutError, ValidationError
@@ -181,6 +180,14 @@ def retry_delay(retries_taken: int, retry_after: float | None, rand: Callable[[]
     return base * (1.0 - 0.25 * rand())
 
 
+async def _anyio_sleep(seconds: float) -> None:
+    # anyio (and sniffio) are imported on the first retry of an async client, not by
+    # ``import genai_core``: a sync application never needs them.
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How many times to retry, and the clock, sleep and randomness to do it with.
@@ -190,7 +197,7 @@ class RetryPolicy:
 
     max_retries: int = DEFAULT_MAX_RETRIES
     sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = _anyio_sleep
     clock: Callable[[], float] = time.time
     rand: Callable[[], float] = random.random
 

@@ -307,6 +307,8 @@ _IMPORT_PROBE = textwrap.dedent(
 
     import genai_baseten  # the import under test
 
+    loaded = sorted(sys.modules)
+
     import pydantic
     import genai_core.types
 
@@ -328,7 +330,8 @@ _IMPORT_PROBE = textwrap.dedent(
 
     report = {
         "network": calls,
-        "modules": sorted(m for m in sys.modules if m.startswith("genai")),
+        "modules": sorted(m for m in loaded if m.startswith("genai")),
+        "loaded": loaded,
         "message_complete": genai_core.types.Message.__pydantic_complete__,
         "models": sorted(set(models)),
         "complete": sorted(set(complete)),
@@ -373,6 +376,69 @@ def test_import_skips_cli_and_recorder(import_probe: dict[str, Any]) -> None:
     assert "genai_baseten" in modules
     assert "genai_core.cli" not in modules
     assert not [m for m in modules if m.startswith("genai_core.httprecord")]
+
+
+# Loaded on first use, never by ``import genai_baseten``: async support (an async client imports
+# anyio when it first sleeps; httpx loads it for the first async request), package metadata
+# (the registry's entry points), the registry itself, recording/replay, the CLI and comparison
+# libraries.
+NOT_IMPORTED = [
+    "anyio",
+    "sniffio",
+    "trio",
+    "asyncio",
+    "importlib.metadata",
+    "genai_core.registry",
+    "genai_core.replay",
+    "genai_core.cli",
+    "openai",
+    "litellm",
+]
+
+
+@pytest.mark.parametrize("module", NOT_IMPORTED)
+def test_import_leaves_out(import_probe: dict[str, Any], module: str) -> None:
+    loaded = import_probe["loaded"]
+    assert "genai_baseten.client" in loaded  # the probe saw the import
+    assert module not in loaded, f"import genai_baseten imported {module}"
+
+
+def test_import_genai_core_alone_is_light() -> None:
+    # genai_core's names are loaded on first use: the package alone needs neither pydantic nor
+    # httpx, and the first name used brings in its module.
+    code = textwrap.dedent(
+        """
+        import json, sys
+        import genai_core
+        before = sorted(sys.modules)
+        message = genai_core.Message.user("hi")
+        from genai_core import get_provider
+        print(json.dumps({"before": before, "after": sorted(sys.modules),
+                          "text": message.requests[0].text, "dir": dir(genai_core)}))
+        """
+    )
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    before = set(report["before"])
+    assert {"pydantic", "httpx", "genai_core.types", "genai_core.provider"} & before == set()
+    assert "genai_core.errors" in before  # the errors are cheap and always there
+    after = set(report["after"])
+    assert {"pydantic", "genai_core.types", "genai_core.registry"} <= after
+    assert report["text"] == "hi"
+    assert set(GENAI_CORE_ALL) <= set(report["dir"])
+
+
+def test_lazy_names_are_the_module_objects() -> None:
+    from genai_core import registry, types
+
+    assert genai_core.Message is types.Message
+    assert genai_core.get_provider is registry.get_provider
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        genai_core.Nope  # noqa: B018
 
 
 def test_import_builds_no_validators(import_probe: dict[str, Any]) -> None:

@@ -1,0 +1,63 @@
+"""Decoding the JSON of streamed chunks: the hot path of every stream.
+
+:func:`loads_std` is :func:`json.loads` without its Python wrapper: it calls json's C scanner
+directly (``json.loads`` adds a Python ``decode()`` and two regex whitespace checks per call,
+about 0.9 µs of a 4.5 µs chunk) and hands anything the scanner does not take whole (surrounding
+space, bad JSON) to ``json.loads`` for the result or the error.
+
+When `orjson <https://pypi.org/project/orjson/>`_ is installed (``pip install
+'genai-baseten[speedups]'``), :func:`loads_chunk` is :func:`loads_orjson`, about 2.5x faster per
+chunk. Whatever orjson refuses (NaN and Infinity, lone surrogates, bad JSON) goes to
+:func:`loads_std`, so the errors are json's and so are the values, with one exception: orjson
+reads an integer beyond 64 bits as a float, where json keeps it exact. No field of a chat chunk
+holds one (counts, timestamps and indexes are far smaller; ids are strings).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import json.scanner
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["HAVE_ORJSON", "loads_chunk", "loads_orjson", "loads_std"]
+
+_loads = json.loads
+# (typeshed declares make_scanner's argument as the scanner type itself, hence the ignore.)
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
+
+
+def loads_std(data: str) -> Any:
+    """``json.loads(data)``, faster; raises ValueError (json's) for bad JSON."""
+    try:
+        obj, end = _scan_once(data, 0)
+    except StopIteration:
+        end = -1
+    if end != len(data):
+        obj = _loads(data)
+    return obj
+
+
+_orjson_loads: Callable[[str], Any] | None
+try:
+    _orjson_loads = importlib.import_module("orjson").loads
+except ImportError:  # the optional speed-up is not installed
+    _orjson_loads = None
+
+HAVE_ORJSON = _orjson_loads is not None
+
+
+def loads_orjson(data: str) -> Any:
+    """orjson's decoding, with json's for whatever orjson refuses. Needs orjson."""
+    assert _orjson_loads is not None
+    try:
+        return _orjson_loads(data)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError
+        return loads_std(data)
+
+
+#: The decoder the stream assembler uses.
+loads_chunk: Callable[[str], Any] = loads_orjson if HAVE_ORJSON else loads_std

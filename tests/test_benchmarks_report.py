@@ -1,0 +1,101 @@
+"""The benchmark report: Markdown regenerated from a results file, and the ratio checks.
+
+No timing here: the inputs are hand-written results, the outputs are text and verdicts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+
+
+def _results(genai_us: float) -> dict[str, Any]:
+    def row(case: str, label: str, us: float, floor: float, sdk: float) -> dict[str, Any]:
+        return {
+            "case": case,
+            "label": label,
+            "note": "",
+            "median": us,
+            "min": us * 0.9,
+            "max": us * 1.2,
+            "samples": [us],
+            "ratio_to_floor": us / floor,
+            "ratio_to_openai": us / sdk,
+        }
+
+    rows = [
+        row("a", "floor", 5.0, 5.0, 100.0),
+        row("c", "genai Client", genai_us, 5.0, 100.0),
+        row("e", "openai SDK", 100.0, 5.0, 100.0),
+        {"case": "f", "label": "LiteLLM", "note": "skipped: litellm not installed"},
+    ]
+    return {
+        "command": "python -m benchmarks",
+        "date": "2026-01-02",
+        "machine": {
+            "cpu": "Some CPU",
+            "cpu_count": 2,
+            "platform": "Linux",
+            "implementation": "CPython",
+            "python": "3.11.7",
+            "packages": {"httpx": "0.28.1", "litellm": None},
+        },
+        "stream": {
+            "chunks": 5000,
+            "bytes": 2_950_000,
+            "mean_event_bytes": 590.0,
+            "repeat": 9,
+            "modes": {"4k": {"title": "4 KiB pieces", "pieces": 721, "rows": rows}},
+        },
+    }
+
+
+def test_render_is_deterministic_and_complete() -> None:
+    res = _results(6.0)
+    text = report.render(res)
+    assert text == report.render(res)
+    assert text.startswith(report.BEGIN)
+    assert text.rstrip().endswith(report.END)
+    assert "| (c) genai Client | 6.00 [5.40–7.20] | 1.20× | 1.20× | 0.06× |" in text
+    assert "| (f) LiteLLM | skipped: litellm not installed | | | |" in text
+    assert "Some CPU, 2 vCPUs" in text
+    assert "not installed: litellm" in text
+
+
+def test_write_docs_replaces_only_the_generated_section(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Title\n\nprose before\n\n{report.BEGIN}\nold\n{report.END}\n\nprose after\n")
+    report.write_docs(doc, _results(6.0))
+    first = doc.read_text()
+    assert first.startswith("# Title\n\nprose before\n\n")
+    assert first.endswith("\n\nprose after\n")
+    assert "old" not in first
+    assert "1.20×" in first
+    report.write_docs(doc, _results(6.0))
+    assert doc.read_text() == first  # regenerating from the same results changes nothing
+
+
+def test_write_docs_appends_a_section_when_there_is_none(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Title\n")
+    report.write_docs(doc, _results(6.0))
+    assert doc.read_text().startswith("# Title\n\n" + report.BEGIN)
+
+
+def test_check_compares_ratios_with_generous_bounds() -> None:
+    ok = report.check(_results(6.0))
+    names = [c["name"] for c in ok]
+    assert names == ["stream 4k: (c) ÷ (a)", "stream 4k: (c) ÷ (e)"]
+    assert all(c["ok"] for c in ok)
+    slow = report.check(_results(12.0))  # 2.4x the floor: over the 2.0 bound
+    assert [c["ok"] for c in slow] == [False, True]
+
+
+def test_check_fails_on_a_wrong_result() -> None:
+    res = _results(6.0)
+    res["stream"]["modes"]["4k"]["rows"][1]["note"] = "WRONG text"
+    failed = [c for c in report.check(res) if not c["ok"]]
+    assert len(failed) == 1
+    assert "WRONG text" in failed[0]["name"]

@@ -1,0 +1,124 @@
+"""Chunk decoding: the fast paths give json.loads's values and json's errors, orjson or not."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import wire
+
+from genai_core import _json
+from genai_core.errors import GenAIError
+from genai_core.openai_chat import stream as stream_module
+from genai_core.openai_chat.stream import ChatStreamAssembler
+from genai_core.provider import StreamCore
+
+DECODERS: list[tuple[str, Callable[[str], Any]]] = [("std", _json.loads_std)]
+if _json.HAVE_ORJSON:
+    DECODERS.append(("orjson", _json.loads_orjson))
+
+CASES = [
+    '{"a": 1, "b": [true, false, null], "c": "x"}',
+    '  {"padded": 1}  \n',
+    '{"f": 1.5e300, "g": -0.0}',
+    '{"dup": 1, "dup": 2}',
+    '{"u": "caf\\u00e9 \\ud83d\\ude00"}',
+    '{"lone": "\\ud800"}',  # a lone surrogate: json keeps it
+    '{"nan": NaN, "inf": -Infinity}',
+    "[1, 2, 3]",
+    '"text"',
+]
+# Integers beyond 64 bits: json keeps them exact; orjson reads them as floats (documented).
+HUGE = ['{"big": 123456789012345678901234567890}', '{"neg": -9223372036854775809}']
+BAD = ["", "{", '{"a": }', "{} {}", "nul", '{"a": 1,}']
+
+
+@pytest.mark.parametrize(("name", "decode"), DECODERS, ids=[n for n, _ in DECODERS])
+@pytest.mark.parametrize("text", CASES)
+def test_values_are_jsons(name: str, decode: Callable[[str], Any], text: str) -> None:
+    got = decode(text)
+    want = json.loads(text)
+    if isinstance(want, dict) and "nan" in want:
+        assert math.isnan(got["nan"])
+        assert got["inf"] == want["inf"]
+    else:
+        assert got == want
+        assert type(got) is type(want)
+
+
+@pytest.mark.parametrize("text", HUGE)
+def test_huge_integers(text: str) -> None:
+    want = json.loads(text)
+    assert _json.loads_std(text) == want
+    if _json.HAVE_ORJSON:
+        ((key, value),) = _json.loads_orjson(text).items()
+        assert isinstance(value, float)
+        assert value == float(want[key])
+
+
+@pytest.mark.parametrize(("name", "decode"), DECODERS, ids=[n for n, _ in DECODERS])
+@pytest.mark.parametrize("text", BAD)
+def test_bad_json_raises_jsons_error(name: str, decode: Callable[[str], Any], text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        decode(text)
+
+
+def test_the_assembler_uses_the_best_decoder_installed() -> None:
+    expected = _json.loads_orjson if _json.HAVE_ORJSON else _json.loads_std
+    assert _json.loads_chunk is expected
+    assert stream_module._loads_chunk is expected  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("name", "decode"), DECODERS, ids=[n for n, _ in DECODERS])
+def test_assembler_with_either_decoder(
+    name: str, decode: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_module, "_loads_chunk", decode)  # (a private name, on purpose)
+    a = ChatStreamAssembler(provider="p")
+    chunk = {
+        "id": "c1",
+        "choices": [{"index": 0, "delta": {"content": "héllo", "reasoning_content": None}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+    frags = a.feed(json.dumps(chunk))
+    assert [f.text for f in frags] == ["héllo"]
+    with pytest.raises(Exception, match="not JSON"):
+        a.feed('{"choices": [')
+
+
+# --- every recorded stream decodes to the same Result with either decoder -------------------
+
+_WIRE = wire.wire_dir()
+_STREAMS = [
+    c
+    for c in (wire.load_cases(_WIRE) if _WIRE is not None else [])
+    if c.interaction().is_stream and c.interaction().status == 200
+]
+
+
+def _outcome(body: bytes, decode: Callable[[str], Any]) -> tuple[str, Any]:
+    saved = stream_module._loads_chunk  # type: ignore[attr-defined]
+    stream_module._loads_chunk = decode  # type: ignore[attr-defined]
+    try:
+        core = StreamCore(ChatStreamAssembler(provider="baseten"))
+        try:
+            for piece in wire.pieces(body, 1000):
+                core.feed(piece)
+            core.finish()
+        except GenAIError as exc:
+            return "error", str(exc)
+        return "result", core.result().model_dump()
+    finally:
+        stream_module._loads_chunk = saved  # type: ignore[attr-defined]
+
+
+@pytest.mark.wire
+@pytest.mark.skipif(_WIRE is None, reason=wire.SKIP_REASON)
+@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="orjson is not installed (the speedups extra)")
+@pytest.mark.parametrize("case", _STREAMS, ids=[c.id for c in _STREAMS])
+def test_recorded_streams_decode_alike(case: wire.Case) -> None:
+    body = case.interaction().body
+    assert _outcome(body, _json.loads_orjson) == _outcome(body, _json.loads_std)
