@@ -206,3 +206,89 @@ def test_bad_record_mode_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--record-mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--record-mode=sometimes: not a record mode*"])
+
+
+# Another plugin with its own --record-mode, as pytest-recording has (vcrpy's mode names).
+OTHER_PLUGIN = textwrap.dedent(
+    """
+    def pytest_addoption(parser):
+        parser.getgroup("recording").addoption(
+            "--record-mode",
+            default=None,
+            choices=["once", "new_episodes", "none", "all", "rewrite"],
+        )
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["before", "after"])
+def test_another_plugins_record_mode_is_shared_not_clashing(
+    pytester: pytest.Pytester, server: fakeserver.FakeServer, how: str
+) -> None:
+    # "before": loaded with -p, ahead of the entry-point plugins; "after": from a conftest.
+    if how == "before":
+        pytester.makepyfile(other_plugin=OTHER_PLUGIN)
+        pytester.syspathinsert()
+        args = ["-p", "other_plugin"]
+    else:
+        pytester.makeconftest(OTHER_PLUGIN)
+        args = []
+    pytester.makepyfile(test_chat=TEST_CHAT, test_plain="def test_plain():\n    pass\n")
+    pytester.runpytest(*args).assert_outcomes(passed=1, failed=1)  # nothing recorded yet
+    assert server.requests == []
+    # vcrpy's "once": record the cassette that does not exist...
+    pytester.runpytest(*args, "--record-mode=once").assert_outcomes(passed=2)
+    assert len(server.requests) == 2
+    # ... and replay it once it does.
+    pytester.runpytest(*args, "--record-mode=once").assert_outcomes(passed=2)
+    pytester.runpytest(*args, "--record-mode=none").assert_outcomes(passed=2)
+    assert len(server.requests) == 2
+    pytester.runpytest(*args, "--record-mode=rewrite").assert_outcomes(passed=2)
+    assert len(server.requests) == 4
+
+
+def test_async_tests_are_blocked_from_the_network_too(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_anet=textwrap.dedent(
+            """
+            import anyio
+            import pytest
+
+
+            @pytest.fixture(params=["asyncio", "trio"])
+            def anyio_backend(request):
+                return request.param
+
+
+            @pytest.mark.anyio
+            async def test_remote(genai_recorder):
+                # anyio wraps the refusal: "All connection attempts failed".
+                with pytest.raises(OSError) as info:
+                    await anyio.connect_tcp("192.0.2.1", 80)
+                causes = [info.value, info.value.__cause__, *getattr(info.value, "exceptions", [])]
+                assert any("network blocked while replaying" in str(c) for c in causes), causes
+            """
+        )
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(["*test_remote?asyncio? - Failed: the test tried to reach*"])
+
+
+def test_a_failure_says_which_recorded_answer_was_served(
+    pytester: pytest.Pytester, server: fakeserver.FakeServer
+) -> None:
+    pytester.makepyfile(test_chat=TEST_CHAT)
+    pytester.runpytest("--record-mode=all").assert_outcomes(passed=1)
+    cassette = pytester.path / "testdata" / "test_chat" / "test_hello.yaml"
+    text = cassette.read_text()
+    # A hand edit that breaks the streamed answer of the second interaction.
+    cassette.write_text(text.replace('"delta": {"content": "Hel"}', '"delta": {"content": 1}'))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- genai_recorder -*",
+            f"while replaying {cassette}: served interaction(s) 0, 1; the last, 1 (POST *",
+        ]
+    )
