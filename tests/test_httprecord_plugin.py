@@ -292,3 +292,34 @@ def test_a_failure_says_which_recorded_answer_was_served(
             f"while replaying {cassette}: served interaction(s) 0, 1; the last, 1 (POST *",
         ]
     )
+
+
+def test_the_plugin_adds_no_import_cost() -> None:
+    # pytest loads the plugin in every run of any project that has this package installed:
+    # importing it must not bring in httpx, anyio, vcrpy or PyYAML beyond what the genai_core
+    # package itself imports (those come when a test asks for the fixture).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import {}; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('httpx', 'anyio', 'vcr', 'yaml', 'wrapt', 'pydantic', 'genai_core'))))"
+    )
+
+    def loaded(module: str) -> set[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(module)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return set(out.stdout.split())
+
+    extra = loaded("genai_core.httprecord.pytest_plugin") - loaded("genai_core")
+    assert extra <= {
+        "genai_core.httprecord",
+        "genai_core.httprecord.modes",
+        "genai_core.httprecord.pytest_plugin",
+    }, sorted(extra)
