@@ -1,8 +1,8 @@
 """pytest plugin: a cassette per test, ``--record-mode``, and no network while replaying.
 
 Registered through the ``pytest11`` entry point as ``genai_httprecord``, so installing the
-package is enough. Importing it adds no httpx, anyio, vcrpy or PyYAML import to a pytest run
-(they come when a test asks for the fixture).
+package is enough. Importing it costs little: nothing beyond what the ``genai_core`` package
+imports itself (no httpx, anyio, vcrpy or PyYAML of its own; they come with the fixture).
 
 * fixture ``genai_recorder``: a started :class:`~.recorder.Recorder` for the cassette
   ``<genai_cassette_dir>/<module>/<test>.yaml`` (``<module>/<Class>/<test>.yaml`` in a class;
