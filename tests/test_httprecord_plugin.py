@@ -323,3 +323,27 @@ def test_the_plugin_adds_no_import_cost() -> None:
         "genai_core.httprecord.modes",
         "genai_core.httprecord.pytest_plugin",
     }, sorted(extra)
+
+
+def test_the_docs_pytest_example_replays_without_a_key(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genai_core.httprecord import Cassette
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "record-replay.md").read_text(encoding="utf-8")
+    section = doc.split("## In pytest: the `genai_recorder` fixture", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_doc=code)
+    monkeypatch.delenv("BASETEN_API_KEY", raising=False)
+
+    result = pytester.runpytest("-p", "no:cacheprovider")  # nothing recorded yet
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*does not exist yet). To record it, run with RECORD=1*"])
+
+    # The cassette a recording would make, from the project's authored demo traffic (the
+    # non-streamed "Say hello" answer).
+    demo = Cassette.load(root / "testdata" / "demo" / "chat.json")
+    cassette = Cassette([demo.interactions[1]], metadata=dict(demo.metadata))
+    cassette.save(pytester.path / "testdata" / "test_doc" / "test_hello.yaml")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
