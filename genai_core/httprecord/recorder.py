@@ -65,6 +65,7 @@ from .cassette import (
     _interaction_dict,
     mismatch_error,
     scrub_url,
+    served_note,
     write_if_changed,
 )
 from .modes import ENV_VAR, RecordMode, mode_from_env, parse_mode
@@ -361,19 +362,9 @@ class Recorder:
     def replay_note(self) -> str:
         """Which recorded answers the code under test was given; ``""`` when none was.
 
-        Added to an error raised while replaying (a hand-edited response body the client cannot
-        parse fails in the client, far from the cassette): it names the file and interactions.
+        Added to an error raised while replaying (see :func:`~.cassette.served_note`).
         """
-        if not self._served:
-            return ""
-        last = self._served[-1]
-        request = self._cassette.data[last][0]
-        served = ", ".join(map(str, self._served))
-        return (
-            f"while replaying {self.path}: served interaction(s) {served}; the last, {last} "
-            f"({request.method} {request.uri}), is the answer being read if the error is about "
-            "a malformed response"
-        )
+        return served_note(str(self.path), self._served, [req for req, _ in self._cassette.data])
 
     # -- transports ------------------------------------------------------------------------
 
