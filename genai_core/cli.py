@@ -29,7 +29,7 @@ import httpx
 
 from ._version import __version__
 from .errors import GenAIError
-from .httprecord.cassette import Cassette, ReplayMismatchError
+from .httprecord.cassette import Cassette, CassetteError, ReplayMismatchError
 from .httprecord.transport import ReplayTransport
 from .options import TextOptions
 from .provider import Provider
@@ -177,6 +177,21 @@ BASE_URL_HELP = (
 )
 
 
+def _note_replay(cassette: Cassette) -> Any:
+    """An exit callback naming the recorded answer an error came from (a hand-edited cassette)."""
+
+    def note(exc_type: object, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, GenAIError) and not isinstance(
+            exc, (CassetteError, ReplayMismatchError)
+        ):
+            line = cassette.replay_note()
+            if line and hasattr(exc, "add_note"):  # Python 3.11+
+                exc.add_note(line)
+        return False
+
+    return note
+
+
 def _client(
     stack: contextlib.ExitStack,
     provider: str,
@@ -190,6 +205,7 @@ def _client(
         client: Provider = get_provider(provider, model=model, **extra)
     else:
         cassette = Cassette.load(replay)
+        stack.push(_note_replay(cassette))
         http = stack.enter_context(httpx.Client(transport=ReplayTransport(cassette)))
         client = get_provider(
             provider, model=model, api_key=REPLAY_API_KEY, http_client=http, **extra
@@ -513,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(exc.summary)  # the body diff that follows is for test output, not a terminal
         return 1
     except (GenAIError, OSError, httpx.HTTPError) as exc:
-        _error(str(exc) or type(exc).__name__)
+        _error("; ".join([str(exc) or type(exc).__name__, *getattr(exc, "__notes__", [])]))
         return 1
 
 

@@ -256,6 +256,23 @@ def test_chat_corrupt_cassette(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert err.startswith("error: ") and str(bad) in err and "interaction 0" in err
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+def test_chat_replaying_a_hand_broken_answer_names_the_cassette(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A hand edit that leaves the cassette valid but breaks the JSON of an answer: the client's
+    # error comes with the file and the interaction it was reading.
+    data = json.loads(Path(CHAT).read_text())
+    body = data["interactions"][1]["response"]["body"]
+    body["string"] = body["string"].replace("{", "{,", 1)
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    assert cli.main(["chat", "--replay", str(edited), "--no-stream", CHAT_PROMPT]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"; while replaying {edited}: served interaction(s) 1; the last, 1 (POST " in err
+
+
 def test_chat_missing_cassette_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert cli.main(["chat", "--replay", str(tmp_path / "nope.json"), "hi"]) == 1
     assert "nope.json" in capsys.readouterr().err

@@ -206,3 +206,144 @@ def test_bad_record_mode_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--record-mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--record-mode=sometimes: not a record mode*"])
+
+
+# Another plugin with its own --record-mode, as pytest-recording has (vcrpy's mode names).
+OTHER_PLUGIN = textwrap.dedent(
+    """
+    def pytest_addoption(parser):
+        parser.getgroup("recording").addoption(
+            "--record-mode",
+            default=None,
+            choices=["once", "new_episodes", "none", "all", "rewrite"],
+        )
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["before", "after"])
+def test_another_plugins_record_mode_is_shared_not_clashing(
+    pytester: pytest.Pytester, server: fakeserver.FakeServer, how: str
+) -> None:
+    # "before": loaded with -p, ahead of the entry-point plugins; "after": from a conftest.
+    if how == "before":
+        pytester.makepyfile(other_plugin=OTHER_PLUGIN)
+        pytester.syspathinsert()
+        args = ["-p", "other_plugin"]
+    else:
+        pytester.makeconftest(OTHER_PLUGIN)
+        args = []
+    pytester.makepyfile(test_chat=TEST_CHAT, test_plain="def test_plain():\n    pass\n")
+    pytester.runpytest(*args).assert_outcomes(passed=1, failed=1)  # nothing recorded yet
+    assert server.requests == []
+    # vcrpy's "once": record the cassette that does not exist...
+    pytester.runpytest(*args, "--record-mode=once").assert_outcomes(passed=2)
+    assert len(server.requests) == 2
+    # ... and replay it once it does.
+    pytester.runpytest(*args, "--record-mode=once").assert_outcomes(passed=2)
+    pytester.runpytest(*args, "--record-mode=none").assert_outcomes(passed=2)
+    assert len(server.requests) == 2
+    pytester.runpytest(*args, "--record-mode=rewrite").assert_outcomes(passed=2)
+    assert len(server.requests) == 4
+
+
+def test_async_tests_are_blocked_from_the_network_too(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_anet=textwrap.dedent(
+            """
+            import anyio
+            import pytest
+
+
+            @pytest.fixture(params=["asyncio", "trio"])
+            def anyio_backend(request):
+                return request.param
+
+
+            @pytest.mark.anyio
+            async def test_remote(genai_recorder):
+                # anyio wraps the refusal: "All connection attempts failed".
+                with pytest.raises(OSError) as info:
+                    await anyio.connect_tcp("192.0.2.1", 80)
+                causes = [info.value, info.value.__cause__, *getattr(info.value, "exceptions", [])]
+                assert any("network blocked while replaying" in str(c) for c in causes), causes
+            """
+        )
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(["*test_remote?asyncio? - Failed: the test tried to reach*"])
+
+
+def test_a_failure_says_which_recorded_answer_was_served(
+    pytester: pytest.Pytester, server: fakeserver.FakeServer
+) -> None:
+    pytester.makepyfile(test_chat=TEST_CHAT)
+    pytester.runpytest("--record-mode=all").assert_outcomes(passed=1)
+    cassette = pytester.path / "testdata" / "test_chat" / "test_hello.yaml"
+    text = cassette.read_text()
+    # A hand edit that breaks the streamed answer of the second interaction.
+    cassette.write_text(text.replace('"delta": {"content": "Hel"}', '"delta": {"content": 1}'))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- genai_recorder -*",
+            f"while replaying {cassette}: served interaction(s) 0, 1; the last, 1 (POST *",
+        ]
+    )
+
+
+def test_the_plugin_adds_no_import_cost() -> None:
+    # pytest loads the plugin in every run of any project that has this package installed:
+    # importing it must not bring in httpx, anyio, vcrpy or PyYAML beyond what the genai_core
+    # package itself imports (those come when a test asks for the fixture).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import {}; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('httpx', 'anyio', 'vcr', 'yaml', 'wrapt', 'pydantic', 'genai_core'))))"
+    )
+
+    def loaded(module: str) -> set[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(module)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return set(out.stdout.split())
+
+    extra = loaded("genai_core.httprecord.pytest_plugin") - loaded("genai_core")
+    assert extra <= {
+        "genai_core.httprecord",
+        "genai_core.httprecord.modes",
+        "genai_core.httprecord.pytest_plugin",
+    }, sorted(extra)
+
+
+def test_the_docs_pytest_example_replays_without_a_key(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genai_core.httprecord import Cassette
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "record-replay.md").read_text(encoding="utf-8")
+    section = doc.split("## In pytest: the `genai_recorder` fixture", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_doc=code)
+    monkeypatch.delenv("BASETEN_API_KEY", raising=False)
+
+    result = pytester.runpytest("-p", "no:cacheprovider")  # nothing recorded yet
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*does not exist yet). To record it, run with RECORD=1*"])
+
+    # The cassette a recording would make, from the project's authored demo traffic (the
+    # non-streamed "Say hello" answer).
+    demo = Cassette.load(root / "testdata" / "demo" / "chat.json")
+    cassette = Cassette([demo.interactions[1]], metadata=dict(demo.metadata))
+    cassette.save(pytester.path / "testdata" / "test_doc" / "test_hello.yaml")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import vcr.cassette
 import yaml
 
 import genai_baseten
-from genai_core import Message, Result, ValidationError
+from genai_core import Message, Result, StreamError, ValidationError
 from genai_core.httprecord import (
     Cassette,
     CassetteError,
@@ -235,7 +236,7 @@ def test_replay_mode_never_reaches_the_network(tmp_path: Path, server: Any) -> N
     assert server.requests == []
     message = str(info.value)
     assert "the cassette has no interactions" in message
-    assert f"there is no cassette at {path} yet" in message
+    assert f"({path} does not exist yet)" in message
     assert "RECORD=1" in message
     assert rec.mode is RecordMode.REPLAY
     assert not path.exists()  # nothing recorded, nothing written
@@ -460,3 +461,55 @@ def test_corrupt_cassette_names_file_and_interaction(tmp_path: Path) -> None:
     path.write_text("version: 1\ninteractions: [\n")
     with pytest.raises(CassetteError, match=r"bad\.yaml: not a valid cassette \(not YAML"):
         Recorder(path)
+
+
+def test_replay_keeps_the_headers_a_cassette_holds(tmp_path: Path, server: Any) -> None:
+    # Scrubbing applies to what is recorded, not to what a cassette already says: a request id
+    # written into a cassette on purpose reaches the client.
+    path = tmp_path / "ids.yaml"
+    with Recorder(path, mode="all"):
+        client(server.url).gen_sync([Message.user(PROMPT)])
+    data = yaml.safe_load(path.read_text())
+    data["interactions"][0]["response"]["headers"]["X-Request-Id"] = ["req-kept"]
+    path.write_text(yaml.safe_dump(data))
+    with Recorder(path, strict=True):
+        assert client(server.url).gen_sync([Message.user(PROMPT)]).request_id == "req-kept"
+
+
+def test_mismatch_on_an_existing_cassette_says_how_to_re_record(
+    tmp_path: Path, server: Any
+) -> None:
+    path = tmp_path / "rerecord.yaml"
+    with Recorder(path, mode="all"):
+        client(server.url).gen_sync([Message.user(PROMPT)])
+    with Recorder(path), pytest.raises(ReplayMismatchError) as info:
+        client(server.url).gen_sync([Message.user("changed")])
+    assert "RECORD=all (re-records the whole cassette)" in info.value.summary
+    assert "RECORD=1 (adds what is missing" in info.value.summary
+
+    path.write_text("")
+    with Recorder(path), pytest.raises(ReplayMismatchError, match=r"rerecord\.yaml is empty\)"):
+        client(server.url).gen_sync([Message.user(PROMPT)])
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+def test_an_error_from_a_hand_edited_answer_names_the_file_and_interaction(
+    tmp_path: Path, server: Any
+) -> None:
+    path = tmp_path / "edited.yaml"
+    with Recorder(path, mode="all"):
+        run_sync(client(server.url))
+    # A hand edit that breaks one streamed chunk: the cassette still loads (a server may send
+    # anything), and the client's error says where the answer came from.
+    text = path.read_text()
+    broken = text.replace('"delta": {"content": "Hel"}', '"delta": {"content": "Hel"', 1)
+    assert broken != text
+    path.write_text(broken)
+    with pytest.raises(StreamError, match="not JSON") as info, Recorder(path):
+        run_sync(client(server.url))
+    notes = getattr(info.value, "__notes__", [])
+    assert notes == [
+        f"while replaying {path}: served interaction(s) 0, 1; the last, 1 (POST "
+        f"{server.url}/chat/completions), is the answer being read if the error is about a "
+        "malformed response"
+    ]

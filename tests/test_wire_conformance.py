@@ -312,6 +312,22 @@ async def test_httprecord_replay_async(case: wire.Case, anyio_backend: str) -> N
     check(case, it, out)
 
 
+@pytest.mark.parametrize("case", ALL)
+def test_httprecord_recorder_replay(case: wire.Case) -> None:
+    """The vcrpy-backed Recorder replays the recording too (and, replaying, never writes it)."""
+    from genai_core.httprecord import Recorder
+
+    it = case.interaction()
+    path = case.root / case.key
+    matchers = (httprecord.match_method, httprecord.match_url, _body_up_to_schema_name)
+    before = path.read_bytes()
+    with Recorder(path, mode="replay", strict=True, match_on=matchers) as rec:
+        out = run_sync(it, _call_for(it), [], rec.transport())
+    assert rec.served == [0]
+    check(case, it, out)
+    assert path.read_bytes() == before
+
+
 @pytest.mark.parametrize("case", WITH_CHUNK_COUNT)
 def test_stream_chunks(case: wire.Case) -> None:
     """The stream core sees every JSON chunk, however the body is cut."""

@@ -13,26 +13,26 @@ See docs/record-replay.md.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .cassette import (
-    CASSETTE_VERSION,
-    Cassette,
-    CassetteError,
-    Interaction,
-    Matcher,
-    RecordedRequest,
-    RecordedResponse,
-    ReplayMismatchError,
-    match_json_body,
-    match_method,
-    match_url,
-)
-from .modes import ENV_VAR, RecordMode, mode_from_env
-from .transport import ReplayTransport, split_bytes, split_events
-
 if TYPE_CHECKING:
+    from .cassette import (
+        CASSETTE_VERSION,
+        Cassette,
+        CassetteError,
+        Interaction,
+        Matcher,
+        RecordedRequest,
+        RecordedResponse,
+        ReplayMismatchError,
+        match_json_body,
+        match_method,
+        match_url,
+    )
+    from .modes import ENV_VAR, RecordMode, mode_from_env
     from .recorder import Recorder, SecretLeakError, UnplayedInteractionsError
+    from .transport import ReplayTransport, split_bytes, split_events
 
 __all__ = [
     "CASSETTE_VERSION",
@@ -57,20 +57,48 @@ __all__ = [
     "split_events",
 ]
 
-# Imported on first use: they need vcrpy, which replaying a cassette does not.
-_LAZY = {"Recorder", "SecretLeakError", "UnplayedInteractionsError"}
+# Every name is imported on first use: the pytest plugin lives in this package, and a pytest run
+# that never asks for its fixture should not pay for httpx, anyio or vcrpy.
+_WHERE = {
+    **dict.fromkeys(
+        (
+            "CASSETTE_VERSION",
+            "Cassette",
+            "CassetteError",
+            "Interaction",
+            "Matcher",
+            "RecordedRequest",
+            "RecordedResponse",
+            "ReplayMismatchError",
+            "match_json_body",
+            "match_method",
+            "match_url",
+        ),
+        "cassette",
+    ),
+    **dict.fromkeys(("ENV_VAR", "RecordMode", "mode_from_env"), "modes"),
+    **dict.fromkeys(("ReplayTransport", "split_bytes", "split_events"), "transport"),
+    # These need vcrpy, which replaying a cassette does not.
+    **dict.fromkeys(("Recorder", "SecretLeakError", "UnplayedInteractionsError"), "recorder"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        try:
-            from . import recorder
-        except ImportError as exc:
-            if exc.name not in ("vcr", "yaml", "wrapt"):
-                raise
-            raise ImportError(
-                f"genai_core.httprecord.{name} needs vcrpy; install it with "
-                "pip install 'genai-baseten[record]'"
-            ) from exc
-        return getattr(recorder, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    except ImportError as exc:
+        if module != "recorder" or exc.name not in ("vcr", "yaml", "wrapt"):
+            raise
+        raise ImportError(
+            f"genai_core.httprecord.{name} needs vcrpy; install it with "
+            "pip install 'genai-baseten[record]'"
+        ) from exc
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -341,6 +341,23 @@ def _passes(matcher: Any, r1: Any, r2: Any) -> bool:
     return not _why_not(matcher, r1, r2)
 
 
+def served_note(path: str, served: Sequence[int], requests: Sequence[Any]) -> str:
+    """A line naming the cassette and the interactions served; ``""`` when none was.
+
+    It is added to an error raised while replaying: a hand edit that broke a response body fails
+    in the client, far from the cassette, and this says which recorded answer to look at.
+    """
+    if not served:
+        return ""
+    last = served[-1]
+    request = requests[last]
+    return (
+        f"while replaying {path}: served interaction(s) {', '.join(map(str, served))}; the "
+        f"last, {last} ({request.method} {request.uri}), is the answer being read if the error "
+        "is about a malformed response"
+    )
+
+
 # --- scrubbing a URL (shared by recording and by matching against scrubbed recordings) ----------
 
 
@@ -371,6 +388,8 @@ class Cassette:
     metadata: dict[str, Any] = field(default_factory=dict)
     path: str = "<memory>"
     played: set[int] = field(default_factory=set)
+    served: list[int] = field(default_factory=list)
+    """Indexes of the interactions served, in order."""
     match_on: Sequence[Matcher] = MATCHERS
     """vcrpy-style matchers: ``fn(request, recorded)`` raising AssertionError on a difference."""
 
@@ -387,6 +406,7 @@ class Cassette:
                     _passes(m, request, it.request) for m in self.match_on
                 ):
                     self.played.add(i)
+                    self.served.append(i)
                     return i, it.response
             recorded = [it.request for it in self.interactions]
             raise mismatch_error(self.path, request, recorded, self.played, matchers=self.match_on)
@@ -398,6 +418,10 @@ class Cassette:
     def unplayed(self) -> list[int]:
         """Indexes of the interactions not served yet."""
         return [i for i in range(len(self.interactions)) if i not in self.played]
+
+    def replay_note(self) -> str:
+        """Which recorded answers were served (see :func:`served_note`)."""
+        return served_note(self.path, self.served, [it.request for it in self.interactions])
 
     # -- files -----------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ _MODE_WORDS = {
     "new": RecordMode.NEW,
     "new_episodes": RecordMode.NEW,
     "all": RecordMode.ALL,
+    "rewrite": RecordMode.ALL,  # pytest-recording's name for it
 }
 
 

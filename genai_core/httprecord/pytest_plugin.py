@@ -1,7 +1,8 @@
 """pytest plugin: a cassette per test, ``--record-mode``, and no network while replaying.
 
 Registered through the ``pytest11`` entry point as ``genai_httprecord``, so installing the
-package is enough. Importing it costs nothing: vcrpy is imported when a test asks for the fixture.
+package is enough. Importing it costs little: nothing beyond what the ``genai_core`` package
+imports itself (no httpx, anyio, vcrpy or PyYAML of its own; they come with the fixture).
 
 * fixture ``genai_recorder``: a started :class:`~.recorder.Recorder` for the cassette
   ``<genai_cassette_dir>/<module>/<test>.yaml`` (``<module>/<Class>/<test>.yaml`` in a class;
@@ -39,22 +40,22 @@ if TYPE_CHECKING:
 __all__ = ["NetworkBlockedError", "cassette_path", "genai_recorder"]
 
 _CALL_FAILED = pytest.StashKey[bool]()
+_RECORDER = pytest.StashKey["Recorder"]()
+# vcrpy's "once" (record a missing cassette, else replay), given through pytest-recording's
+# --record-mode; vcrpy's other names ("none", "new_episodes", "all") are RecordMode words.
+_ONCE = "once"
 
 
 class NetworkBlockedError(OSError):
     """A test replaying a cassette tried to open a connection to a real host."""
 
 
+_OPTION = "--record-mode"
+_GROUP = ("genai-httprecord", "HTTP record/replay (genai_core.httprecord)")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("genai-httprecord", "HTTP record/replay (genai_core.httprecord)")
-    group.addoption(
-        "--record-mode",
-        dest="genai_record_mode",
-        default=None,
-        metavar="MODE",
-        help="replay (default: answer from cassettes, no network), new (record what is "
-        "missing) or all (re-record everything); default from the RECORD environment variable",
-    )
+    parser.getgroup(*_GROUP)
     parser.addini(
         "genai_cassette_dir", "directory of the genai_recorder cassettes", default="testdata"
     )
@@ -67,14 +68,56 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None]:
+    # --record-mode is added here, once every other plugin and the initial conftests have added
+    # their options, and only if none of them has one by that name: pytest-recording has the
+    # same option, and two of them make argparse refuse to run any test at all. When another
+    # plugin owns it, the fixture reads that plugin's value (vcrpy's mode names are understood).
+    try:
+        return (yield)
+    finally:
+        if not _option_taken(parser, _OPTION):
+            parser.getgroup(*_GROUP).addoption(
+                _OPTION,
+                dest="genai_record_mode",
+                default=None,
+                metavar="MODE",
+                help="replay (default: answer from cassettes, no network), new (record what is "
+                "missing) or all (re-record everything); default from the RECORD environment "
+                "variable",
+            )
+
+
+def _option_taken(parser: pytest.Parser, name: str) -> bool:
+    groups = [getattr(parser, "_anonymous", None), *getattr(parser, "_groups", [])]
+    return any(
+        name in option.names()
+        for group in groups
+        if group is not None
+        for option in getattr(group, "options", [])
+    )
+
+
+def _mode_option(config: pytest.Config) -> str | None:
+    """The value given to --record-mode, whichever plugin registered the option."""
+    try:
+        value = config.getoption(_OPTION)
+    except ValueError:  # the option was never added (the plugin loaded too late)
+        return None
+    return None if value is None else str(value)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "genai_record(path=None, strict=None, split='events', seed=0, metadata=None): "
         "options of this test's genai_recorder cassette",
     )
-    value = config.getoption("genai_record_mode")
-    if value is not None:
+    value = _mode_option(config)
+    if value is not None and value != _ONCE:
         try:
             parse_mode(value, source=f"--record-mode={value}")
         except ValidationError as exc:
@@ -89,6 +132,12 @@ def pytest_runtest_makereport(
     report = outcome.get_result()
     if report.when == "call" and report.failed:
         item.stash[_CALL_FAILED] = True
+        recorder = item.stash.get(_RECORDER, None)
+        note = recorder.replay_note() if recorder is not None else ""
+        if note:
+            # The test's error may come from a response the cassette served (a hand edit that
+            # broke a JSON body): say which file and interaction that was.
+            report.sections.append(("genai_recorder", note))
 
 
 def cassette_path(node: pytest.Item, config: pytest.Config) -> Path:
@@ -113,16 +162,22 @@ def genai_recorder(
     from .recorder import Recorder  # imports vcrpy
 
     config = request.config
-    value = config.getoption("genai_record_mode")
-    mode = mode_from_env() if value is None else parse_mode(value)
     marker = request.node.get_closest_marker("genai_record")
     options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
-    path = options.pop("path", None) or cassette_path(request.node, config)
+    path = Path(options.pop("path", None) or cassette_path(request.node, config))
+    value = _mode_option(config)
+    if value is None:
+        mode = mode_from_env()
+    elif value == _ONCE:  # pytest-recording's default: record a cassette that does not exist
+        mode = RecordMode.REPLAY if path.exists() else RecordMode.NEW
+    else:
+        mode = parse_mode(value)
     strict = options.pop("strict", None)
     if strict is None:
         strict = bool(config.getini("genai_record_strict"))
     metadata = {"test": request.node.nodeid, **options.pop("metadata", {})}
     recorder = Recorder(path, mode=mode, strict=strict, metadata=metadata, **options)
+    request.node.stash[_RECORDER] = recorder
     attempts: list[str] = []
     if mode is RecordMode.REPLAY:
         _block_network(monkeypatch, attempts)

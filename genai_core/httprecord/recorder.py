@@ -61,9 +61,11 @@ from .cassette import (
     Matcher,
     RecordedRequest,
     RecordedResponse,
+    ReplayMismatchError,
     _interaction_dict,
     mismatch_error,
     scrub_url,
+    served_note,
     write_if_changed,
 )
 from .modes import ENV_VAR, RecordMode, mode_from_env, parse_mode
@@ -211,6 +213,7 @@ class _Store:
             if c.can_play_response_for(vreq):
                 response = c.play_response(vreq)
                 index = next(i for i, (_, r) in enumerate(c.data) if r is response)
+                self.recorder._served.append(index)
                 return index, _from_vcr_response(response)
             if not c.write_protected:
                 return None
@@ -308,9 +311,14 @@ class Recorder:
         self._user_response_hook = before_record_response
         self.match_on = tuple(match_on)
         self._recorded = 0
+        self._served: list[int] = []
         self._persister = _Persister(self)
         self._patched: list[tuple[type, str, Any]] = []
         self._closed = False
+        # vcrpy runs the before_record hooks over the interactions it loads as well: the built-in
+        # response scrubbing must not drop headers a cassette holds on purpose (a request id
+        # that a test checks), so it only applies to what is recorded now.
+        self._loading = True
         self._cassette = VcrCassette.load(
             path=str(self.path),
             persister=self._persister,
@@ -321,6 +329,7 @@ class Recorder:
             # Re-recording everything keeps only what was recorded now.
             drop_unused_requests=self.mode is RecordMode.ALL,
         )
+        self._loading = False
         self._loaded = len(self._cassette.data)
         self._store = _Store(self, self._cassette)
         # A replay transport for requests that must not go anywhere else (split/seed checked).
@@ -344,6 +353,18 @@ class Recorder:
         if self.mode is RecordMode.ALL:
             return []
         return [i for i in range(self._loaded) if self._cassette.play_counts[i] == 0]
+
+    @property
+    def served(self) -> list[int]:
+        """Indexes of the interactions replayed so far, in the order they were served."""
+        return list(self._served)
+
+    def replay_note(self) -> str:
+        """Which recorded answers the code under test was given; ``""`` when none was.
+
+        Added to an error raised while replaying (see :func:`~.cassette.served_note`).
+        """
+        return served_note(str(self.path), self._served, [req for req, _ in self._cassette.data])
 
     # -- transports ------------------------------------------------------------------------
 
@@ -387,6 +408,10 @@ class Recorder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None and not isinstance(exc, (CassetteError, ReplayMismatchError)):
+            note = self.replay_note()
+            if note and hasattr(exc, "add_note"):  # Python 3.11+
+                exc.add_note(note)
         self.close(check=exc is None)
 
     async def __aenter__(self) -> Recorder:
@@ -416,8 +441,9 @@ class Recorder:
             )
             raise UnplayedInteractionsError(
                 f"{self.path}: {len(unplayed)} recorded interaction(s) were not replayed "
-                f"(strict mode): {listed}; the code under test sent fewer requests than were "
-                "recorded. Re-record the cassette (RECORD=all) if that is intended."
+                f"(strict mode): {listed}; the code under test no longer asks for them (it sent "
+                f"fewer requests, or different ones). Re-record the cassette ({ENV_VAR}=all) if "
+                "that is intended."
             )
 
     def _patch(self) -> None:
@@ -457,9 +483,10 @@ class Recorder:
         return self._user_request_hook(clean) if self._user_request_hook else clean
 
     def _scrub_response(self, response: dict[str, Any]) -> dict[str, Any] | None:
-        response["headers"] = {
-            k: v for k, v in response["headers"].items() if not scrubbed_header(k)
-        }
+        if not self._loading:
+            response["headers"] = {
+                k: v for k, v in response["headers"].items() if not scrubbed_header(k)
+            }
         return self._user_response_hook(response) if self._user_response_hook else response
 
     def _learn_secrets(self, request: RecordedRequest) -> None:
@@ -523,5 +550,13 @@ class Recorder:
     def _record_hint(self) -> str:
         if self.mode is not RecordMode.REPLAY:
             return ""
-        missing = "" if self._loaded else f" (there is no cassette at {self.path} yet)"
-        return f"{missing}. To record it, run with {ENV_VAR}=1 (new) or {ENV_VAR}=all."
+        if self._loaded:
+            return (
+                f". To record it, run with {ENV_VAR}=all (re-records the whole cassette) or "
+                f"{ENV_VAR}=1 (adds what is missing and keeps every recorded interaction, so a "
+                "strict test then fails on any it no longer asks for)"
+            )
+        missing = "is empty" if self.path.exists() else "does not exist yet"
+        return (
+            f" ({self.path} {missing}). To record it, run with {ENV_VAR}=1 (new) or {ENV_VAR}=all."
+        )
