@@ -37,6 +37,7 @@ from genai_core.errors import (
     BadRequestError,
     InputRef,
     MissingAPIKeyError,
+    NotFoundError,
     NotSupportedError,
     RateLimitError,
     ServerError,
@@ -213,6 +214,8 @@ async def test_base_url_suffixes_are_stripped(
         ("ftp://example.com/v1", r"http:// or https://"),
         ("http:///v1", r"with a host"),
         ("http://example.com/v1?key=1", r"query"),
+        ("   ", r"base_url is empty.*'http://localhost:8000/v1'"),
+        ("https://", r"'https://' must be an http:// or https:// URL with a host"),
     ],
 )
 def test_bad_base_url_is_a_validation_error_quoting_it(url: str, match: str) -> None:
@@ -223,6 +226,53 @@ def test_bad_base_url_is_a_validation_error_quoting_it(url: str, match: str) -> 
 def test_base_url_is_required() -> None:
     with pytest.raises(ValidationError, match=r"base_url is required.*http://localhost"):
         OpenAICompatibleClient(model=MODEL)
+
+
+@each_flavor
+async def test_credentials_in_the_base_url_are_sent_as_basic_auth(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    url = fake.base_url.replace("http://", "http://bob:hunter2secret@")
+    async with flavor.open(fake, base_url=url) as client:
+        assert "hunter2secret" not in repr(client)
+        await flavor.gen_sync(client, MSGS)
+    basic = base64.b64encode(b"bob:hunter2secret").decode()
+    assert fake.requests[0].headers["authorization"] == f"Basic {basic}"
+
+
+@each_flavor
+async def test_credentials_in_the_base_url_and_an_api_key_are_refused(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    # httpx would send the URL's Basic auth in place of the key, silently.
+    url = fake.base_url.replace("http://", "http://bob:hunter2secret@")
+    with pytest.raises(ValidationError, match="user and password") as info:
+        flavor.make(base_url=url, api_key=KEY)
+    assert "hunter2secret" not in str(info.value)
+    assert KEY not in str(info.value)
+    # Sending only the URL's credentials is a choice the caller can make.
+    async with flavor.open(fake, base_url=url, api_key=KEY, auth_scheme=None) as client:
+        await flavor.gen_sync(client, MSGS)
+    assert fake.requests[0].headers["authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"api_key": 12345678}, "api_key must be a string, got int"),
+        ({"default_headers": {"X-Team": 3}}, r"default_headers\['X-Team'\] must be a string"),
+        ({"default_headers": [("X-Team", "a")]}, "default_headers must be a mapping"),
+        ({"proxy": "nonsense"}, r"proxy"),
+        ({"proxy": "socks9://bob:hunter2secret@p.example:1"}, r"\*\*\*@p\.example"),
+    ],
+)
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=repr)
+def test_bad_client_arguments_are_validation_errors(
+    flavor: Flavor, kw: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValidationError, match=match) as info:
+        flavor.make(base_url="http://127.0.0.1:9/v1", **kw)
+    assert "hunter2secret" not in str(info.value)
 
 
 @each_flavor
@@ -477,6 +527,29 @@ async def test_extra_body_never_overwrites_typed_fields(flavor: Flavor, fake: Fa
     assert "frequency_penalty" not in body
     # The caller's dict is left as it was.
     assert extra["stream_options"] == {"include_usage": False, "continuous_usage_stats": True}
+
+
+NOT_JSON = r"cannot be sent as JSON.*extra_body"
+
+
+@each_flavor
+@pytest.mark.parametrize(
+    "value",
+    [{1, 2}, b"bytes", float("nan"), datetime(2026, 1, 1)],
+    ids=["set", "bytes", "nan", "dt"],
+)
+async def test_extra_body_that_is_not_json_is_refused_before_sending(
+    flavor: Flavor, fake: FakeOpenAI, value: Any
+) -> None:
+    opts = Options(extra_body={"odd": value})
+    async with flavor.open(fake) as client:
+        with pytest.raises(ValidationError, match=NOT_JSON):
+            await flavor.gen_sync(client, MSGS, opts)
+        with pytest.raises(ValidationError, match=NOT_JSON):
+            client.gen_stream(MSGS, opts)  # checked when the stream is made, before any request
+        with pytest.raises(ValidationError, match=NOT_JSON):
+            await flavor.embed(client, "x", extra_body={"odd": value})
+    assert fake.requests == []
 
 
 @each_flavor
@@ -941,6 +1014,8 @@ async def test_baseten_embed_uses_the_shared_route(flavor: Flavor, fake: FakeOpe
         ((b"bytes",), {}, "string or a list"),
         (("x",), {"encoding_format": "int8"}, "encoding_format"),
         (("x",), {"dimensions": 0}, "dimensions"),
+        (("x",), {"model": 3}, "model must be a non-empty string"),
+        (("x",), {"user": 3}, "user must be a string"),
     ],
 )
 async def test_embed_bad_input_raises_before_sending(
@@ -998,12 +1073,36 @@ async def test_no_rate_limit_headers_means_no_limits(flavor: Flavor, fake: FakeO
 
 
 @each_flavor
-async def test_429_carries_retry_after(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(json_canned(429, {"error": {"message": "slow down"}}, {"Retry-After": "7"}))
+@CALL_MODES
+async def test_429_carries_retry_after_and_the_limits(
+    flavor: Flavor, fake: FakeOpenAI, streamed: bool
+) -> None:
+    exhausted = {**LIMIT_HEADERS, "x-ratelimit-remaining-requests": "0"}
+    fake.enqueue(
+        json_canned(429, {"error": {"message": "slow down"}}, {"Retry-After": "7", **exhausted}),
+        json_canned(429, {"error": {"message": "slow"}}, {"retry-after-ms": "1500"}),
+    )
+    call = flavor.stream if streamed else flavor.gen_sync
     async with flavor.open(fake, max_retries=0) as client:
         with pytest.raises(RateLimitError, match="slow down") as info:
-            await flavor.gen_sync(client, MSGS)
+            await call(client, MSGS)
+        with pytest.raises(RateLimitError) as bare:
+            await call(client, MSGS)
     assert info.value.retry_after == 7.0
+    requests_limit = EXPECTED_LIMITS[0].model_copy(update={"remaining": 0})
+    assert info.value.limits == [requests_limit, EXPECTED_LIMITS[1]]
+    assert (bare.value.retry_after, bare.value.limits) == (1.5, [])
+
+
+@each_flavor
+async def test_404_names_the_url_that_was_tried(flavor: Flavor, fake: FakeOpenAI) -> None:
+    # The most common slip: the API root without its "/v1".
+    root = fake.base_url.removesuffix("/v1")
+    async with flavor.open(fake, base_url=root, max_retries=0) as client:
+        with pytest.raises(NotFoundError) as info:
+            await flavor.gen_sync(client, MSGS)
+    assert f"POST {root}/chat/completions" in str(info.value)
+    assert "base_url is the API root" in str(info.value)
 
 
 # --- bad input: what a broken server or proxy sends ------------------------------------------
