@@ -445,6 +445,19 @@ async def test_proxy_is_given_to_the_created_client(flavor: Flavor, fake: FakeOp
     assert fake.requests[0].target == "http://api.example.invalid/v1/chat/completions"
 
 
+@pytest.mark.anyio
+async def test_with_blocks_keep_the_class_for_type_checkers() -> None:
+    # mypy runs on tests/: these annotations fail it if __enter__ returns the base class.
+    with OpenAICompatibleClient(base_url="http://127.0.0.1:9/v1") as client:
+        same: OpenAICompatibleClient = client
+    with genai_baseten.Client(model=MODEL, api_key=KEY) as baseten:
+        same_baseten: genai_baseten.Client = baseten
+    async with AsyncOpenAICompatibleClient(base_url="http://127.0.0.1:9/v1") as aclient:
+        same_async: AsyncOpenAICompatibleClient = aclient
+    assert (same, same_baseten, same_async) == (client, baseten, aclient)
+    assert client.http_client.is_closed and aclient.http_client.is_closed
+
+
 def test_a_transport_of_the_other_flavor_is_refused() -> None:
     with pytest.raises(ValidationError, match="AsyncBaseTransport"):
         AsyncOpenAICompatibleClient(base_url="http://x/v1", transport=httpx.HTTPTransport())

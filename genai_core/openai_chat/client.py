@@ -207,6 +207,9 @@ class ProviderConfig:
 
 
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
+# `with Subclass(...) as c` gives a Subclass, not the base class.
+_Sync = TypeVar("_Sync", bound="ChatClient")
+_Async = TypeVar("_Async", bound="AsyncChatClient")
 
 
 class ChatClientBase(Generic[_H]):
@@ -789,7 +792,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> ChatClient:
+    def __enter__(self: _Sync) -> _Sync:
         return self
 
     def __exit__(
@@ -893,7 +896,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncChatClient:
+    async def __aenter__(self: _Async) -> _Async:
         return self
 
     async def __aexit__(
