@@ -1205,6 +1205,22 @@ async def test_non_json_success_body_is_a_stream_error(
 
 
 @each_flavor
+@pytest.mark.parametrize(
+    "body", [{"object": "list"}, {"data": "none"}, "a string"], ids=["no-data", "str", "not-obj"]
+)
+async def test_a_model_list_of_the_wrong_shape_is_a_stream_error(
+    flavor: Flavor, fake: FakeOpenAI, body: Any
+) -> None:
+    fake.enqueue(json_canned(200, body))
+    async with flavor.open(fake, api_key=KEY) as client:
+        with pytest.raises(
+            StreamError, match=r"expected \{'data': \[\.\.\.\]\} listing models"
+        ) as info:
+            await flavor.list_models(client)
+    assert info.value.status_code == 200
+
+
+@each_flavor
 async def test_html_page_answering_a_stream_request(flavor: Flavor, fake: FakeOpenAI) -> None:
     fake.enqueue(Canned(200, [PROXY_PAGE[:300], PROXY_PAGE[300:]], {"Content-Type": "text/html"}))
     async with flavor.open(fake) as client:

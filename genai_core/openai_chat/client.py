@@ -652,7 +652,8 @@ class ChatClientBase(Generic[_H]):
         try:
             models = parse_models(self._json(response))
         except ValueError as exc:
-            raise APIError(
+            # A 200 whose body breaks the protocol, like a malformed chat answer.
+            raise StreamError(
                 f"{exc}: {excerpt(redact(response.text, (self.__api_key,)))!r}",
                 status_code=response.status_code,
                 provider=self.config.name,
