@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .types import Result
+    from .types import RateLimit, Result
 
 __all__ = [
     "APIConnectionError",
@@ -297,10 +297,21 @@ class NotFoundError(APIError):
 
 
 class RateLimitError(APIError):
-    """429: too many requests. ``retry_after`` is the server's requested delay in seconds."""
+    """429: too many requests. ``retry_after`` is the server's requested delay in seconds
+    (``Retry-After`` / ``retry-after-ms``); ``limits`` are the rate limits the answer's
+    ``x-ratelimit-*`` headers state (which one ran out, when it resets), as in ``Usage.limits``.
+    """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        limits: Iterable[RateLimit] = (),
+        **kw: Any,
+    ) -> None:
         self.retry_after = retry_after
+        self.limits: list[RateLimit] = list(limits)
         super().__init__(message, **kw)
 
 

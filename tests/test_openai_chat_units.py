@@ -479,3 +479,22 @@ def test_vllm_max_model_len_is_the_context_length() -> None:
     vllm = {"id": "Qwen/Qwen3-0.6B", "object": "model", "owned_by": "vllm", "max_model_len": 40960}
     models = parse_models({"object": "list", "data": [vllm, {"id": "x", "context_length": 8}]})
     assert [m.context_length for m in models] == [40960, 8]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"choices": "x"}, "got no 'choices' list"),
+        ({"id": "c"}, "got no 'choices' list"),
+        ({"choices": []}, "got 0"),
+        ({"choices": [{}, {}]}, "got 2"),
+        ({"choices": ["text"]}, "got a choice that is not an object"),
+    ],
+)
+def test_a_body_without_one_choice_says_what_it_has(body: dict[str, Any], says: str) -> None:
+    from genai_core.errors import StreamError
+    from genai_core.openai_chat.response import parse_chat_response
+
+    with pytest.raises(StreamError, match=f"expected exactly one choice, {says}: ") as info:
+        parse_chat_response(body, provider="p", status_code=200)
+    assert info.value.status_code == 200

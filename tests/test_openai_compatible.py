@@ -37,6 +37,7 @@ from genai_core.errors import (
     BadRequestError,
     InputRef,
     MissingAPIKeyError,
+    NotFoundError,
     NotSupportedError,
     RateLimitError,
     ServerError,
@@ -213,16 +214,68 @@ async def test_base_url_suffixes_are_stripped(
         ("ftp://example.com/v1", r"http:// or https://"),
         ("http:///v1", r"with a host"),
         ("http://example.com/v1?key=1", r"query"),
+        ("   ", r"base_url is empty.*'http://localhost:8000/v1'"),
+        ("https://", r"'https://' must be an http:// or https:// URL with a host"),
     ],
 )
-def test_bad_base_url_is_a_validation_error_quoting_it(url: str, match: str) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=repr)
+def test_bad_base_url_is_a_validation_error_quoting_it(
+    flavor: Flavor, url: str, match: str
+) -> None:
     with pytest.raises(ValidationError, match=match):
-        OpenAICompatibleClient(base_url=url, model=MODEL)
+        flavor.make(base_url=url)
 
 
 def test_base_url_is_required() -> None:
     with pytest.raises(ValidationError, match=r"base_url is required.*http://localhost"):
         OpenAICompatibleClient(model=MODEL)
+
+
+@each_flavor
+async def test_credentials_in_the_base_url_are_sent_as_basic_auth(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    url = fake.base_url.replace("http://", "http://bob:hunter2secret@")
+    async with flavor.open(fake, base_url=url) as client:
+        assert "hunter2secret" not in repr(client)
+        await flavor.gen_sync(client, MSGS)
+    basic = base64.b64encode(b"bob:hunter2secret").decode()
+    assert fake.requests[0].headers["authorization"] == f"Basic {basic}"
+
+
+@each_flavor
+async def test_credentials_in_the_base_url_and_an_api_key_are_refused(
+    flavor: Flavor, fake: FakeOpenAI
+) -> None:
+    # httpx would send the URL's Basic auth in place of the key, silently.
+    url = fake.base_url.replace("http://", "http://bob:hunter2secret@")
+    with pytest.raises(ValidationError, match="user and password") as info:
+        flavor.make(base_url=url, api_key=KEY)
+    assert "hunter2secret" not in str(info.value)
+    assert KEY not in str(info.value)
+    # Sending only the URL's credentials is a choice the caller can make.
+    async with flavor.open(fake, base_url=url, api_key=KEY, auth_scheme=None) as client:
+        await flavor.gen_sync(client, MSGS)
+    assert fake.requests[0].headers["authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"api_key": 12345678}, "api_key must be a string, got int"),
+        ({"default_headers": {"X-Team": 3}}, r"default_headers\['X-Team'\] must be a string"),
+        ({"default_headers": [("X-Team", "a")]}, "default_headers must be a mapping"),
+        ({"proxy": "nonsense"}, r"proxy"),
+        ({"proxy": "socks9://bob:hunter2secret@p.example:1"}, r"\*\*\*@p\.example"),
+    ],
+)
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=repr)
+def test_bad_client_arguments_are_validation_errors(
+    flavor: Flavor, kw: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValidationError, match=match) as info:
+        flavor.make(base_url="http://127.0.0.1:9/v1", **kw)
+    assert "hunter2secret" not in str(info.value)
 
 
 @each_flavor
@@ -392,6 +445,19 @@ async def test_proxy_is_given_to_the_created_client(flavor: Flavor, fake: FakeOp
     assert fake.requests[0].target == "http://api.example.invalid/v1/chat/completions"
 
 
+@pytest.mark.anyio
+async def test_with_blocks_keep_the_class_for_type_checkers() -> None:
+    # mypy runs on tests/: these annotations fail it if __enter__ returns the base class.
+    with OpenAICompatibleClient(base_url="http://127.0.0.1:9/v1") as client:
+        same: OpenAICompatibleClient = client
+    with genai_baseten.Client(model=MODEL, api_key=KEY) as baseten:
+        same_baseten: genai_baseten.Client = baseten
+    async with AsyncOpenAICompatibleClient(base_url="http://127.0.0.1:9/v1") as aclient:
+        same_async: AsyncOpenAICompatibleClient = aclient
+    assert (same, same_baseten, same_async) == (client, baseten, aclient)
+    assert client.http_client.is_closed and aclient.http_client.is_closed
+
+
 def test_a_transport_of_the_other_flavor_is_refused() -> None:
     with pytest.raises(ValidationError, match="AsyncBaseTransport"):
         AsyncOpenAICompatibleClient(base_url="http://x/v1", transport=httpx.HTTPTransport())
@@ -446,6 +512,40 @@ async def test_baseten_client_is_the_same_engine_with_its_dialect(
     assert (body["top_k"], body["presence_penalty"], body["x_flag"]) == (5, 0.5, 1)
 
 
+def test_baseten_adds_configuration_and_extensions_but_no_chat_logic() -> None:
+    # Requirement 2 made checkable: Baseten's classes are the generic ones with a different
+    # config and the body-extension hook; sending, parsing and streaming are inherited.
+    import genai_baseten.client as baseten_client
+
+    engine = {
+        "gen_sync",
+        "gen_stream",
+        "list_models",
+        "embed",
+        "_send",
+        "_build",
+        "_build_chat",
+        "_chat_inputs",
+        "_raise_for_status",
+        "_json",
+        "_parse_chat",
+        "_parse_models",
+        "_parse_embeddings",
+        "_stream_core",
+    }
+    for cls, generic in (
+        (genai_baseten.Client, OpenAICompatibleClient),
+        (genai_baseten.AsyncClient, AsyncOpenAICompatibleClient),
+    ):
+        assert issubclass(cls, generic)
+        own = cls.__mro__[: cls.__mro__.index(generic)]
+        overridden = {name for c in own for name in vars(c)} & engine
+        assert overridden == set()
+    source = Path(baseten_client.__file__).read_text()
+    for engine_module in ("httpx", "json", "sse", ".response", ".stream"):
+        assert not re.search(rf"^\s*(from|import) \S*{re.escape(engine_module)}\b", source, re.M)
+
+
 # --- 3. extra request fields, raw responses ---------------------------------------------------
 
 
@@ -477,6 +577,29 @@ async def test_extra_body_never_overwrites_typed_fields(flavor: Flavor, fake: Fa
     assert "frequency_penalty" not in body
     # The caller's dict is left as it was.
     assert extra["stream_options"] == {"include_usage": False, "continuous_usage_stats": True}
+
+
+NOT_JSON = r"cannot be sent as JSON.*extra_body"
+
+
+@each_flavor
+@pytest.mark.parametrize(
+    "value",
+    [{1, 2}, b"bytes", float("nan"), datetime(2026, 1, 1)],
+    ids=["set", "bytes", "nan", "dt"],
+)
+async def test_extra_body_that_is_not_json_is_refused_before_sending(
+    flavor: Flavor, fake: FakeOpenAI, value: Any
+) -> None:
+    opts = Options(extra_body={"odd": value})
+    async with flavor.open(fake) as client:
+        with pytest.raises(ValidationError, match=NOT_JSON):
+            await flavor.gen_sync(client, MSGS, opts)
+        with pytest.raises(ValidationError, match=NOT_JSON):
+            client.gen_stream(MSGS, opts)  # checked when the stream is made, before any request
+        with pytest.raises(ValidationError, match=NOT_JSON):
+            await flavor.embed(client, "x", extra_body={"odd": value})
+    assert fake.requests == []
 
 
 @each_flavor
@@ -941,6 +1064,8 @@ async def test_baseten_embed_uses_the_shared_route(flavor: Flavor, fake: FakeOpe
         ((b"bytes",), {}, "string or a list"),
         (("x",), {"encoding_format": "int8"}, "encoding_format"),
         (("x",), {"dimensions": 0}, "dimensions"),
+        (("x",), {"model": 3}, "model must be a non-empty string"),
+        (("x",), {"user": 3}, "user must be a string"),
     ],
 )
 async def test_embed_bad_input_raises_before_sending(
@@ -998,12 +1123,36 @@ async def test_no_rate_limit_headers_means_no_limits(flavor: Flavor, fake: FakeO
 
 
 @each_flavor
-async def test_429_carries_retry_after(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(json_canned(429, {"error": {"message": "slow down"}}, {"Retry-After": "7"}))
+@CALL_MODES
+async def test_429_carries_retry_after_and_the_limits(
+    flavor: Flavor, fake: FakeOpenAI, streamed: bool
+) -> None:
+    exhausted = {**LIMIT_HEADERS, "x-ratelimit-remaining-requests": "0"}
+    fake.enqueue(
+        json_canned(429, {"error": {"message": "slow down"}}, {"Retry-After": "7", **exhausted}),
+        json_canned(429, {"error": {"message": "slow"}}, {"retry-after-ms": "1500"}),
+    )
+    call = flavor.stream if streamed else flavor.gen_sync
     async with flavor.open(fake, max_retries=0) as client:
         with pytest.raises(RateLimitError, match="slow down") as info:
-            await flavor.gen_sync(client, MSGS)
+            await call(client, MSGS)
+        with pytest.raises(RateLimitError) as bare:
+            await call(client, MSGS)
     assert info.value.retry_after == 7.0
+    requests_limit = EXPECTED_LIMITS[0].model_copy(update={"remaining": 0})
+    assert info.value.limits == [requests_limit, EXPECTED_LIMITS[1]]
+    assert (bare.value.retry_after, bare.value.limits) == (1.5, [])
+
+
+@each_flavor
+async def test_404_names_the_url_that_was_tried(flavor: Flavor, fake: FakeOpenAI) -> None:
+    # The most common slip: the API root without its "/v1".
+    root = fake.base_url.removesuffix("/v1")
+    async with flavor.open(fake, base_url=root, max_retries=0) as client:
+        with pytest.raises(NotFoundError) as info:
+            await flavor.gen_sync(client, MSGS)
+    assert f"POST {root}/chat/completions" in str(info.value)
+    assert "base_url is the API root" in str(info.value)
 
 
 # --- bad input: what a broken server or proxy sends ------------------------------------------
@@ -1018,11 +1167,15 @@ PROXY_PAGE = (
 
 
 @each_flavor
-async def test_html_error_page_from_a_proxy(flavor: Flavor, fake: FakeOpenAI) -> None:
+@CALL_MODES
+async def test_html_error_page_from_a_proxy(
+    flavor: Flavor, fake: FakeOpenAI, streamed: bool
+) -> None:
     fake.enqueue(Canned(502, PROXY_PAGE, {"Content-Type": "text/html"}))
+    call = flavor.stream if streamed else flavor.gen_sync
     async with flavor.open(fake, max_retries=0) as client:
         with pytest.raises(ServerError) as info:
-            await flavor.gen_sync(client, MSGS)
+            await call(client, MSGS)
     message = info.value.message
     assert message.startswith("502 Bad Gateway: Bad Gateway The upstream server did not answer &")
     assert len(message) <= 200
@@ -1049,6 +1202,22 @@ async def test_non_json_success_body_is_a_stream_error(
             await flavor.gen_sync(client, MSGS)
     assert info.value.status_code == 200
     assert fake.base_url in str(info.value)  # the hint names the URL to check
+
+
+@each_flavor
+@pytest.mark.parametrize(
+    "body", [{"object": "list"}, {"data": "none"}, "a string"], ids=["no-data", "str", "not-obj"]
+)
+async def test_a_model_list_of_the_wrong_shape_is_a_stream_error(
+    flavor: Flavor, fake: FakeOpenAI, body: Any
+) -> None:
+    fake.enqueue(json_canned(200, body))
+    async with flavor.open(fake, api_key=KEY) as client:
+        with pytest.raises(
+            StreamError, match=r"expected \{'data': \[\.\.\.\]\} listing models"
+        ) as info:
+            await flavor.list_models(client)
+    assert info.value.status_code == 200
 
 
 @each_flavor
@@ -1108,3 +1277,25 @@ def test_cli_talks_to_the_server_with_base_url(
     assert cli.main(["chat", *base, "--model", MODEL, "say hello"]) == 0
     assert capsys.readouterr().out.strip() == ECHO
     assert [r.path for r in fake.requests] == ["/v1/models", "/v1/chat/completions"]
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_openaicompatible_example_runs_against_the_server(fake: FakeOpenAI) -> None:
+    if not README.exists():
+        pytest.skip("README.md is not installed with the tests")
+    section = README.read_text().split("### Any OpenAI-compatible server", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, re.S)
+    assert block is not None
+    code = block.group(1).replace("http://localhost:8000/v1", fake.base_url)
+    scope: dict[str, Any] = {"genai": genai_core, "msgs": MSGS}
+    exec(compile(code, str(README), "exec"), scope)
+    assert scope["res"].text == ECHO
+    assert scope["emb"].vectors == [
+        fake_vector("some text", 0, None),
+        fake_vector("more text", 1, None),
+    ]
+    assert [r.path for r in fake.requests] == ["/v1/chat/completions", "/v1/embeddings"]
+    assert [r.json()["model"] for r in fake.requests] == ["Qwen/Qwen3-0.6B", "BAAI/bge-m3"]
+    scope["client"].close()

@@ -126,14 +126,21 @@ def normalize_base_url(url: str, provider: str) -> str:
     """
     if not isinstance(url, str):
         raise ValidationError(f"{provider}: base_url must be a string, got {type(url).__name__}")
-    text = url.strip().rstrip("/")
-    text = text.removesuffix("/chat/completions").rstrip("/")
+    stripped = url.strip()
+    if not stripped:
+        raise ValidationError(
+            f"{provider}: base_url is empty: give the API root of the server, such as "
+            "'http://localhost:8000/v1'"
+        )
+    text = stripped.rstrip("/").removesuffix("/chat/completions").rstrip("/")
     shown = excerpt(public_url(url), 120)
-    if "://" not in text:
+    if "://" not in stripped:
         raise ValidationError(
             f"{provider}: base_url {shown!r} has no scheme; write it in full, such as "
             f"'http://{excerpt(public_url(text), 100)}'"
         )
+    if "://" not in text:  # only slashes after the scheme: "https://"
+        text = stripped
     try:
         parsed = httpx.URL(text)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
@@ -200,6 +207,9 @@ class ProviderConfig:
 
 
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
+# `with Subclass(...) as c` gives a Subclass, not the base class.
+_Sync = TypeVar("_Sync", bound="ChatClient")
+_Async = TypeVar("_Async", bound="AsyncChatClient")
 
 
 class ChatClientBase(Generic[_H]):
@@ -245,6 +255,8 @@ class ChatClientBase(Generic[_H]):
         self._key_required = self.config.key_required or (
             not isinstance(api_key_env, UseClientDefault) and bool(api_key_env)
         )
+        if api_key is not None and not isinstance(api_key, str):
+            raise ValidationError(f"{name}: api_key must be a string, got {type(api_key).__name__}")
         if api_key is None and env_var:
             api_key = os.environ.get(env_var) or None
         self.__api_key = api_key or None
@@ -258,6 +270,14 @@ class ChatClientBase(Generic[_H]):
         self._auth_scheme = (
             self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
         )
+        if self.__api_key and self._auth_scheme and httpx.URL(self._base_url).userinfo:
+            # httpx turns a user and password in the URL into Basic auth, which would silently
+            # replace the key's Authorization header.
+            raise ValidationError(
+                f"{name}: base_url {public_url(self._base_url)!r} holds a user and password, "
+                "sent as Basic auth in the Authorization header the API key also needs; "
+                "give one of them (or auth_scheme=None to send only the URL's)"
+            )
         # RetryPolicy validates max_retries (an integer >= 0). An explicit max_retries wins over
         # the one inside an injected retry_policy.
         if retry_policy is None:
@@ -270,6 +290,7 @@ class ChatClientBase(Generic[_H]):
             raise ValidationError(f"user_agent must be a non-empty string, got {user_agent!r}")
         # Kept with their None values: None removes a header the library would send.
         overrides: dict[str, str | None] = {"User-Agent": f"genai-baseten/{__version__}"}
+        _check_headers(default_headers)
         for extra in (self.config.extra_headers, default_headers or {}):
             overrides = _fold_headers(overrides, extra)
         if user_agent is not None:
@@ -277,11 +298,19 @@ class ChatClientBase(Generic[_H]):
         self._default_headers = overrides
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = self._new_http_client(
-                DEFAULT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout,
-                transport,
-                proxy,
-            )
+            try:
+                http_client = self._new_http_client(
+                    DEFAULT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout,
+                    transport,
+                    proxy,
+                )
+            except (httpx.InvalidURL, TypeError, ValueError) as exc:
+                # httpx's own check of proxy= or timeout=; ValidationError is a ValueError.
+                if isinstance(exc, ValidationError):
+                    raise
+                raise ValidationError(
+                    f"{name}: {public_url(str(exc))} (check proxy= and timeout=)"
+                ) from None
         elif transport is not None or proxy is not None:
             raise ValidationError(
                 f"{name}: give transport= and proxy= to the http_client you pass, not beside it"
@@ -463,7 +492,15 @@ class ChatClientBase(Generic[_H]):
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            try:
+                text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                # Typed fields are checked earlier; this is a value given in extra_body.
+                raise ValidationError(
+                    f"{self.config.name}: the request body cannot be sent as JSON ({exc}); "
+                    "check the values given in extra_body"
+                ) from None
+            content = text.encode()
         return self._http.build_request(
             method,
             self._base_url + path,
@@ -536,9 +573,18 @@ class ChatClientBase(Generic[_H]):
         if status in (401, 403) and self.config.key_url:
             where = f"${self._env_var} or api_key=" if self._env_var else "api_key="
             hint = f"check the key given in {where}; get one at {self.config.key_url}"
+        elif status == 404:
+            # A base URL missing its "/v1" and a misspelt model both end here.
+            sent = response.request
+            hint = (
+                f"{sent.method} {public_url(str(sent.url))}: check that base_url is the API "
+                "root and the model name is one the server lists"
+            )
         retry_after = None
+        limits: list[RateLimit] = []
         if status == 429:
             retry_after = parse_retry_after(response.headers, time.time())
+            limits = self._limits(response)
         err = api_error(
             status,
             response.content,
@@ -548,6 +594,7 @@ class ChatClientBase(Generic[_H]):
             secrets=(self.__api_key,),
             hint=hint,
             retry_after=retry_after,
+            limits=limits,
             reason=response.reason_phrase,
             cls=RateLimitError if status == 429 else None,
         )
@@ -605,7 +652,8 @@ class ChatClientBase(Generic[_H]):
         try:
             models = parse_models(self._json(response))
         except ValueError as exc:
-            raise APIError(
+            # A 200 whose body breaks the protocol, like a malformed chat answer.
+            raise StreamError(
                 f"{exc}: {excerpt(redact(response.text, (self.__api_key,)))!r}",
                 status_code=response.status_code,
                 provider=self.config.name,
@@ -623,6 +671,24 @@ class ChatClientBase(Generic[_H]):
             think_tags=plan.think_tags,
         )
         return StreamCore(assembler, secrets=(self.__api_key,))
+
+
+def _check_headers(headers: Mapping[str, str | None] | None) -> None:
+    """Refuse, when the client is made, a header httpx would refuse at the first request."""
+    if headers is None:
+        return
+    if not isinstance(headers, Mapping):
+        raise ValidationError(
+            f"default_headers must be a mapping of names to values, got {type(headers).__name__}"
+        )
+    for name, value in headers.items():
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"default_headers: a header name must be a string, got {name!r}")
+        if value is not None and not isinstance(value, str):
+            raise ValidationError(
+                f"default_headers[{name!r}] must be a string (or None to drop the header), "
+                f"got {type(value).__name__}"
+            )
 
 
 def _check_model_info(info: Model | None, model: str | None) -> Model | None:
@@ -727,7 +793,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> ChatClient:
+    def __enter__(self: _Sync) -> _Sync:
         return self
 
     def __exit__(
@@ -831,7 +897,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncChatClient:
+    async def __aenter__(self: _Async) -> _Async:
         return self
 
     async def __aexit__(

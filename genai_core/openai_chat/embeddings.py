@@ -73,6 +73,10 @@ def build_embeddings_body(
 
     A single string is sent as a string (one vector comes back), a list as a list.
     """
+    if not isinstance(model, str) or not model:
+        raise ValidationError(f"model must be a non-empty string, got {model!r}")
+    if user is not None and not isinstance(user, str):
+        raise ValidationError(f"user must be a string, got {type(user).__name__}")
     items = _inputs(input)
     if encoding_format not in ("float", "base64"):
         raise ValidationError(

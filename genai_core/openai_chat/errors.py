@@ -33,7 +33,7 @@ from ..errors import (
     error_class_for_status,
     redact,
 )
-from ..types import Message
+from ..types import Message, RateLimit
 from .content import input_refs
 
 if TYPE_CHECKING:
@@ -161,10 +161,14 @@ def api_error(
     secrets: tuple[str | None, ...] = (),
     hint: str | None = None,
     retry_after: float | None = None,
+    limits: Sequence[RateLimit] = (),
     reason: str = "",
     cls: type[APIError] | None = None,
 ) -> APIError:
-    """The typed error for an error response; message and body are redacted of ``secrets``."""
+    """The typed error for an error response; message and body are redacted of ``secrets``.
+
+    ``retry_after`` and ``limits`` go to a :class:`RateLimitError`.
+    """
     parsed = parse_error_body(body, reason=reason)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     cls = cls or error_class_for_status(status_code)
@@ -180,7 +184,7 @@ def api_error(
     }
     message = redact(parsed.message, secrets)
     if issubclass(cls, RateLimitError):
-        return cls(message, retry_after=retry_after, **kw)
+        return cls(message, retry_after=retry_after, limits=limits, **kw)
     return cls(message, **kw)
 
 

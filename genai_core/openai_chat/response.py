@@ -184,8 +184,13 @@ def parse_chat_response(
         if found is not None:
             msg = found.message
         else:
-            n = len(choices) if isinstance(choices, list) else "no"
-            msg = f"expected exactly one choice, got {n}: {excerpt(json.dumps(body))}"
+            if not isinstance(choices, list):
+                got = "no 'choices' list"
+            elif len(choices) != 1:
+                got = f"{len(choices)}"
+            else:
+                got = "a choice that is not an object"
+            msg = f"expected exactly one choice, got {got}: {excerpt(json.dumps(body))}"
         raise StreamError(msg, status_code=status_code, provider=provider, request_id=request_id)
     try:
         return _parse_choice(body, choices[0], request_id, limits, think_tags)
