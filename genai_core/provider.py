@@ -61,6 +61,18 @@ class Provider(Protocol):
 
     def list_models(self) -> list[Model]: ...
 
+    def close(self) -> None:
+        """Release the connections the provider owns (an injected HTTP client is left open)."""
+
+    def __enter__(self) -> Provider: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
 
 @runtime_checkable
 class AsyncProvider(Protocol):
@@ -77,6 +89,18 @@ class AsyncProvider(Protocol):
     def gen_stream(self, messages: Messages, *options: object) -> AsyncStream: ...
 
     async def list_models(self) -> list[Model]: ...
+
+    async def aclose(self) -> None:
+        """Release the connections the provider owns (an injected HTTP client is left open)."""
+
+    async def __aenter__(self) -> AsyncProvider: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
 
 class StreamCore:

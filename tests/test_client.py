@@ -40,6 +40,7 @@ from genai_core.errors import (
     ValidationError,
 )
 from genai_core.http import RetryPolicy
+from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.options import GenOption
 from genai_core.provider import AsyncStream, Stream
 from genai_core.registry import (
@@ -1244,6 +1245,42 @@ async def test_get_async_provider_returns_the_baseten_async_client() -> None:
     assert type(client) is genai_baseten.AsyncClient
     assert isinstance(client, genai.AsyncProvider)
     assert (await client.gen_sync(MSGS)).text == "async registry"
+
+
+@pytest.mark.parametrize("name", ["baseten", "openaicompatible"])
+def test_a_provider_by_name_closes_through_the_neutral_type(name: str) -> None:
+    # Typed as genai.Provider only: the with block and close() must be part of the protocol.
+    server = Server(json_answer(200, completion("closing")))
+    provider: genai.Provider = get_provider(
+        name,
+        model=MODEL,
+        api_key=KEY,
+        base_url="http://127.0.0.1:9/v1",
+        transport=httpx.MockTransport(server),
+    )
+    with provider as p:
+        assert p.gen_sync(MSGS).text == "closing"
+    assert isinstance(provider, OpenAICompatibleClient)
+    assert provider.http_client.is_closed
+    provider.close()  # twice is harmless
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ["baseten", "openaicompatible"])
+async def test_an_async_provider_by_name_closes_through_the_neutral_type(name: str) -> None:
+    server = Server(json_answer(200, completion("closing")))
+    provider: genai.AsyncProvider = get_async_provider(
+        name,
+        model=MODEL,
+        api_key=KEY,
+        base_url="http://127.0.0.1:9/v1",
+        transport=httpx.MockTransport(server),
+    )
+    async with provider as p:
+        assert (await p.gen_sync(MSGS)).text == "closing"
+    assert isinstance(provider, AsyncOpenAICompatibleClient)
+    assert provider.http_client.is_closed
+    await provider.aclose()
 
 
 def test_unknown_provider_lists_the_known_ones() -> None:
