@@ -114,14 +114,14 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
 
     ms = lowered.get("retry-after-ms")
     if ms is not None:
-        delay = _non_negative_float(ms)
+        delay = non_negative_float(ms)
         if delay is not None:
             return delay / 1000.0
 
     value = lowered.get("retry-after")
     if value is None:
         return None
-    delay = _non_negative_float(value)
+    delay = non_negative_float(value)
     if delay is not None:
         return delay
     try:
@@ -136,7 +136,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     return max(delta, 0.0)
 
 
-def _non_negative_float(text: str) -> float | None:
+def non_negative_float(text: str) -> float | None:
+    """A header value read as a finite number >= 0, or None when it is anything else."""
     try:
         value = float(text.strip())
     except ValueError:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from ..http import non_negative_float
 from ..types import RateLimit, trusted
 
 __all__ = ["parse_duration", "parse_rate_limits", "parse_reset"]
@@ -95,13 +96,8 @@ def _iso_time(text: str) -> datetime | None:
 
 
 def _count(text: str) -> int | None:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        return None
-    if not math.isfinite(value) or value < 0:
-        return None
-    return int(value)
+    value = non_negative_float(text)
+    return None if value is None else int(value)
 
 
 def parse_rate_limits(headers: Mapping[str, str], now: float) -> list[RateLimit]:
