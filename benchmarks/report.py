@@ -51,8 +51,8 @@ def render(res: dict[str, Any]) -> str:
         "",
         f"Command: `{res['command']}` — run {res['date']}.",
         "",
-        f"Machine: {m['cpu']}, {m['cpu_count']} vCPUs (a shared VM: other jobs ran at the same "
-        f"time, so read the spread, not only the median), {m['platform']}; "
+        f"Machine: {m['cpu']}, {m['cpu_count']} vCPUs (a shared VM: other jobs may run at the "
+        f"same time, so read the spread, not only the median), {m['platform']}; "
         f"{m['implementation']} {m['python']}; {pkgs}"
         + (f"; not installed: {', '.join(missing)}" if missing else "")
         + ".",
@@ -95,8 +95,13 @@ def render(res: dict[str, Any]) -> str:
         out += [
             "### Import time",
             "",
-            f"Whole processes (`python -c ...`), {imp['runs']} runs interleaved; ms, "
-            "median [min–max].",
+            f"Whole processes (`python -c ...`), {imp['runs']} runs interleaved"
+            + (
+                f" (`import litellm`, seconds a run: {min(imp['runs'], 3)} runs after the others)"
+                if any(c["name"] == "import litellm" for c in imp["cases"])
+                else ""
+            )
+            + "; ms, median [min–max].",
             "",
             "| command | ms |",
             "|---|---|",

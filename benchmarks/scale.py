@@ -32,10 +32,10 @@ import httpx
 
 import genai_baseten
 from genai_core import _json
-from genai_core.types import Message
 
 from .stream import (
     _OPENAI_MESSAGES,
+    _PROMPT,
     BASE_URL,
     MODEL,
     PROMPT_TOKENS,
@@ -51,7 +51,6 @@ from .stream import (
     spread,
 )
 
-_PROMPT = [Message.user("What is the square root of 1764?")]
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:\s*(\d+)\s*$")
 Log = Callable[[str], None]
 

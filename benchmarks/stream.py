@@ -1,8 +1,9 @@
-"""Streaming CPU cost per chunk: genai_baseten against a bare parsing floor and the openai SDK.
+"""Streaming CPU cost per chunk (genai_baseten against a bare parsing floor, the openai SDK and
+LiteLLM), import time and the profile of ``Client.gen_stream``.
 
-Run::
+Run through the command of the package::
 
-    .venv/bin/python benchmarks/stream.py [--chunks 5000] [--repeat 7] [--json out.json]
+    .venv/bin/python -m benchmarks --only stream [--chunks 5000] [--repeat 9]
 
 A synthetic Baseten-style stream (the shape ``openai/gpt-oss-120b`` sends on Baseten Model APIs:
 one ~590-byte ``data: {json}`` event per token, cumulative usage on every chunk) is built in

@@ -9,8 +9,9 @@ keys lets a model invent fields. So every schema this library derives from a Pyt
 * quiet: pydantic's generated ``title`` keys, which only repeat the field names, are dropped.
 
 Decoding is strict to match: JSON that is not valid, keys the schema does not declare, or values
-of the wrong type (no ``"3"`` for ``3``) are errors. A schema given as a dict is sent as is and
-only its ``additionalProperties: false`` objects are checked for unknown keys.
+of the wrong type (no ``"3"`` for ``3``) are errors. A schema given as a dict is sent as is;
+decoding against it checks unknown keys in its ``additionalProperties: false`` objects, and the
+JSON types, required keys, enums and constants it declares (not formats, bounds or patterns).
 
 Nothing here builds a validator at import time; adapters are made on first use.
 """

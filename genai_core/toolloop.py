@@ -36,7 +36,7 @@ turns use ``"auto"``, otherwise the model could never give its final answer.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -88,6 +88,7 @@ class ToolLoopResult:
 
     @property
     def text(self) -> str:
+        """The final answer's text."""
         return self.result.text
 
 
@@ -131,10 +132,14 @@ def _check_runnable(index: dict[str, ToolDef]) -> None:
         )
 
 
-def _plan(answer: Message, index: dict[str, ToolDef], on_error: OnToolError) -> list[_Job]:
-    """Match each call to its tool and decode its arguments; raise what cannot be sent back."""
+def _check_on_error(on_error: object) -> None:
     if on_error not in ("send", "raise"):
         raise ValidationError(f"on_error is 'send' or 'raise', got {on_error!r}")
+
+
+def _plan(answer: Message, index: dict[str, ToolDef], on_error: OnToolError) -> list[_Job]:
+    """Match each call to its tool and decode its arguments; raise what cannot be sent back."""
+    _check_on_error(on_error)
     if not answer.tool_calls:
         raise ValidationError(
             "the answer has no tool calls to run (check result.tool_calls first, or use "
@@ -218,10 +223,6 @@ def _check_client(client: object, is_async: bool) -> None:
         )
 
 
-def _results_message(results: Iterable[ToolCallResult]) -> Message:
-    return Message.tool_results(*results)
-
-
 class _Loop:
     """The state of a tool loop: the conversation, the turn count and each turn's options."""
 
@@ -230,8 +231,7 @@ class _Loop:
     ) -> None:
         if isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1:
             raise ValidationError(f"max_turns must be an integer >= 1, got {max_turns!r}")
-        if on_error not in ("send", "raise"):
-            raise ValidationError(f"on_error is 'send' or 'raise', got {on_error!r}")
+        _check_on_error(on_error)
         text = [o for o in options if isinstance(o, TextOptions)]
         if not text or not text[0].tools:
             raise ValidationError(
@@ -329,7 +329,7 @@ def run_tool_calls(answer: Message, tools: Tools, *, on_error: OnToolError = "se
             except Exception as exc:
                 job.error = _failure(job, exc)
         results.append(_answer(job, output, on_error))
-    return _results_message(results)
+    return Message.tool_results(*results)
 
 
 def run_tool_loop(
@@ -369,8 +369,7 @@ def run_tool_loop(
                     result = stream.result()
             if loop.answered(result):
                 return loop.done()
-            tools = list(loop.index.values())
-            loop.messages.append(run_tool_calls(result, tools, on_error=on_error))
+            loop.messages.append(run_tool_calls(result, loop.text, on_error=on_error))
     except GenAIError as exc:
         raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause
 
@@ -405,7 +404,7 @@ async def arun_tool_calls(
         for i, job in enumerate(jobs):
             if job.error is None:
                 group.start_soon(run, i, job)
-    return _results_message(_answer(job, outputs[i], on_error) for i, job in enumerate(jobs))
+    return Message.tool_results(*(_answer(job, outputs[i], on_error) for i, job in enumerate(jobs)))
 
 
 async def arun_tool_loop(
@@ -438,7 +437,6 @@ async def arun_tool_loop(
                     result = stream.result()
             if loop.answered(result):
                 return loop.done()
-            tools = list(loop.index.values())
-            loop.messages.append(await arun_tool_calls(result, tools, on_error=on_error))
+            loop.messages.append(await arun_tool_calls(result, loop.text, on_error=on_error))
     except GenAIError as exc:
         raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause

@@ -26,7 +26,7 @@ import json
 import re
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import pydantic_core
@@ -65,11 +65,13 @@ class ToolDef(_Strict):
     parameters: dict[str, Any] = Field(default_factory=lambda: dict(_EMPTY_OBJECT_SCHEMA))
     callback: Callable[..., Any] | None = Field(default=None, repr=False, exclude=True)
 
-    # How a decoded input reaches the callback: None (the dict itself, for a hand-written
-    # schema), "model" (the instance, for from_model and single-model functions) or "kwargs".
+    # How a decoded input reaches the callback: "dict" (the JSON object itself, for a
+    # hand-written schema), "model" (the instance, for from_model and single-model functions)
+    # or "kwargs" (by parameter name). A single-model function gets the instance by the name of
+    # its parameter (_model_param); from_model's callback gets it positionally.
     _input: pydantic.TypeAdapter[Any] | None = PrivateAttr(default=None)
     _input_type: Any = PrivateAttr(default=None)
-    _pass_as: str = PrivateAttr(default="dict")
+    _pass_as: Literal["dict", "model", "kwargs"] = PrivateAttr(default="dict")
     _model_param: str | None = PrivateAttr(default=None)
 
     @field_validator("name")
@@ -150,7 +152,7 @@ class ToolDef(_Strict):
             )
         try:
             sig = inspect.signature(fn)
-            hints = typing.get_type_hints(_hinted(fn), include_extras=True)
+            hints = typing.get_type_hints(_hinted(inner), include_extras=True)
         except (TypeError, ValueError, NameError) as exc:
             hint = (
                 " (a string annotation is resolved in the function's module: define the type "
@@ -489,9 +491,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
 
 
 def _hinted(fn: Callable[..., Any]) -> Any:
-    """Where the type hints of a callable live (a partial's function, an object's __call__)."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
+    """Where the type hints of a callable (not a partial) live: itself, or its ``__call__``."""
     if inspect.isroutine(fn):
         return fn
     return type(fn).__call__
