@@ -158,6 +158,8 @@ class ChatStreamAssembler:
     ) -> None:
         self.provider = provider
         self.request_id = request_id
+        self.think_tags = think_tags
+        """How inline ``<think>`` tags are read (also for a JSON answer to a stream request)."""
         self.limits = limits
         """Rate limits from the response headers, reported in the Result's usage."""
         self.raw: list[str] | None = [] if keep_raw else None
