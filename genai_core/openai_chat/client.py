@@ -412,8 +412,8 @@ class ChatClientBase(Generic[_H]):
 
     def _chat_inputs(
         self, messages: Messages, options: Sequence[object], *, stream: bool
-    ) -> tuple[dict[str, Any], Options | None]:
-        """The JSON body and the call's :class:`Options` (if any); raises on bad input."""
+    ) -> tuple[dict[str, Any], _ReadPlan]:
+        """The JSON body, and how to read its answer; raises on bad input."""
         if isinstance(messages, Message):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
@@ -438,7 +438,11 @@ class ChatClientBase(Generic[_H]):
         self._extend_body(body, by_class)
         if chat_opts is not None and chat_opts.extra_body:
             merge_extra_body(body, chat_opts.extra_body)
-        return body, chat_opts
+        plan = _ReadPlan(
+            keep_raw=chat_opts is not None and chat_opts.raw_chunks,
+            think_tags=(text.think_tags if text is not None else None) or "auto",
+        )
+        return body, plan
 
     def _chat_options(self, by_class: Mapping[type[GenOption], GenOption]) -> Options | None:
         """The one :class:`Options` of a call; another provider's subclass is refused."""
@@ -466,18 +470,6 @@ class ChatClientBase(Generic[_H]):
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
     ) -> None:
         """Hook for provider extensions: add fields to ``body``, never overwrite set ones."""
-
-    def _think_tags(self, options: Sequence[object]) -> ThinkTags:
-        """How to read inline ``<think>`` tags for a call: TextOptions.think_tags, else the
-        model's default (:meth:`_default_think_tags`)."""
-        for opt in options:
-            if isinstance(opt, TextOptions) and opt.think_tags is not None:
-                return opt.think_tags
-        return self._default_think_tags()
-
-    def _default_think_tags(self) -> ThinkTags:
-        """Hook: the mode for this client's model when the call does not say (``auto``)."""
-        return "auto"
 
     def _build(
         self,
@@ -518,15 +510,12 @@ class ChatClientBase(Generic[_H]):
         timeout: TimeoutTypes | UseClientDefault,
     ) -> tuple[httpx.Request, _ReadPlan]:
         """The request, and how to read its answer."""
-        body, opts = self._chat_inputs(messages, options, stream=stream)
+        body, plan = self._chat_inputs(messages, options, stream=stream)
         accept = "text/event-stream" if stream else "application/json"
         request = self._build(
             "POST", "/chat/completions", body=body, accept=accept, timeout=timeout
         )
         note_inputs(request, self._model, [messages] if isinstance(messages, Message) else messages)
-        plan = _ReadPlan(
-            keep_raw=opts is not None and opts.raw_chunks, think_tags=self._think_tags(options)
-        )
         return request, plan
 
     def _build_embed(
