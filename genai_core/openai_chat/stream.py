@@ -39,12 +39,13 @@ from ..errors import StreamError
 from ..types import RateLimit, Reply, Result, ToolCall, build_trusted, trusted
 from .errors import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
-from .think import REASONING, ThinkSplitter, ThinkTags
+from .think import REASONING, TEXT, ThinkSplitter, ThinkTags
 
 __all__ = ["ChatStreamAssembler", "RawChunks"]
 
-_TEXT = 0
-_REASONING = 1
+# Block kinds; text and reasoning are the splitter's own, so its pieces are added as they come.
+_TEXT = TEXT
+_REASONING = REASONING
 _CALLS = 2
 
 
@@ -277,7 +278,7 @@ class ChatStreamAssembler:
             # The common first chunk: it cannot begin a "<think>", so nothing will be split.
             self._think = None
             return [self._add(_TEXT, text)]
-        out = [self._add(_REASONING if k == REASONING else _TEXT, t) for k, t in think.feed(text)]
+        out = [self._add(kind, piece) for kind, piece in think.feed(text)]
         if not think.active:
             self._think = None
         return out
@@ -286,7 +287,7 @@ class ChatStreamAssembler:
         think = self._think
         if think is None:
             return []
-        return [self._add(_REASONING if k == REASONING else _TEXT, t) for k, t in think.flush()]
+        return [self._add(kind, piece) for kind, piece in think.flush()]
 
     def _add(self, kind: int, value: str) -> Reply:
         if kind == self._last_kind:
