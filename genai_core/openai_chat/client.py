@@ -245,7 +245,7 @@ class ChatClientBase(Generic[_H]):
         if model is not None and not isinstance(model, str):
             raise ValidationError(f"model must be a string, got {type(model).__name__}")
         self._model = model or None
-        self._model_info = _check_model_info(model_info, self._model)
+        model_info = _check_model_info(model_info, self._model)
         self._model_info_given = model_info is not None
         if self._model is None and model_info is not None:
             self._model = model_info.id
@@ -318,10 +318,10 @@ class ChatClientBase(Generic[_H]):
         self._http: _H = http_client
         # What the model list says, by id: given as models= (a list fetched earlier, so no
         # request is needed) and refreshed by every list_models(). Providers read it for
-        # per-model defaults.
+        # per-model defaults. The client's own entry is :attr:`model_info`.
         self._known_models: dict[str, Model] = {}
-        if self._model_info is not None:
-            self._known_models[self._model_info.id] = self._model_info
+        if model_info is not None:
+            self._known_models[model_info.id] = model_info
         if models is not None:
             self._remember_models(models)
 
@@ -334,8 +334,6 @@ class ChatClientBase(Generic[_H]):
             if self._model_info_given and m.id == self._model:
                 continue
             self._known_models[m.id] = m
-            if m.id == self._model:
-                self._model_info = m
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -366,7 +364,7 @@ class ChatClientBase(Generic[_H]):
         the model's entry in the latest model list (``models=``, then each ``list_models()``).
         Its input modalities decide which documents are sent.
         """
-        return self._model_info
+        return self._known_models.get(self._model) if self._model else None
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
@@ -424,7 +422,7 @@ class ChatClientBase(Generic[_H]):
             )
         text = by_class.get(TextOptions)
         assert text is None or isinstance(text, TextOptions)
-        info = self._model_info
+        info = self.model_info
         body = build_chat_body(
             self._model,
             list(messages),
