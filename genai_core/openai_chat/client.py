@@ -53,7 +53,7 @@ from ..http import (
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
 from ..types import Embeddings, Message, Messages, Model, RateLimit, Result
-from .errors import api_error, excerpt, looks_like_html, note_inputs, refine_input_error
+from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
 from .options import Options, apply_chat_options, merge_extra_body
 from .ratelimits import parse_rate_limits
@@ -572,7 +572,8 @@ class ChatClientBase(Generic[_H]):
         if status == 429:
             retry_after = parse_retry_after(response.headers, time.time())
             limits = self._limits(response)
-        err = api_error(
+        model, inputs = noted_inputs(response)
+        raise api_error(
             status,
             response.content,
             response.headers,
@@ -584,8 +585,9 @@ class ChatClientBase(Generic[_H]):
             limits=limits,
             reason=response.reason_phrase,
             cls=RateLimitError if status == 429 else None,
+            inputs=inputs,
+            model=model,
         )
-        raise refine_input_error(err, response)
 
     def _json(self, response: httpx.Response) -> Any:
         """The decoded body of a success answer; StreamError quoting it when it is not JSON."""
