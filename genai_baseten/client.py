@@ -94,39 +94,31 @@ class _Baseten:
     def _extend_body(
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
     ) -> None:
+        # At most one of the two: the engine refuses both in one call.
         opts = options.get(Options)
         if opts is None:
-            generic = options.get(ChatOptions)
-            assert generic is None or isinstance(generic, ChatOptions)
-            self._thinking_default(body, {}, generic)
-            return
-        assert isinstance(opts, Options)
-        if opts.top_k is not None:
-            if "top_k" in body and body["top_k"] != opts.top_k:
-                raise ValidationError(
-                    f"top_k given twice with different values ({body['top_k']} in TextOptions, "
-                    f"{opts.top_k} in baseten.Options)"
-                )
-            body["top_k"] = opts.top_k
-        for name in ("min_p", "top_p_min", "repetition_penalty"):
-            value = getattr(opts, name)
-            if value is not None:
-                body[name] = value
-        template = dict(opts.chat_template_args or {})
-        if opts.thinking is not None:
-            template["enable_thinking"] = opts.thinking
-        self._thinking_default(body, template, opts)
-
-    def _thinking_default(
-        self, body: dict[str, Any], template: dict[str, Any], opts: ChatOptions | None
-    ) -> None:
-        """Set ``chat_template_args``; switch thinking on when the call did not say and the
-        model thinks by default (see :func:`.thinking.thinking_default`).
-
-        The call says it with ``thinking``, ``chat_template_args`` or, as an explicit choice
-        too, ``extra_body={"chat_template_args": {"enable_thinking": ...}}``: a default must
-        not take the field before ``extra_body`` (which never overwrites) is merged.
-        """
+            opts = options.get(ChatOptions)
+        assert opts is None or isinstance(opts, ChatOptions)
+        template: dict[str, Any] = {}
+        if isinstance(opts, Options):
+            if opts.top_k is not None:
+                if "top_k" in body and body["top_k"] != opts.top_k:
+                    raise ValidationError(
+                        f"top_k given twice with different values ({body['top_k']} in "
+                        f"TextOptions, {opts.top_k} in baseten.Options)"
+                    )
+                body["top_k"] = opts.top_k
+            for name in ("min_p", "top_p_min", "repetition_penalty"):
+                value = getattr(opts, name)
+                if value is not None:
+                    body[name] = value
+            template.update(opts.chat_template_args or {})
+            if opts.thinking is not None:
+                template["enable_thinking"] = opts.thinking
+        # The thinking default applies only when the call did not say: not with ``thinking``,
+        # nor ``chat_template_args``, nor ``extra_body={"chat_template_args": {"enable_thinking":
+        # ...}}`` (extra_body is merged later and never overwrites, so a default set here would
+        # silently win over it). See :func:`.thinking.thinking_default` for which models.
         extra = (opts.extra_body or {}) if opts is not None else {}
         extra_template = extra.get("chat_template_args")
         if (

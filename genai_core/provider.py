@@ -178,7 +178,11 @@ class StreamCore:
             ) from None
         a = self._assembler
         self._json_result = parse_chat_response(
-            data, provider=a.provider, request_id=a.request_id, limits=a.limits
+            data,
+            provider=a.provider,
+            request_id=a.request_id,
+            limits=a.limits,
+            think_tags=a.think_tags,
         )
         a.done = True
         return list(self._json_result.replies)

@@ -43,7 +43,7 @@ from genai_core.openai_chat.content import (
     normalise_modalities,
     user_message_to_wire,
 )
-from genai_core.openai_chat.errors import refused_inputs, unsupported_input_error
+from genai_core.openai_chat.errors import api_error, refused_inputs
 from genai_core.openai_chat.request import ChatDialect
 from genai_core.types import Doc, Message, Model, Result, kind_of_mime, mime_from_data
 
@@ -370,13 +370,19 @@ def test_refused_inputs(message: str, inputs: list[InputRef], want: list[InputRe
 
 def test_only_a_plain_bad_request_is_refined() -> None:
     msg = "This model does not support multimodal (image/video/audio) inputs."
-    refined = unsupported_input_error(
-        BadRequestError(msg, status_code=400, provider="p", request_id="r1"), [IMG], "m/x"
-    )
+    body = json.dumps({"object": "error", "message": msg, "type": "BadRequestError", "code": 400})
+
+    def error(status: int, inputs: list[InputRef]) -> genai.APIError:
+        return api_error(
+            status, body, {}, provider="p", request_id="r1", inputs=inputs, model="m/x"
+        )
+
+    refined = error(400, [IMG])
     assert isinstance(refined, UnsupportedInputError)
     assert (refined.status_code, refined.request_id, refined.model) == (400, "r1", "m/x")
-    server = genai.ServerError(msg, status_code=500)
-    assert unsupported_input_error(server, [IMG]) is server
+    assert (refined.message, refined.error_type, refined.inputs) == (msg, "BadRequestError", (IMG,))
+    assert type(error(400, [])) is BadRequestError  # nothing non-text was sent
+    assert type(error(500, [IMG])) is genai.ServerError
 
 
 # --- clients over MockTransport ------------------------------------------------------------------

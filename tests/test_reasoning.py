@@ -354,6 +354,29 @@ async def test_open_mode(anyio_backend: str, mode: Mode) -> None:
     assert (res.reasoning, res.text) == ("I should say hi.", "Hi!")
 
 
+@pytest.mark.parametrize(
+    ("think_tags", "reasoning", "text"),
+    [
+        ("off", "", INLINE),
+        ("auto", "The user greets me.\nI greet back.", "Hello!"),
+        ("open", "I should say hi.", "Hi!"),
+    ],
+)
+def test_stream_answered_with_json_reads_think_tags_as_asked(
+    think_tags: Any, reasoning: str, text: str
+) -> None:
+    # A server may answer a stream request with one plain JSON completion; the call's
+    # think_tags still decide how that answer is read.
+    content = "I should say hi.\n</think>\n\nHi!" if think_tags == "open" else INLINE
+    answer = Answer(content=content)
+    client = Mode(False, True).client(lambda request: answer.response(stream=False))
+    assert isinstance(client, genai_baseten.Client)
+    with client.gen_stream([Message.user("hi")], TextOptions(think_tags=think_tags)) as stream:
+        list(stream)
+        res = stream.result()
+    assert (res.reasoning, res.text) == (reasoning, text)
+
+
 def test_think_tags_option_is_validated() -> None:
     with pytest.raises(ValidationError, match="think_tags"):
         TextOptions(think_tags="always")  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ from ..http import (
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
 from ..types import Embeddings, Message, Messages, Model, RateLimit, Result
-from .errors import api_error, excerpt, looks_like_html, note_inputs, refine_input_error
+from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
 from .options import Options, apply_chat_options, merge_extra_body
 from .ratelimits import parse_rate_limits
@@ -245,7 +245,7 @@ class ChatClientBase(Generic[_H]):
         if model is not None and not isinstance(model, str):
             raise ValidationError(f"model must be a string, got {type(model).__name__}")
         self._model = model or None
-        self._model_info = _check_model_info(model_info, self._model)
+        model_info = _check_model_info(model_info, self._model)
         self._model_info_given = model_info is not None
         if self._model is None and model_info is not None:
             self._model = model_info.id
@@ -318,10 +318,10 @@ class ChatClientBase(Generic[_H]):
         self._http: _H = http_client
         # What the model list says, by id: given as models= (a list fetched earlier, so no
         # request is needed) and refreshed by every list_models(). Providers read it for
-        # per-model defaults.
+        # per-model defaults. The client's own entry is :attr:`model_info`.
         self._known_models: dict[str, Model] = {}
-        if self._model_info is not None:
-            self._known_models[self._model_info.id] = self._model_info
+        if model_info is not None:
+            self._known_models[model_info.id] = model_info
         if models is not None:
             self._remember_models(models)
 
@@ -334,8 +334,6 @@ class ChatClientBase(Generic[_H]):
             if self._model_info_given and m.id == self._model:
                 continue
             self._known_models[m.id] = m
-            if m.id == self._model:
-                self._model_info = m
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -366,7 +364,7 @@ class ChatClientBase(Generic[_H]):
         the model's entry in the latest model list (``models=``, then each ``list_models()``).
         Its input modalities decide which documents are sent.
         """
-        return self._model_info
+        return self._known_models.get(self._model) if self._model else None
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
@@ -412,8 +410,8 @@ class ChatClientBase(Generic[_H]):
 
     def _chat_inputs(
         self, messages: Messages, options: Sequence[object], *, stream: bool
-    ) -> tuple[dict[str, Any], Options | None]:
-        """The JSON body and the call's :class:`Options` (if any); raises on bad input."""
+    ) -> tuple[dict[str, Any], _ReadPlan]:
+        """The JSON body, and how to read its answer; raises on bad input."""
         if isinstance(messages, Message):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
@@ -424,7 +422,7 @@ class ChatClientBase(Generic[_H]):
             )
         text = by_class.get(TextOptions)
         assert text is None or isinstance(text, TextOptions)
-        info = self._model_info
+        info = self.model_info
         body = build_chat_body(
             self._model,
             list(messages),
@@ -438,7 +436,11 @@ class ChatClientBase(Generic[_H]):
         self._extend_body(body, by_class)
         if chat_opts is not None and chat_opts.extra_body:
             merge_extra_body(body, chat_opts.extra_body)
-        return body, chat_opts
+        plan = _ReadPlan(
+            keep_raw=chat_opts is not None and chat_opts.raw_chunks,
+            think_tags=(text.think_tags if text is not None else None) or "auto",
+        )
+        return body, plan
 
     def _chat_options(self, by_class: Mapping[type[GenOption], GenOption]) -> Options | None:
         """The one :class:`Options` of a call; another provider's subclass is refused."""
@@ -466,18 +468,6 @@ class ChatClientBase(Generic[_H]):
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
     ) -> None:
         """Hook for provider extensions: add fields to ``body``, never overwrite set ones."""
-
-    def _think_tags(self, options: Sequence[object]) -> ThinkTags:
-        """How to read inline ``<think>`` tags for a call: TextOptions.think_tags, else the
-        model's default (:meth:`_default_think_tags`)."""
-        for opt in options:
-            if isinstance(opt, TextOptions) and opt.think_tags is not None:
-                return opt.think_tags
-        return self._default_think_tags()
-
-    def _default_think_tags(self) -> ThinkTags:
-        """Hook: the mode for this client's model when the call does not say (``auto``)."""
-        return "auto"
 
     def _build(
         self,
@@ -518,15 +508,12 @@ class ChatClientBase(Generic[_H]):
         timeout: TimeoutTypes | UseClientDefault,
     ) -> tuple[httpx.Request, _ReadPlan]:
         """The request, and how to read its answer."""
-        body, opts = self._chat_inputs(messages, options, stream=stream)
+        body, plan = self._chat_inputs(messages, options, stream=stream)
         accept = "text/event-stream" if stream else "application/json"
         request = self._build(
             "POST", "/chat/completions", body=body, accept=accept, timeout=timeout
         )
         note_inputs(request, self._model, [messages] if isinstance(messages, Message) else messages)
-        plan = _ReadPlan(
-            keep_raw=opts is not None and opts.raw_chunks, think_tags=self._think_tags(options)
-        )
         return request, plan
 
     def _build_embed(
@@ -585,7 +572,8 @@ class ChatClientBase(Generic[_H]):
         if status == 429:
             retry_after = parse_retry_after(response.headers, time.time())
             limits = self._limits(response)
-        err = api_error(
+        model, inputs = noted_inputs(response)
+        raise api_error(
             status,
             response.content,
             response.headers,
@@ -597,8 +585,9 @@ class ChatClientBase(Generic[_H]):
             limits=limits,
             reason=response.reason_phrase,
             cls=RateLimitError if status == 429 else None,
+            inputs=inputs,
+            model=model,
         )
-        raise refine_input_error(err, response)
 
     def _json(self, response: httpx.Response) -> Any:
         """The decoded body of a success answer; StreamError quoting it when it is not JSON."""

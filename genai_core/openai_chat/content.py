@@ -146,7 +146,7 @@ def _base64_payload(doc: Doc) -> str | None:
 
 
 class _Target:
-    """The facts one conversion needs, gathered once per request."""
+    """The facts one conversion needs, gathered once per user message."""
 
     __slots__ = ("modalities", "model", "provider", "rules")
 

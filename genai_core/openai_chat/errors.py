@@ -12,7 +12,7 @@ Shapes seen on the wire (Baseten's three first, then what proxies and frameworks
 A 400 that refuses a modality ("This model does not support multimodal (image/video/audio)
 inputs.", "image_url is not supported") becomes :class:`UnsupportedInputError` naming the inputs
 of the request it refused: :func:`note_inputs` records them on the request when it is built,
-:func:`refine_input_error` reads them back when the error answer arrives.
+:func:`noted_inputs` reads them back when the error answer arrives, for :func:`api_error`.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ __all__ = [
     "excerpt",
     "looks_like_html",
     "note_inputs",
+    "noted_inputs",
     "parse_error_body",
-    "refine_input_error",
-    "unsupported_input_error",
+    "refused_inputs",
 ]
 
 _EXCERPT = 200
@@ -164,10 +164,14 @@ def api_error(
     limits: Sequence[RateLimit] = (),
     reason: str = "",
     cls: type[APIError] | None = None,
+    inputs: Sequence[InputRef] = (),
+    model: str | None = None,
 ) -> APIError:
     """The typed error for an error response; message and body are redacted of ``secrets``.
 
-    ``retry_after`` and ``limits`` go to a :class:`RateLimitError`.
+    ``retry_after`` and ``limits`` go to a :class:`RateLimitError`. ``inputs`` are the request's
+    non-text inputs: a bad request refusing some of them is an :class:`UnsupportedInputError`
+    naming those and ``model``.
     """
     parsed = parse_error_body(body, reason=reason)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
@@ -185,6 +189,10 @@ def api_error(
     message = redact(parsed.message, secrets)
     if issubclass(cls, RateLimitError):
         return cls(message, retry_after=retry_after, limits=limits, **kw)
+    if cls is BadRequestError and inputs:
+        refused = refused_inputs(message, inputs)
+        if refused is not None:
+            return UnsupportedInputError(message, inputs=refused, model=model, **kw)
     return cls(message, **kw)
 
 
@@ -229,47 +237,18 @@ def refused_inputs(message: str, inputs: Sequence[InputRef]) -> list[InputRef] |
     return named or list(inputs)
 
 
-def unsupported_input_error(
-    err: APIError, inputs: Sequence[InputRef], model: str | None = None
-) -> APIError:
-    """``err`` as an :class:`UnsupportedInputError` when it is a 400 refusing some of ``inputs``;
-    otherwise ``err`` itself."""
-    if type(err) is not BadRequestError:
-        return err
-    refused = refused_inputs(err.message, inputs)
-    if refused is None:
-        return err
-    new = UnsupportedInputError(
-        err.message,
-        inputs=refused,
-        model=model,
-        status_code=err.status_code,
-        body=err.body,
-        headers=err.headers,
-        request_id=err.request_id,
-        provider=err.provider,
-        error_type=err.error_type,
-        code=err.code,
-        hint=err.hint,
-    )
-    new.partial_result = err.partial_result
-    return new
-
-
 def note_inputs(request: httpx.Request, model: str | None, messages: Sequence[Message]) -> None:
-    """Record on ``request`` the non-text inputs it carries, for :func:`refine_input_error`."""
+    """Record on ``request`` the non-text inputs it carries, for :func:`noted_inputs`."""
     refs = input_refs(messages)
     if refs:
         request.extensions[_INPUTS_EXTENSION] = (model, tuple(refs))
 
 
-def refine_input_error(err: APIError, response: httpx.Response) -> APIError:
-    """:func:`unsupported_input_error` for the inputs noted on the response's request."""
+def noted_inputs(response: httpx.Response) -> tuple[str | None, tuple[InputRef, ...]]:
+    """The model and the non-text inputs :func:`note_inputs` recorded on the response's request;
+    ``(None, ())`` when none were."""
     try:
         noted = response.request.extensions.get(_INPUTS_EXTENSION)
     except RuntimeError:  # a response built without a request
-        return err
-    if noted is None:
-        return err
-    model, refs = noted
-    return unsupported_input_error(err, refs, model)
+        return None, ()
+    return noted if noted is not None else (None, ())

@@ -59,7 +59,9 @@ class OpenAICompatibleClient(ChatClient):
     Keyword arguments: ``api_key``, ``api_key_env``, ``default_headers`` (merged over the
     defaults; ``None`` as a value drops a header), ``user_agent``, ``timeout``, ``max_retries``
     (0: one attempt), ``http_client`` (an ``httpx.Client`` of yours, left open) or ``transport``
-    and ``proxy`` (given to the httpx client created here), ``auth_scheme``, ``retry_policy``.
+    and ``proxy`` (given to the httpx client created here), ``auth_scheme``, ``retry_policy``,
+    ``model_info`` (what the model takes, when known) and ``models`` (a model list fetched
+    earlier, read for the same facts).
     """
 
     config: ClassVar[ProviderConfig] = CONFIG

@@ -39,12 +39,13 @@ from ..errors import StreamError
 from ..types import RateLimit, Reply, Result, ToolCall, build_trusted, trusted
 from .errors import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
-from .think import REASONING, ThinkSplitter, ThinkTags
+from .think import REASONING, TEXT, ThinkSplitter, ThinkTags
 
 __all__ = ["ChatStreamAssembler", "RawChunks"]
 
-_TEXT = 0
-_REASONING = 1
+# Block kinds; text and reasoning are the splitter's own, so its pieces are added as they come.
+_TEXT = TEXT
+_REASONING = REASONING
 _CALLS = 2
 
 
@@ -158,6 +159,8 @@ class ChatStreamAssembler:
     ) -> None:
         self.provider = provider
         self.request_id = request_id
+        self.think_tags = think_tags
+        """How inline ``<think>`` tags are read (also for a JSON answer to a stream request)."""
         self.limits = limits
         """Rate limits from the response headers, reported in the Result's usage."""
         self.raw: list[str] | None = [] if keep_raw else None
@@ -275,7 +278,7 @@ class ChatStreamAssembler:
             # The common first chunk: it cannot begin a "<think>", so nothing will be split.
             self._think = None
             return [self._add(_TEXT, text)]
-        out = [self._add(_REASONING if k == REASONING else _TEXT, t) for k, t in think.feed(text)]
+        out = [self._add(kind, piece) for kind, piece in think.feed(text)]
         if not think.active:
             self._think = None
         return out
@@ -284,7 +287,7 @@ class ChatStreamAssembler:
         think = self._think
         if think is None:
             return []
-        return [self._add(_REASONING if k == REASONING else _TEXT, t) for k, t in think.flush()]
+        return [self._add(kind, piece) for kind, piece in think.flush()]
 
     def _add(self, kind: int, value: str) -> Reply:
         if kind == self._last_kind:
