@@ -198,12 +198,18 @@ def test_recording_streams_to_the_client_as_the_server_sends(tmp_path: Path, ser
 def test_a_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "early.yaml"
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    # The gate holds the rest of the stream back until the first event was read, so that read
+    # cannot hold the whole body: only the drain on close can store it.
+    server.gate = threading.Event()
     with (
         Recorder(path, mode="all") as rec,
-        rec.client() as http,
+        rec.client(timeout=30) as http,
         http.stream("POST", server.url + "/chat/completions", json=body) as response,
     ):
-        next(response.iter_raw())
+        first = next(response.iter_raw())
+        assert not first.endswith(b"data: [DONE]\n\n")
+        server.gate.set()
+    assert not server.gate_timed_out
     stored = Cassette.load(path).interactions[0].response.body
     assert stored.endswith(b"data: [DONE]\n\n")
     assert stored.count(b"\n\n") == len(fakeserver.chat_events("x")) + 1
@@ -213,13 +219,17 @@ def test_a_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) ->
 async def test_an_async_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "early.yaml"
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    server.gate = threading.Event()  # as in the sync test: the first read is not the whole body
     async with (
         Recorder(path, mode="all") as rec,
-        rec.async_client() as http,
+        rec.async_client(timeout=30) as http,
         http.stream("POST", server.url + "/chat/completions", json=body) as response,
     ):
-        async for _ in response.aiter_raw():
+        async for first in response.aiter_raw():
+            assert not first.endswith(b"data: [DONE]\n\n")
+            server.gate.set()
             break
+    assert not server.gate_timed_out
     stored = Cassette.load(path).interactions[0].response.body
     assert stored.endswith(b"data: [DONE]\n\n")
     # Recording asks the server for an uncompressed body, so it is stored as text.
