@@ -292,6 +292,23 @@ def test_all_mode_rewrites_the_cassette(tmp_path: Path, server: Any) -> None:
     assert [b["messages"][0]["content"] for b in bodies] == ["second"]
 
 
+def test_re_recording_an_authored_cassette_no_longer_calls_it_authored(
+    tmp_path: Path, server: Any
+) -> None:
+    path = tmp_path / "authored.yaml"
+    with Recorder(path, mode="all"):
+        client(server.url).gen_sync([Message.user(PROMPT)])
+    authored = Cassette.load(path)
+    authored.metadata = {"authored": True, "description": "Authored by hand", "written": "x"}
+    authored.save()
+    with Recorder(path, mode="all"):
+        client(server.url).gen_sync([Message.user(PROMPT)])
+    meta = Cassette.load(path).metadata
+    assert not {"authored", "description", "written"} & meta.keys()
+    assert meta["recorded"]
+    assert meta["models"] == [fakeserver.MODEL]
+
+
 @pytest.mark.parametrize(
     ("value", "mode"),
     [
