@@ -358,6 +358,21 @@ def served_note(path: str, served: Sequence[int], requests: Sequence[Any]) -> st
     )
 
 
+def add_replay_note(exc: BaseException | None, note: str) -> None:
+    """Add ``note`` (see :func:`served_note`) to an error raised while replaying.
+
+    Not to the cassette's own errors, which name the file already; exception notes need Python
+    3.11, so on 3.10 nothing is added.
+    """
+    if (
+        note
+        and exc is not None
+        and not isinstance(exc, (CassetteError, ReplayMismatchError))
+        and hasattr(exc, "add_note")
+    ):
+        exc.add_note(note)
+
+
 # --- scrubbing a URL (shared by recording and by matching against scrubbed recordings) ----------
 
 

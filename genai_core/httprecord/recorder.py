@@ -61,8 +61,8 @@ from .cassette import (
     Matcher,
     RecordedRequest,
     RecordedResponse,
-    ReplayMismatchError,
     _interaction_dict,
+    add_replay_note,
     mismatch_error,
     scrub_url,
     served_note,
@@ -408,10 +408,7 @@ class Recorder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc is not None and not isinstance(exc, (CassetteError, ReplayMismatchError)):
-            note = self.replay_note()
-            if note and hasattr(exc, "add_note"):  # Python 3.11+
-                exc.add_note(note)
+        add_replay_note(exc, self.replay_note())
         self.close(check=exc is None)
 
     async def __aenter__(self) -> Recorder:
