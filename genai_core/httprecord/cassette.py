@@ -120,10 +120,6 @@ class RecordedRequest:
     body: bytes = b""
     headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
-    @property
-    def url(self) -> str:
-        return self.uri
-
     def parsed_body(self) -> Any:
         """The body as parsed JSON; None for no body; a marker holding the text if not JSON."""
         return _json_or_none(self.body)

@@ -28,7 +28,6 @@ import httpx
 
 from ..errors import ValidationError
 from .cassette import (
-    Cassette,
     CassetteError,
     InteractionStore,
     RecordedRequest,
@@ -68,10 +67,6 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.seed = seed
         self.real = real
         self.real_async = real_async
-
-    @classmethod
-    def from_path(cls, path: str, *, split: Split = "events", seed: int = 0) -> ReplayTransport:
-        return cls(Cassette.load(path), split=split, seed=seed)
 
     # -- httpx transports ------------------------------------------------------------------
 
