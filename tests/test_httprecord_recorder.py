@@ -176,6 +176,30 @@ async def test_async_replayed_stream_arrives_in_several_reads(tmp_path: Path, se
     assert len(reads) > b"".join(live).count(b"\n\n")
 
 
+@pytest.mark.anyio
+async def test_records_through_the_transport_given_as_real(tmp_path: Path) -> None:
+    # transport(real=...) / async_transport(real=...) take any httpx transport, not only httpx's
+    # own HTTPTransport.
+    path = tmp_path / "real.yaml"
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json={"path": request.url.path})
+
+    mock = httpx.MockTransport(answer)
+    with Recorder(path, mode="all") as rec:
+        with httpx.Client(transport=rec.transport(real=mock)) as http:
+            assert http.get("https://api.example.test/sync").json() == {"path": "/sync"}
+        async with httpx.AsyncClient(transport=rec.async_transport(real=mock)) as ahttp:
+            assert (await ahttp.get("https://api.example.test/async")).json() == {"path": "/async"}
+    assert seen == ["/sync", "/async"]
+    with Recorder(path, mode="replay", strict=True) as rec, rec.client() as http:
+        assert http.get("https://api.example.test/sync").json() == {"path": "/sync"}
+        assert http.get("https://api.example.test/async").json() == {"path": "/async"}
+    assert seen == ["/sync", "/async"]
+
+
 def test_recording_streams_to_the_client_as_the_server_sends(tmp_path: Path, server: Any) -> None:
     # The server holds the rest of the stream until the client has seen the first event: a
     # recorder that buffered the whole body (as vcrpy's httpx stub does) would time out here.
