@@ -29,7 +29,7 @@ import httpx
 
 from ._version import __version__
 from .errors import GenAIError
-from .httprecord.cassette import Cassette, CassetteError, ReplayMismatchError
+from .httprecord.cassette import Cassette, ReplayMismatchError, add_replay_note
 from .httprecord.transport import ReplayTransport
 from .options import TextOptions
 from .provider import Provider
@@ -181,12 +181,8 @@ def _note_replay(cassette: Cassette) -> Any:
     """An exit callback naming the recorded answer an error came from (a hand-edited cassette)."""
 
     def note(exc_type: object, exc: BaseException | None, tb: object) -> bool:
-        if isinstance(exc, GenAIError) and not isinstance(
-            exc, (CassetteError, ReplayMismatchError)
-        ):
-            line = cassette.replay_note()
-            if line and hasattr(exc, "add_note"):  # Python 3.11+
-                exc.add_note(line)
+        if isinstance(exc, GenAIError):
+            add_replay_note(exc, cassette.replay_note())
         return False
 
     return note

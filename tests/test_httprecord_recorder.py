@@ -176,6 +176,30 @@ async def test_async_replayed_stream_arrives_in_several_reads(tmp_path: Path, se
     assert len(reads) > b"".join(live).count(b"\n\n")
 
 
+@pytest.mark.anyio
+async def test_records_through_the_transport_given_as_real(tmp_path: Path) -> None:
+    # transport(real=...) / async_transport(real=...) take any httpx transport, not only httpx's
+    # own HTTPTransport.
+    path = tmp_path / "real.yaml"
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json={"path": request.url.path})
+
+    mock = httpx.MockTransport(answer)
+    with Recorder(path, mode="all") as rec:
+        with httpx.Client(transport=rec.transport(real=mock)) as http:
+            assert http.get("https://api.example.test/sync").json() == {"path": "/sync"}
+        async with httpx.AsyncClient(transport=rec.async_transport(real=mock)) as ahttp:
+            assert (await ahttp.get("https://api.example.test/async")).json() == {"path": "/async"}
+    assert seen == ["/sync", "/async"]
+    with Recorder(path, mode="replay", strict=True) as rec, rec.client() as http:
+        assert http.get("https://api.example.test/sync").json() == {"path": "/sync"}
+        assert http.get("https://api.example.test/async").json() == {"path": "/async"}
+    assert seen == ["/sync", "/async"]
+
+
 def test_recording_streams_to_the_client_as_the_server_sends(tmp_path: Path, server: Any) -> None:
     # The server holds the rest of the stream until the client has seen the first event: a
     # recorder that buffered the whole body (as vcrpy's httpx stub does) would time out here.
@@ -198,12 +222,18 @@ def test_recording_streams_to_the_client_as_the_server_sends(tmp_path: Path, ser
 def test_a_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "early.yaml"
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    # The gate holds the rest of the stream back until the first event was read, so that read
+    # cannot hold the whole body: only the drain on close can store it.
+    server.gate = threading.Event()
     with (
         Recorder(path, mode="all") as rec,
-        rec.client() as http,
+        rec.client(timeout=30) as http,
         http.stream("POST", server.url + "/chat/completions", json=body) as response,
     ):
-        next(response.iter_raw())
+        first = next(response.iter_raw())
+        assert not first.endswith(b"data: [DONE]\n\n")
+        server.gate.set()
+    assert not server.gate_timed_out
     stored = Cassette.load(path).interactions[0].response.body
     assert stored.endswith(b"data: [DONE]\n\n")
     assert stored.count(b"\n\n") == len(fakeserver.chat_events("x")) + 1
@@ -213,13 +243,17 @@ def test_a_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) ->
 async def test_an_async_stream_closed_early_is_recorded_whole(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "early.yaml"
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    server.gate = threading.Event()  # as in the sync test: the first read is not the whole body
     async with (
         Recorder(path, mode="all") as rec,
-        rec.async_client() as http,
+        rec.async_client(timeout=30) as http,
         http.stream("POST", server.url + "/chat/completions", json=body) as response,
     ):
-        async for _ in response.aiter_raw():
+        async for first in response.aiter_raw():
+            assert not first.endswith(b"data: [DONE]\n\n")
+            server.gate.set()
             break
+    assert not server.gate_timed_out
     stored = Cassette.load(path).interactions[0].response.body
     assert stored.endswith(b"data: [DONE]\n\n")
     # Recording asks the server for an uncompressed body, so it is stored as text.
@@ -280,6 +314,23 @@ def test_all_mode_rewrites_the_cassette(tmp_path: Path, server: Any) -> None:
         client(server.url).gen_sync([Message.user("second")])
     bodies = [json.loads(i.request.body) for i in Cassette.load(path).interactions]
     assert [b["messages"][0]["content"] for b in bodies] == ["second"]
+
+
+def test_re_recording_an_authored_cassette_no_longer_calls_it_authored(
+    tmp_path: Path, server: Any
+) -> None:
+    path = tmp_path / "authored.yaml"
+    with Recorder(path, mode="all"):
+        client(server.url).gen_sync([Message.user(PROMPT)])
+    authored = Cassette.load(path)
+    authored.metadata = {"authored": True, "description": "Authored by hand", "written": "x"}
+    authored.save()
+    with Recorder(path, mode="all"):
+        client(server.url).gen_sync([Message.user(PROMPT)])
+    meta = Cassette.load(path).metadata
+    assert not {"authored", "description", "written"} & meta.keys()
+    assert meta["recorded"]
+    assert meta["models"] == [fakeserver.MODEL]
 
 
 @pytest.mark.parametrize(

@@ -188,6 +188,28 @@ def test_plain_body_is_one_read_with_content_length() -> None:
         assert response.headers["content-type"] == "application/json"
 
 
+def test_headers_of_how_the_bytes_travelled_are_not_replayed() -> None:
+    # Bodies are stored decoded: a recorded Content-Encoding (or a length of the compressed
+    # body) replayed as is would make the client decode the text again, or cut it.
+    recorded = interaction({"q": 1}, '{"a": "ok"}')
+    recorded["response"]["headers"].update(
+        {"Content-Encoding": ["gzip"], "Content-Length": ["3"], "Transfer-Encoding": ["chunked"]}
+    )
+    with httpx.Client(transport=ReplayTransport(cassette(recorded))) as http:
+        response = http.post(URL, json={"q": 1})
+    assert response.json() == {"a": "ok"}
+    assert "content-encoding" not in response.headers
+    assert "transfer-encoding" not in response.headers
+    assert response.headers["content-length"] == str(len(b'{"a": "ok"}'))
+
+
+def test_a_key_in_the_query_matches_its_scrubbed_recording() -> None:
+    # A recorder stores key-like query parameters as REDACTED; replay must still match them.
+    c = cassette(interaction("", '{"data": []}', method="GET", url=URL + "?api_key=REDACTED&n=1"))
+    with httpx.Client(transport=ReplayTransport(c)) as http:
+        assert http.get(URL, params={"api_key": "sk-some-real-key", "n": 1}).json() == {"data": []}
+
+
 def test_event_stream_arrives_one_event_per_read() -> None:
     c = cassette(interaction({"q": 1}, SSE_BODY, content_type="text/event-stream; charset=utf-8"))
     with (

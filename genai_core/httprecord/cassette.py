@@ -120,10 +120,6 @@ class RecordedRequest:
     body: bytes = b""
     headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
-    @property
-    def url(self) -> str:
-        return self.uri
-
     def parsed_body(self) -> Any:
         """The body as parsed JSON; None for no body; a marker holding the text if not JSON."""
         return _json_or_none(self.body)
@@ -358,6 +354,21 @@ def served_note(path: str, served: Sequence[int], requests: Sequence[Any]) -> st
     )
 
 
+def add_replay_note(exc: BaseException | None, note: str) -> None:
+    """Add ``note`` (see :func:`served_note`) to an error raised while replaying.
+
+    Not to the cassette's own errors, which name the file already; exception notes need Python
+    3.11, so on 3.10 nothing is added.
+    """
+    if (
+        note
+        and exc is not None
+        and not isinstance(exc, (CassetteError, ReplayMismatchError))
+        and hasattr(exc, "add_note")
+    ):
+        exc.add_note(note)
+
+
 # --- scrubbing a URL (shared by recording and by matching against scrubbed recordings) ----------
 
 
@@ -387,9 +398,8 @@ class Cassette:
     interactions: list[Interaction] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     path: str = "<memory>"
-    played: set[int] = field(default_factory=set)
     served: list[int] = field(default_factory=list)
-    """Indexes of the interactions served, in order."""
+    """Indexes of the interactions served, in order (each at most once)."""
     match_on: Sequence[Matcher] = MATCHERS
     """vcrpy-style matchers: ``fn(request, recorded)`` raising AssertionError on a difference."""
 
@@ -401,15 +411,13 @@ class Cassette:
     def play(self, request: RecordedRequest) -> tuple[int, RecordedResponse] | None:
         request = _with_uri(request, scrub_url(request.uri))
         with self._lock:
+            played = set(self.served)
             for i, it in enumerate(self.interactions):
-                if i not in self.played and all(
-                    _passes(m, request, it.request) for m in self.match_on
-                ):
-                    self.played.add(i)
+                if i not in played and all(_passes(m, request, it.request) for m in self.match_on):
                     self.served.append(i)
                     return i, it.response
             recorded = [it.request for it in self.interactions]
-            raise mismatch_error(self.path, request, recorded, self.played, matchers=self.match_on)
+            raise mismatch_error(self.path, request, recorded, played, matchers=self.match_on)
 
     def record(self, request: RecordedRequest, response: RecordedResponse) -> None:
         raise CassetteError(f"{self.path}: this cassette is read-only; record with a Recorder")
@@ -417,7 +425,8 @@ class Cassette:
     @property
     def unplayed(self) -> list[int]:
         """Indexes of the interactions not served yet."""
-        return [i for i in range(len(self.interactions)) if i not in self.played]
+        played = set(self.served)
+        return [i for i in range(len(self.interactions)) if i not in played]
 
     def replay_note(self) -> str:
         """Which recorded answers were served (see :func:`served_note`)."""

@@ -61,8 +61,8 @@ from .cassette import (
     Matcher,
     RecordedRequest,
     RecordedResponse,
-    ReplayMismatchError,
     _interaction_dict,
+    add_replay_note,
     mismatch_error,
     scrub_url,
     served_note,
@@ -236,16 +236,28 @@ class _Store:
 
 
 class _Unpatched(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """A real httpx transport reached through httpx's own methods, never through a patch."""
+    """A real transport, never reached through the patch.
+
+    A transport using httpx's own method (the one the patch replaces) gets the original; any
+    other (a MockTransport, a transport of the user's) is called through its own method.
+    """
 
     def __init__(self, transport: object) -> None:
         self.transport = transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return _REAL_SYNC(self.transport, request)  # type: ignore[arg-type]
+        method = getattr(type(self.transport), "handle_request", None)
+        if method is httpx.HTTPTransport.handle_request:
+            method = _REAL_SYNC
+        response: httpx.Response = method(self.transport, request)  # type: ignore[misc]
+        return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await _REAL_ASYNC(self.transport, request)  # type: ignore[arg-type]
+        method = getattr(type(self.transport), "handle_async_request", None)
+        if method is httpx.AsyncHTTPTransport.handle_async_request:
+            method = _REAL_ASYNC
+        response: httpx.Response = await method(self.transport, request)  # type: ignore[misc]
+        return response
 
     def close(self) -> None:
         close = getattr(self.transport, "close", None)
@@ -408,10 +420,7 @@ class Recorder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc is not None and not isinstance(exc, (CassetteError, ReplayMismatchError)):
-            note = self.replay_note()
-            if note and hasattr(exc, "add_note"):  # Python 3.11+
-                exc.add_note(note)
+        add_replay_note(exc, self.replay_note())
         self.close(check=exc is None)
 
     async def __aenter__(self) -> Recorder:

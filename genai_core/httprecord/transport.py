@@ -21,14 +21,13 @@ import random
 import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import anyio.lowlevel
 import httpx
 
 from ..errors import ValidationError
 from .cassette import (
-    Cassette,
     CassetteError,
     InteractionStore,
     RecordedRequest,
@@ -69,10 +68,6 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.real = real
         self.real_async = real_async
 
-    @classmethod
-    def from_path(cls, path: str, *, split: Split = "events", seed: int = 0) -> ReplayTransport:
-        return cls(Cassette.load(path), split=split, seed=seed)
-
     # -- httpx transports ------------------------------------------------------------------
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -87,8 +82,7 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         response = real.handle_request(request)
         if not isinstance(response.stream, httpx.SyncByteStream):
             raise TypeError(f"{real!r} returned a response without a sync byte stream")
-        response.stream = _SyncTee(response.stream, self._recorder(recorded, response))
-        return response
+        return self._record(recorded, response, _SyncTee)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         recorded = RecordedRequest.from_httpx(request, await request.aread())
@@ -102,8 +96,7 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         response = await real_async.handle_async_request(request)
         if not isinstance(response.stream, httpx.AsyncByteStream):
             raise TypeError(f"{real_async!r} returned a response without an async byte stream")
-        response.stream = _AsyncTee(response.stream, self._recorder(recorded, response))
-        return response
+        return self._record(recorded, response, _AsyncTee)
 
     def close(self) -> None:
         if self.real is not None:
@@ -153,6 +146,22 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             f"{self.store.path}: this request must be recorded, but the transport has no "
             "real transport to send it to"
         )
+
+    def _record(
+        self,
+        request: RecordedRequest,
+        response: httpx.Response,
+        tee: Callable[[Any, _Sink], httpx.SyncByteStream | httpx.AsyncByteStream],
+    ) -> httpx.Response:
+        """Store the interaction once the client has read the body (at once if it is in memory)."""
+        sink = self._recorder(request, response)
+        if isinstance(response.stream, httpx.ByteStream):
+            # A body already in memory (a MockTransport's answer): httpx has read it when the
+            # response was made and will not read the stream again.
+            sink(b"".join(response.stream))
+        else:
+            response.stream = tee(response.stream, sink)
+        return response
 
     def _recorder(self, request: RecordedRequest, response: httpx.Response) -> _Sink:
         headers: dict[str, list[str]] = {}
