@@ -10,6 +10,7 @@ import email.utils
 from collections.abc import AsyncIterator, Iterator
 from typing import NoReturn
 
+import anyio
 import httpx
 import pytest
 from hypothesis import given
@@ -610,8 +611,11 @@ async def test_async_read_timeout(rec: Recorder) -> None:
 
 @pytest.mark.anyio
 async def test_async_default_sleep_is_anyio_sleep() -> None:
-    # Real (zero-length) sleep through the default on both backends: no asyncio-only call.
-    await RetryPolicy().async_sleep(0)
+    # The default sleep runs on both backends (an asyncio-only call fails under trio) and obeys
+    # the backend's cancellation, as a retry wait inside a caller's timeout must.
+    with anyio.move_on_after(0.01) as scope:
+        await RetryPolicy().async_sleep(30)
+    assert scope.cancelled_caught
 
 
 # --- request ids and redaction ---------------------------------------------------------------
