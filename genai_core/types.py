@@ -100,8 +100,9 @@ _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 def build_trusted(cls: type[_M], data: dict[str, Any], fields_set: set[str]) -> _M:
     """An instance of ``cls`` whose ``__dict__`` is ``data`` (every field), unvalidated.
 
-    The stream hot path calls this once per fragment (about 0.6 µs against 0.9 µs for
-    validation and 2.4 µs for ``model_construct``).
+    The stream hot path calls this once per fragment. Measured with ``python -m timeit`` on a
+    one-field ``Reply`` (2026-12-01, the benchmarks' VM): 0.47 µs, against 2.2 µs for
+    ``Reply(text="hi")`` and 8.8 µs for ``Reply.model_construct(text="hi")``.
     """
     obj = object.__new__(cls)
     _SET_DICT(obj, data)
