@@ -114,7 +114,7 @@ class ThinkSplitter:
                 if body.startswith(OPEN_TAG):  # "open" mode given an explicit opening tag
                     text = body[len(OPEN_TAG) :]
                     continue
-                if OPEN_TAG.startswith(body) and len(body) < len(OPEN_TAG):
+                if OPEN_TAG.startswith(body):  # a tag cut short: wait for more
                     self._held = body
                     break
                 self._state = _THINK
