@@ -1,5 +1,47 @@
-"""Capability scoreboard: which model does what, sync and stream, as tested.
+"""Capability scoreboard: which model does what, sync and stream, and how we know it.
 
-The schema, the smoke scenarios and the Baseten table arrive with the scoreboard work; this
-package is part of the distribution from the start so its import name is reserved.
+:mod:`scoreboard.schema` holds the table's types (tri-state cells with their sources, validated
+against contradictions).
 """
+
+from __future__ import annotations
+
+from .schema import (
+    FEATURE_HELP,
+    MODALITIES,
+    MODES,
+    TIERS,
+    Cell,
+    Feature,
+    Modality,
+    Mode,
+    ModelScore,
+    ModeScore,
+    ProviderScore,
+    ScoreboardError,
+    Source,
+    Status,
+    Tier,
+    UnknownEntryError,
+    parse_feature,
+)
+
+__all__ = [
+    "FEATURE_HELP",
+    "MODALITIES",
+    "MODES",
+    "TIERS",
+    "Cell",
+    "Feature",
+    "Modality",
+    "Mode",
+    "ModeScore",
+    "ModelScore",
+    "ProviderScore",
+    "ScoreboardError",
+    "Source",
+    "Status",
+    "Tier",
+    "UnknownEntryError",
+    "parse_feature",
+]
