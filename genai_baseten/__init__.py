@@ -10,6 +10,7 @@ from .options import Options
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
+    from scoreboard import ProviderScore
 
 __all__ = [
     "API_KEY_URL",
@@ -19,9 +20,18 @@ __all__ = [
     "Options",
     "deployment_url",
     "register",
+    "scoreboard",
 ]
 
 
 def register(registrar: Registrar) -> None:
     """Entry point of group ``genai.providers``: registers ``baseten``."""
     registrar.register("baseten", Client, AsyncClient)
+
+
+def scoreboard() -> ProviderScore:
+    """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
+    ``genai.scoreboards``."""
+    from scoreboard.registry import load_resource
+
+    return load_resource(__name__)

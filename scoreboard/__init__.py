@@ -6,6 +6,7 @@ against contradictions).
 
 from __future__ import annotations
 
+from .registry import load, providers
 from .schema import (
     FEATURE_HELP,
     MODALITIES,
@@ -43,5 +44,7 @@ __all__ = [
     "Status",
     "Tier",
     "UnknownEntryError",
+    "load",
     "parse_feature",
+    "providers",
 ]

@@ -67,6 +67,11 @@ class Status(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    def __bool__(self) -> bool:
+        # ``if client.supports("tools"):`` must not be true for "no" (a non-empty str would be):
+        # only a plain "yes" is true; "flaky", "no" and "unknown" are false.
+        return self is Status.YES
+
     @property
     def works(self) -> bool:
         """``yes`` or ``flaky``: the feature worked at least once."""

@@ -86,6 +86,7 @@ GENAI_BASETEN_ALL = [
     "Options",
     "deployment_url",
     "register",
+    "scoreboard",
 ]
 
 GENAI_OPENAI_CHAT_ALL = [

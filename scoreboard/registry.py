@@ -1,0 +1,67 @@
+"""Where the capability tables live: one per provider, shipped inside the provider's package.
+
+A provider publishes its table through the entry-point group ``genai.scoreboards``: the entry
+point's name is the provider name and its value a function returning a :class:`ProviderScore`.
+The tables shipped with this distribution are also reachable without installed metadata
+(a source checkout on ``sys.path``) through a built-in list of the same functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from importlib import metadata, resources
+
+from .schema import ProviderScore, ScoreboardError, UnknownEntryError
+
+__all__ = ["ENTRY_POINT_GROUP", "load", "load_resource", "providers"]
+
+ENTRY_POINT_GROUP = "genai.scoreboards"
+
+_BUILTIN = {"baseten": "genai_baseten:scoreboard"}
+
+
+def load_resource(package: str, name: str = "scoreboard.json") -> ProviderScore:
+    """Read and validate the table ``name`` shipped inside ``package`` (cached: tables are
+    immutable)."""
+    return _load_resource(package, name)
+
+
+@functools.cache
+def _load_resource(package: str, name: str) -> ProviderScore:
+    where = f"{package}/{name}"
+    try:
+        text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    except (OSError, ModuleNotFoundError) as exc:
+        raise ScoreboardError(f"cannot read {where}: {exc}") from None
+    return ProviderScore.from_json(text, where=where)
+
+
+@functools.lru_cache(maxsize=1)
+def _loaders() -> dict[str, str]:
+    found = dict(_BUILTIN)
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = ep.value
+    return found
+
+
+def providers() -> list[str]:
+    """The providers that publish a capability table, sorted."""
+    return sorted(_loaders())
+
+
+def load(provider: str) -> ProviderScore:
+    """The capability table of ``provider``; an unknown name raises, listing the known ones."""
+    target = _loaders().get(provider)
+    if target is None:
+        known = ", ".join(providers()) or "none"
+        raise UnknownEntryError(
+            f"no scoreboard for provider {provider!r}; providers with one: {known}"
+        )
+    module_name, _, attr = target.partition(":")
+    func: Callable[[], ProviderScore] = getattr(importlib.import_module(module_name), attr)
+    score = func()
+    if not isinstance(score, ProviderScore) or score.provider != provider:
+        raise ScoreboardError(f"{target} did not return the {provider!r} scoreboard")
+    return score
