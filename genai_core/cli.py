@@ -27,6 +27,8 @@ from typing import Any, TextIO
 
 import httpx
 
+from scoreboard.render_cli import add_parser as add_scoreboard_parser
+
 from ._version import __version__
 from .errors import GenAIError
 from .httprecord.cassette import Cassette, ReplayMismatchError, add_replay_note
@@ -488,6 +490,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay", metavar="CASSETTE", help="answer from this cassette file, without network"
     )
     models.set_defaults(func=cmd_models)
+
+    add_scoreboard_parser(sub)  # genai scoreboard: the capability tables (scoreboard/render_cli.py)
     return parser
 
 
