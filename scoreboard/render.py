@@ -473,11 +473,9 @@ def describe_source(source: Source | None) -> str:
 
 def _all_cells(score: ModeScore) -> list[tuple[str, Cell]]:
     """Every cell a mode has, unknown ones included, in column order."""
-    cells = [(f"inputs.{m}", score.input(m)) for m in MODALITIES]
-    cells += [(f"outputs.{m}", score.output(m)) for m in MODALITIES]
-    cells += [
-        (f"features.{p.name}", p.cell(score)) for col in COLUMNS if not col.modal for p in col.parts
-    ]
+    cells = [(f"input.{m}", score.input(m)) for m in MODALITIES]
+    cells += [(f"output.{m}", score.output(m)) for m in MODALITIES]
+    cells += [(p.name, p.cell(score)) for col in COLUMNS if not col.modal for p in col.parts]
     return cells
 
 
@@ -505,11 +503,17 @@ def render_model(table: ProviderScore, model: str, format: str = "table") -> str
         out = [f"## {table.provider}: {_md_escape(entry.model)}{tier}", ""]
     else:
         out = [f"{table.provider}: {entry.model}{tier}"]
+    about = []  # comments are the table author's Markdown: ids alone are escaped
     if len(entry.models) > 1:
-        others = ", ".join(entry.models[1:])
-        out += _wrap(f"also stands for (taken to behave the same, not measured): {others}")
+        ids = entry.models[1:]
+        others = ", ".join(_md_escape(m) for m in ids) if markdown else ", ".join(ids)
+        about.append(f"also stands for (taken to behave the same, not measured): {others}")
     if entry.comments:
-        out += _wrap(f"note: {entry.comments}")
+        about.append(f"note: {entry.comments}")
+    for text in about:
+        out += [text, ""] if markdown else _wrap(text)
+    if markdown and about:
+        out.pop()
     for mode in MODES:
         score = entry.mode(mode)
         out.append("")
@@ -521,7 +525,7 @@ def render_model(table: ProviderScore, model: str, format: str = "table") -> str
         if markdown:
             out += [f"### {mode}", "", "| Cell | Status | Source |", "|---|---|---|"]
             out += [
-                f"| {name} | {MARKS[fmt][c.status]} {c.status.value} | "
+                f"| `{name}` | {MARKS[fmt][c.status]} {c.status.value} | "
                 f"{_md_escape(describe_source(c.source))} |"
                 for name, c in cells
             ]
