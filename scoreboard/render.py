@@ -229,9 +229,14 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+def _widths(lines: Sequence[Sequence[str]]) -> list[int]:
+    """The display width of each column of ``lines``."""
+    return [max(_width(line[i]) for line in lines) for i in range(len(lines[0]))]
+
+
 def _aligned(lines: Sequence[Sequence[str]], sep: Sequence[str]) -> list[str]:
     """Rows of cells padded to their column's width, joined by ``sep[i]`` after column ``i``."""
-    widths = [max(_width(line[i]) for line in lines) for i in range(len(lines[0]))]
+    widths = _widths(lines)
     out = []
     for line in lines:
         text = "".join(
@@ -277,7 +282,7 @@ def _markdown_table(table: ProviderScore) -> list[str]:
     if not body:
         return ["*This table lists no model.*"]
     lines = [header, *body]
-    widths = [max(_width(line[i]) for line in lines) for i in range(len(header))]
+    widths = _widths(lines)
     out = [
         "| " + " | ".join(_pad(c, w) for c, w in zip(line, widths, strict=True)) + " |"
         for line in lines

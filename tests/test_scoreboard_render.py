@@ -348,9 +348,9 @@ def test_several_tables_in_one_rendering() -> None:
     text = render([acme(), other], "markdown", legend=False)
     assert text.startswith("## acme\n")
     assert "\n## zeta\n\n| Model " in text
-    assert render(ProviderScore(provider="empty"), "table", legend=False).endswith(
-        "this table lists no model\n"
-    )
+    empty = ProviderScore(provider="empty")
+    assert render(empty, "table", legend=False) == "empty\n\nthis table lists no model\n"
+    assert render(empty, "markdown", legend=False) == "## empty\n\n*This table lists no model.*\n"
 
 
 def test_unknown_format_lists_the_formats() -> None:
