@@ -314,12 +314,13 @@ def _markdown_provider(table: ProviderScore, level: int) -> list[str]:
 def _markdown_legend() -> list[str]:
     marks = MARKS["markdown"]
     tiers = TIER_MARKS["markdown"]
-    out = [
-        "**Marks**: "
-        + "; ".join(f"{marks[s]} {_STATUS_HELP[s]}" for s in Status)
-        + ". "
+    out = ["**Marks**:", ""]
+    out += [f"- {marks[s]} {_STATUS_HELP[s]}" for s in Status]
+    out += [
+        "- "
         + ", ".join(f"{tiers[t]} {t}" for t in tiers)
-        + ': the model a client picks for `model="sota"`, `"good"` or `"cheap"`.',
+        + ': the entry behind `model="sota"`, `"good"` or `"cheap"` (a client picks the newest '
+        "live model of its family).",
         "",
         "**Columns**, one mark per item, in the order listed:",
         "",
@@ -382,9 +383,9 @@ def _text_legend() -> list[str]:
     out = ["marks:"]
     out += [f"  {marks[s]}      {_STATUS_HELP[s]}" for s in Status]
     out += _wrap(
-        "model: [sota], [good], [cheap] mark the model a client picks for model='sota', 'good' "
-        "or 'cheap'; +N: the entry stands for N more models that behave the same (listed below "
-        "the table)."
+        "model: [sota], [good], [cheap] mark the entry behind model='sota', 'good' or 'cheap' (a "
+        "client picks the newest live model of its family); +N: the entry stands for N more "
+        "models that behave the same (listed below the table)."
     )
     out += _wrap(
         "mode: sync (gen_sync), stream (gen_stream), or untested: examined in neither mode, "
