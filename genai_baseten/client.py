@@ -54,6 +54,7 @@ CONFIG = ProviderConfig(
     request_id_headers=("x-baseten-request-id", "x-request-id"),
     # The generic provider's Options are taken too; genai_baseten.Options has all their fields.
     option_types=(TextOptions, Options, ChatOptions),
+    scoreboard="genai_baseten:scoreboard",
 )
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
