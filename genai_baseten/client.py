@@ -140,6 +140,11 @@ class Client(_Baseten, OpenAICompatibleClient):
 
         client = genai_baseten.Client(model="openai/gpt-oss-120b")  # key from BASETEN_API_KEY
         result = client.gen_sync([genai.Message.user("Say hello")])
+
+    ``model="sota" | "good" | "cheap"`` picks the newest model of the family the scoreboard marks
+    with that tier, from the model list (``models=``, or one ``list_models()`` on the first
+    request or :meth:`resolve_model`). :meth:`scoreboard` is Baseten's capability table and
+    :meth:`supports` the status of one feature for the client's model.
     """
 
 
