@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import wire
+from mockchat import Answer
 
 import genai_baseten
 import genai_core as genai
@@ -293,32 +294,6 @@ def test_client_tier_names_match_the_schema() -> None:
 KEY = "tier-test-key"
 
 
-def completion(model: str) -> dict[str, Any]:
-    return {
-        "id": "c",
-        "object": "chat.completion",
-        "created": 1,
-        "model": model,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-    }
-
-
-def chunks(model: str) -> bytes:
-    events = [
-        {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": model,
-         "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}}]},
-        {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": model,
-         "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-         "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}},
-    ]  # fmt: skip
-    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + (
-        b"data: [DONE]\n\n"
-    )
-
-
 class Baseten:
     """An authored Baseten: serves ``models`` at GET /models and a short answer to each chat."""
 
@@ -333,11 +308,7 @@ class Baseten:
         assert request.url.path == "/v1/chat/completions", request.url
         body = json.loads(request.content)
         self.seen.append(("POST", "/chat/completions", body["model"]))
-        if body.get("stream"):
-            return httpx.Response(
-                200, headers={"content-type": "text/event-stream"}, content=chunks(body["model"])
-            )
-        return httpx.Response(200, json=completion(body["model"]))
+        return Answer(content="Hi").response(body.get("stream") is True)
 
 
 def sync_client(server: Any, **kw: Any) -> genai_baseten.Client:
@@ -471,7 +442,7 @@ def test_openaicompatible_has_no_scoreboard_and_no_tiers() -> None:
 
     def server(request: httpx.Request) -> httpx.Response:
         seen.append(json.loads(request.content)["model"])
-        return httpx.Response(200, json=completion("cheap"))
+        return Answer(content="Hi").response(False)
 
     client = OpenAICompatibleClient(
         base_url="http://127.0.0.1:9/v1", model="cheap", transport=httpx.MockTransport(server)
