@@ -13,10 +13,13 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import types
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import wire
@@ -367,6 +370,51 @@ async def test_async_tier_resolves_on_the_first_request(stream: bool) -> None:
         ("POST", "/chat/completions", "zai-org/GLM-5.2"),
     ]
     await client.aclose()
+
+
+@pytest.mark.anyio
+async def test_concurrent_first_requests_list_the_models_once() -> None:
+    server = Baseten(WARMUP)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        # The list takes a while: the other tasks reach resolve_model meanwhile.
+        if request.method == "GET":
+            await anyio.sleep(0.05)
+        return server(request)
+
+    client = genai_baseten.AsyncClient(
+        api_key=KEY, transport=httpx.MockTransport(slow), model="cheap"
+    )
+    texts: list[str | None] = []
+
+    async def ask() -> None:
+        texts.append((await client.gen_sync(HI)).text)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(ask)
+    assert texts == ["Hi"] * 3
+    assert [s for s in server.seen if s[0] == "GET"] == [("GET", "/models", None)]
+    assert {s[2] for s in server.seen if s[0] == "POST"} == {"openai/gpt-oss-120b"}
+    await client.aclose()
+
+
+def test_threads_share_one_model_list() -> None:
+    server = Baseten(WARMUP)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            time.sleep(0.05)  # the other threads reach resolve_model meanwhile
+        return server(request)
+
+    client = sync_client(slow, model="good")
+    threads = [threading.Thread(target=client.gen_sync, args=(HI,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [s for s in server.seen if s[0] == "GET"] == [("GET", "/models", None)]
+    assert len(server.seen) == 5
 
 
 def test_explicit_resolve_and_an_earlier_list() -> None:

@@ -22,6 +22,7 @@ import importlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -349,6 +350,10 @@ class ChatClientBase(Generic[_H]):
         self._known_models: dict[str, Model] = {}
         # The ids of the latest full model list, in the provider's order (tiers pick from it).
         self._listed_ids: list[str] | None = None
+        # Concurrent first requests of a tier client wait for one model list, not one each (the
+        # async client's anyio lock is made on first use, inside its event loop).
+        self._resolving = threading.Lock() if self._tier is not None else None
+        self._aresolving: Any = None
         if model_info is not None:
             self._known_models[model_info.id] = model_info
         if models is not None:
@@ -862,7 +867,10 @@ class ChatClient(ChatClientBase[httpx.Client]):
         list already known (``models=``, an earlier ``list_models()``) or else from one
         ``list_models()`` request; later calls return the same id without a request."""
         if self._tier_pending and self._listed_ids is None:
-            self.list_models()
+            assert self._resolving is not None
+            with self._resolving:
+                if self._listed_ids is None:
+                    self.list_models()
         return self._resolve_tier()
 
     def embed(
@@ -984,7 +992,13 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         """The client's model id, a tier picked on first call; see
         :meth:`ChatClient.resolve_model`."""
         if self._tier_pending and self._listed_ids is None:
-            await self.list_models()
+            if self._aresolving is None:  # no await since the check: one lock for all tasks
+                import anyio
+
+                self._aresolving = anyio.Lock()
+            async with self._aresolving:
+                if self._listed_ids is None:
+                    await self.list_models()
         return self._resolve_tier()
 
     async def embed(
