@@ -365,13 +365,13 @@ class ChatClientBase(Generic[_H]):
         """Learn from a model list; this client's own entry becomes :attr:`model_info` unless
         ``model_info=`` was given (which always wins)."""
         models = list(models)
-        self._listed_ids = [m.id for m in models if isinstance(m, Model)]
         for m in models:
             if not isinstance(m, Model):
                 raise ValidationError(f"models= takes Model objects, got {type(m).__name__}")
             if self._model_info_given and m.id == self._model:
                 continue
             self._known_models[m.id] = m
+        self._listed_ids = [m.id for m in models]
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
