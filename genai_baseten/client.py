@@ -54,6 +54,7 @@ CONFIG = ProviderConfig(
     request_id_headers=("x-baseten-request-id", "x-request-id"),
     # The generic provider's Options are taken too; genai_baseten.Options has all their fields.
     option_types=(TextOptions, Options, ChatOptions),
+    scoreboard="genai_baseten:scoreboard",
 )
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -139,6 +140,11 @@ class Client(_Baseten, OpenAICompatibleClient):
 
         client = genai_baseten.Client(model="openai/gpt-oss-120b")  # key from BASETEN_API_KEY
         result = client.gen_sync([genai.Message.user("Say hello")])
+
+    ``model="sota" | "good" | "cheap"`` picks the newest model of the family the scoreboard marks
+    with that tier, from the model list (``models=``, or one ``list_models()`` on the first
+    request or :meth:`resolve_model`). :meth:`scoreboard` is Baseten's capability table and
+    :meth:`supports` the status of one feature for the client's model.
     """
 
 

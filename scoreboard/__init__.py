@@ -1,11 +1,23 @@
 """Capability scoreboard: which model does what, sync and stream, and how we know it.
 
 :mod:`scoreboard.schema` holds the table's types (tri-state cells with their sources, validated
-against contradictions).
+against contradictions); :mod:`scoreboard.query` answers questions about them (:func:`find`,
+:func:`supports`) and turns a tier into a live model (:func:`pick_tier`).
 """
 
 from __future__ import annotations
 
+from .query import (
+    Match,
+    find,
+    model_family,
+    model_version,
+    parse_mode,
+    parse_status,
+    parse_tier,
+    pick_tier,
+    supports,
+)
 from .registry import load, providers
 from .schema import (
     FEATURE_HELP,
@@ -34,6 +46,7 @@ __all__ = [
     "TIERS",
     "Cell",
     "Feature",
+    "Match",
     "Modality",
     "Mode",
     "ModeScore",
@@ -44,7 +57,15 @@ __all__ = [
     "Status",
     "Tier",
     "UnknownEntryError",
+    "find",
     "load",
+    "model_family",
+    "model_version",
     "parse_feature",
+    "parse_mode",
+    "parse_status",
+    "parse_tier",
+    "pick_tier",
     "providers",
+    "supports",
 ]

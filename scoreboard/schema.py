@@ -355,7 +355,7 @@ class ModelScore(_Model):
 
     def mode(self, mode: str) -> ModeScore | None:
         if mode not in MODES:
-            raise ScoreboardError(f"unknown mode {mode!r}; modes are {', '.join(MODES)}")
+            raise UnknownEntryError(f"unknown mode {mode!r}; modes are: {', '.join(MODES)}")
         return self.sync if mode == "sync" else self.stream
 
     def cell(self, feature: Feature | str, mode: str = "sync") -> Cell:

@@ -85,6 +85,19 @@ ANSWERS: dict[str, list[Answer]] = {
             ],
         )
     ],
+    "scoreboard-query.md": [Answer(content="Hello")],
+}
+
+# Per page: the model list served at GET /models (pages that resolve a model tier). Authored: an
+# older GLM and a tie at 5.2 (the first listed wins), so the sota tier gives zai-org/GLM-5.2.
+MODEL_LISTS: dict[str, list[str]] = {
+    "scoreboard-query.md": [
+        "openai/gpt-oss-120b",
+        "zai-org/GLM-4.7",
+        "zai-org/GLM-5.2",
+        "zai-org/GLM-5.2-Fast",
+        "deepseek-ai/DeepSeek-V4-Pro",
+    ],
 }
 
 
@@ -109,7 +122,17 @@ def blocks(page: Path) -> list[tuple[str, str | None]]:
 def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     page = DOCS / name
     server = Server(*ANSWERS[name])
-    transport = httpx.MockTransport(server)
+    listed = MODEL_LISTS.get(name)
+    lists_served: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if listed is not None and request.method == "GET" and request.url.path == "/v1/models":
+            assert request.headers["authorization"] == f"Api-Key {KEY}"
+            lists_served.append(str(request.url))
+            return httpx.Response(200, json={"data": [{"id": m} for m in listed]})
+        return server(request)
+
+    transport = httpx.MockTransport(handler)
     monkeypatch.setenv("BASETEN_API_KEY", KEY)
     monkeypatch.setattr(
         genai_baseten.Client,
@@ -131,6 +154,7 @@ def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         if expected is not None:
             assert out.getvalue() == expected, f"{name} block {i}"
     assert len(server.requests) == len(ANSWERS[name]), "every scripted answer was used"
+    assert len(lists_served) == (1 if listed is not None else 0), "one model list per page"
     CHECKS[name](server.bodies)
 
 
@@ -167,16 +191,23 @@ def check_logprobs(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["stream"] is True
 
 
+def check_scoreboard_query(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["model"] == "zai-org/GLM-5.2"  # the sota tier, resolved from the list
+    assert bodies[0]["chat_template_args"] == {"enable_thinking": True}  # GLM's default
+
+
 CHECKS = {
     "tools.md": check_tools,
     "structured-output.md": check_structured,
     "reasoning.md": check_reasoning,
     "logprobs.md": check_logprobs,
+    "scoreboard-query.md": check_scoreboard_query,
 }
 
 
 def test_every_feature_page_is_run() -> None:
-    for name in ("tools.md", "structured-output.md", "reasoning.md", "logprobs.md"):
+    pages = ("tools.md", "structured-output.md", "reasoning.md", "logprobs.md")
+    for name in (*pages, "scoreboard-query.md"):
         assert (DOCS / name).is_file()
         assert name in ANSWERS
     json.dumps([a.completion() for a in ANSWERS["tools.md"]])  # the answers are plain JSON

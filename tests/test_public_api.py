@@ -18,6 +18,7 @@ import pytest
 import genai_baseten
 import genai_core
 import genai_core.openai_chat
+import scoreboard
 from genai_core import httprecord
 
 # DESIGN.md's public names (types, options, tools, provider protocols, registry, errors) plus the
@@ -118,6 +119,38 @@ GENAI_HTTPRECORD_ALL = [
     "split_events",
 ]
 
+# The capability scoreboard: schema, tables by provider, queries and the tier rule.
+SCOREBOARD_ALL = [
+    "Cell",
+    "FEATURE_HELP",
+    "Feature",
+    "MODALITIES",
+    "MODES",
+    "Match",
+    "Modality",
+    "Mode",
+    "ModeScore",
+    "ModelScore",
+    "ProviderScore",
+    "ScoreboardError",
+    "Source",
+    "Status",
+    "TIERS",
+    "Tier",
+    "UnknownEntryError",
+    "find",
+    "load",
+    "model_family",
+    "model_version",
+    "parse_feature",
+    "parse_mode",
+    "parse_status",
+    "parse_tier",
+    "pick_tier",
+    "providers",
+    "supports",
+]
+
 # Names DESIGN.md fixes; each must be public in genai_core.
 DESIGN_NAMES = [
     "Message",
@@ -174,8 +207,15 @@ ERROR_PARENTS: dict[str, tuple[str, ...]] = {
         (genai_baseten, GENAI_BASETEN_ALL),
         (genai_core.openai_chat, GENAI_OPENAI_CHAT_ALL),
         (httprecord, GENAI_HTTPRECORD_ALL),
+        (scoreboard, SCOREBOARD_ALL),
     ],
-    ids=["genai_core", "genai_baseten", "genai_core.openai_chat", "genai_core.httprecord"],
+    ids=[
+        "genai_core",
+        "genai_baseten",
+        "genai_core.openai_chat",
+        "genai_core.httprecord",
+        "scoreboard",
+    ],
 )
 def test_all_is_pinned(module: Any, expected: list[str]) -> None:
     assert expected == sorted(expected)  # the list above is kept sorted
@@ -191,6 +231,7 @@ def test_all_is_pinned(module: Any, expected: list[str]) -> None:
         ("genai_baseten", GENAI_BASETEN_ALL),
         ("genai_core.openai_chat", GENAI_OPENAI_CHAT_ALL),
         ("genai_core.httprecord", GENAI_HTTPRECORD_ALL),
+        ("scoreboard", SCOREBOARD_ALL),
     ],
 )
 def test_every_public_name_is_importable(module_name: str, expected: list[str]) -> None:
@@ -381,8 +422,8 @@ def test_import_skips_cli_and_recorder(import_probe: dict[str, Any]) -> None:
 
 # Loaded on first use, never by ``import genai_baseten``: async support (an async client imports
 # anyio when it first sleeps; httpx loads it for the first async request), package metadata
-# (the registry's entry points), the registry itself, recording/replay, the CLI and comparison
-# libraries.
+# (the registry's entry points), the registry itself, recording/replay, the capability tables
+# (loaded by Client.scoreboard()), the CLI and comparison libraries.
 NOT_IMPORTED = [
     "anyio",
     "sniffio",
@@ -394,6 +435,7 @@ NOT_IMPORTED = [
     "vcr",
     "yaml",
     "genai_core.cli",
+    "scoreboard",
     "openai",
     "litellm",
 ]

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +65,8 @@ from .stream import ChatStreamAssembler
 from .think import ThinkTags
 
 if TYPE_CHECKING:
+    from scoreboard import ProviderScore, Status
+
     from .embeddings import EncodingFormat
 
 __all__ = [
@@ -204,6 +208,20 @@ class ProviderConfig:
     subclass is another provider's, whose fields this one would drop)."""
     key_required: bool = True
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    scoreboard: str | None = None
+    """Where the provider's capability table comes from, as ``"module:function"`` (the function
+    returns a :class:`scoreboard.ProviderScore`); None: the provider has none, and the tier names
+    (``"sota"``, ``"good"``, ``"cheap"``) are ordinary model ids."""
+
+
+# The tier names of scoreboard.TIERS, kept here so that building a client does not import the
+# scoreboard package (a test checks that the two agree).
+_TIERS = ("sota", "good", "cheap")
+
+
+def _tier_of(model: str | None) -> str | None:
+    low = model.strip().lower() if model else None
+    return low if low in _TIERS else None
 
 
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
@@ -245,6 +263,16 @@ class ChatClientBase(Generic[_H]):
         if model is not None and not isinstance(model, str):
             raise ValidationError(f"model must be a string, got {type(model).__name__}")
         self._model = model or None
+        # model="sota" | "good" | "cheap" (any case) on a provider with a scoreboard names a tier:
+        # the model is picked from the provider's model list when first needed (resolve_model).
+        self._tier = _tier_of(model) if self.config.scoreboard else None
+        if self._tier is not None:
+            self._model = None
+            if model_info is not None:
+                raise ValidationError(
+                    f"{name}: model_info= describes one model, but model={model!r} is a tier "
+                    "picked at run time; pass the model id with model_info=, or drop model_info="
+                )
         model_info = _check_model_info(model_info, self._model)
         self._model_info_given = model_info is not None
         if self._model is None and model_info is not None:
@@ -320,20 +348,30 @@ class ChatClientBase(Generic[_H]):
         # request is needed) and refreshed by every list_models(). Providers read it for
         # per-model defaults. The client's own entry is :attr:`model_info`.
         self._known_models: dict[str, Model] = {}
+        # The ids of the latest full model list, in the provider's order (tiers pick from it).
+        self._listed_ids: list[str] | None = None
+        # Concurrent first requests of a tier client wait for one model list, not one each (the
+        # async client's anyio lock is made on first use, inside its event loop).
+        self._resolving = threading.Lock() if self._tier is not None else None
+        self._aresolving: Any = None
         if model_info is not None:
             self._known_models[model_info.id] = model_info
         if models is not None:
             self._remember_models(models)
+            if self._tier is not None:
+                self._resolve_tier()  # a list is at hand: no request needed
 
     def _remember_models(self, models: Iterable[Model]) -> None:
         """Learn from a model list; this client's own entry becomes :attr:`model_info` unless
         ``model_info=`` was given (which always wins)."""
+        models = list(models)
         for m in models:
             if not isinstance(m, Model):
                 raise ValidationError(f"models= takes Model objects, got {type(m).__name__}")
             if self._model_info_given and m.id == self._model:
                 continue
             self._known_models[m.id] = m
+        self._listed_ids = [m.id for m in models]
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -352,7 +390,72 @@ class ChatClientBase(Generic[_H]):
 
     @property
     def model(self) -> str | None:
+        """The model id; with a tier (``model="cheap"``), None until :meth:`resolve_model` (or the
+        first request, or ``models=``) has picked it."""
         return self._model
+
+    @property
+    def tier(self) -> str | None:
+        """The tier the client was asked for (``"sota"``, ``"good"``, ``"cheap"``), or None."""
+        return self._tier
+
+    # -- capability table --------------------------------------------------------------------
+
+    def scoreboard(self) -> ProviderScore:
+        """This provider's capability table (what each model does, sync and stream, and how that
+        is known). A provider without one raises NotSupportedError."""
+        target = self.config.scoreboard
+        if not target:
+            from scoreboard import providers
+
+            raise NotSupportedError(
+                f"{self.config.name} has no capability scoreboard: what a server behind it does "
+                "depends on that server; providers with one: " + (", ".join(providers()) or "none"),
+                ["scoreboard"],
+            )
+        module, _, attr = target.partition(":")
+        table: ProviderScore = getattr(importlib.import_module(module), attr)()
+        return table
+
+    def supports(self, feature: str, mode: str = "sync") -> Status:
+        """How well the client's model does ``feature`` in ``mode`` (``"sync"`` for gen_sync,
+        ``"stream"`` for gen_stream), per the provider's scoreboard.
+
+        The :class:`scoreboard.Status` is true only for ``yes``; ``flaky``, ``no`` and
+        ``unknown`` are false. An unknown feature or mode, or a model the table does not list,
+        raises :class:`scoreboard.UnknownEntryError` listing what exists.
+        """
+        from scoreboard.query import parse_mode
+        from scoreboard.schema import parse_feature
+
+        wanted, in_mode = parse_feature(feature), parse_mode(mode)
+        table = self.scoreboard()
+        if self._model is None:
+            if self._tier is not None:
+                raise ValidationError(
+                    f"{self.config.name}: the {self._tier!r} tier is not resolved to a model yet; "
+                    "call resolve_model() first (it lists the provider's models once)"
+                )
+            raise ValidationError(f"{self.config.name}: the client has no model; pass model=")
+        return table.entry(self._model).cell(wanted, in_mode).status
+
+    @property
+    def _tier_pending(self) -> bool:
+        return self._tier is not None and self._model is None
+
+    def _resolve_tier(self) -> str | None:
+        """Pick the tier's model from the latest model list (the caller made sure there is one)."""
+        if self._tier is not None and self._model is None:
+            from scoreboard.query import pick_tier
+
+            self._model = pick_tier(self.scoreboard(), self._tier, self._listed_ids or [])
+        return self._model
+
+    def _tier_stand_in(self) -> str:
+        """The model the table names for the pending tier: inputs are checked against it before
+        the list is fetched, so that bad input fails before any request."""
+        assert self._tier is not None
+        return self.scoreboard().tier(self._tier).model
 
     @property
     def base_url(self) -> str:
@@ -370,7 +473,8 @@ class ChatClientBase(Generic[_H]):
         key = "set" if self.__api_key else "missing"
         name = type(self).__name__
         url = public_url(self._base_url)
-        return f"{name}(model={self._model!r}, base_url={url!r}, api_key={key})"
+        tier = f", tier={self._tier!r}" if self._tier is not None else ""
+        return f"{name}(model={self._model!r}{tier}, base_url={url!r}, api_key={key})"
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -416,15 +520,16 @@ class ChatClientBase(Generic[_H]):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
         chat_opts = self._chat_options(by_class)
-        if not self._model:
+        model = self._model or (self._tier_stand_in() if self._tier is not None else None)
+        if not model:
             raise ValidationError(
                 f"{self.config.name}: a model is required to generate; pass model="
             )
         text = by_class.get(TextOptions)
         assert text is None or isinstance(text, TextOptions)
-        info = self.model_info
+        info = self._known_models.get(model)
         body = build_chat_body(
-            self._model,
+            model,
             list(messages),
             text,
             self.config.dialect,
@@ -725,6 +830,9 @@ class ChatClient(ChatClientBase[httpx.Client]):
     ) -> Result:
         """Generate the whole answer in one request."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
+        if self._tier_pending:
+            self.resolve_model()
+            request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         return self._parse_chat(self._send(request, max_retries), plan)
 
     def gen_stream(
@@ -739,8 +847,12 @@ class ChatClient(ChatClientBase[httpx.Client]):
         policy = self._policy_for(max_retries)
 
         def open_response() -> httpx.Response:
+            sent = request
+            if self._tier_pending:
+                self.resolve_model()
+                sent = self._build_chat(messages, options, stream=True, timeout=timeout)[0]
             return send_with_retries(
-                self._http, request, policy, raise_for_status=self._raise_for_status
+                self._http, sent, policy, raise_for_status=self._raise_for_status
             )
 
         return Stream(open_response, functools.partial(self._stream_core, plan=plan))
@@ -749,6 +861,17 @@ class ChatClient(ChatClientBase[httpx.Client]):
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
         return self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
+
+    def resolve_model(self) -> str | None:
+        """The client's model id. With a tier (``model="cheap"``), pick it now: from the model
+        list already known (``models=``, an earlier ``list_models()``) or else from one
+        ``list_models()`` request; later calls return the same id without a request."""
+        if self._tier_pending and self._listed_ids is None:
+            assert self._resolving is not None
+            with self._resolving:
+                if self._listed_ids is None:
+                    self.list_models()
+        return self._resolve_tier()
 
     def embed(
         self,
@@ -833,6 +956,9 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
     ) -> Result:
         """Generate the whole answer in one request."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
+        if self._tier_pending:
+            await self.resolve_model()
+            request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         return self._parse_chat(await self._send(request, max_retries), plan)
 
     def gen_stream(
@@ -847,8 +973,12 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         policy = self._policy_for(max_retries)
 
         async def open_response() -> httpx.Response:
+            sent = request
+            if self._tier_pending:
+                await self.resolve_model()
+                sent = self._build_chat(messages, options, stream=True, timeout=timeout)[0]
             return await asend_with_retries(
-                self._http, request, policy, raise_for_status=self._raise_for_status
+                self._http, sent, policy, raise_for_status=self._raise_for_status
             )
 
         return AsyncStream(open_response, functools.partial(self._stream_core, plan=plan))
@@ -857,6 +987,19 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
         return self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
+
+    async def resolve_model(self) -> str | None:
+        """The client's model id, a tier picked on first call; see
+        :meth:`ChatClient.resolve_model`."""
+        if self._tier_pending and self._listed_ids is None:
+            if self._aresolving is None:  # no await since the check: one lock for all tasks
+                import anyio
+
+                self._aresolving = anyio.Lock()
+            async with self._aresolving:
+                if self._listed_ids is None:
+                    await self.list_models()
+        return self._resolve_tier()
 
     async def embed(
         self,
