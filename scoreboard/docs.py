@@ -49,10 +49,9 @@ README_END = "<!-- END SCOREBOARD -->"
 README_QUERY = """\
 import scoreboard
 
-entry = scoreboard.load("baseten").entry("openai/gpt-oss-120b")
-for feature in ("tools", "json_schema", "top_logprobs"):
-    cell = entry.cell(feature, mode="stream")
-    print(f"{feature}: {cell.status}")
+# Which Baseten models call tools while streaming, as measured or documented?
+for match in scoreboard.find(provider="baseten", feature="tools", mode="stream"):
+    print(match.model, match.status, "-", match.cell.source.kind if match.cell.source else "")
 """
 
 #: The command whose output the README shows.

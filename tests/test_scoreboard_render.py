@@ -313,7 +313,8 @@ def test_every_shipped_table_renders(provider: str) -> None:
             detail = render_model(table, model, fmt)
             assert table.entry(model).model in detail
     for line in render(table, "table").splitlines():
-        assert len(line) <= 100, line  # readable in a 100-column terminal
+        # Readable in a 100-column terminal; only a lone unbreakable word (a URL) may be longer.
+        assert len(line) <= 100 or " " not in line.strip(), line
     for model in table.model_ids():
         assert json.loads(render_model(table, model, "json"))["provider"] == provider
 
