@@ -7,6 +7,7 @@
     genai chat "Say hello"          # streams the answer; reasoning dimmed on stderr
     genai chat --replay FILE "..."  # answers from a cassette instead of the network
     genai models                    # id, context length and price per million tokens
+    genai smoke --model M --replay  # measure a model's capabilities (scoreboard.smoke_cli)
 
 Exit codes: 0 success, 1 an error (printed as one ``error: ...`` line), 2 a usage error, 130
 interrupted (Ctrl-C).
@@ -488,6 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay", metavar="CASSETTE", help="answer from this cassette file, without network"
     )
     models.set_defaults(func=cmd_models)
+
+    from scoreboard.smoke_cli import add_parser as add_smoke_parser
+
+    add_smoke_parser(sub)
     return parser
 
 
