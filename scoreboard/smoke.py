@@ -322,9 +322,8 @@ def _text(
     if finish == FinishReason.STOP:
         features[Feature.FINISH_REASON] = j.cell(Status.YES, [text])
     else:
-        shown = "none" if finish is None else repr(finish.value)
         features[Feature.FINISH_REASON] = j.cell(
-            Status.NO, [text], f"finish reason {shown}, expected 'stop'"
+            Status.NO, [text], f"finish reason {_finish_text(finish)}, expected 'stop'"
         )
     if result.usage.limits:
         features[Feature.RATE_LIMITS] = j.cell(Status.YES, [text])
@@ -357,7 +356,11 @@ def _wrong_finish(o: Outcome, expected: FinishReason, usage: bool) -> str | None
     got = o.result.usage.finish_reason
     if got == expected:
         return None
-    return f"finish reason {'none' if got is None else got.value!r}, expected {expected.value!r}"
+    return f"finish reason {_finish_text(got)}, expected {_finish_text(expected)}"
+
+
+def _finish_text(reason: FinishReason | str | None) -> str:
+    return "none" if reason is None else repr(str(reason))
 
 
 def _degrade(

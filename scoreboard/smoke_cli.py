@@ -50,6 +50,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         mode.add_argument(
             f"--{flag}", dest="mode", action="store_const", const=flag, help=help_text
         )
+    p.add_argument(
+        "--base-url", metavar="URL", help="the provider's API root, when not its default"
+    )
     p.add_argument("--cassettes", metavar="DIR", help="the cassettes' root directory")
     p.add_argument(
         "--thinking",
@@ -100,8 +103,9 @@ def _images(args: argparse.Namespace) -> tuple[ImageInput, ...]:
 def cmd_smoke(args: argparse.Namespace) -> int:
     mode: SmokeMode = args.mode
     images = _images(args)
+    extra = {} if args.base_url is None else {"base_url": args.base_url}
     with Cassettes(
-        args.provider, args.model, mode=mode, root=args.cassettes, thinking=args.thinking
+        args.provider, args.model, mode=mode, root=args.cassettes, thinking=args.thinking, **extra
     ) as cassettes:
         where = "" if mode == "live" else f" ({cassettes.directory})"
         sys.stderr.write(f"{mode}: {args.provider} {args.model}{where}\n")
