@@ -205,8 +205,8 @@ def banana_png(size: int = 192) -> bytes:
     """
     # The crescent is the part of disc A outside disc B, B shifted up: a curved fruit lying on
     # its back. Coordinates are in units of the image side.
-    ax, ay, ar = 0.5, 0.30, 0.46
-    bx, by, br = 0.5, 0.12, 0.46
+    ax, ay, ar = 0.5, 0.36, 0.42
+    bx, by, br = 0.5, 0.16, 0.45
     rows = []
     for j in range(size):
         row = bytearray(b"\x00")  # filter type 0 for each scanline
@@ -216,7 +216,7 @@ def banana_png(size: int = 192) -> bytes:
             in_a = (x - ax) ** 2 + (y - ay) ** 2 <= ar * ar
             in_b = (x - bx) ** 2 + (y - by) ** 2 <= br * br
             if in_a and not in_b:
-                tip = x < 0.12 or x > 0.88
+                tip = x < 0.14 or x > 0.86
                 row += b"\x5a\x3c\x14" if tip else b"\xf5\xd3\x2a"
             else:
                 row += b"\xff\xff\xff"
