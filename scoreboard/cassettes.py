@@ -17,6 +17,7 @@ warning; run again.
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 from types import TracebackType
@@ -179,9 +180,7 @@ class Cassettes:
         if self.mode == "live":
             return None
         if self.mode == "record":
-            import datetime
-
-            return datetime.date.today().isoformat()
+            return datetime.date.today().isoformat()  # what the Recorder writes in the file
         value = self._cassette(name).metadata.get("recorded")
         return str(value) if value else None
 

@@ -494,6 +494,7 @@ ErrorKind = Literal["unsupported", "transient", "mismatch", "fatal"]
 
 
 def classify_error(exc: BaseException) -> ErrorKind:
+    """How ``exc``, raised by one scenario, counts (see :data:`ErrorKind`)."""
     if isinstance(exc, ReplayMismatchError):
         return "mismatch"
     if isinstance(exc, (CassetteError, MissingAPIKeyError, AuthenticationError, NotFoundError)):
