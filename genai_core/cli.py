@@ -7,6 +7,7 @@
     genai chat "Say hello"          # streams the answer; reasoning dimmed on stderr
     genai chat --replay FILE "..."  # answers from a cassette instead of the network
     genai models                    # id, context length and price per million tokens
+    genai smoke --model M --replay  # measure a model's capabilities (scoreboard.smoke_cli)
 
 Exit codes: 0 success, 1 an error (printed as one ``error: ...`` line), 2 a usage error, 130
 interrupted (Ctrl-C).
@@ -28,6 +29,7 @@ from typing import Any, TextIO
 import httpx
 
 from scoreboard.render_cli import add_parser as add_scoreboard_parser
+from scoreboard.smoke_cli import add_parser as add_smoke_parser
 
 from ._version import __version__
 from .errors import GenAIError
@@ -492,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=cmd_models)
 
     add_scoreboard_parser(sub)  # genai scoreboard: the capability tables (scoreboard/render_cli.py)
+    add_smoke_parser(sub)  # genai smoke: measure a model (scoreboard/smoke_cli.py)
     return parser
 
 

@@ -1,0 +1,231 @@
+"""``genai smoke``: measure a model with the smoke scenarios and print (or store) its entry.
+
+::
+
+    genai smoke --provider baseten --model openai/gpt-oss-120b --replay
+    BASETEN_API_KEY=... genai smoke --provider baseten --model X --record
+    genai smoke --model X --replay --update genai_baseten/scoreboard.json
+
+``--replay`` answers from the cassettes (no network, no key), ``--record`` sends the requests
+and writes the cassettes, ``--live`` sends them and writes nothing. Registered by
+:mod:`genai_core.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from genai_core.errors import ValidationError
+
+from .cassettes import DEFAULT_ROOT, Cassettes, SmokeMode
+from .scenarios import DEFAULT_IMAGES, ImageInput
+from .schema import MODES, Cell, ModelScore, ProviderScore, Status
+from .smoke import SmokeReport, merge_entry, run_smoke
+
+__all__ = ["add_parser", "cmd_smoke", "format_table", "update_file"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``smoke`` to the ``genai`` command's subparsers."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "smoke",
+        help="measure a model with the smoke scenarios (replay, record or live)",
+        description="Run the smoke scenarios (text, seed, max tokens, stop, JSON, tools, "
+        "logprobs, citations, images; sync and stream) against one model and print its "
+        "scoreboard entry with the warnings. Each scenario has its own cassette under "
+        f"--cassettes (default {DEFAULT_ROOT}/<provider>).",
+    )
+    p.add_argument("--provider", default="baseten", help="provider name (default: baseten)")
+    p.add_argument("--model", required=True, help="the model id to measure")
+    mode = p.add_mutually_exclusive_group(required=True)
+    for flag, help_text in (
+        ("replay", "answer from the cassettes: no network, no key"),
+        ("record", "send the requests and (re)write the cassettes; needs the provider's key"),
+        ("live", "send the requests, write nothing; needs the provider's key"),
+    ):
+        mode.add_argument(
+            f"--{flag}", dest="mode", action="store_const", const=flag, help=help_text
+        )
+    p.add_argument(
+        "--base-url", metavar="URL", help="the provider's API root, when not its default"
+    )
+    p.add_argument("--cassettes", metavar="DIR", help="the cassettes' root directory")
+    p.add_argument(
+        "--thinking",
+        action="store_true",
+        default=None,
+        help="use the model's _thinking cassette directory",
+    )
+    p.add_argument(
+        "--image",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="an image to send inline (repeatable; replaces the default images)",
+    )
+    p.add_argument(
+        "--image-url",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="an image to send by URL (repeatable; replaces the default images)",
+    )
+    p.add_argument(
+        "--update",
+        metavar="FILE",
+        help="merge the measured sync and stream into this scoreboard JSON file",
+    )
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(func=cmd_smoke)
+    return p
+
+
+def _images(args: argparse.Namespace) -> tuple[ImageInput, ...]:
+    images: list[ImageInput] = []
+    for name in args.image:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValidationError(f"--image {name}: {exc.strerror or exc}") from None
+        ext = path.suffix.lstrip(".")
+        if not ext:
+            raise ValidationError(f"--image {name}: the file needs an extension (.png, .jpg...)")
+        images.append(ImageInput.inline(data, ext))
+    images.extend(ImageInput.from_url(url) for url in args.image_url)
+    return tuple(images) or DEFAULT_IMAGES
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    mode: SmokeMode = args.mode
+    images = _images(args)
+    extra = {} if args.base_url is None else {"base_url": args.base_url}
+    with Cassettes(
+        args.provider, args.model, mode=mode, root=args.cassettes, thinking=args.thinking, **extra
+    ) as cassettes:
+        where = "" if mode == "live" else f" ({cassettes.directory})"
+        sys.stderr.write(f"{mode}: {args.provider} {args.model}{where}\n")
+        report = run_smoke(
+            cassettes,
+            args.model,
+            provider=args.provider,
+            images=images,
+            recorded=cassettes.recorded,
+        )
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(format_table(report))
+    if args.update:
+        update_file(Path(args.update), report.entry)
+        sys.stderr.write(f"updated {args.update}\n")
+    return 0
+
+
+def report_json(report: SmokeReport) -> dict[str, Any]:
+    """The report as JSON: the entry in the scoreboard file's layout, warnings, usage."""
+    table = ProviderScore(provider=report.provider or "unknown", models=(report.entry,))
+    usage = report.usage
+    return {
+        "provider": report.provider,
+        "model": report.model,
+        "entry": table.to_dict()["models"][0],
+        "warnings": list(report.warnings),
+        "usage": {
+            "input_tokens": usage.input_tokens,
+            "input_cached_tokens": usage.input_cached_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+    }
+
+
+def _rows(entry: ModelScore) -> list[tuple[str, list[Cell | None]]]:
+    modes = [entry.mode(m) for m in MODES]
+    names: list[str] = []
+    for score in modes:
+        for name, _ in score.cells() if score is not None else ():
+            if name not in names:
+                names.append(name)
+    rows: list[tuple[str, list[Cell | None]]] = []
+    for name in names:
+        kind, _, key = name.partition(".")
+        cells: list[Cell | None] = []
+        for score in modes:
+            if score is None:
+                cells.append(None)
+            elif kind == "features":
+                cells.append(score.feature(key))
+            elif kind == "inputs":
+                cells.append(score.input(key))
+            else:
+                cells.append(score.output(key))
+        rows.append((name, cells))
+    return rows
+
+
+def format_table(report: SmokeReport) -> str:
+    """A plain-text table: one row per cell, one column per mode; then the notes of every cell
+    that is not ``yes``, the warnings and the summed usage."""
+    rows = _rows(report.entry)
+    width = max([len(name) for name, _ in rows] + [len("cell")])
+    lines = [f"{report.provider} {report.model}".strip(), ""]
+    lines.append(f"{'cell':<{width}}  {'sync':<8}{'stream'}")
+    notes: list[str] = []
+    for name, cells in rows:
+        shown = [c.status.value if c is not None else "-" for c in cells]
+        lines.append(f"{name:<{width}}  {shown[0]:<8}{shown[1]}".rstrip())
+        for mode, cell in zip(MODES, cells, strict=True):
+            if cell is None or cell.status is Status.YES or cell.source is None:
+                continue
+            if cell.source.note:
+                notes.append(f"  {mode}.{name}: {cell.source.note}")
+    if notes:
+        lines += ["", "notes:", *notes]
+    if report.warnings:
+        lines += ["", "warnings:", *(f"  - {w}" for w in report.warnings)]
+    u = report.usage
+    lines += [
+        "",
+        f"usage: {u.input_tokens} in ({u.input_cached_tokens} cached) + {u.output_tokens} out "
+        f"({u.reasoning_tokens} reasoning) = {u.total_tokens} tokens over "
+        f"{sum(o.result is not None for o in report.outcomes)} answers",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def update_file(path: Path, measured: ModelScore) -> ProviderScore:
+    """Merge ``measured`` into the scoreboard file at ``path`` and write it.
+
+    The entry listing the measured model keeps its models, tier and comments and takes the
+    measured sync and stream; a model the file does not list gets a new entry at the end.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"--update {path}: {exc.strerror or exc}") from None
+    table = ProviderScore.from_json(text, where=str(path))
+    model = measured.model
+    entries = list(table.models)
+    index = next((i for i, e in enumerate(entries) if model in e.models), None)
+    if index is None:
+        entries.append(measured)
+    else:
+        entries[index] = merge_entry(entries[index], measured)
+    updated = ProviderScore(
+        version=table.version,
+        provider=table.provider,
+        country=table.country,
+        dashboard_url=table.dashboard_url,
+        warnings=table.warnings,
+        models=tuple(entries),
+    )
+    new_text = updated.to_json()
+    if new_text != text:
+        path.write_text(new_text, encoding="utf-8")
+    return updated

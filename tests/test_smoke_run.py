@@ -1,0 +1,367 @@
+"""The smoke runners with real clients: over httpx.MockTransport (authored answers), recorded
+against a loopback server then replayed, and the ``genai smoke`` command."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fakeserver import fake_server
+from mockchat import Answer
+
+import genai_baseten
+from genai_core import cli
+from genai_core.errors import MissingAPIKeyError, ValidationError
+from genai_core.registry import UnknownProviderError
+from scoreboard import scenarios as sc
+from scoreboard.cassettes import Cassettes, model_directory
+from scoreboard.schema import Feature, ModeScore, ProviderScore, Status
+from scoreboard.smoke import SmokeAbortedError, SmokeReport, arun_smoke, run_smoke
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "openai/gpt-oss-120b"
+KEY = "smoke-test-key-0123456789"
+IMAGES = (
+    sc.ImageInput.inline(sc.banana_png(), "png"),
+    sc.ImageInput.from_url(sc.DEFAULT_IMAGE_URL),
+)
+
+
+# --- an authored model behind httpx.MockTransport --------------------------------------------
+
+
+def scenario_of(body: dict[str, Any]) -> str:
+    """Which scenario a request body belongs to (the prompts are the scenarios' inputs)."""
+    last = body["messages"][-1]
+    if last["role"] == "tool":
+        return "Tools-SquareRoot-2"
+    content = last["content"]
+    if isinstance(content, list):
+        url = content[0]["image_url"]["url"]
+        return "Image-Inline" if url.startswith("data:") else "Image-URL"
+    if content == sc.SAY_HELLO:
+        return "Seed" if "seed" in body else "TopLogprobs" if "logprobs" in body else "Text"
+    by_prompt = {
+        sc.RELATIVITY: "MaxTokens",
+        sc.CANADA: "Stop",
+        sc.JSON_PROMPT: "JSON",
+        sc.JSON_SCHEMA_PROMPT: "JSONSchema",
+        sc.BIAS_PROMPTS["Canada"]: "Tools-ToolBias-Canada",
+        sc.BIAS_PROMPTS["USA"]: "Tools-ToolBias-USA",
+        sc.QUACKILAND_QUESTION: "Citations",
+    }
+    if content == sc.SQUARE_ROOT_PROMPT:
+        return "Tools-SquareRoot-1" + ("" if body.get("tool_choice") == "required" else "-any")
+    return by_prompt[content]
+
+
+GOOD: dict[str, Answer] = {
+    "Text": Answer(content="Hello", reasoning="A greeting."),
+    "Seed": Answer(content="Hello"),
+    "TopLogprobs": Answer(content="Hello"),  # logprobs asked for, none given
+    "MaxTokens": Answer(reasoning="The user wants a long", finish="length"),
+    "Stop": Answer(content="Canada "),
+    "JSON": Answer(content='{"is_fruit": true}'),
+    "JSONSchema": Answer(content='{"is_fruit": true}'),
+    "Tools-SquareRoot-1": Answer(
+        tool_calls=[("call_1", "square_root", '{"number": 132413}')], finish="tool_calls"
+    ),
+    "Tools-SquareRoot-1-any": Answer(
+        tool_calls=[("call_2", "square_root", '{"number": 132413}')], finish="tool_calls"
+    ),
+    "Tools-SquareRoot-2": Answer(content="363.89"),
+    "Tools-ToolBias-Canada": Answer(
+        tool_calls=[("c1", "best_country", '{"country": "Canada"}')], finish="tool_calls"
+    ),
+    "Tools-ToolBias-USA": Answer(
+        tool_calls=[
+            ("u1", "best_country", '{"country": "USA"}'),
+            ("u2", "best_country", '{"country": "Canada"}'),
+        ],
+        finish="tool_calls",
+    ),
+    "Citations": Answer(content="Quack."),
+    "Image-Inline": Answer(status=400, error={"error": {"message": "image_url is not supported"}}),
+    "Image-URL": Answer(content="Banana"),
+}
+
+
+def handler(
+    overrides: dict[str, Answer] | None = None,
+) -> Callable[[httpx.Request], httpx.Response]:
+    answers = {**GOOD, **(overrides or {})}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == f"Api-Key {KEY}"
+        body = json.loads(request.content)
+        return answers[scenario_of(body)].response(body.get("stream") is True)
+
+    return handle
+
+
+def sync_factory(overrides: dict[str, Answer] | None = None) -> Callable[[str], Any]:
+    transport = httpx.MockTransport(handler(overrides))
+    return lambda name: genai_baseten.Client(
+        model=MODEL, api_key=KEY, transport=transport, max_retries=0
+    )
+
+
+def async_factory(overrides: dict[str, Answer] | None = None) -> Callable[[str], Any]:
+    transport = httpx.MockTransport(handler(overrides))
+    return lambda name: genai_baseten.AsyncClient(
+        model=MODEL, api_key=KEY, transport=transport, max_retries=0
+    )
+
+
+def statuses(score: ModeScore | None) -> dict[str, Status]:
+    assert score is not None
+    return {name: cell.status for name, cell in score.cells()}
+
+
+def test_sync_run_through_the_baseten_client() -> None:
+    report = run_smoke(sync_factory(), MODEL, provider="baseten", images=IMAGES)
+    sync, stream = statuses(report.entry.sync), statuses(report.entry.stream)
+    # Both modes got the same answers, so the same cells.
+    assert sync == stream
+    assert sync["features.tools"] is Status.YES
+    assert sync["features.tool_indecision"] is Status.YES  # USA: one call per country
+    assert sync["features.parallel_tools"] is Status.YES
+    assert sync["features.tool_bias"] is Status.FLAKY  # Canada biased, USA hesitated
+    assert sync["features.top_logprobs"] is Status.NO
+    assert sync["features.max_tokens"] is Status.YES  # reasoning only, cut at length
+    assert sync["features.stop"] is Status.YES
+    assert sync["features.image_inline"] is Status.NO
+    assert sync["features.image_url"] is Status.YES
+    assert sync["inputs.image"] is Status.YES
+    assert sync["features.reasoning"] is Status.YES
+    assert sync["features.rate_limits"] is Status.NO
+    assert report.warnings == ()
+    assert report.usage.total_tokens == 25 * sum(o.result is not None for o in report.outcomes)
+
+
+@pytest.mark.anyio
+async def test_async_run_gives_the_same_entry_as_the_sync_run() -> None:
+    overrides = {"Stop": Answer(status=500, error={"error": "Internal Server Error"})}
+    expected = run_smoke(sync_factory(overrides), MODEL, provider="baseten", images=IMAGES)
+    got = await arun_smoke(async_factory(overrides), MODEL, provider="baseten", images=IMAGES)
+    assert got.entry == expected.entry
+    assert got.warnings == expected.warnings
+    assert got.entry.cell(Feature.STOP, "stream").status is Status.UNKNOWN
+
+
+def test_flaky_paths_through_the_client() -> None:
+    overrides = {
+        # Forcing refused: the -any retry's call counts, tool_choice_required is no.
+        "Tools-SquareRoot-1": Answer(
+            status=400, error={"error": {"message": "tool_choice required is not supported"}}
+        ),
+        # A judged answer with all-zero usage: usage flaky.
+        "JSON": Answer(
+            content='{"is_fruit": true}',
+            usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        ),
+        # An unexpected finish reason: finish reason flaky.
+        "Citations": Answer(content="Quack.", finish="length"),
+    }
+    report = run_smoke(sync_factory(overrides), MODEL, provider="baseten", images=IMAGES)
+    for mode in ("sync", "stream"):
+        got = statuses(report.entry.mode(mode))
+        assert got["features.tool_choice_required"] is Status.NO, mode
+        assert got["features.tools"] is Status.YES, mode
+        assert got["features.usage"] is Status.FLAKY, mode
+        assert got["features.finish_reason"] is Status.FLAKY, mode
+    scenarios = [o.cassette for o in report.outcomes]
+    assert "GenSync-Tools-SquareRoot-1-any" in scenarios
+    assert "GenStream-Tools-SquareRoot-1-any" in scenarios
+
+
+def test_a_wrong_key_stops_the_run() -> None:
+    denied = Answer(status=403, error={"error": "please check the api-key you provided"})
+    overrides = dict.fromkeys(GOOD, denied)
+    with pytest.raises(SmokeAbortedError, match=r"GenSync-Text: .*403"):
+        run_smoke(sync_factory(overrides), MODEL, provider="baseten", images=IMAGES)
+
+
+# --- cassettes: record against a loopback server, then replay -------------------------------
+
+
+def record_fake(root: Path, url: str) -> SmokeReport:
+    with Cassettes("baseten", MODEL, mode="record", root=root, base_url=url, api_key=KEY) as c:
+        return run_smoke(c, MODEL, provider="baseten", images=IMAGES, recorded=c.recorded)
+
+
+def test_record_then_replay_gives_the_same_entry(tmp_path: Path) -> None:
+    with fake_server() as server:
+        recorded = record_fake(tmp_path, server.url)
+        requests = len(server.requests)
+    # The shipped scoreboard says gpt-oss-120b reasons: its cassettes go to the _thinking directory.
+    directory = tmp_path / model_directory(MODEL, thinking=True)
+    files = sorted(p.name for p in directory.iterdir())
+    assert "GenSync-Text.yaml" in files
+    assert "GenStreamMultiModal-Image-png-Inline.yaml" in files
+    assert len(files) == requests  # one cassette per scenario
+    assert not any(KEY in p.read_text() for p in directory.iterdir())
+    replayer = Cassettes("baseten", MODEL, mode="replay", root=tmp_path, base_url=server.url)
+    replayed = run_smoke(
+        replayer, MODEL, provider="baseten", images=IMAGES, recorded=replayer.recorded
+    )
+    assert replayed.entry == recorded.entry
+    today = datetime.date.today().isoformat()
+    src = replayed.entry.cell(Feature.USAGE, "sync").source
+    assert src is not None and src.recorded == today
+
+
+@pytest.mark.anyio
+async def test_async_replay_of_recorded_cassettes(tmp_path: Path) -> None:
+    with fake_server() as server:
+        recorded = record_fake(tmp_path, server.url)
+    replayer = Cassettes("baseten", MODEL, mode="replay", root=tmp_path, base_url=server.url)
+    replayed = await arun_smoke(
+        replayer.async_provider,
+        MODEL,
+        provider="baseten",
+        images=IMAGES,
+        recorded=replayer.recorded,
+    )
+    assert replayed.entry == recorded.entry
+
+
+def test_a_missing_cassette_says_how_to_record_it(tmp_path: Path) -> None:
+    cassettes = Cassettes("baseten", MODEL, mode="replay", root=tmp_path)
+    with pytest.raises(SmokeAbortedError) as info:
+        run_smoke(cassettes, MODEL, provider="baseten", images=IMAGES)
+    msg = str(info.value)
+    assert str(tmp_path / "openai" / "gpt-oss-120b" / "GenSync-Text.yaml") in msg
+    assert (
+        f"BASETEN_API_KEY=... genai smoke --provider baseten --model {MODEL} --record "
+        f"--cassettes {tmp_path}"
+    ) in msg
+    assert "--thinking" not in msg  # no cassette directory says the model reasons
+
+
+def test_recording_without_a_key_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(MissingAPIKeyError, match="BASETEN_API_KEY"):
+        Cassettes("baseten", MODEL, mode="record", root=tmp_path)
+    with pytest.raises(MissingAPIKeyError, match="BASETEN_API_KEY"):
+        Cassettes("baseten", MODEL, mode="live")
+
+
+def test_an_unknown_provider_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownProviderError, match=r"known providers: .*baseten"):
+        Cassettes("nope", MODEL)
+
+
+def test_replay_picks_the_thinking_directory_and_refuses_two(tmp_path: Path) -> None:
+    (tmp_path / "openai" / "gpt-oss-120b_thinking").mkdir(parents=True)
+    assert Cassettes("baseten", MODEL, root=tmp_path).thinking is True
+    (tmp_path / "openai" / "gpt-oss-120b").mkdir()
+    with pytest.raises(ValidationError, match="--thinking"):
+        Cassettes("baseten", MODEL, root=tmp_path)
+    assert Cassettes("baseten", MODEL, root=tmp_path, thinking=False).thinking is False
+
+
+def test_model_directory_replaces_colons() -> None:
+    assert model_directory("org/m:free", thinking=True) == "org/m-free_thinking"
+
+
+# --- genai smoke --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded_dir(tmp_path: Path) -> tuple[Path, str, SmokeReport]:
+    with fake_server() as server:
+        report = record_fake(tmp_path / "cassettes", server.url)
+    return tmp_path / "cassettes", server.url, report
+
+
+def image_args(tmp_path: Path) -> list[str]:
+    png = tmp_path / "banana.png"
+    png.write_bytes(sc.banana_png())
+    return ["--image", str(png), "--image-url", sc.DEFAULT_IMAGE_URL]
+
+
+def test_cli_replays_and_prints_json(
+    recorded_dir: tuple[Path, str, SmokeReport], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, url, report = recorded_dir
+    argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(root), "--base-url", url]
+    assert cli.main([*argv, *image_args(tmp_path), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    expected = ProviderScore(provider="baseten", models=(report.entry,)).to_dict()["models"][0]
+    assert data["entry"] == expected
+    assert data["model"] == MODEL
+    assert err.startswith("replay: baseten openai/gpt-oss-120b (")
+
+
+def test_cli_table_lists_every_cell(
+    recorded_dir: tuple[Path, str, SmokeReport], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, url, _ = recorded_dir
+    argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(root), "--base-url", url]
+    assert cli.main([*argv, *image_args(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for feature in Feature:
+        assert f"features.{feature.value} " in out
+    assert "inputs.text " in out
+    assert "usage: " in out
+
+
+def test_cli_update_replaces_the_entry_and_keeps_its_tier(
+    recorded_dir: tuple[Path, str, SmokeReport], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, url, report = recorded_dir
+    target = tmp_path / "scoreboard.json"
+    shutil.copy(ROOT / "genai_baseten" / "scoreboard.json", target)
+    before = ProviderScore.from_json(target.read_text())
+    argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(root), "--base-url", url]
+    assert cli.main([*argv, *image_args(tmp_path), "--update", str(target)]) == 0
+    after = ProviderScore.from_json(target.read_text())
+    entry = after.entry(MODEL)
+    assert entry.tier == before.entry(MODEL).tier == "cheap"
+    assert entry.sync == report.entry.sync
+    assert entry.stream == report.entry.stream
+    others = [e for e in after.models if MODEL not in e.models]
+    assert others == [e for e in before.models if MODEL not in e.models]
+    assert "updated " in capsys.readouterr().err
+
+
+def test_cli_update_adds_a_model_the_file_does_not_list(
+    recorded_dir: tuple[Path, str, SmokeReport], tmp_path: Path
+) -> None:
+    root, url, _ = recorded_dir
+    target = tmp_path / "scoreboard.json"
+    target.write_text(ProviderScore(provider="baseten").to_json())
+    argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(root), "--base-url", url]
+    assert cli.main([*argv, *image_args(tmp_path), "--update", str(target)]) == 0
+    after = ProviderScore.from_json(target.read_text())
+    assert after.model_ids() == [MODEL]
+    assert after.models[0].tier is None
+
+
+def test_cli_record_without_a_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli.main(["smoke", "--model", MODEL, "--record", "--cassettes", str(tmp_path)]) == 1
+    assert "set the environment variable BASETEN_API_KEY" in capsys.readouterr().err
+
+
+def test_cli_missing_cassette(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli.main(["smoke", "--model", "x/y", "--replay", "--cassettes", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "GenSync-Text.yaml does not exist" in err
+    assert "genai smoke --provider baseten --model x/y --record" in err
+
+
+def test_cli_unknown_provider(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["smoke", "--provider", "nope", "--model", "m", "--replay"]) == 2
+    assert "known providers: " in capsys.readouterr().err
+
+
+def test_cli_requires_a_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["smoke", "--model", "m"]) == 2
+    assert "--replay" in capsys.readouterr().err
