@@ -5,6 +5,16 @@ scenario (``GenSync-Text.yaml``, ``GenStreamMultiModal-Image-png-Inline.yaml``).
 reads ``.json`` (maruel/genai's converted recordings load as they are). The default root is
 ``testdata/scoreboard/<provider>/``.
 
+A scenario the client refuses before sending anything (an input format it rejects locally)
+leaves no cassette when recorded; on replay it is refused the same way, and only a request that
+is actually sent needs its cassette.
+
+In replay, :meth:`Cassettes.recorded_images` gives the images the directory's image cassettes
+were recorded with (``genai smoke --replay`` uses them unless told otherwise), so a directory
+recorded with other images than the defaults, such as maruel/genai's JPEG, replays as it is.
+A cell's ``recorded`` date is the cassette's ``recorded`` metadata, else the date the server
+stamped on the answer (a ``Date`` header, or Baseten's ``X-Baseten-Accepted-At``).
+
 ``_thinking`` marks a model that reasons. Replaying picks whichever of the two directories
 exists (and asks for ``thinking=`` when both do); recording uses it when asked, or when the
 provider's scoreboard says the model reasons.
@@ -17,18 +27,26 @@ warning; run again.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
+import email.utils
 import os
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+import httpx
+
 from genai_core.errors import MissingAPIKeyError, ValidationError
-from genai_core.httprecord.cassette import Cassette, CassetteError
+from genai_core.httprecord.cassette import Cassette, CassetteError, RecordedResponse
 from genai_core.httprecord.transport import ReplayTransport
 from genai_core.provider import AsyncProvider, Provider
 from genai_core.registry import _REGISTRY, get_async_provider, get_provider
 
+from .scenarios import ImageInput
 from .schema import Feature, UnknownEntryError
 
 __all__ = [
@@ -50,9 +68,85 @@ class MissingCassetteError(CassetteError):
     """A scenario has no cassette to replay; the message says how to record it."""
 
 
+class _Absent(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Stands for a cassette that does not exist: a request sent through it raises the error
+    ``missing()`` builds (one that says how to record the cassette)."""
+
+    def __init__(self, missing: Callable[[], MissingCassetteError]) -> None:
+        self._missing = missing
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise self._missing()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise self._missing()
+
+
+_THINKING = "_thinking"
+_CASSETTE = re.compile(r"^Gen(?:Sync|Stream)[A-Za-z]*-.+\.(?:yaml|yml|json)$")
+_IMAGE_CASSETTE = re.compile(
+    r"^Gen(Sync|Stream)MultiModal-Image-([A-Za-z0-9]+)-(Inline|URL)\.(?:yaml|yml|json)$"
+)
+_DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(?:;[\w=.+-]+)*;base64,", re.ASCII)
+#: Directory levels searched under a root for cassette directories (``org/model_thinking``).
+_MAX_DEPTH = 4
+
+
+def _strings(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a JSON value, with the key it is stored under (``""`` in a list)."""
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+
+
+def _sent_image(cassette: Cassette, ext: str, inline: bool) -> ImageInput | None:
+    """The image the first request of an image cassette sent: the bytes of its ``data:`` URL,
+    or its ``http(s)`` ``url``; None when the request holds neither."""
+    if not cassette.interactions:
+        return None
+    body = cassette.interactions[0].request.parsed_body()
+    for key, text in _strings(body):
+        if inline and _DATA_URL.match(text):
+            try:
+                data = base64.b64decode(text.partition(",")[2], validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            return ImageInput.inline(data, ext)
+        if not inline and key == "url" and text.startswith(("https://", "http://")):
+            return ImageInput.from_url(text, ext)
+    return None
+
+
+def _answer_date(response: RecordedResponse) -> str | None:
+    """The day (ISO, UTC) the server stamped on a recorded answer, if it did."""
+    http_date = response.header("date")
+    if http_date:
+        try:
+            when = email.utils.parsedate_to_datetime(http_date)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=datetime.timezone.utc)
+            return when.astimezone(datetime.timezone.utc).date().isoformat()
+    accepted = response.header("x-baseten-accepted-at")  # epoch milliseconds
+    if accepted.isdigit():
+        try:
+            stamp = datetime.datetime.fromtimestamp(int(accepted) / 1000, datetime.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return stamp.date().isoformat()
+    return None
+
+
 def model_directory(model: str, *, thinking: bool) -> str:
     """The directory of a model's cassettes: ``openai/gpt-oss-120b_thinking``."""
-    return model.replace(":", "-") + ("_thinking" if thinking else "")
+    return model.replace(":", "-") + (_THINKING if thinking else "")
 
 
 def _env_var(provider: str) -> str | None:
@@ -167,22 +261,87 @@ class Cassettes:
             return cached
         path = self.path(name)
         if not path.exists():
-            raise MissingCassetteError(
-                f"no cassette for the scenario {name}: {path} does not exist (nor .json); "
-                f"record the model's cassettes with: {self.record_command()}"
-            )
+            raise self._missing(name, path)
         cassette = Cassette.load(path)
         self._loaded[name] = cassette
         return cassette
 
+    def _missing(self, name: str, path: Path) -> MissingCassetteError:
+        """The error for scenario ``name`` having no cassette: which file, and how to record."""
+        where = f"no cassette for the scenario {name}: {path} does not exist (nor .json)"
+        if not self.directory.is_dir():
+            plain = model_directory(self.model, thinking=False)
+            others = self.models_recorded()
+            listed = (
+                f"models with cassettes there: {', '.join(others)}"
+                if others
+                else "no model has cassettes there"
+            )
+            where += (
+                f"; {self.root} holds no cassette directory for {self.model} (neither {plain} "
+                f"nor {plain}{_THINKING}); {listed}"
+            )
+        return MissingCassetteError(
+            f"{where}; record the model's cassettes with: {self.record_command()}"
+        )
+
+    def models_recorded(self) -> list[str]:
+        """The models that have a cassette directory under the root (``_thinking`` dropped),
+        sorted; the search goes a few directory levels deep."""
+        found: set[str] = set()
+        root = self.root
+        if not root.is_dir():
+            return []
+        for current, dirs, files in os.walk(root):
+            depth = len(Path(current).relative_to(root).parts)
+            if depth >= _MAX_DEPTH:
+                dirs[:] = []
+            if depth and any(_CASSETTE.match(f) for f in files):
+                model = Path(current).relative_to(root).as_posix().removesuffix(_THINKING)
+                found.add(model)
+        return sorted(found)
+
     def recorded(self, name: str) -> str | None:
-        """The date the scenario's cassette was recorded (None when live, or undated)."""
+        """The date the scenario's cassette was recorded (None when live, undated, or when the
+        cassette does not exist)."""
         if self.mode == "live":
             return None
         if self.mode == "record":
             return datetime.date.today().isoformat()  # what the Recorder writes in the file
-        value = self._cassette(name).metadata.get("recorded")
-        return str(value) if value else None
+        if not self.path(name).exists():
+            return None
+        cassette = self._cassette(name)
+        value = cassette.metadata.get("recorded")
+        if value:
+            return str(value)
+        dates = [d for it in cassette.interactions if (d := _answer_date(it.response))]
+        return min(dates) if dates else None
+
+    def recorded_images(self) -> tuple[ImageInput, ...]:
+        """In replay, the images the model's image cassettes were sent (read from the recorded
+        requests), inline before URL for each extension; empty when there are none.
+
+        A sync cassette is read before a stream one; one whose request holds no image (an
+        unusual provider format) is left out, so its scenario is not replayed.
+        """
+        if self.mode != "replay" or not self.directory.is_dir():
+            return ()
+        found: dict[tuple[str, str], Path] = {}
+        for path in sorted(self.directory.iterdir()):
+            m = _IMAGE_CASSETTE.match(path.name)
+            if m is None:
+                continue
+            key = (m.group(2), m.group(3))
+            if m.group(1) == "Sync" or key not in found:
+                found[key] = path
+        images: list[ImageInput] = []
+        for (ext, kind), path in sorted(
+            found.items(), key=lambda kv: (kv[0][0], kv[0][1] != "Inline")
+        ):
+            image = _sent_image(Cassette.load(path), ext, inline=kind == "Inline")
+            if image is not None:
+                images.append(image)
+        return tuple(images)
 
     def _transport(self, name: str, *, sync: bool) -> Any:
         if self.mode == "live":
@@ -190,6 +349,11 @@ class Cassettes:
         if self.mode == "replay":
             # A fresh transport over a fresh copy: each scenario replays from the start.
             self._loaded.pop(name, None)
+            path = self.path(name)
+            if not path.exists():
+                # Fails only if a request is sent: a scenario the client refuses before
+                # sending anything was recorded without a cassette, and replays that way.
+                return _Absent(lambda: self._missing(name, path))
             return ReplayTransport(self._cassette(name))
         from genai_core.httprecord.recorder import Recorder
 

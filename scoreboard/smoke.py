@@ -195,7 +195,10 @@ class _Judge:
         self, status: Status, deciders: Sequence[Outcome | str], note: str | None = None
     ) -> Cell:
         scenarios = tuple(d if isinstance(d, str) else d.cassette for d in deciders)
-        dates = [d.recorded for d in deciders if isinstance(d, Outcome) and d.recorded]
+        # A decider named by its cassette dates the cell too, when it ran.
+        ran = {o.cassette: o for o in self.by_name.values()}
+        outcomes = [ran.get(d) if isinstance(d, str) else d for d in deciders]
+        dates = [o.recorded for o in outcomes if o is not None and o.recorded]
         source = Source(
             kind="smoke",
             scenarios=tuple(dict.fromkeys(scenarios)),

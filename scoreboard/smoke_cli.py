@@ -7,7 +7,8 @@
     genai smoke --model X --replay --update genai_baseten/scoreboard.json
 
 ``--replay`` answers from the cassettes (no network, no key), ``--record`` sends the requests
-and writes the cassettes, ``--live`` sends them and writes nothing. Registered by
+and writes the cassettes, ``--live`` sends them and writes nothing. Replaying without
+``--image``/``--image-url`` sends the images the image cassettes were recorded with. Registered by
 :mod:`genai_core.cli`.
 """
 
@@ -65,14 +66,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="FILE",
         action="append",
         default=[],
-        help="an image to send inline (repeatable; replaces the default images)",
+        help="an image to send inline (repeatable; replaces the default images, or on replay "
+        "the recorded ones)",
     )
     p.add_argument(
         "--image-url",
         metavar="URL",
         action="append",
         default=[],
-        help="an image to send by URL (repeatable; replaces the default images)",
+        help="an image to send by URL (repeatable; replaces the default images, or on replay "
+        "the recorded ones)",
     )
     p.add_argument(
         "--update",
@@ -84,7 +87,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _images(args: argparse.Namespace) -> tuple[ImageInput, ...]:
+def _images(args: argparse.Namespace) -> tuple[ImageInput, ...] | None:
+    """The images given on the command line; None when none was."""
     images: list[ImageInput] = []
     for name in args.image:
         path = Path(name)
@@ -97,18 +101,22 @@ def _images(args: argparse.Namespace) -> tuple[ImageInput, ...]:
             raise ValidationError(f"--image {name}: the file needs an extension (.png, .jpg...)")
         images.append(ImageInput.inline(data, ext))
     images.extend(ImageInput.from_url(url) for url in args.image_url)
-    return tuple(images) or DEFAULT_IMAGES
+    return tuple(images) or None
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
     mode: SmokeMode = args.mode
-    images = _images(args)
+    given = _images(args)
     extra = {} if args.base_url is None else {"base_url": args.base_url}
     with Cassettes(
         args.provider, args.model, mode=mode, root=args.cassettes, thinking=args.thinking, **extra
     ) as cassettes:
         where = "" if mode == "live" else f" ({cassettes.directory})"
         sys.stderr.write(f"{mode}: {args.provider} {args.model}{where}\n")
+        images = given or cassettes.recorded_images() or DEFAULT_IMAGES
+        if given is None and images != DEFAULT_IMAGES:
+            shown = ", ".join(i.scenario for i in images)
+            sys.stderr.write(f"images: the recorded ones ({shown})\n")
         report = run_smoke(
             cassettes,
             args.model,
