@@ -434,6 +434,17 @@ def test_a_call_with_the_wrong_number_is_tools_no() -> None:
     assert status(report, Feature.TOOL_CHOICE_REQUIRED) is Status.UNKNOWN
 
 
+def test_two_wrong_calls_do_not_show_parallel_tools_when_tools_do_not_work() -> None:
+    # Two distinct calls in one answer would show parallel calls, but with the wrong numbers
+    # tools are "no", and nothing that depends on tools can then be said to work.
+    wrong = answer(calls=[sqrt_call("1"), sqrt_call("2")], finish="tool_calls")
+    report = measure(Script({"Tools-SquareRoot-1": wrong}))
+    assert status(report, Feature.TOOLS) is Status.NO
+    assert status(report, Feature.PARALLEL_TOOLS) is Status.UNKNOWN
+    src = sync(report).feature(Feature.PARALLEL_TOOLS).source
+    assert src is not None and src.note == "tools do not work"
+
+
 def test_calling_the_tool_again_instead_of_answering_is_flaky() -> None:
     again = answer(calls=[sqrt_call()], finish="tool_calls")
     script = Script({"Tools-SquareRoot-2": again})
@@ -522,6 +533,15 @@ def test_citations_with_sources_are_yes() -> None:
     report = measure(Script({"Citations-text-plain": answer("Quack", citations=[cite])}))
     assert status(report, Feature.CITATIONS) is Status.YES
     assert scenarios_of(report, Feature.CITATIONS) == ("GenSync-Citations-text-plain",)
+
+
+def test_a_citation_without_sources_is_not_a_citation() -> None:
+    bare = Citation(cited_text="Quack", start_index=0, end_index=5)
+    report = measure(Script({"Citations-text-plain": answer("Quack", citations=[bare])}))
+    assert status(report, Feature.CITATIONS) is Status.NO
+    assert report.warnings == (
+        "GenSync-Citations-text-plain: a citation without sources was ignored",
+    )
 
 
 def test_images_refused_are_no_and_a_wrong_fruit_is_no() -> None:

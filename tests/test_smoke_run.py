@@ -365,3 +365,134 @@ def test_cli_unknown_provider(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_requires_a_mode(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["smoke", "--model", "m"]) == 2
     assert "--replay" in capsys.readouterr().err
+
+
+# --- replay: what the recordings hold ---------------------------------------------------------
+
+
+def test_a_scenario_refused_before_sending_replays_without_a_cassette(tmp_path: Path) -> None:
+    # The client refuses a PDF where the scenario expects an image before any request, so
+    # recording writes no cassette for it; replaying must refuse it the same way, not stop.
+    pdf = sc.ImageInput.inline(b"%PDF-1.4 not really", "pdf")
+    images = (*IMAGES, pdf)
+    with fake_server() as server:
+        with Cassettes(
+            "baseten", MODEL, mode="record", root=tmp_path, base_url=server.url, api_key=KEY
+        ) as c:
+            recorded = run_smoke(c, MODEL, provider="baseten", images=images, recorded=c.recorded)
+        replayer = Cassettes("baseten", MODEL, mode="replay", root=tmp_path, base_url=server.url)
+    directory = replayer.directory
+    assert not list(directory.glob("*Image-pdf-Inline*"))
+    replayed = run_smoke(
+        replayer, MODEL, provider="baseten", images=images, recorded=replayer.recorded
+    )
+    assert replayed.entry == recorded.entry
+    refused = [o for o in replayed.outcomes if o.call.scenario == "Image-pdf-Inline"]
+    assert [type(o.error).__name__ for o in refused] == ["NotSupportedError"] * 2
+    assert replayer.recorded("GenSyncMultiModal-Image-pdf-Inline") is None
+
+
+def test_a_model_without_cassettes_names_the_models_that_have_some(
+    recorded_dir: tuple[Path, str, SmokeReport],
+) -> None:
+    root, url, _ = recorded_dir
+    cassettes = Cassettes("baseten", "zai-org/GLM-5.2", mode="replay", root=root, base_url=url)
+    with pytest.raises(SmokeAbortedError) as info:
+        run_smoke(cassettes, "zai-org/GLM-5.2", provider="baseten", images=IMAGES)
+    msg = str(info.value)
+    assert "GenSync-Text.yaml does not exist" in msg
+    assert "neither zai-org/GLM-5.2 nor zai-org/GLM-5.2_thinking" in msg
+    assert f"models with cassettes there: {MODEL};" in msg
+    assert f"--model zai-org/GLM-5.2 --record --cassettes {root}" in msg
+
+
+def test_a_missing_cassette_of_a_thinking_model_records_with_thinking(
+    recorded_dir: tuple[Path, str, SmokeReport],
+) -> None:
+    root, url, _ = recorded_dir
+    directory = root / model_directory(MODEL, thinking=True)
+    (directory / "GenSync-Stop.yaml").unlink()
+    cassettes = Cassettes("baseten", MODEL, mode="replay", root=root, base_url=url)
+    with pytest.raises(SmokeAbortedError, match="GenSync-Stop") as info:
+        run_smoke(cassettes, MODEL, provider="baseten", images=IMAGES)
+    msg = str(info.value)
+    assert str(directory / "GenSync-Stop.yaml") in msg
+    assert msg.endswith(f"--record --cassettes {root} --thinking")
+    assert "holds no cassette directory" not in msg  # the directory is there
+
+
+def test_cli_replay_sends_the_images_the_cassettes_were_recorded_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Recorded with images that are not the defaults: a plain replay must still find them.
+    images = (
+        sc.ImageInput.inline(sc.banana_png(48), "png"),
+        sc.ImageInput.from_url("http://127.0.0.1:9/fruit.webp"),
+    )
+    root = tmp_path / "cassettes"
+    with fake_server() as server:
+        with Cassettes(
+            "baseten", MODEL, mode="record", root=root, base_url=server.url, api_key=KEY
+        ) as c:
+            recorded = run_smoke(c, MODEL, provider="baseten", images=images, recorded=c.recorded)
+    replayer = Cassettes("baseten", MODEL, mode="replay", root=root, base_url=server.url)
+    assert replayer.recorded_images() == images
+    argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(root)]
+    assert cli.main([*argv, "--base-url", server.url, "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    expected = ProviderScore(provider="baseten", models=(recorded.entry,)).to_dict()
+    assert json.loads(out)["entry"] == expected["models"][0]
+    assert "images: the recorded ones (Image-png-Inline, Image-webp-URL)" in err
+    # Given on the command line, the images replace the recorded ones (and miss their cassettes).
+    gif = tmp_path / "other.gif"
+    gif.write_bytes(b"GIF89a not really")
+    assert cli.main([*argv, "--base-url", server.url, "--image", str(gif)]) == 1
+    assert "GenSyncMultiModal-Image-gif-Inline.yaml does not exist" in capsys.readouterr().err
+
+
+def _authored_cassette(path: Path, headers: dict[str, list[str]]) -> None:
+    """A one-interaction cassette in the recordings' JSON shape, written by this test."""
+    body = {"model": MODEL, "messages": [{"role": "user", "content": sc.SAY_HELLO}]}
+    answer = {
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+    data = {
+        "interactions": [
+            {
+                "request": {
+                    "method": "POST",
+                    "url": "https://inference.baseten.co/v1/chat/completions",
+                    "headers": {},
+                    "body": json.dumps(body),
+                },
+                "response": {
+                    "status_code": 200,
+                    "headers": {"Content-Type": ["application/json"], **headers},
+                    "body": json.dumps(answer),
+                },
+            }
+        ]
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("headers", "day"),
+    [
+        ({"Date": ["Tue, 03 Mar 2026 23:59:59 GMT"]}, "2026-03-03"),
+        ({"Date": ["Wed, 04 Mar 2026 01:00:00 +0200"]}, "2026-03-03"),  # UTC day
+        # Baseten's stamp: milliseconds since 1970 (1772582400 s is 2026-03-04 00:00 UTC).
+        ({"X-Baseten-Accepted-At": ["1772582400000"]}, "2026-03-04"),
+        ({"X-Baseten-Accepted-At": ["1772582399999"]}, "2026-03-03"),
+        ({"Date": ["not a date"]}, None),
+        ({}, None),
+    ],
+)
+def test_an_undated_cassette_takes_the_servers_date(
+    tmp_path: Path, headers: dict[str, list[str]], day: str | None
+) -> None:
+    _authored_cassette(tmp_path / MODEL / "GenSync-Text.json", headers)
+    cassettes = Cassettes("baseten", MODEL, mode="replay", root=tmp_path)
+    assert cassettes.recorded("GenSync-Text") == day

@@ -8,6 +8,7 @@ recordings sent inline and the image URL are read out of them too.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import shutil
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import wire
 
+from genai_core import cli
 from scoreboard import scenarios as sc
 from scoreboard.cassettes import Cassettes
 from scoreboard.schema import Feature, ProviderScore, Status
@@ -98,6 +100,34 @@ def test_json_schema_cannot_be_measured_from_these_recordings(report: SmokeRepor
         assert cell.source is not None and "ReplayMismatchError" in (cell.source.note or "")
         assert "json_schema.name" in (cell.source.note or "")
     assert sum("JSONSchema" in w for w in report.warnings) == 2
+
+
+def test_a_plain_replay_uses_the_images_the_recordings_sent(
+    scoreboard_dir: Path, images: tuple[sc.ImageInput, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cassettes = Cassettes("baseten", MODEL, mode="replay", root=scoreboard_dir)
+    assert cassettes.recorded_images() == images
+    # So `genai smoke --replay` over the recordings, without --image, prints the committed entry.
+    argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(scoreboard_dir)]
+    assert cli.main([*argv, "--format", "json"]) == 0
+    shipped = ProviderScore.from_json((ROOT / "genai_baseten" / "scoreboard.json").read_text())
+    committed = ProviderScore(provider="baseten", models=(shipped.entry(MODEL),)).to_dict()
+    printed = json.loads(capsys.readouterr().out)["entry"]
+    for mode in ("sync", "stream"):
+        assert printed[mode] == committed["models"][0][mode]
+
+
+def test_cells_are_dated_by_the_servers_stamp(scoreboard_dir: Path, report: SmokeReport) -> None:
+    # The recordings carry no date of their own; Baseten stamps each answer with the time it
+    # accepted the request, in milliseconds.
+    for name, feature in (("GenSync-Stop", Feature.STOP), ("GenStream-Seed", Feature.SEED)):
+        data = json.loads((scoreboard_dir / MODEL_DIR / f"{name}.json").read_text())
+        headers = data["interactions"][0]["response"]["headers"]
+        millis = int(headers["X-Baseten-Accepted-At"][0])
+        day = datetime.datetime.fromtimestamp(millis // 1000, datetime.timezone.utc).date()
+        mode = "sync" if name.startswith("GenSync") else "stream"
+        source = report.entry.cell(feature, mode).source
+        assert source is not None and source.recorded == day.isoformat()
 
 
 def _edit_response(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
