@@ -40,7 +40,13 @@ from typing import Any, Literal
 
 import httpx
 
-from genai_core.errors import MissingAPIKeyError, ValidationError
+from genai_core.errors import (
+    APIError,
+    AuthenticationError,
+    MissingAPIKeyError,
+    NotSupportedError,
+    ValidationError,
+)
 from genai_core.httprecord.cassette import Cassette, CassetteError, RecordedResponse
 from genai_core.httprecord.transport import ReplayTransport
 from genai_core.provider import AsyncProvider, Provider
@@ -377,6 +383,34 @@ class Cassettes:
     def async_provider(self, name: str) -> AsyncProvider:
         """An async provider whose traffic goes through scenario ``name``'s cassette."""
         return get_async_provider(self.provider, **self._kwargs(name, sync=False))
+
+    def check_model(self) -> None:
+        """Before a live or recording run: ask the provider for its models (one request, never
+        recorded) and raise :class:`~scoreboard.schema.UnknownEntryError`, listing them, when
+        the model is not one of them.
+
+        Some providers answer a request for a model they do not know with a misleading error
+        (Baseten: 403, "please check the api-key"); this says what is wrong instead. A provider
+        that cannot list its models, or refuses the listing for another reason than the key,
+        is not checked; a refused key raises AuthenticationError. Does nothing on replay.
+        """
+        if self.mode == "replay":
+            return
+        kwargs: dict[str, Any] = {"model": self.model, "max_retries": 0, **self.provider_kwargs}
+        provider = get_provider(self.provider, **kwargs)
+        try:
+            listed = [m.id for m in provider.list_models()]
+        except AuthenticationError:
+            raise
+        except (NotSupportedError, APIError):
+            return
+        finally:
+            provider.close()
+        if listed and self.model not in listed:
+            raise UnknownEntryError(
+                f"{self.provider} does not list the model {self.model!r}; it lists: "
+                f"{', '.join(listed)}"
+            )
 
     def close(self) -> None:
         """Write what was recorded (each cassette only when something changed)."""

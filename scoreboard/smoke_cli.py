@@ -24,7 +24,7 @@ from genai_core.errors import ValidationError
 
 from .cassettes import DEFAULT_ROOT, Cassettes, SmokeMode
 from .scenarios import DEFAULT_IMAGES, ImageInput
-from .schema import MODES, Cell, ModelScore, ProviderScore, Status
+from .schema import MODES, Cell, ModelScore, ProviderScore, Status, UnknownEntryError
 from .smoke import SmokeReport, merge_entry, run_smoke
 
 __all__ = ["add_parser", "cmd_smoke", "format_table", "update_file"]
@@ -105,12 +105,23 @@ def _images(args: argparse.Namespace) -> tuple[ImageInput, ...] | None:
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
+    """The command's handler: 0; 2 with one ``error:`` line for a model the provider does not
+    list (live and record runs check it first); other errors go to ``genai``'s handler."""
+    try:
+        return _smoke(args)
+    except UnknownEntryError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+
+
+def _smoke(args: argparse.Namespace) -> int:
     mode: SmokeMode = args.mode
     given = _images(args)
     extra = {} if args.base_url is None else {"base_url": args.base_url}
     with Cassettes(
         args.provider, args.model, mode=mode, root=args.cassettes, thinking=args.thinking, **extra
     ) as cassettes:
+        cassettes.check_model()
         where = "" if mode == "live" else f" ({cassettes.directory})"
         sys.stderr.write(f"{mode}: {args.provider} {args.model}{where}\n")
         images = given or cassettes.recorded_images() or DEFAULT_IMAGES

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fakeserver
 import httpx
 import pytest
 from fakeserver import fake_server
@@ -17,11 +18,11 @@ from mockchat import Answer
 
 import genai_baseten
 from genai_core import cli
-from genai_core.errors import MissingAPIKeyError, ValidationError
+from genai_core.errors import AuthenticationError, MissingAPIKeyError, ValidationError
 from genai_core.registry import UnknownProviderError
 from scoreboard import scenarios as sc
 from scoreboard.cassettes import Cassettes, model_directory
-from scoreboard.schema import Feature, ModeScore, ProviderScore, Status
+from scoreboard.schema import Feature, ModeScore, ProviderScore, Status, UnknownEntryError
 from scoreboard.smoke import SmokeAbortedError, SmokeReport, arun_smoke, run_smoke
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -430,11 +431,13 @@ def test_cli_replay_sends_the_images_the_cassettes_were_recorded_with(
         sc.ImageInput.from_url("http://127.0.0.1:9/fruit.webp"),
     )
     root = tmp_path / "cassettes"
-    with fake_server() as server:
-        with Cassettes(
+    with (
+        fake_server() as server,
+        Cassettes(
             "baseten", MODEL, mode="record", root=root, base_url=server.url, api_key=KEY
-        ) as c:
-            recorded = run_smoke(c, MODEL, provider="baseten", images=images, recorded=c.recorded)
+        ) as c,
+    ):
+        recorded = run_smoke(c, MODEL, provider="baseten", images=images, recorded=c.recorded)
     replayer = Cassettes("baseten", MODEL, mode="replay", root=root, base_url=server.url)
     assert replayer.recorded_images() == images
     argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(root)]
@@ -496,3 +499,62 @@ def test_an_undated_cassette_takes_the_servers_date(
     _authored_cassette(tmp_path / MODEL / "GenSync-Text.json", headers)
     cassettes = Cassettes("baseten", MODEL, mode="replay", root=tmp_path)
     assert cassettes.recorded("GenSync-Text") == day
+
+
+# --- live and record runs check the model first -----------------------------------------------
+
+
+def test_cli_live_run_of_a_model_the_provider_does_not_list(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", KEY)
+    with fake_server() as server:
+        argv = ["smoke", "--model", "nope/x", "--live", "--base-url", server.url]
+        assert cli.main(argv) == 2
+        paths = [path for _, path, _, _ in server.requests]
+    err = capsys.readouterr().err
+    assert err.startswith("error: baseten does not list the model 'nope/x'; it lists: ")
+    assert fake_server_model() in err
+    assert paths == ["/v1/models"]  # nothing else was sent
+
+
+def fake_server_model() -> str:
+    return fakeserver.MODEL
+
+
+def test_cli_live_run_of_a_listed_model(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", KEY)
+    model = fake_server_model()
+    with fake_server() as server:
+        argv = ["smoke", "--model", model, "--live", "--base-url", server.url]
+        assert cli.main([*argv, *image_args(tmp_path)]) == 0
+        paths = [path for _, path, _, _ in server.requests]
+    assert paths[0] == "/v1/models"
+    assert paths.count("/v1/models") == 1
+    assert len(paths) > 20  # then the scenarios
+    assert capsys.readouterr().err.startswith(f"live: baseten {model}\n")
+
+
+def _listing(status: int, body: dict[str, Any]) -> Callable[[str], Cassettes]:
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/models"
+        return httpx.Response(status, json=body)
+
+    return lambda model: Cassettes(
+        "baseten", model, mode="live", api_key=KEY, transport=httpx.MockTransport(handle)
+    )
+
+
+def test_check_model() -> None:
+    listed = _listing(200, {"data": [{"id": "a/one"}, {"id": MODEL}]})
+    listed(MODEL).check_model()
+    with pytest.raises(UnknownEntryError, match=f"it lists: a/one, {MODEL}$"):
+        listed("a/two").check_model()
+    # A refused key says so before any scenario; a listing that fails otherwise is not a check.
+    denied = _listing(403, {"error": "please check the api-key you provided"})
+    with pytest.raises(AuthenticationError):
+        denied(MODEL).check_model()
+    _listing(500, {"error": "down"})("a/two").check_model()
+    _listing(200, {"data": []})("a/two").check_model()
