@@ -233,8 +233,8 @@ class Cassettes:
         thinking = self.root / model_directory(self.model, thinking=True)
         if plain.is_dir() and thinking.is_dir():
             raise ValidationError(
-                f"both {plain} and {thinking} exist: say which to replay with --thinking "
-                "(thinking=True) or remove one"
+                f"both {plain} and {thinking} exist: say which to replay with --thinking or "
+                "--no-thinking (thinking=True or False)"
             )
         return thinking.is_dir()
 
@@ -250,6 +250,8 @@ class Cassettes:
             parts.append(f"--cassettes {self.root}")
         if self.thinking:
             parts.append("--thinking")
+        elif self._thinking_flag is False:
+            parts.append("--no-thinking")
         return " ".join(parts)
 
     def path(self, name: str) -> Path:

@@ -57,9 +57,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--cassettes", metavar="DIR", help="the cassettes' root directory")
     p.add_argument(
         "--thinking",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="use the model's _thinking cassette directory",
+        help="use the model's _thinking cassette directory (--no-thinking: the plain one); "
+        "by default replay uses whichever exists, record asks the shipped scoreboard",
     )
     p.add_argument(
         "--image",

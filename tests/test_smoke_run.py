@@ -267,6 +267,22 @@ def test_replay_picks_the_thinking_directory_and_refuses_two(tmp_path: Path) -> 
     assert Cassettes("baseten", MODEL, root=tmp_path, thinking=False).thinking is False
 
 
+def test_cli_chooses_between_the_two_directories(
+    recorded_dir: tuple[Path, str, SmokeReport], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, url, _ = recorded_dir
+    (root / model_directory(MODEL, thinking=False)).mkdir()  # an empty plain directory too
+    argv = ["smoke", "--model", MODEL, "--replay", "--cassettes", str(root), "--base-url", url]
+    assert cli.main(argv) == 1
+    assert "say which to replay with --thinking or --no-thinking" in capsys.readouterr().err
+    assert cli.main([*argv, "--thinking"]) == 0
+    assert "gpt-oss-120b_thinking)" in capsys.readouterr().err
+    assert cli.main([*argv, "--no-thinking"]) == 1
+    err = capsys.readouterr().err
+    assert str(root / model_directory(MODEL, thinking=False) / "GenSync-Text.yaml") in err
+    assert err.rstrip().endswith(f"--record --cassettes {root} --no-thinking")
+
+
 def test_model_directory_replaces_colons() -> None:
     assert model_directory("org/m:free", thinking=True) == "org/m-free_thinking"
 
