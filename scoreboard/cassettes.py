@@ -213,6 +213,7 @@ class Cassettes:
         self.provider_kwargs = dict(provider_kwargs)
         self._thinking_flag = thinking
         self._recorders: list[Any] = []
+        self._used: set[str] = set()
         self._loaded: dict[str, Cassette] = {}
         self.env_var = _env_var(provider)
         if (
@@ -351,7 +352,20 @@ class Cassettes:
                 images.append(image)
         return tuple(images)
 
+    def stale(self) -> list[Path]:
+        """The model directory's cassettes no scenario of this run went through (sorted): left
+        by an earlier recording (another image, a retry that was not needed this time), they
+        would still be replayed. Empty in live mode."""
+        if self.mode == "live" or not self.directory.is_dir():
+            return []
+        return sorted(
+            path
+            for path in self.directory.iterdir()
+            if _CASSETTE.match(path.name) and path.stem not in self._used
+        )
+
     def _transport(self, name: str, *, sync: bool) -> Any:
+        self._used.add(name)
         if self.mode == "live":
             return None
         if self.mode == "replay":

@@ -136,6 +136,12 @@ def _smoke(args: argparse.Namespace) -> int:
             images=images,
             recorded=cassettes.recorded,
         )
+    if mode == "record":
+        for path in cassettes.stale():
+            sys.stderr.write(
+                f"stale: {path} was not written by this run (an earlier one left it) and a "
+                "replay may still read it; delete it unless it is meant to stay\n"
+            )
     if args.format == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n")
     else:

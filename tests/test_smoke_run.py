@@ -574,3 +574,26 @@ def test_check_model() -> None:
         denied(MODEL).check_model()
     _listing(500, {"error": "down"})("a/two").check_model()
     _listing(200, {"data": []})("a/two").check_model()
+
+
+def test_cli_record_names_the_cassettes_an_earlier_run_left(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", KEY)
+    model = fake_server_model()
+    png, gif = tmp_path / "a.png", tmp_path / "b.gif"
+    png.write_bytes(sc.banana_png(32))
+    gif.write_bytes(b"GIF89a not really")
+    root = tmp_path / "cassettes"
+    with fake_server() as server:
+        argv = ["smoke", "--model", model, "--record", "--cassettes", str(root)]
+        argv += ["--base-url", server.url, "--no-thinking"]
+        assert cli.main([*argv, "--image", str(png)]) == 0
+        assert "stale: " not in capsys.readouterr().err
+        assert cli.main([*argv, "--image", str(gif)]) == 0
+    stale = [line for line in capsys.readouterr().err.splitlines() if line.startswith("stale: ")]
+    directory = root / model_directory(model, thinking=False)
+    assert [line.split()[1] for line in stale] == [
+        str(directory / "GenStreamMultiModal-Image-png-Inline.yaml"),
+        str(directory / "GenSyncMultiModal-Image-png-Inline.yaml"),
+    ]
