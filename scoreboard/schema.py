@@ -19,6 +19,7 @@ entry, the mode and the cells.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -174,6 +175,19 @@ class Source(_Model):
     reference: str | None = None
     note: str | None = None
 
+    @field_validator("recorded")
+    @classmethod
+    def _recorded(cls, v: str | None) -> str | None:
+        # A date that sorts and compares: the smoke runner keeps the latest of several.
+        if v is not None:
+            try:
+                datetime.date.fromisoformat(v[:10])
+            except ValueError:
+                raise ValueError(
+                    f"recorded must be an ISO date (YYYY-MM-DD, a time may follow), got {v!r}"
+                ) from None
+        return v
+
     @model_validator(mode="after")
     def _check(self) -> Source:
         if self.kind == "smoke":
@@ -282,8 +296,26 @@ class ModeScore(_Model):
         if self.input("text").status is Status.NO and self.output("text").status.works:
             # Every scenario sends text: a model answering text without taking text is a typo.
             out.append("text input is 'no' but text output works")
-        if self.features and not self.outputs:
-            out.append("features are given but no output modality is")
+        if (
+            status[Feature.TOOL_BIAS] is Status.YES
+            and status[Feature.TOOL_INDECISION] is Status.YES
+        ):
+            # Bias is "always picks the option named first": an answer calling the tool once per
+            # option picked none, so both cannot always hold.
+            out.append(
+                "tool_bias is 'yes' (always picked the option named first) but tool_indecision "
+                "is 'yes' (called the tool once per option)"
+            )
+        working = [f.value for f in Feature if status[f].works]
+        if working and all(cell.status is Status.NO for cell in self.outputs.values()):
+            # A feature seen working was seen in an answer: the model produced something. (No
+            # outputs at all is refused too, as a forgotten key; an unknown output is not.)
+            shown = ", ".join(f"{m} is 'no'" for m in self.outputs)
+            verb = "works" if len(working) == 1 else "work"
+            out.append(
+                f"{', '.join(working)} {verb}, but no output modality does "
+                f"({shown or 'none is given'})"
+            )
         return out
 
     @model_validator(mode="after")

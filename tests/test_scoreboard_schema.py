@@ -91,6 +91,18 @@ def test_smoke_source_names_its_scenarios_and_model() -> None:
     assert ok.model == "m"
 
 
+@pytest.mark.parametrize("when", ["2026-06-22", "2026-06-22T10:11:12Z", "2026-06-22 10:11"])
+def test_recorded_is_an_iso_date(when: str) -> None:
+    src = Source(kind="smoke", scenarios=("GenSync-Text",), model="m", recorded=when)
+    assert src.recorded == when
+
+
+@pytest.mark.parametrize("when", ["yesterday", "22/06/2026", "2026-13-01", ""])
+def test_recorded_that_is_not_a_date_is_refused(when: str) -> None:
+    with pytest.raises(ScoreboardError, match="recorded must be an ISO date"):
+        Source(kind="smoke", scenarios=("GenSync-Text",), model="m", recorded=when)
+
+
 def test_documented_source_names_its_reference() -> None:
     with pytest.raises(ScoreboardError, match="names its reference"):
         Source(kind="documented", note="trust me")
@@ -161,9 +173,52 @@ def test_text_output_without_text_input() -> None:
     refused(data, "text input is 'no' but text output works")
 
 
-def test_features_without_any_output_modality() -> None:
+def test_working_features_without_any_working_output_modality() -> None:
     data = table({"models": ["m"], "sync": {"features": {"seed": cell("yes")}}})
-    refused(data, "features are given but no output modality is")
+    refused(data, "seed works, but no output modality does (none is given)")
+    data = table(
+        {
+            "models": ["m"],
+            "sync": {
+                "outputs": {"text": cell("no")},
+                "features": {"json": cell("yes"), "stop": cell("flaky")},
+            },
+        }
+    )
+    refused(data, "stop, json work, but no output modality does (text is 'no')")
+    # Not known to produce text (say, its Text scenario failed on a 500) is not a contradiction.
+    data["models"][0]["sync"]["outputs"]["text"] = cell("unknown")
+    parse(data)
+
+
+def test_a_mode_without_outputs_may_hold_unknown_and_no_features() -> None:
+    # Every feature is written out, unknown ones too: a mode examined without any output must
+    # read back from its own file form, and a documented "no" needs no output either.
+    examined = ModelScore(models=("m",), sync=ModeScore())
+    text = ProviderScore(provider="acme", models=(examined,)).to_json()
+    assert ProviderScore.from_json(text).entry("m").sync == ModeScore(features={})
+    parse(table({"models": ["m"], "sync": {"features": {"top_logprobs": cell("no")}}}))
+
+
+def test_bias_and_indecision_cannot_both_always_hold() -> None:
+    data = table(
+        {
+            "models": ["m"],
+            "sync": mode(tools="yes", parallel_tools="yes", tool_bias="yes", tool_indecision="yes"),
+        }
+    )
+    refused(data, "tool_bias is 'yes'", "tool_indecision is 'yes'")
+    # Biased on one question, once per option on the other: what GLM-5.2 did.
+    parse(
+        table(
+            {
+                "models": ["m"],
+                "sync": mode(
+                    tools="yes", parallel_tools="yes", tool_bias="flaky", tool_indecision="yes"
+                ),
+            }
+        )
+    )
 
 
 def test_contradictions_lists_every_one() -> None:
