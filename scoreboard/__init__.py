@@ -3,9 +3,16 @@
 :mod:`scoreboard.schema` holds the table's types (tri-state cells with their sources, validated
 against contradictions); :mod:`scoreboard.query` answers questions about them (:func:`find`,
 :func:`supports`) and turns a tier into a live model (:func:`pick_tier`).
+
+:func:`render` / :func:`render_model` / :func:`legend` print tables (:mod:`scoreboard.render`),
+and :func:`run_smoke` / :func:`arun_smoke` measure a model with the smoke scenarios
+(:mod:`scoreboard.smoke`, loaded on first use: it brings the scenarios and their images).
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .query import (
     Match,
@@ -19,6 +26,10 @@ from .query import (
     supports,
 )
 from .registry import load, providers
+
+# Imported now, not on first use: the function ``render`` shares its name with the module, and a
+# lazy name would be shadowed by the module as soon as anything imported ``scoreboard.render``.
+from .render import legend, render, render_model
 from .schema import (
     FEATURE_HELP,
     MODALITIES,
@@ -39,6 +50,30 @@ from .schema import (
     parse_feature,
 )
 
+if TYPE_CHECKING:
+    from .smoke import SmokeAbortedError, SmokeReport, arun_smoke, run_smoke
+
+_LAZY = {
+    "SmokeAbortedError": "smoke",
+    "SmokeReport": "smoke",
+    "arun_smoke": "smoke",
+    "run_smoke": "smoke",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scoreboard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups are plain module attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
     "FEATURE_HELP",
     "MODALITIES",
@@ -53,11 +88,15 @@ __all__ = [
     "ModelScore",
     "ProviderScore",
     "ScoreboardError",
+    "SmokeAbortedError",
+    "SmokeReport",
     "Source",
     "Status",
     "Tier",
     "UnknownEntryError",
+    "arun_smoke",
     "find",
+    "legend",
     "load",
     "model_family",
     "model_version",
@@ -67,5 +106,8 @@ __all__ = [
     "parse_tier",
     "pick_tier",
     "providers",
+    "render",
+    "render_model",
+    "run_smoke",
     "supports",
 ]
