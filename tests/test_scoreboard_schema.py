@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
+import wire
 
 import genai_core
 from scoreboard import (
@@ -478,3 +479,50 @@ def test_shipped_cells_say_where_they_come_from() -> None:
                     assert c.source.reference and c.source.note, (entry.model, md, name)
                 if c.source.model is not None:
                     assert c.source.model in entry.models
+
+
+# What Baseten's model list advertises (supported_features) and the feature it stands for.
+ADVERTISED = {
+    "json_mode": Feature.JSON,
+    "structured_outputs": Feature.JSON_SCHEMA,
+    "tools": Feature.TOOLS,
+    "reasoning": Feature.REASONING,
+}
+
+
+def test_cells_documented_from_the_model_list_say_what_it_advertises() -> None:
+    # The cells whose source is the recorded GET /v1/models must be exactly the features that
+    # list advertises for the model: "yes" for each, and nothing else from that source (a
+    # feature not advertised stays unknown, never "no").
+    root = wire.wire_dir()
+    if root is None:
+        pytest.skip(wire.SKIP_REASON)
+    recording = json.loads((root / "baseten" / "example.json").read_text(encoding="utf-8"))
+    listed = {
+        m["id"]: m
+        for i in recording["interactions"]
+        for m in json.loads(i["response"]["body"])["data"]
+    }
+    score = ProviderScore.from_json(shipped_text())
+    checked = 0
+    for entry in score.models:
+        for md in ("sync", "stream"):
+            examined = entry.mode(md)
+            if examined is None:
+                continue
+            from_list = {
+                f: c
+                for f, c in examined.features.items()
+                if c.source is not None and "GET /v1/models" in (c.source.reference or "")
+            }
+            if not from_list:
+                continue
+            advertised = {
+                ADVERTISED[name]
+                for name in listed[entry.model]["supported_features"]
+                if name in ADVERTISED
+            }
+            assert set(from_list) == advertised, (entry.model, md)
+            assert all(c.status is Status.YES for c in from_list.values()), (entry.model, md)
+            checked += len(from_list)
+    assert checked == 6  # GLM-4.7: json, json_schema and tools, sync and stream
