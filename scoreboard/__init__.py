@@ -19,9 +19,7 @@ from .query import (
     find,
     model_family,
     model_version,
-    parse_mode,
     parse_status,
-    parse_tier,
     pick_tier,
     supports,
 )
@@ -48,6 +46,8 @@ from .schema import (
     Tier,
     UnknownEntryError,
     parse_feature,
+    parse_mode,
+    parse_tier,
 )
 
 if TYPE_CHECKING:

@@ -48,6 +48,8 @@ __all__ = [
     "Tier",
     "UnknownEntryError",
     "parse_feature",
+    "parse_mode",
+    "parse_tier",
 ]
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -386,9 +388,8 @@ class ModelScore(_Model):
         return self.sync is not None or self.stream is not None
 
     def mode(self, mode: str) -> ModeScore | None:
-        if mode not in MODES:
-            raise UnknownEntryError(f"unknown mode {mode!r}; modes are: {', '.join(MODES)}")
-        return self.sync if mode == "sync" else self.stream
+        """The cells of ``mode`` (``"sync"`` or ``"stream"``), None when it was never examined."""
+        return self.sync if parse_mode(mode) == "sync" else self.stream
 
     def cell(self, feature: Feature | str, mode: str = "sync") -> Cell:
         """The cell of ``feature`` in ``mode`` (``unknown`` when the mode was not examined)."""
@@ -442,12 +443,11 @@ class ProviderScore(_Model):
 
     def tier(self, tier: str) -> ModelScore:
         """The entry marked with ``tier`` (``sota``, ``good`` or ``cheap``)."""
-        if tier not in TIERS:
-            raise UnknownEntryError(f"unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
+        wanted = parse_tier(tier)
         for entry in self.models:
-            if entry.tier == tier:
+            if entry.tier == wanted:
                 return entry
-        raise UnknownEntryError(f"the {self.provider} scoreboard marks no model as {tier!r}")
+        raise UnknownEntryError(f"the {self.provider} scoreboard marks no model as {wanted!r}")
 
     # -- JSON ------------------------------------------------------------------------------------
 
@@ -497,6 +497,25 @@ class ProviderScore(_Model):
 class UnknownEntryError(ScoreboardError, LookupError):
     """A lookup named a provider, model, feature, mode or tier that does not exist; the message
     lists what does."""
+
+
+def parse_mode(mode: str) -> Mode:
+    """``mode`` checked: ``"sync"`` or ``"stream"`` (case and surrounding spaces do not
+    matter); anything else raises, listing both."""
+    low = mode.strip().lower() if isinstance(mode, str) else mode
+    for m in MODES:
+        if low == m:
+            return m
+    raise UnknownEntryError(f"unknown mode {mode!r}; modes are: {', '.join(MODES)}")
+
+
+def parse_tier(tier: str) -> Tier:
+    """``tier`` checked (case does not matter: ``"SOTA"`` is ``"sota"``)."""
+    low = tier.strip().lower() if isinstance(tier, str) else tier
+    for t in TIERS:
+        if low == t:
+            return t
+    raise UnknownEntryError(f"unknown tier {tier!r}; tiers are: {', '.join(TIERS)}")
 
 
 def parse_feature(feature: Feature | str) -> Feature:

@@ -270,8 +270,9 @@ def test_a_tier_on_a_group() -> None:
 
 def test_unknown_tier_name() -> None:
     refused(table({"models": ["a"], "tier": "best"}), "tier")
-    with pytest.raises(UnknownEntryError, match="tiers are sota, good, cheap"):
+    with pytest.raises(UnknownEntryError, match="tiers are: sota, good, cheap"):
         parse(table({"models": ["a"]})).tier("best")
+    assert parse(table({"models": ["a"], "tier": "good"})).tier(" Good").model == "a"
     with pytest.raises(UnknownEntryError, match="marks no model as 'cheap'"):
         parse(table({"models": ["a"]})).tier("cheap")
 
@@ -343,6 +344,9 @@ def test_mode_and_feature_names_are_checked() -> None:
         entry.cell("tool")
     assert parse_feature("Top-Logprobs") is Feature.TOP_LOGPROBS
     assert parse_feature(Feature.SEED) is Feature.SEED
+    # Every name is read the same way: case and surrounding spaces do not matter.
+    assert entry.cell("tools", " Sync") == entry.cell("tools", "sync")
+    assert entry.mode("STREAM") is None
 
 
 def test_status_truth() -> None:

@@ -429,8 +429,7 @@ class ChatClientBase(Generic[_H]):
         next version) is answered from the tier's entry, the release it supersedes: that is the
         bet the tier makes.
         """
-        from scoreboard.query import parse_mode
-        from scoreboard.schema import UnknownEntryError, parse_feature
+        from scoreboard.schema import UnknownEntryError, parse_feature, parse_mode
 
         wanted, in_mode = parse_feature(feature), parse_mode(mode)
         table = self.scoreboard()
