@@ -86,8 +86,9 @@ Where a cell comes from:
 
 `genai scoreboard --model MODEL` prints every cell of a model with its source (the scenarios,
 the model id they ran against, the recording date, or the document); `--format json` gives the
-table in its file format. From Python: `scoreboard.load("baseten").entry(MODEL).cell("tools",
-mode="stream")`.
+table in its file format. From Python: `scoreboard.supports("baseten", MODEL, "tools",
+mode="stream")`, `scoreboard.find(...)` and `client.supports(...)`, described in
+[scoreboard-query.md](scoreboard-query.md) with the model tiers.
 
 This page is generated from the tables the providers ship (`genai_baseten/scoreboard.json`):
 after a table changes, `python -m scoreboard.docs` rewrites it, and CI fails while it is out of
