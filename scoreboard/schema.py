@@ -23,7 +23,7 @@ import datetime
 import enum
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -260,15 +260,15 @@ class ModeScore(_Model):
 
     def feature(self, feature: Feature | str) -> Cell:
         """The cell of ``feature`` (``unknown`` when the table does not say)."""
-        return self.features.get(Feature(feature), UNKNOWN)
+        return self.features.get(parse_feature(feature), UNKNOWN)
 
     def input(self, modality: str) -> Cell:
         """Whether the model takes ``modality`` (``unknown`` when the table does not say)."""
-        return self.inputs.get(cast(Modality, modality), UNKNOWN)
+        return self.inputs.get(parse_modality(modality), UNKNOWN)
 
     def output(self, modality: str) -> Cell:
         """Whether the model produces ``modality`` (``unknown`` when the table does not say)."""
-        return self.outputs.get(cast(Modality, modality), UNKNOWN)
+        return self.outputs.get(parse_modality(modality), UNKNOWN)
 
     def contradictions(self) -> list[str]:
         """Every pair of cells that cannot both be true, in words (empty when consistent)."""
@@ -497,6 +497,17 @@ class ProviderScore(_Model):
 class UnknownEntryError(ScoreboardError, LookupError):
     """A lookup named a provider, model, feature, mode or tier that does not exist; the message
     lists what does."""
+
+
+def parse_modality(modality: str) -> Modality:
+    """``modality`` checked against :data:`MODALITIES`; anything else raises, listing them."""
+    low = modality.strip().lower() if isinstance(modality, str) else modality
+    for m in MODALITIES:
+        if low == m:
+            return m
+    raise UnknownEntryError(
+        f"unknown modality {modality!r}; modalities are: {', '.join(MODALITIES)}"
+    )
 
 
 def parse_mode(mode: str) -> Mode:

@@ -154,6 +154,30 @@ def test_unknown_names_list_what_exists(acme: ProviderScore) -> None:
         scoreboard.find("acme", status=[])
 
 
+def test_a_table_that_cannot_be_loaded_says_where_it_comes_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaders = {"gone": "no_such_module_here:table", "baseten": "genai_baseten:missing"}
+    monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
+    with pytest.raises(scoreboard.ScoreboardError, match="no_such_module_here:table") as info:
+        scoreboard.load("gone")
+    assert "entry point group genai.scoreboards" in str(info.value)
+    assert isinstance(info.value.__cause__, ModuleNotFoundError)
+    with pytest.raises(scoreboard.ScoreboardError, match="genai_baseten:missing"):
+        scoreboard.find(feature="tools")
+
+
+def test_modality_names_are_checked(acme: ProviderScore) -> None:
+    score = scoreboard.load("acme").entry("acme/big-2").sync
+    assert score is not None
+    assert score.input(" Text").status is Status.YES
+    assert score.output("image").status is Status.UNKNOWN
+    with pytest.raises(UnknownEntryError, match="modalities are: text, image, audio, video"):
+        score.input("images")
+    with pytest.raises(UnknownEntryError, match="features are: usage"):
+        score.feature("logprobs")
+
+
 def test_supports(acme: ProviderScore) -> None:
     assert scoreboard.supports("acme", "acme/big-2", "tools") is Status.YES
     assert scoreboard.supports("acme", "acme/big-2", "tools", "stream") is Status.FLAKY
