@@ -337,6 +337,10 @@ class ModeScore(_Model):
             yield f"features.{f.value}", cell
 
 
+# How smoke scenario names start in each mode (GenSync-Text, GenStreamMultiModal-Image-…).
+_SCENARIO_PREFIX = {"sync": "GenSync", "stream": "GenStream"}
+
+
 class ModelScore(_Model):
     """One model, or a group of models that behave the same (the first one is the one measured).
 
@@ -369,12 +373,22 @@ class ModelScore(_Model):
             score = self.mode(mode)
             if score is None:
                 continue
+            other = _SCENARIO_PREFIX["stream" if mode == "sync" else "sync"]
             for name, cell in score.cells():
                 src = cell.source
-                if src is not None and src.model is not None and src.model not in self.models:
+                if src is None:
+                    continue
+                if src.model is not None and src.model not in self.models:
                     raise ValueError(
                         f"{mode}.{name}: the source ran against {src.model!r}, which this entry "
                         f"does not list ({', '.join(self.models)})"
+                    )
+                # A cell copied from the other mode names that mode's scenarios.
+                wrong = [sc for sc in src.scenarios if sc.startswith(other)]
+                if wrong:
+                    raise ValueError(
+                        f"{mode}.{name}: the source names {', '.join(wrong)}, scenarios of the "
+                        f"other mode"
                     )
         return self
 

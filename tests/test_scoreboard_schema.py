@@ -92,6 +92,19 @@ def test_smoke_source_names_its_scenarios_and_model() -> None:
     assert ok.model == "m"
 
 
+def test_a_source_naming_the_other_modes_scenarios() -> None:
+    data = table({"models": ["m"], "stream": mode(seed="yes")})
+    data["models"][0]["stream"]["features"]["seed"]["source"]["scenarios"] = ["GenSync-Seed"]
+    refused(data, "stream.features.seed: the source names GenSync-Seed, scenarios of the other")
+    data["models"][0]["stream"]["features"]["seed"]["source"]["scenarios"] = ["GenStream-Seed"]
+    parse(data)
+    sync = table({"models": ["m"], "sync": mode(image_url="no")})
+    sync["models"][0]["sync"]["features"]["image_url"]["source"]["scenarios"] = [
+        "GenStreamMultiModal-Image-jpg-URL"
+    ]
+    refused(sync, "sync.features.image_url", "GenStreamMultiModal-Image-jpg-URL")
+
+
 @pytest.mark.parametrize("when", ["2026-06-22", "2026-06-22T10:11:12Z", "2026-06-22 10:11"])
 def test_recorded_is_an_iso_date(when: str) -> None:
     src = Source(kind="smoke", scenarios=("GenSync-Text",), model="m", recorded=when)
