@@ -11,7 +11,6 @@ and :func:`run_smoke` / :func:`arun_smoke` measure a model with the smoke scenar
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from .query import (
@@ -53,19 +52,16 @@ from .schema import (
 if TYPE_CHECKING:
     from .smoke import SmokeAbortedError, SmokeReport, arun_smoke, run_smoke
 
-_LAZY = {
-    "SmokeAbortedError": "smoke",
-    "SmokeReport": "smoke",
-    "arun_smoke": "smoke",
-    "run_smoke": "smoke",
-}
+# The smoke runner loads on first use: it brings the scenarios, their images and the cassettes.
+_SMOKE_NAMES = frozenset({"SmokeAbortedError", "SmokeReport", "arun_smoke", "run_smoke"})
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in _SMOKE_NAMES:
         raise AttributeError(f"module 'scoreboard' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    from . import smoke
+
+    value = getattr(smoke, name)
     globals()[name] = value  # later lookups are plain module attribute reads
     return value
 

@@ -353,19 +353,9 @@ def test_other_commands_do_not_load_the_scoreboard_commands(tmp_path: Path) -> N
         "loaded = sorted(m for m in sys.modules if m.startswith('scoreboard'))\n"
         "print('LOADED', loaded)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "BASETEN_API_KEY"}
 
     def loaded(*args: str) -> str:
-        proc = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        proc = run_offline(["-c", code, *args], tmp_path)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.splitlines()[-1]
 
@@ -387,11 +377,12 @@ def test_ctrl_c_exits_130_without_traceback(
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
+def run_offline(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in ``cwd`` without a Baseten key (so nothing can go live)."""
     env = {k: v for k, v in os.environ.items() if k != "BASETEN_API_KEY"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "genai_core.cli", "demo"],
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -399,6 +390,10 @@ def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
+
+
+def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
+    proc = run_offline(["-m", "genai_core.cli", "demo"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("replaying recorded traffic from ")
     assert "The square root of 2025 is 45." in proc.stdout
