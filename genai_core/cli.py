@@ -7,6 +7,7 @@
     genai chat "Say hello"          # streams the answer; reasoning dimmed on stderr
     genai chat --replay FILE "..."  # answers from a cassette instead of the network
     genai models                    # id, context length and price per million tokens
+    genai scoreboard                # which model does what (scoreboard.render_cli)
     genai smoke --model M --replay  # measure a model's capabilities (scoreboard.smoke_cli)
 
 Exit codes: 0 success, 1 an error (printed as one ``error: ...`` line), 2 a usage error, 130
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import math
 import os
@@ -27,9 +29,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
-
-from scoreboard.render_cli import add_parser as add_scoreboard_parser
-from scoreboard.smoke_cli import add_parser as add_smoke_parser
 
 from ._version import __version__
 from .errors import GenAIError
@@ -418,7 +417,32 @@ def cmd_models(args: argparse.Namespace) -> int:
 # --- entry point --------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands defined in the scoreboard package, each module imported only when its command is
+# the one run: loading the renderer, the smoke scenarios and their images costs about 90 ms at
+# startup, which `genai demo` or `genai chat` should not pay. The help line here is what
+# `genai --help` lists (the module's own parser says the same; a test checks it).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "scoreboard": (
+        "scoreboard.render_cli",
+        "which model does what (tools, JSON, logprobs, images...), sync and stream",
+    ),
+    "smoke": (
+        "scoreboard.smoke_cli",
+        "measure a model with the smoke scenarios (replay, record or live)",
+    ),
+}
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option (``genai`` takes no
+    option with a value before the command)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``genai`` parser. Given ``argv``, only the command it names among
+    :data:`LAZY_COMMANDS` is loaded (the others are listed by name and help line); without it,
+    every command is."""
     parser = argparse.ArgumentParser(
         prog="genai", description="Talk to LLM providers (Baseten first) from the command line."
     )
@@ -493,8 +517,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.set_defaults(func=cmd_models)
 
-    add_scoreboard_parser(sub)  # genai scoreboard: the capability tables (scoreboard/render_cli.py)
-    add_smoke_parser(sub)  # genai smoke: measure a model (scoreboard/smoke_cli.py)
+    word = None if argv is None else _command_word(argv)
+    for name, (module, help_text) in LAZY_COMMANDS.items():
+        if argv is None or word == name:
+            importlib.import_module(module).add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text)  # not run this time: its name and help suffice
     return parser
 
 
@@ -506,7 +534,9 @@ def _error(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (the console script exits with it)."""
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     try:
         try:
             args = parser.parse_args(argv)

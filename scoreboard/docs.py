@@ -80,12 +80,15 @@ Where a cell comes from:
   against the model, sync and stream, each scenario recorded in its own cassette. Recorded once
   with `genai smoke --provider baseten --model MODEL --record` (needs `BASETEN_API_KEY`), the
   table is re-derived offline from the cassettes with `--replay`, and `--update` writes it.
-- **documented**: the provider's documentation states it; the cell names the page.
+- **documented**: a document states it: the provider's documentation or model list, or the
+  published results of another client's smoke run (the Go library's recorded Baseten runs, not
+  yet re-measured here). The cell names the document, and its note says what was read there.
 
 `genai scoreboard --model MODEL` prints every cell of a model with its source (the scenarios,
 the model id they ran against, the recording date, or the document); `--format json` gives the
-table in its file format. From Python: `scoreboard.load("baseten").entry(MODEL).cell("tools",
-mode="stream")`.
+table in its file format. From Python: `scoreboard.supports("baseten", MODEL, "tools",
+mode="stream")`, `scoreboard.find(...)` and `client.supports(...)`, described in
+[scoreboard-query.md](scoreboard-query.md) with the model tiers.
 
 This page is generated from the tables the providers ship (`genai_baseten/scoreboard.json`):
 after a table changes, `python -m scoreboard.docs` rewrites it, and CI fails while it is out of

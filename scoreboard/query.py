@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from .registry import load, providers
 from .schema import (
     MODES,
-    TIERS,
     UNKNOWN,
     Cell,
     Feature,
@@ -41,6 +40,8 @@ from .schema import (
     Tier,
     UnknownEntryError,
     parse_feature,
+    parse_mode,
+    parse_tier,
 )
 
 __all__ = [
@@ -78,14 +79,6 @@ class Match:
         return f"{self.provider} {self.model} {self.mode} {self.feature.value}: {self.status}"
 
 
-def parse_mode(mode: str) -> Mode:
-    """``mode`` checked: ``"sync"`` or ``"stream"``; anything else raises, listing both."""
-    for m in MODES:
-        if mode == m:
-            return m
-    raise UnknownEntryError(f"unknown mode {mode!r}; modes are: {', '.join(MODES)}")
-
-
 def parse_status(status: Status | str) -> Status:
     """``status`` as a :class:`Status`; an unknown name raises, listing the four."""
     if isinstance(status, Status):
@@ -97,15 +90,6 @@ def parse_status(status: Status | str) -> Status:
             pass
     known = ", ".join(s.value for s in Status)
     raise UnknownEntryError(f"unknown status {status!r}; statuses are: {known}")
-
-
-def parse_tier(tier: str) -> Tier:
-    """``tier`` checked (case does not matter: ``"SOTA"`` is ``"sota"``)."""
-    low = tier.strip().lower() if isinstance(tier, str) else tier
-    for t in TIERS:
-        if low == t:
-            return t
-    raise UnknownEntryError(f"unknown tier {tier!r}; tiers are: {', '.join(TIERS)}")
 
 
 def _statuses(status: Status | str | Iterable[Status | str] | None) -> frozenset[Status] | None:
@@ -127,6 +111,18 @@ def _tables(provider: str | None) -> list[ProviderScore]:
     return [load(p) for p in providers()]
 
 
+def tables_listing(tables: Sequence[ProviderScore], model: str) -> list[ProviderScore]:
+    """Those of ``tables`` that list ``model``, in order; when none does, raises
+    :class:`UnknownEntryError` with what they list."""
+    found = [t for t in tables if model in t.model_ids()]
+    if not found:
+        if len(tables) == 1:
+            tables[0].entry(model)  # raises, listing the provider's models
+        listed = "; ".join(f"{t.provider}: {', '.join(t.model_ids()) or 'none'}" for t in tables)
+        raise UnknownEntryError(f"no scoreboard lists model {model!r}; they list: {listed}")
+    return found
+
+
 def _entries(
     tables: Sequence[ProviderScore], model: str | None
 ) -> Iterator[tuple[ProviderScore, ModelScore]]:
@@ -135,17 +131,8 @@ def _entries(
             for entry in table.models:
                 yield table, entry
         return
-    found = False
-    for table in tables:
-        for entry in table.models:
-            if model in entry.models:
-                found = True
-                yield table, entry
-    if not found:
-        if len(tables) == 1:
-            tables[0].entry(model)  # raises, listing the provider's models
-        listed = "; ".join(f"{t.provider}: {', '.join(t.model_ids()) or 'none'}" for t in tables)
-        raise UnknownEntryError(f"no scoreboard lists model {model!r}; they list: {listed}")
+    for table in tables_listing(tables, model):
+        yield table, table.entry(model)
 
 
 def find(

@@ -60,7 +60,13 @@ def load(provider: str) -> ProviderScore:
             f"no scoreboard for provider {provider!r}; providers with one: {known}"
         )
     module_name, _, attr = target.partition(":")
-    func: Callable[[], ProviderScore] = getattr(importlib.import_module(module_name), attr)
+    try:
+        func: Callable[[], ProviderScore] = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ScoreboardError(
+            f"the {provider!r} scoreboard comes from {target} (entry point group "
+            f"{ENTRY_POINT_GROUP}), which cannot be loaded: {exc}"
+        ) from exc
     score = func()
     if not isinstance(score, ProviderScore) or score.provider != provider:
         raise ScoreboardError(f"{target} did not return the {provider!r} scoreboard")

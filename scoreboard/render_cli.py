@@ -17,6 +17,7 @@ import json
 import sys
 from typing import Any
 
+from .query import tables_listing
 from .registry import load, providers
 from .render import FORMATS, model_dict, parse_format, render, render_model
 from .schema import ProviderScore, UnknownEntryError
@@ -74,12 +75,7 @@ def scoreboard_text(
     one = provider is not None and len(tables) == 1  # JSON: one object, else a list
     if model is None:
         return render(tables[0] if one else tables, format, legend=legend)
-    holders = [t for t in tables if model in t.model_ids()]
-    if not holders:
-        if len(tables) == 1:
-            tables[0].entry(model)  # raises, listing that table's models
-        listed = "; ".join(f"{t.provider}: {', '.join(t.model_ids()) or 'none'}" for t in tables)
-        raise UnknownEntryError(f"no scoreboard lists model {model!r}; they list: {listed}")
+    holders = tables_listing(tables, model)
     if parse_format(format) == "json":
         found = [model_dict(t, model) for t in holders]
         data = found[0] if one else found

@@ -19,10 +19,11 @@ entry, the mode and the cells.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -47,6 +48,8 @@ __all__ = [
     "Tier",
     "UnknownEntryError",
     "parse_feature",
+    "parse_mode",
+    "parse_tier",
 ]
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -174,6 +177,19 @@ class Source(_Model):
     reference: str | None = None
     note: str | None = None
 
+    @field_validator("recorded")
+    @classmethod
+    def _recorded(cls, v: str | None) -> str | None:
+        # A date that sorts and compares: the smoke runner keeps the latest of several.
+        if v is not None:
+            try:
+                datetime.date.fromisoformat(v[:10])
+            except ValueError:
+                raise ValueError(
+                    f"recorded must be an ISO date (YYYY-MM-DD, a time may follow), got {v!r}"
+                ) from None
+        return v
+
     @model_validator(mode="after")
     def _check(self) -> Source:
         if self.kind == "smoke":
@@ -244,15 +260,15 @@ class ModeScore(_Model):
 
     def feature(self, feature: Feature | str) -> Cell:
         """The cell of ``feature`` (``unknown`` when the table does not say)."""
-        return self.features.get(Feature(feature), UNKNOWN)
+        return self.features.get(parse_feature(feature), UNKNOWN)
 
     def input(self, modality: str) -> Cell:
         """Whether the model takes ``modality`` (``unknown`` when the table does not say)."""
-        return self.inputs.get(cast(Modality, modality), UNKNOWN)
+        return self.inputs.get(parse_modality(modality), UNKNOWN)
 
     def output(self, modality: str) -> Cell:
         """Whether the model produces ``modality`` (``unknown`` when the table does not say)."""
-        return self.outputs.get(cast(Modality, modality), UNKNOWN)
+        return self.outputs.get(parse_modality(modality), UNKNOWN)
 
     def contradictions(self) -> list[str]:
         """Every pair of cells that cannot both be true, in words (empty when consistent)."""
@@ -282,8 +298,26 @@ class ModeScore(_Model):
         if self.input("text").status is Status.NO and self.output("text").status.works:
             # Every scenario sends text: a model answering text without taking text is a typo.
             out.append("text input is 'no' but text output works")
-        if self.features and not self.outputs:
-            out.append("features are given but no output modality is")
+        if (
+            status[Feature.TOOL_BIAS] is Status.YES
+            and status[Feature.TOOL_INDECISION] is Status.YES
+        ):
+            # Bias is "always picks the option named first": an answer calling the tool once per
+            # option picked none, so both cannot always hold.
+            out.append(
+                "tool_bias is 'yes' (always picked the option named first) but tool_indecision "
+                "is 'yes' (called the tool once per option)"
+            )
+        working = [f.value for f in Feature if status[f].works]
+        if working and all(cell.status is Status.NO for cell in self.outputs.values()):
+            # A feature seen working was seen in an answer: the model produced something. (No
+            # outputs at all is refused too, as a forgotten key; an unknown output is not.)
+            shown = ", ".join(f"{m} is 'no'" for m in self.outputs)
+            verb = "works" if len(working) == 1 else "work"
+            out.append(
+                f"{', '.join(working)} {verb}, but no output modality does "
+                f"({shown or 'none is given'})"
+            )
         return out
 
     @model_validator(mode="after")
@@ -301,6 +335,10 @@ class ModeScore(_Model):
             yield f"outputs.{m}", cell
         for f, cell in self.features.items():
             yield f"features.{f.value}", cell
+
+
+# How smoke scenario names start in each mode (GenSync-Text, GenStreamMultiModal-Image-…).
+_SCENARIO_PREFIX = {"sync": "GenSync", "stream": "GenStream"}
 
 
 class ModelScore(_Model):
@@ -335,12 +373,22 @@ class ModelScore(_Model):
             score = self.mode(mode)
             if score is None:
                 continue
+            other = _SCENARIO_PREFIX["stream" if mode == "sync" else "sync"]
             for name, cell in score.cells():
                 src = cell.source
-                if src is not None and src.model is not None and src.model not in self.models:
+                if src is None:
+                    continue
+                if src.model is not None and src.model not in self.models:
                     raise ValueError(
                         f"{mode}.{name}: the source ran against {src.model!r}, which this entry "
                         f"does not list ({', '.join(self.models)})"
+                    )
+                # A cell copied from the other mode names that mode's scenarios.
+                wrong = [sc for sc in src.scenarios if sc.startswith(other)]
+                if wrong:
+                    raise ValueError(
+                        f"{mode}.{name}: the source names {', '.join(wrong)}, scenarios of the "
+                        f"other mode"
                     )
         return self
 
@@ -354,9 +402,8 @@ class ModelScore(_Model):
         return self.sync is not None or self.stream is not None
 
     def mode(self, mode: str) -> ModeScore | None:
-        if mode not in MODES:
-            raise UnknownEntryError(f"unknown mode {mode!r}; modes are: {', '.join(MODES)}")
-        return self.sync if mode == "sync" else self.stream
+        """The cells of ``mode`` (``"sync"`` or ``"stream"``), None when it was never examined."""
+        return self.sync if parse_mode(mode) == "sync" else self.stream
 
     def cell(self, feature: Feature | str, mode: str = "sync") -> Cell:
         """The cell of ``feature`` in ``mode`` (``unknown`` when the mode was not examined)."""
@@ -410,12 +457,11 @@ class ProviderScore(_Model):
 
     def tier(self, tier: str) -> ModelScore:
         """The entry marked with ``tier`` (``sota``, ``good`` or ``cheap``)."""
-        if tier not in TIERS:
-            raise UnknownEntryError(f"unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
+        wanted = parse_tier(tier)
         for entry in self.models:
-            if entry.tier == tier:
+            if entry.tier == wanted:
                 return entry
-        raise UnknownEntryError(f"the {self.provider} scoreboard marks no model as {tier!r}")
+        raise UnknownEntryError(f"the {self.provider} scoreboard marks no model as {wanted!r}")
 
     # -- JSON ------------------------------------------------------------------------------------
 
@@ -465,6 +511,36 @@ class ProviderScore(_Model):
 class UnknownEntryError(ScoreboardError, LookupError):
     """A lookup named a provider, model, feature, mode or tier that does not exist; the message
     lists what does."""
+
+
+def parse_modality(modality: str) -> Modality:
+    """``modality`` checked against :data:`MODALITIES`; anything else raises, listing them."""
+    low = modality.strip().lower() if isinstance(modality, str) else modality
+    for m in MODALITIES:
+        if low == m:
+            return m
+    raise UnknownEntryError(
+        f"unknown modality {modality!r}; modalities are: {', '.join(MODALITIES)}"
+    )
+
+
+def parse_mode(mode: str) -> Mode:
+    """``mode`` checked: ``"sync"`` or ``"stream"`` (case and surrounding spaces do not
+    matter); anything else raises, listing both."""
+    low = mode.strip().lower() if isinstance(mode, str) else mode
+    for m in MODES:
+        if low == m:
+            return m
+    raise UnknownEntryError(f"unknown mode {mode!r}; modes are: {', '.join(MODES)}")
+
+
+def parse_tier(tier: str) -> Tier:
+    """``tier`` checked (case does not matter: ``"SOTA"`` is ``"sota"``)."""
+    low = tier.strip().lower() if isinstance(tier, str) else tier
+    for t in TIERS:
+        if low == t:
+            return t
+    raise UnknownEntryError(f"unknown tier {tier!r}; tiers are: {', '.join(TIERS)}")
 
 
 def parse_feature(feature: Feature | str) -> Feature:

@@ -338,6 +338,34 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "demo" in capsys.readouterr().out
 
 
+def test_lazy_commands_are_listed_as_their_own_parsers_describe_them() -> None:
+    # `genai --help` lists scoreboard and smoke from cli.LAZY_COMMANDS without importing them:
+    # what it prints must be what the full parser (every command loaded) prints.
+    assert cli.build_parser(["--help"]).format_help() == cli.build_parser().format_help()
+    assert set(cli.LAZY_COMMANDS) == {"scoreboard", "smoke"}
+
+
+def test_other_commands_do_not_load_the_scoreboard_commands(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from genai_core import cli\n"
+        "assert cli.main(sys.argv[1:]) == 0\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('scoreboard'))\n"
+        "print('LOADED', loaded)\n"
+    )
+
+    def loaded(*args: str) -> str:
+        proc = run_offline(["-c", code, *args], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()[-1]
+
+    assert loaded("demo") == "LOADED []"
+    assert loaded("--help") == "LOADED []"
+    scoreboard_run = loaded("scoreboard", "--format", "json")
+    assert "'scoreboard.render_cli'" in scoreboard_run
+    assert "'scoreboard.smoke_cli'" not in scoreboard_run
+
+
 def test_ctrl_c_exits_130_without_traceback(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,11 +377,12 @@ def test_ctrl_c_exits_130_without_traceback(
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
+def run_offline(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in ``cwd`` without a Baseten key (so nothing can go live)."""
     env = {k: v for k, v in os.environ.items() if k != "BASETEN_API_KEY"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "genai_core.cli", "demo"],
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -361,6 +390,10 @@ def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
+
+
+def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
+    proc = run_offline(["-m", "genai_core.cli", "demo"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("replaying recorded traffic from ")
     assert "The square root of 2025 is 45." in proc.stdout

@@ -133,12 +133,16 @@ SCOREBOARD_ALL = [
     "ModelScore",
     "ProviderScore",
     "ScoreboardError",
+    "SmokeAbortedError",
+    "SmokeReport",
     "Source",
     "Status",
     "TIERS",
     "Tier",
     "UnknownEntryError",
+    "arun_smoke",
     "find",
+    "legend",
     "load",
     "model_family",
     "model_version",
@@ -148,6 +152,9 @@ SCOREBOARD_ALL = [
     "parse_tier",
     "pick_tier",
     "providers",
+    "render",
+    "render_model",
+    "run_smoke",
     "supports",
 ]
 
@@ -475,6 +482,51 @@ def test_import_genai_core_alone_is_light() -> None:
     assert {"pydantic", "genai_core.types", "genai_core.registry"} <= after
     assert report["text"] == "hi"
     assert set(GENAI_CORE_ALL) <= set(report["dir"])
+
+
+def test_import_scoreboard_leaves_rendering_and_smoke_for_first_use() -> None:
+    code = textwrap.dedent(
+        """
+        import json, sys
+        import scoreboard
+        before = sorted(m for m in sys.modules if m.startswith(("scoreboard", "vcr", "yaml")))
+        render = scoreboard.render
+        run_smoke = scoreboard.run_smoke
+        print(json.dumps({
+            "before": before,
+            "render": render.__module__,
+            "smoke": run_smoke.__module__,
+            "dir": dir(scoreboard),
+        }))
+        """
+    )
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["before"] == [
+        "scoreboard",
+        "scoreboard.query",
+        "scoreboard.registry",
+        "scoreboard.render",
+        "scoreboard.schema",
+    ]
+    assert (report["render"], report["smoke"]) == ("scoreboard.render", "scoreboard.smoke")
+    assert set(SCOREBOARD_ALL) <= set(report["dir"])
+
+
+def test_scoreboard_names_are_the_module_objects() -> None:
+    import scoreboard.render
+    from scoreboard import smoke
+
+    # The function, not the module of the same name (imported just above).
+    assert scoreboard.render is sys.modules["scoreboard.render"].render
+    assert scoreboard.legend is sys.modules["scoreboard.render"].legend
+    assert scoreboard.arun_smoke is smoke.arun_smoke
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        scoreboard.Nope  # noqa: B018
 
 
 def test_lazy_names_are_the_module_objects() -> None:

@@ -154,6 +154,30 @@ def test_unknown_names_list_what_exists(acme: ProviderScore) -> None:
         scoreboard.find("acme", status=[])
 
 
+def test_a_table_that_cannot_be_loaded_says_where_it_comes_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaders = {"gone": "no_such_module_here:table", "baseten": "genai_baseten:missing"}
+    monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
+    with pytest.raises(scoreboard.ScoreboardError, match="no_such_module_here:table") as info:
+        scoreboard.load("gone")
+    assert "entry point group genai.scoreboards" in str(info.value)
+    assert isinstance(info.value.__cause__, ModuleNotFoundError)
+    with pytest.raises(scoreboard.ScoreboardError, match="genai_baseten:missing"):
+        scoreboard.find(feature="tools")
+
+
+def test_modality_names_are_checked(acme: ProviderScore) -> None:
+    score = scoreboard.load("acme").entry("acme/big-2").sync
+    assert score is not None
+    assert score.input(" Text").status is Status.YES
+    assert score.output("image").status is Status.UNKNOWN
+    with pytest.raises(UnknownEntryError, match="modalities are: text, image, audio, video"):
+        score.input("images")
+    with pytest.raises(UnknownEntryError, match="features are: usage"):
+        score.feature("logprobs")
+
+
 def test_supports(acme: ProviderScore) -> None:
     assert scoreboard.supports("acme", "acme/big-2", "tools") is Status.YES
     assert scoreboard.supports("acme", "acme/big-2", "tools", "stream") is Status.FLAKY
@@ -441,6 +465,58 @@ def test_models_given_resolve_in_the_constructor(make: Any) -> None:
     client = make(refuse, model="sota", models=models)
     assert client.model == "zai-org/GLM-5.10"
     assert client.tier == "sota"
+
+
+@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
+def test_a_tier_newer_than_the_table_answers_from_the_tier_entry(make: Any) -> None:
+    # Baseten lists a GLM release the shipped table has never heard of: "sota" picks it, and
+    # supports() answers from the entry the tier was measured on (zai-org/GLM-5.2).
+    models = [genai.Model(id=m) for m in [*WARMUP, "zai-org/GLM-5.3"]]
+    client = make(refuse, model="sota", models=models)
+    assert client.model == "zai-org/GLM-5.3"
+    table = client.scoreboard()
+    with pytest.raises(UnknownEntryError):
+        table.entry("zai-org/GLM-5.3")
+    for feature in Feature:
+        for mode in ("sync", "stream"):
+            expected = table.entry("zai-org/GLM-5.2").cell(feature, mode).status
+            assert client.supports(feature, mode) is expected, (feature, mode)
+    assert client.supports("top_logprobs") is Status.NO
+    assert client.supports("tool_bias", "sync") is Status.FLAKY
+    # A tier that picked a model the table does list answers for that model, unknowns included.
+    listed = make(refuse, model="good", models=[genai.Model(id="deepseek-ai/DeepSeek-V4-Pro-0813")])
+    assert listed.model == "deepseek-ai/DeepSeek-V4-Pro-0813"
+    assert listed.supports("tools") is Status.UNKNOWN
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["gen_sync", "gen_stream"])
+def test_the_answer_is_read_as_planned_for_the_model_picked(stream: bool) -> None:
+    # A client whose way of reading answers depends on the model: the plan must be the one
+    # built with the request actually sent (for the picked model), not the one built before
+    # the tier was resolved.
+    class PerModel(genai_baseten.Client):
+        def _chat_inputs(self, messages: Any, options: Any, *, stream: bool) -> Any:
+            body, plan = super()._chat_inputs(messages, options, stream=stream)
+            return body, plan._replace(think_tags="auto" if self._model else "off")
+
+    served: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"data": [{"id": m} for m in WARMUP]})
+        body = json.loads(request.content)
+        served.append(body["model"])
+        return Answer(content="<think>hmm</think>Hi").response(stream)
+
+    client = PerModel(model="cheap", api_key=KEY, transport=httpx.MockTransport(server))
+    if stream:
+        with client.gen_stream(HI) as s:
+            list(s)
+            res = s.result()
+    else:
+        res = client.gen_sync(HI)
+    assert served == ["openai/gpt-oss-120b"]
+    assert (res.reasoning, res.text) == ("hmm", "Hi")
 
 
 def test_get_provider_takes_a_tier() -> None:

@@ -40,12 +40,12 @@ DOC = Source(kind="documented", reference="https://acme.example/docs/models")
 STATUS = {"y": Status.YES, "~": Status.FLAKY, "n": Status.NO}
 
 
-def _cells(model: str, marks: dict[str, str]) -> dict[str, Cell]:
-    src = Source(kind="smoke", scenarios=("GenSync-Text",), model=model, recorded="2026-11-30")
+def _cells(model: str, marks: dict[str, str], mode: str = "Sync") -> dict[str, Cell]:
+    src = Source(kind="smoke", scenarios=(f"Gen{mode}-Text",), model=model, recorded="2026-11-30")
     return {name: Cell(status=STATUS[m], source=src) for name, m in marks.items()}
 
 
-def _big(**changes: str) -> ModeScore:
+def _big(mode: str = "Sync", **changes: str) -> ModeScore:
     features = {
         "usage": "y",
         "finish_reason": "y",
@@ -68,9 +68,9 @@ def _big(**changes: str) -> ModeScore:
         **changes,
     }  # citations: left out, so unknown
     return ModeScore(
-        inputs={**_cells(BIG, {"text": "y"}), "image": Cell(status=Status.NO, source=DOC)},
-        outputs=_cells(BIG, {"text": "y"}),
-        features=_cells(BIG, features),
+        inputs={**_cells(BIG, {"text": "y"}, mode), "image": Cell(status=Status.NO, source=DOC)},
+        outputs=_cells(BIG, {"text": "y"}, mode),
+        features=_cells(BIG, features, mode),
     )
 
 
@@ -87,7 +87,7 @@ def acme() -> ProviderScore:
                 models=(BIG,),
                 tier="sota",
                 sync=_big(),
-                stream=_big(usage="~", top_logprobs="y"),
+                stream=_big("Stream", usage="~", top_logprobs="y"),
             ),
             ModelScore(
                 models=(SMALL, "acme/small-fp8"),
@@ -205,6 +205,11 @@ def test_model_detail_markdown_escapes_and_lists_sources() -> None:
         "| `citations` | ❓ unknown | no scenario measured it and no document states it |" in text
     )
     assert "| `tool_bias` | 💨 flaky | smoke: GenSync-Text against acme/big-2, recorded" in text
+    sync_part, stream_part = text.split("### stream")
+    assert (
+        "| `usage` | 💨 flaky | smoke: GenStream-Text against acme/big-2, recorded" in stream_part
+    )
+    assert "GenStream" not in sync_part
     assert "acme/small\\|v2" in render_model(acme(), SMALL, "markdown")
 
 

@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
+import wire
 
 import genai_core
 from scoreboard import (
@@ -91,6 +92,31 @@ def test_smoke_source_names_its_scenarios_and_model() -> None:
     assert ok.model == "m"
 
 
+def test_a_source_naming_the_other_modes_scenarios() -> None:
+    data = table({"models": ["m"], "stream": mode(seed="yes")})
+    data["models"][0]["stream"]["features"]["seed"]["source"]["scenarios"] = ["GenSync-Seed"]
+    refused(data, "stream.features.seed: the source names GenSync-Seed, scenarios of the other")
+    data["models"][0]["stream"]["features"]["seed"]["source"]["scenarios"] = ["GenStream-Seed"]
+    parse(data)
+    sync = table({"models": ["m"], "sync": mode(image_url="no")})
+    sync["models"][0]["sync"]["features"]["image_url"]["source"]["scenarios"] = [
+        "GenStreamMultiModal-Image-jpg-URL"
+    ]
+    refused(sync, "sync.features.image_url", "GenStreamMultiModal-Image-jpg-URL")
+
+
+@pytest.mark.parametrize("when", ["2026-06-22", "2026-06-22T10:11:12Z", "2026-06-22 10:11"])
+def test_recorded_is_an_iso_date(when: str) -> None:
+    src = Source(kind="smoke", scenarios=("GenSync-Text",), model="m", recorded=when)
+    assert src.recorded == when
+
+
+@pytest.mark.parametrize("when", ["yesterday", "22/06/2026", "2026-13-01", ""])
+def test_recorded_that_is_not_a_date_is_refused(when: str) -> None:
+    with pytest.raises(ScoreboardError, match="recorded must be an ISO date"):
+        Source(kind="smoke", scenarios=("GenSync-Text",), model="m", recorded=when)
+
+
 def test_documented_source_names_its_reference() -> None:
     with pytest.raises(ScoreboardError, match="names its reference"):
         Source(kind="documented", note="trust me")
@@ -161,9 +187,52 @@ def test_text_output_without_text_input() -> None:
     refused(data, "text input is 'no' but text output works")
 
 
-def test_features_without_any_output_modality() -> None:
+def test_working_features_without_any_working_output_modality() -> None:
     data = table({"models": ["m"], "sync": {"features": {"seed": cell("yes")}}})
-    refused(data, "features are given but no output modality is")
+    refused(data, "seed works, but no output modality does (none is given)")
+    data = table(
+        {
+            "models": ["m"],
+            "sync": {
+                "outputs": {"text": cell("no")},
+                "features": {"json": cell("yes"), "stop": cell("flaky")},
+            },
+        }
+    )
+    refused(data, "stop, json work, but no output modality does (text is 'no')")
+    # Not known to produce text (say, its Text scenario failed on a 500) is not a contradiction.
+    data["models"][0]["sync"]["outputs"]["text"] = cell("unknown")
+    parse(data)
+
+
+def test_a_mode_without_outputs_may_hold_unknown_and_no_features() -> None:
+    # Every feature is written out, unknown ones too: a mode examined without any output must
+    # read back from its own file form, and a documented "no" needs no output either.
+    examined = ModelScore(models=("m",), sync=ModeScore())
+    text = ProviderScore(provider="acme", models=(examined,)).to_json()
+    assert ProviderScore.from_json(text).entry("m").sync == ModeScore(features={})
+    parse(table({"models": ["m"], "sync": {"features": {"top_logprobs": cell("no")}}}))
+
+
+def test_bias_and_indecision_cannot_both_always_hold() -> None:
+    data = table(
+        {
+            "models": ["m"],
+            "sync": mode(tools="yes", parallel_tools="yes", tool_bias="yes", tool_indecision="yes"),
+        }
+    )
+    refused(data, "tool_bias is 'yes'", "tool_indecision is 'yes'")
+    # Biased on one question, once per option on the other: what GLM-5.2 did.
+    parse(
+        table(
+            {
+                "models": ["m"],
+                "sync": mode(
+                    tools="yes", parallel_tools="yes", tool_bias="flaky", tool_indecision="yes"
+                ),
+            }
+        )
+    )
 
 
 def test_contradictions_lists_every_one() -> None:
@@ -214,8 +283,9 @@ def test_a_tier_on_a_group() -> None:
 
 def test_unknown_tier_name() -> None:
     refused(table({"models": ["a"], "tier": "best"}), "tier")
-    with pytest.raises(UnknownEntryError, match="tiers are sota, good, cheap"):
+    with pytest.raises(UnknownEntryError, match="tiers are: sota, good, cheap"):
         parse(table({"models": ["a"]})).tier("best")
+    assert parse(table({"models": ["a"], "tier": "good"})).tier(" Good").model == "a"
     with pytest.raises(UnknownEntryError, match="marks no model as 'cheap'"):
         parse(table({"models": ["a"]})).tier("cheap")
 
@@ -287,6 +357,9 @@ def test_mode_and_feature_names_are_checked() -> None:
         entry.cell("tool")
     assert parse_feature("Top-Logprobs") is Feature.TOP_LOGPROBS
     assert parse_feature(Feature.SEED) is Feature.SEED
+    # Every name is read the same way: case and surrounding spaces do not matter.
+    assert entry.cell("tools", " Sync") == entry.cell("tools", "sync")
+    assert entry.mode("STREAM") is None
 
 
 def test_status_truth() -> None:
@@ -423,3 +496,50 @@ def test_shipped_cells_say_where_they_come_from() -> None:
                     assert c.source.reference and c.source.note, (entry.model, md, name)
                 if c.source.model is not None:
                     assert c.source.model in entry.models
+
+
+# What Baseten's model list advertises (supported_features) and the feature it stands for.
+ADVERTISED = {
+    "json_mode": Feature.JSON,
+    "structured_outputs": Feature.JSON_SCHEMA,
+    "tools": Feature.TOOLS,
+    "reasoning": Feature.REASONING,
+}
+
+
+def test_cells_documented_from_the_model_list_say_what_it_advertises() -> None:
+    # The cells whose source is the recorded GET /v1/models must be exactly the features that
+    # list advertises for the model: "yes" for each, and nothing else from that source (a
+    # feature not advertised stays unknown, never "no").
+    root = wire.wire_dir()
+    if root is None:
+        pytest.skip(wire.SKIP_REASON)
+    recording = json.loads((root / "baseten" / "example.json").read_text(encoding="utf-8"))
+    listed = {
+        m["id"]: m
+        for i in recording["interactions"]
+        for m in json.loads(i["response"]["body"])["data"]
+    }
+    score = ProviderScore.from_json(shipped_text())
+    checked = 0
+    for entry in score.models:
+        for md in ("sync", "stream"):
+            examined = entry.mode(md)
+            if examined is None:
+                continue
+            from_list = {
+                f: c
+                for f, c in examined.features.items()
+                if c.source is not None and "GET /v1/models" in (c.source.reference or "")
+            }
+            if not from_list:
+                continue
+            advertised = {
+                ADVERTISED[name]
+                for name in listed[entry.model]["supported_features"]
+                if name in ADVERTISED
+            }
+            assert set(from_list) == advertised, (entry.model, md)
+            assert all(c.status is Status.YES for c in from_list.values()), (entry.model, md)
+            checked += len(from_list)
+    assert checked == 6  # GLM-4.7: json, json_schema and tools, sync and stream

@@ -17,7 +17,6 @@ Per request, in order: the neutral inputs become the body (``build_chat_body``),
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib
 import json
 import os
@@ -424,9 +423,13 @@ class ChatClientBase(Generic[_H]):
         The :class:`scoreboard.Status` is true only for ``yes``; ``flaky``, ``no`` and
         ``unknown`` are false. An unknown feature or mode, or a model the table does not list,
         raises :class:`scoreboard.UnknownEntryError` listing what exists.
+
+        With a tier (``model="sota"``), the model must be resolved first (:meth:`resolve_model`
+        or a request). A tier that picked a release newer than the table knows (the family's
+        next version) is answered from the tier's entry, the release it supersedes: that is the
+        bet the tier makes.
         """
-        from scoreboard.query import parse_mode
-        from scoreboard.schema import parse_feature
+        from scoreboard.schema import UnknownEntryError, parse_feature, parse_mode
 
         wanted, in_mode = parse_feature(feature), parse_mode(mode)
         table = self.scoreboard()
@@ -437,7 +440,13 @@ class ChatClientBase(Generic[_H]):
                     "call resolve_model() first (it lists the provider's models once)"
                 )
             raise ValidationError(f"{self.config.name}: the client has no model; pass model=")
-        return table.entry(self._model).cell(wanted, in_mode).status
+        try:
+            entry = table.entry(self._model)
+        except UnknownEntryError:
+            if self._tier is None:
+                raise
+            entry = table.tier(self._tier)
+        return entry.cell(wanted, in_mode).status
 
     @property
     def _tier_pending(self) -> bool:
@@ -843,19 +852,21 @@ class ChatClient(ChatClientBase[httpx.Client]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
-        request, plan = self._build_chat(messages, options, stream=True, timeout=timeout)
+        # Inputs are checked now (a pending tier against the model its table entry names); the
+        # tier is resolved when the stream opens, and the request is built again for the model
+        # picked, together with how to read its answer.
+        built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
 
         def open_response() -> httpx.Response:
-            sent = request
             if self._tier_pending:
                 self.resolve_model()
-                sent = self._build_chat(messages, options, stream=True, timeout=timeout)[0]
+                built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
             return send_with_retries(
-                self._http, sent, policy, raise_for_status=self._raise_for_status
+                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
             )
 
-        return Stream(open_response, functools.partial(self._stream_core, plan=plan))
+        return Stream(open_response, lambda response: self._stream_core(response, built[0][1]))
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
@@ -969,19 +980,18 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
-        request, plan = self._build_chat(messages, options, stream=True, timeout=timeout)
+        built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
 
         async def open_response() -> httpx.Response:
-            sent = request
             if self._tier_pending:
                 await self.resolve_model()
-                sent = self._build_chat(messages, options, stream=True, timeout=timeout)[0]
+                built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
             return await asend_with_retries(
-                self._http, sent, policy, raise_for_status=self._raise_for_status
+                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
             )
 
-        return AsyncStream(open_response, functools.partial(self._stream_core, plan=plan))
+        return AsyncStream(open_response, lambda response: self._stream_core(response, built[0][1]))
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
