@@ -28,6 +28,7 @@ __all__ = [
     "UnknownProviderError",
     "get_async_provider",
     "get_provider",
+    "provider_entry",
     "provider_names",
     "register_provider",
     "unregister_provider",
@@ -136,6 +137,12 @@ def register_provider(
 
 def unregister_provider(name: str) -> None:
     _REGISTRY.unregister(name)
+
+
+def provider_entry(name: str) -> ProviderEntry:
+    """The registered entry of provider ``name`` (its client classes), for tools that need to know
+    about a provider without building a client; an unknown name raises, listing the known ones."""
+    return _REGISTRY.entry(name)
 
 
 def provider_names() -> list[str]:

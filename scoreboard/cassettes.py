@@ -50,7 +50,7 @@ from genai_core.errors import (
 from genai_core.httprecord.cassette import Cassette, CassetteError, RecordedResponse
 from genai_core.httprecord.transport import ReplayTransport
 from genai_core.provider import AsyncProvider, Provider
-from genai_core.registry import _REGISTRY, get_async_provider, get_provider
+from genai_core.registry import get_async_provider, get_provider, provider_entry
 
 from .scenarios import ImageInput
 from .schema import Feature, UnknownEntryError
@@ -155,15 +155,18 @@ def model_directory(model: str, *, thinking: bool) -> str:
     return model.replace(":", "-") + (_THINKING if thinking else "")
 
 
-def _env_var(provider: str) -> str | None:
-    """The environment variable holding ``provider``'s key, as its client class declares it
-    (None for a provider that needs no key)."""
-    factory = _REGISTRY.entry(provider).sync_factory
-    config = getattr(factory, "config", None)
+def _key_settings(provider: str) -> tuple[str | None, str | None]:
+    """The environment variable holding ``provider``'s key (None for a provider that needs no
+    key) and where to get a key, as its client class declares them."""
+    config = getattr(provider_entry(provider).sync_factory, "config", None)
     if config is None:
-        return f"{provider.upper()}_API_KEY"
+        return f"{provider.upper()}_API_KEY", None
     env_var = getattr(config, "env_var", None)
-    return env_var if isinstance(env_var, str) and env_var else None
+    key_url = getattr(config, "key_url", None)
+    return (
+        env_var if isinstance(env_var, str) and env_var else None,
+        key_url if isinstance(key_url, str) and key_url else None,
+    )
 
 
 def _reasons(provider: str, model: str) -> bool:
@@ -204,7 +207,7 @@ class Cassettes:
     ) -> None:
         if mode not in ("replay", "record", "live"):
             raise ValidationError(f"mode must be replay, record or live, got {mode!r}")
-        _REGISTRY.entry(provider)  # an unknown provider fails here, listing the known ones
+        provider_entry(provider)  # an unknown provider fails here, listing the known ones
         self.provider = provider
         self.model = model
         self.mode: SmokeMode = mode
@@ -215,14 +218,14 @@ class Cassettes:
         self._recorders: list[Any] = []
         self._used: set[str] = set()
         self._loaded: dict[str, Cassette] = {}
-        self.env_var = _env_var(provider)
+        self.env_var, key_url = _key_settings(provider)
         if (
             mode != "replay"
             and self.env_var
             and "api_key" not in provider_kwargs
             and not os.environ.get(self.env_var)
         ):
-            raise MissingAPIKeyError(provider, self.env_var)
+            raise MissingAPIKeyError(provider, self.env_var, key_url)
         self.thinking = self._pick_thinking()
 
     def _pick_thinking(self) -> bool:
@@ -277,7 +280,7 @@ class Cassettes:
 
     def _missing(self, name: str, path: Path) -> MissingCassetteError:
         """The error for scenario ``name`` having no cassette: which file, and how to record."""
-        where = f"no cassette for the scenario {name}: {path} does not exist (nor .json)"
+        where = f"no cassette: {path} does not exist (nor .json)"
         if not self.directory.is_dir():
             plain = model_directory(self.model, thinking=False)
             others = self.models_recorded()

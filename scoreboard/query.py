@@ -208,9 +208,12 @@ def model_version(model_id: str, family: str) -> tuple[int, ...] | None:
 
 def pick_tier(table: ProviderScore, tier: str, model_ids: Iterable[str]) -> str:
     """The live model standing for ``tier``: of ``model_ids`` (a provider's model list, in its
-    order), the one of the tier entry's family with the highest version; the first listed wins a
-    tie. Raises :class:`UnknownEntryError` for an unknown tier, a table without that tier, or a
-    list holding no model of the family (the message names the tier, the family and the list).
+    order), the one of the tier entry's family with the highest version. On a tie the tier
+    entry's own model wins when it is listed (so ``DeepSeek-V4-Flash`` listed before
+    ``DeepSeek-V4-Pro`` does not take the tier of ``DeepSeek-V4-Pro``), else the first listed
+    (the Go client keeps the first listed in every tie). Raises :class:`UnknownEntryError` for
+    an unknown tier, a table without that tier, or a list holding no model of the family (the
+    message names the tier, the family and the list).
     """
     entry = table.tier(parse_tier(tier))
     family = model_family(entry.model)
@@ -220,7 +223,7 @@ def pick_tier(table: ProviderScore, tier: str, model_ids: Iterable[str]) -> str:
         version = model_version(mid, family)
         if version is None:
             continue
-        if best is None or version > best[0]:
+        if best is None or version > best[0] or (version == best[0] and mid == entry.model):
             best = (version, mid)
     if best is None:
         shown = ", ".join(listed) if listed else "no models"

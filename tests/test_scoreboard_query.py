@@ -257,8 +257,8 @@ def tiers(model: str) -> ProviderScore:
 
 def test_warmup_list_gives_the_recorded_preferences() -> None:
     # The reference client's "Preferred" test: SOTA GLM-5.2, Good DeepSeek-V4-Pro, Cheap
-    # gpt-oss-120b. GLM-5.2 and GLM-5.2-Fast tie at 5.2: the first listed wins; the DeepSeek-V
-    # family ties at 4 between V4-Pro, V4-Flash-0731 and V4-Pro-0813: V4-Pro is listed first.
+    # gpt-oss-120b. GLM-5.2 and GLM-5.2-Fast tie at 5.2; the DeepSeek-V family ties at 4 between
+    # V4-Pro, V4-Flash-0731 and V4-Pro-0813: the tier's own model is listed and wins each tie.
     table = scoreboard.load("baseten")
     assert scoreboard.pick_tier(table, "sota", WARMUP) == "zai-org/GLM-5.2"
     assert scoreboard.pick_tier(table, "good", WARMUP) == "deepseek-ai/DeepSeek-V4-Pro"
@@ -276,12 +276,19 @@ def test_versions_compare_as_numbers() -> None:
     assert scoreboard.pick_tier(table, "sota", ["z/GLM-10", "z/GLM-9.9"]) == "z/GLM-10"
 
 
-def test_ties_keep_the_first_listed_and_suffixes_do_not_count() -> None:
+def test_ties_prefer_the_tier_model_then_the_first_listed() -> None:
     table = tiers("d/DeepSeek-V4-Pro")
+    # All three are version 4: the tier's own model wins the tie wherever it is listed.
     listed = ["d/DeepSeek-V4-Flash-0731", "d/DeepSeek-V4-Pro", "d/DeepSeek-V4-Pro-0813"]
-    assert scoreboard.pick_tier(table, "sota", listed) == "d/DeepSeek-V4-Flash-0731"
+    assert scoreboard.pick_tier(table, "sota", listed) == "d/DeepSeek-V4-Pro"
     listed = ["z/GLM-5.2-Fast", "z/GLM-5.2"]
-    assert scoreboard.pick_tier(tiers("z/GLM-5.2"), "sota", listed) == "z/GLM-5.2-Fast"
+    assert scoreboard.pick_tier(tiers("z/GLM-5.2"), "sota", listed) == "z/GLM-5.2"
+    # Without the tier's model in the list, the first listed of the tie wins.
+    listed = ["d/DeepSeek-V4-Flash-0731", "d/DeepSeek-V4-Pro-0813"]
+    assert scoreboard.pick_tier(table, "sota", listed) == "d/DeepSeek-V4-Flash-0731"
+    # A newer version still beats the tier's own model.
+    listed = ["d/DeepSeek-V4-Pro", "d/DeepSeek-V5-Flash"]
+    assert scoreboard.pick_tier(table, "sota", listed) == "d/DeepSeek-V5-Flash"
     # A date suffix is not a version: 4-0731 is version 4, below 4.1.
     listed = ["d/DeepSeek-V4-0731", "d/DeepSeek-V4.1"]
     assert scoreboard.pick_tier(table, "sota", listed) == "d/DeepSeek-V4.1"
