@@ -95,7 +95,7 @@ def test_default_from_a_given_model_list() -> None:
     deepseek = Model(id="deepseek-ai/DeepSeek-V4-Pro", supported_features=["reasoning"])
     assert "chat_template_args" not in body_for(deepseek.id, models=[deepseek])
     assert thinking_default("acme/thinker", {"acme/thinker": REASONING_MODEL})
-    with pytest.raises(ValidationError, match="models= takes Model objects"):
+    with pytest.raises(ValidationError, match="models= takes Model objects or model ids"):
         genai_baseten.Client(model="m", models=[{"id": "x"}])  # type: ignore[list-item]
 
 

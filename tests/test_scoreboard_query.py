@@ -472,6 +472,11 @@ def test_models_given_resolve_in_the_constructor(make: Any) -> None:
     client = make(refuse, model="sota", models=models)
     assert client.model == "zai-org/GLM-5.10"
     assert client.tier == "sota"
+    # Bare ids do as well as Model objects (a list kept from elsewhere, or typed by hand).
+    by_id = make(refuse, model="cheap", models=["openai/gpt-oss-20b", "openai/gpt-oss-120b"])
+    assert by_id.model == "openai/gpt-oss-120b"
+    with pytest.raises(ValidationError, match="models= takes Model objects or model ids"):
+        make(refuse, model="cheap", models=[""])
 
 
 @pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])

@@ -256,7 +256,7 @@ class ChatClientBase(Generic[_H]):
         user_agent: str | None = None,
         retry_policy: RetryPolicy | None = None,
         model_info: Model | None = None,
-        models: Iterable[Model] | None = None,
+        models: Iterable[Model | str] | None = None,
     ) -> None:
         name = self.config.name
         if model is not None and not isinstance(model, str):
@@ -360,13 +360,19 @@ class ChatClientBase(Generic[_H]):
             if self._tier is not None:
                 self._resolve_tier()  # a list is at hand: no request needed
 
-    def _remember_models(self, models: Iterable[Model]) -> None:
+    def _remember_models(self, given: Iterable[Model | str]) -> None:
         """Learn from a model list; this client's own entry becomes :attr:`model_info` unless
-        ``model_info=`` was given (which always wins)."""
-        models = list(models)
-        for m in models:
+        ``model_info=`` was given (which always wins). A bare id stands for a model known by its
+        id alone (enough to pick a tier, nothing to learn defaults from)."""
+        models: list[Model] = []
+        for item in given:
+            m = Model(id=item.strip()) if isinstance(item, str) and item.strip() else item
             if not isinstance(m, Model):
-                raise ValidationError(f"models= takes Model objects, got {type(m).__name__}")
+                raise ValidationError(
+                    f"models= takes Model objects or model ids, got {type(m).__name__}"
+                )
+            models.append(m)
+        for m in models:
             if self._model_info_given and m.id == self._model:
                 continue
             self._known_models[m.id] = m
