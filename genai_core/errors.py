@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pydantic
+
     from .types import RateLimit, Result
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "UnsupportedInputError",
     "ValidationError",
     "error_class_for_status",
+    "pydantic_message",
     "redact",
     "redact_error",
 ]
@@ -370,3 +373,14 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
         if secret and len(secret) >= 8 and secret in text:
             text = text.replace(secret, _REDACTED)
     return text
+
+
+def pydantic_message(owner: str, exc: pydantic.ValidationError) -> str:
+    """pydantic's complaint in one line naming each field (``invalid Owner: a.b: msg; ...``), for
+    the library's own ValidationError subclasses: pydantic's text says what was wrong."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return f"invalid {owner}: " + "; ".join(parts)

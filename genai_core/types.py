@@ -32,7 +32,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .errors import ValidationError
+from .errors import ValidationError, pydantic_message
 
 __all__ = [
     "Citation",
@@ -74,16 +74,7 @@ class _Strict(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as exc:
-            raise ValidationError(_pydantic_message(type(self).__name__, exc)) from None
-
-
-def _pydantic_message(owner: str, exc: pydantic.ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return f"invalid {owner}: " + "; ".join(parts)
+            raise ValidationError(pydantic_message(type(self).__name__, exc)) from None
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from genai_core.errors import ValidationError
+from genai_core.errors import ValidationError, pydantic_message
 
 __all__ = [
     "FEATURE_HELP",
@@ -148,16 +148,7 @@ class _Model(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as exc:
-            raise ScoreboardError(_message(type(self).__name__, exc)) from None
-
-
-def _message(owner: str, exc: pydantic.ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return f"invalid {owner}: " + "; ".join(parts)
+            raise ScoreboardError(pydantic_message(type(self).__name__, exc)) from None
 
 
 class Source(_Model):
