@@ -38,7 +38,10 @@ Which scenario decides what, per mode:
 * ``seed``, ``top_logprobs``, ``max_tokens``, ``stop``, ``json``, ``json_schema``: the scenario
   of that name.
 * ``tools``, ``tool_choice_required``, ``parallel_tools``, ``tool_bias``, ``tool_indecision``:
-  the ``Tools-*`` scenarios, judged as maruel/genai's smoke tests judge them.
+  the ``Tools-*`` scenarios, judged as maruel/genai's smoke tests judge them, except that
+  ``tool_bias`` is judged only on the ToolBias answers that chose (one call, or one call per
+  country): an answer with no call or a wrong one makes ``tools`` flaky and leaves the bias
+  ``unknown`` when fewer than two answers chose (Go counts it as not biased).
 * ``citations``, ``document_inline``: the ``Citations-*`` scenarios (a text document must be
   taken; a citation block with sources means ``citations``).
 * ``reasoning``: ``yes`` when any answer of the mode carried reasoning text or reasoning tokens.
@@ -483,6 +486,7 @@ def _second_turn_and_bias(
     indecisive: list[Outcome] = []
     decided: list[Outcome] = []
     unknown: list[Outcome] = []
+    unchosen: list[str] = []
     for o in bias:
         verdict = _bias_verdict(j, o)
         if verdict is None:
@@ -490,11 +494,14 @@ def _second_turn_and_bias(
             continue
         is_biased, problem = verdict
         if problem:
+            # An answer that did not choose properly says nothing about bias.
             problems.append(f"{o.cassette}: {problem}")
+            unchosen.append(f"{o.cassette}: {problem}")
             deciders.append(o)
+            continue
         if o.calls() == 2:
             indecisive.append(o)
-        elif o.calls() == 1 and not problem:
+        else:
             decided.append(o)
         biased.append(is_biased)
     status = Status.FLAKY if problems else Status.YES
@@ -502,7 +509,10 @@ def _second_turn_and_bias(
     cells: dict[Feature, Cell] = {}
     if unknown or len(biased) < 2:
         why = "not measured: " + (
-            "; ".join(f"{o.cassette}: {sc.describe_error(o.error)}" for o in unknown if o.error)
+            "; ".join(
+                [f"{o.cassette}: {sc.describe_error(o.error)}" for o in unknown if o.error]
+                + unchosen
+            )
             or "a ToolBias scenario did not run"
         )
         cells[Feature.TOOL_BIAS] = j.cell(Status.UNKNOWN, bias or ["Tools-ToolBias-Canada"], why)

@@ -505,6 +505,10 @@ def test_a_bias_question_answered_without_a_call_makes_tools_flaky() -> None:
     assert status(report, Feature.TOOLS) is Status.FLAKY
     src = sync(report).feature(Feature.TOOLS).source
     assert src is not None and "GenSync-Tools-ToolBias-Canada" in src.scenarios
+    # An answer that chose nothing says nothing about bias: one question is not enough to judge.
+    bias = sync(report).feature(Feature.TOOL_BIAS)
+    assert bias.status is Status.UNKNOWN
+    assert bias.source is not None and "held no tool call" in (bias.source.note or "")
 
 
 def test_a_bias_question_failing_with_a_500_leaves_bias_unknown() -> None:
