@@ -11,9 +11,9 @@ included (they are discovered, not listed):
   server, a pytest run) are run by the test file named in :data:`RUN_ELSEWHERE`.
 * ``sh`` blocks run as one bash script (``set -euo pipefail``) and must succeed; ``console``
   blocks are ``$ command`` lines, each followed by its expected stdout, where a ``...`` line
-  stands for any number of lines and ``...`` within a line for any text. They run in a copy of the repository, with the venv's ``bin``
-  first on PATH (``.venv/bin/`` in a command means that directory), no API key and a scratch
-  home directory.
+  stands for any number of lines and ``...`` within a line for any text. They run in a copy
+  of the repository, with the venv's ``bin`` first on PATH (``.venv/bin/`` in a command means
+  that directory), no API key and a scratch home directory.
 * A block that cannot run offline (an install from the package index, a live call with a real
   key) is preceded by ``<!-- not-run: REASON -->``; its Python is still compiled.
 * Shell examples are ``sh`` or ``console`` blocks, Python ones ``python``: other spellings
