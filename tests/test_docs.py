@@ -165,6 +165,7 @@ RUN_ELSEWHERE: dict[str, tuple[str, ...]] = {
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w+-]*)\s*$")
 NOT_RUN = re.compile(r"^<!--\s*not-run:\s*(?P<reason>\S.*?)\s*-->$")
 SHELL = ("sh", "console")
+INSTALLS = re.compile(r"\b(pip|uv|pipx)\b[^\n]*\binstall\b")
 # Fences that would hide an example from the rule: write ``sh``/``console`` or ``python``.
 REFUSED = ("bash", "shell", "zsh", "shell-session", "py", "python3", "pycon", "ipython")
 
@@ -397,6 +398,11 @@ def test_every_example_is_run_or_says_why_not(name: str) -> None:
         )
         if block.lang == "python" and not block.not_run:
             assert name in RUN_HERE or name in RUN_ELSEWHERE, block.id
+        if block.lang in SHELL and not block.not_run:
+            # Run as written, it would change the test virtualenv and need the package index.
+            assert not INSTALLS.search(block.code), (
+                f"{block.id} installs packages: mark it <!-- not-run: REASON -->"
+            )
     for test_file in RUN_ELSEWHERE.get(name, ()):
         text = (Path(__file__).parent / test_file).read_text(encoding="utf-8")
         assert f'"{name}"' in text, f"{test_file} does not run {name}"
@@ -421,6 +427,8 @@ def test_the_marker_and_the_fences_are_read_as_documented(
     ]
     assert found[1].code == "print(1)\n"
     assert found[1].expected == "1\n"
+    assert INSTALLS.search("python3 -m venv .venv && .venv/bin/pip install -q -e .")
+    assert not INSTALLS.search("genai demo  # no pip here\necho install")
 
 
 # --- shell examples -----------------------------------------------------------------------------
