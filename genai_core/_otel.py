@@ -236,35 +236,64 @@ class StreamCall(CallSpan):
 
 
 class _Closing(httpx.SyncByteStream):
-    """A response body that ends the span when closed (iteration is the inner stream's own)."""
+    """A response body that ends the span when it is closed before its end (the caller closed
+    the stream, or reading stopped on an error). Read to its end, it leaves the span to the stream
+    core, which ends it with the Result right after. Only traced streams pay for this wrapper."""
 
-    def __init__(self, inner: httpx.SyncByteStream, on_close: Callable[[], None]) -> None:
+    def __init__(self, inner: httpx.SyncByteStream, on_early_close: Callable[[], None]) -> None:
         self._inner = inner
-        self._on_close = on_close
+        self._on_early_close = on_early_close
+        self._iter: Iterator[bytes] | None = None
+        self._exhausted = False
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self._inner)
+        self._iter = iter(self._inner)
+        return self
+
+    def __next__(self) -> bytes:
+        assert self._iter is not None
+        try:
+            return next(self._iter)
+        except StopIteration:
+            self._exhausted = True
+            raise
 
     def close(self) -> None:
         try:
             self._inner.close()
         finally:
-            self._on_close()
+            if not self._exhausted:
+                self._on_early_close()
 
 
 class _AsyncClosing(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
+    """The async twin of :class:`_Closing` (an iterator class, not an async generator, so that
+    nothing is left for the garbage collector to finalise)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, on_early_close: Callable[[], None]) -> None:
         self._inner = inner
-        self._on_close = on_close
+        self._on_early_close = on_early_close
+        self._iter: AsyncIterator[bytes] | None = None
+        self._exhausted = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._inner.__aiter__()
+        self._iter = self._inner.__aiter__()
+        return self
+
+    async def __anext__(self) -> bytes:
+        assert self._iter is not None
+        try:
+            return await self._iter.__anext__()
+        except StopAsyncIteration:
+            self._exhausted = True
+            raise
 
     async def aclose(self) -> None:
         try:
             await self._inner.aclose()
         finally:
-            self._on_close()
+            if not self._exhausted:
+                self._on_early_close()
 
 
 # --- attributes from the request body ------------------------------------------------------------
