@@ -58,7 +58,7 @@ def cost(result: Result | Usage, pricing: Model | Mapping[str, Decimal] | None) 
     """The dollar cost of one call: its usage priced with ``pricing`` (a :class:`Model` from the
     provider's model list, or its ``pricing`` mapping); None when unknown.
 
-    Not rounded: ``Decimal`` keeps the exact product of the token counts and the listed prices.
+    Not rounded: the exact sum of the token counts times the listed prices.
     """
     prices = _prices(pricing)
     usage = result.usage if isinstance(result, Result) else result
@@ -73,12 +73,19 @@ def cost(result: Result | Usage, pricing: Model | Mapping[str, Decimal] | None) 
     if cached > usage.input_tokens:
         return None  # counters that contradict each other price nothing reliably
     cached_price = prices.get(CACHE_READ, input_price)
-    return (
+    return _tidy(
         (usage.input_tokens - cached) * input_price
         + cached * cached_price
         + usage.output_tokens * output_price
         + prices.get(REQUEST, Decimal(0))
     )
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """The same value without the trailing zeros the prices' exponents leave (``0.0002700`` is
+    printed ``0.00027``), and never in exponent form for whole numbers (``1E+2``)."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
 
 
 def total_cost(costs: Iterable[Result | Decimal | None]) -> Decimal | None:
