@@ -235,16 +235,25 @@ class StreamCall(CallSpan):
             response.stream = _Closing(inner, self.end)
 
 
-class _Closing(httpx.SyncByteStream):
+class _EndsEarlyClose:
     """A response body that ends the span when it is closed before its end (the caller closed
     the stream, or reading stopped on an error). Read to its end, it leaves the span to the stream
     core, which ends it with the Result right after. Only traced streams pay for this wrapper."""
 
-    def __init__(self, inner: httpx.SyncByteStream, on_early_close: Callable[[], None]) -> None:
-        self._inner = inner
+    def __init__(self, on_early_close: Callable[[], None]) -> None:
         self._on_early_close = on_early_close
-        self._iter: Iterator[bytes] | None = None
         self._exhausted = False
+
+    def _closed(self) -> None:
+        if not self._exhausted:
+            self._on_early_close()
+
+
+class _Closing(_EndsEarlyClose, httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, on_early_close: Callable[[], None]) -> None:
+        super().__init__(on_early_close)
+        self._inner = inner
+        self._iter: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         self._iter = iter(self._inner)
@@ -262,19 +271,16 @@ class _Closing(httpx.SyncByteStream):
         try:
             self._inner.close()
         finally:
-            if not self._exhausted:
-                self._on_early_close()
+            self._closed()
 
 
-class _AsyncClosing(httpx.AsyncByteStream):
-    """The async twin of :class:`_Closing` (an iterator class, not an async generator, so that
-    nothing is left for the garbage collector to finalise)."""
-
+class _AsyncClosing(_EndsEarlyClose, httpx.AsyncByteStream):
+    # An iterator class, not an async generator: nothing left for the garbage collector to
+    # finalise (trio warns about that).
     def __init__(self, inner: httpx.AsyncByteStream, on_early_close: Callable[[], None]) -> None:
+        super().__init__(on_early_close)
         self._inner = inner
-        self._on_early_close = on_early_close
         self._iter: AsyncIterator[bytes] | None = None
-        self._exhausted = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         self._iter = self._inner.__aiter__()
@@ -292,8 +298,7 @@ class _AsyncClosing(httpx.AsyncByteStream):
         try:
             await self._inner.aclose()
         finally:
-            if not self._exhausted:
-                self._on_early_close()
+            self._closed()
 
 
 # --- attributes from the request body ------------------------------------------------------------

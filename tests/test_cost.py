@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import wire
-from mockchat import KEY, MODEL, Answer, Mode, Server, generate, modes
+from mockchat import KEY, MODEL, Answer, Mode, Server, failing_midway, generate, modes
 
 import genai_baseten
 import genai_core as genai
@@ -172,20 +172,8 @@ def test_models_given_as_a_list_price_the_results() -> None:
 
 
 def test_a_stream_error_keeps_the_priced_partial_result() -> None:
-    server = Server(
-        Answer(
-            content="Hel",
-            usage={"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22},
-        )
-    )
-
-    def cut_short(request: httpx.Request) -> httpx.Response:
-        full = server(request)
-        events = full.read().split(b"\n\n")
-        # The first two events, then an error event.
-        error = b'event: error\ndata: {"error": {"message": "overloaded"}}'
-        body = b"\n\n".join([*events[:2], error]) + b"\n\n"
-        return httpx.Response(200, headers=full.headers, content=body)
+    usage = {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}
+    cut_short = failing_midway(Answer(content="Hel", usage=usage), 2)
 
     client = genai_baseten.Client(
         model=MODEL,

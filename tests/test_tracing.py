@@ -13,11 +13,10 @@ import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from mockchat import KEY, MODEL, Answer, Mode, Server, generate, modes
+from mockchat import KEY, MODEL, Answer, Mode, Server, failing_midway, generate, modes
 
 import genai_baseten
 import genai_core as genai
@@ -207,26 +206,13 @@ async def test_an_api_error_is_recorded(
     assert [e.name for e in span.events] == ["exception"]
 
 
-def _erroring(answer: Answer) -> Any:
-    server = Server(answer)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        full = server(request)
-        events = full.read().split(b"\n\n")
-        error = b'event: error\ndata: {"error": {"message": "overloaded"}}'
-        body = b"\n\n".join([*events[:3], error]) + b"\n\n"
-        return httpx.Response(200, headers=full.headers, content=body)
-
-    return handler
-
-
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 async def test_a_stream_error_keeps_the_partial_result_on_the_span(
     anyio_backend: str, is_async: bool, spans: InMemorySpanExporter
 ) -> None:
     usage = {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}
     answer = Answer(content="Hello there", pieces=4, usage=usage)
-    client = Mode(is_async, True).client(_erroring(answer))
+    client = Mode(is_async, True).client(failing_midway(answer, 3))
     with pytest.raises(genai.StreamError) as info:
         await generate(Mode(is_async, True), client, HI)
     assert info.value.partial_result is not None
