@@ -354,3 +354,13 @@ def test_captured_messages_follow_the_conventions_and_leave_out_image_bytes() ->
         },
         {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "42"}]},
     ]
+
+
+def test_without_opentelemetry_instrument_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, "genai_core._otel", raising=False)
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # import opentelemetry fails
+    with pytest.raises(genai.ValidationError, match=r"pip install 'genai-baseten\[otel\]'"):
+        tracing.instrument()
+    assert not tracing.is_instrumented()
