@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -189,20 +190,25 @@ class StreamCall(CallSpan):
     def __init__(self, inst: Instrumentation, provider: str) -> None:
         super().__init__(inst, provider, "chat")
 
+    @contextmanager
+    def _sending(self, request: httpx.Request) -> Iterator[None]:
+        """Start the span and make it current while ``request`` is sent (with its retries, up
+        to the response headers); a failure to get an answer ends it with the error."""
+        self.start(request)
+        assert self.span is not None
+        try:
+            with trace.use_span(self.span, end_on_exit=False, record_exception=False):
+                yield
+        except BaseException as exc:
+            self.failed(exc)
+            raise
+
     def wrap_send(
         self, send: Callable[[httpx.Request], httpx.Response]
     ) -> Callable[[httpx.Request], httpx.Response]:
-        """``send`` (the request with its retries, to the response headers) within the span."""
-
         def traced(request: httpx.Request) -> httpx.Response:
-            self.start(request)
-            assert self.span is not None
-            try:
-                with trace.use_span(self.span, end_on_exit=False, record_exception=False):
-                    response = send(request)
-            except BaseException as exc:
-                self.failed(exc)
-                raise
+            with self._sending(request):
+                response = send(request)
             self._watch(response)
             return response
 
@@ -211,17 +217,9 @@ class StreamCall(CallSpan):
     def wrap_asend(
         self, send: Callable[[httpx.Request], Awaitable[httpx.Response]]
     ) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
-        """The async twin of :meth:`wrap_send`."""
-
         async def traced(request: httpx.Request) -> httpx.Response:
-            self.start(request)
-            assert self.span is not None
-            try:
-                with trace.use_span(self.span, end_on_exit=False, record_exception=False):
-                    response = await send(request)
-            except BaseException as exc:
-                self.failed(exc)
-                raise
+            with self._sending(request):
+                response = await send(request)
             self._watch(response)
             return response
 
