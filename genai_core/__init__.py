@@ -40,6 +40,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .options import GenOption, TextOptions
+    from .pricing import cost, total_cost
     from .provider import AsyncProvider, AsyncStream, Provider, Stream
     from .registry import (
         UnknownProviderError,
@@ -96,6 +97,8 @@ _LAZY = {
     "run_tool_loop": "toolloop",
     "ToolDef": "tools",
     "Embeddings": "types",
+    "cost": "pricing",
+    "total_cost": "pricing",
     "Citation": "types",
     "CitationSource": "types",
     "Doc": "types",
@@ -174,10 +177,12 @@ __all__ = [
     "__version__",
     "arun_tool_calls",
     "arun_tool_loop",
+    "cost",
     "get_async_provider",
     "get_provider",
     "provider_names",
     "register_provider",
     "run_tool_calls",
     "run_tool_loop",
+    "total_cost",
 ]
