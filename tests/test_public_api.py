@@ -73,6 +73,7 @@ GENAI_CORE_ALL = [
     "arun_tool_loop",
     "get_async_provider",
     "get_provider",
+    "keys",
     "provider_names",
     "register_provider",
     "run_tool_calls",
