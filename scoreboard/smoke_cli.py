@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from genai_core.errors import ValidationError
 from genai_core import keys
+from genai_core.errors import ValidationError
 from genai_core.registry import get_provider, provider_entry
 
 from .cassettes import DEFAULT_ROOT, Cassettes, SmokeMode
