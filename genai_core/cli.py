@@ -53,6 +53,7 @@ from .errors import (
 )
 from .httprecord.cassette import Cassette, ReplayMismatchError, add_replay_note
 from .httprecord.transport import ReplayTransport
+from .keys import KeyStoreError
 from .options import GenOption, TextOptions
 from .provider import Provider
 from .registry import ProviderDefaults, UnknownProviderError, get_provider, provider_entry
@@ -1170,7 +1171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         defaults = ProviderDefaults(api_key_env=exc.env_var, key_url=exc.key_url)
         _error(_missing_key_message(exc.provider, defaults))
         return 2
-    except (UsageError, UnknownProviderError) as exc:
+    except (UsageError, UnknownProviderError, KeyStoreError) as exc:
         _error(str(exc))  # nothing was sent: fix the command line or the setup
         return 2
     except BrokenPipeError:
