@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_openai import Canned, FakeOpenAI, json_canned, serve
 
 from genai_core import cli, keys
-from tests.fake_openai import Canned, FakeOpenAI, json_canned, serve
 
 FAKE_KEY = "fake-key-0123456789abcdef"
 OTHER_KEY = "fake-other-key-99887766"
