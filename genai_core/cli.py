@@ -352,17 +352,16 @@ def resolve_target(args: argparse.Namespace, *, model_required: bool = True) -> 
 
 def _client(stack: contextlib.ExitStack, target: Target) -> Provider:
     """A client for ``target``; with a replay cassette it answers from it, offline."""
+    given = {
+        "base_url": target.base_url,
+        "timeout": target.timeout,
+        "max_retries": target.max_retries,
+        "api_key": target.api_key,
+    }
+    # Only what was given: the client's own defaults stay in force for the rest.
     kwargs: dict[str, Any] = {"model": target.model}
-    if target.base_url is not None:
-        kwargs["base_url"] = target.base_url
-    if target.timeout is not None:
-        kwargs["timeout"] = target.timeout
-    if target.max_retries is not None:
-        kwargs["max_retries"] = target.max_retries
-    if target.replay is None:
-        if target.api_key is not None:
-            kwargs["api_key"] = target.api_key
-    else:
+    kwargs.update((k, v) for k, v in given.items() if v is not None)
+    if target.replay is not None:
         try:
             cassette = Cassette.load(target.replay)
         except OSError as exc:
@@ -808,24 +807,23 @@ def cmd_keys(args: argparse.Namespace) -> int:
 # --- commands and their arguments ---------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum``, else a usage error saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
+_positive_int = _whole_number(1)
+_non_negative_int = _whole_number(0)
 
 
 def _seconds(text: str) -> float:
