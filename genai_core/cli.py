@@ -154,11 +154,11 @@ class _Styled:
     def write(self, text: str, *, dim: bool = False) -> None:
         if not text:
             return
+        self.at_line_start = text.endswith("\n")  # of the text, not of the escape codes
         if dim and self.color:
             text = f"\x1b[2m{text}\x1b[22m"
         self.stream.write(text)
         self.stream.flush()
-        self.at_line_start = text.endswith("\n")
 
     def end_line(self) -> None:
         if not self.at_line_start:
@@ -1107,25 +1107,25 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbosity: int) -> logging.Handler | None:
-    """-v: the ``genai`` logger at DEBUG on stderr; -vv: httpx and httpcore too."""
+def _configure_logging(verbosity: int) -> Callable[[], None]:
+    """-v: the ``genai`` logger at DEBUG on stderr; -vv: httpx and httpcore too. Returns what
+    undoes it (``main`` may run several times in one process, as in tests)."""
     if verbosity <= 0:
-        return None
+        return lambda: None
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    names = ["genai"] + (["httpx", "httpcore"] if verbosity >= 2 else [])
-    for name in names:
-        logger = logging.getLogger(name)
+    loggers = [logging.getLogger(n) for n in ["genai"] + (["httpx", "httpcore"] * (verbosity > 1))]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)
-    return handler
 
+    def restore() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
-def _unconfigure_logging(handler: logging.Handler | None) -> None:
-    if handler is None:
-        return
-    for name in ("genai", "httpx", "httpcore"):
-        logging.getLogger(name).removeHandler(handler)
+    return restore
 
 
 def _error(message: str) -> None:
@@ -1151,13 +1151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(argv)
-    handler = None
+    restore_logging: Callable[[], None] = lambda: None  # noqa: E731 - replaced once parsed
     try:
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
-        handler = _configure_logging(args.verbose)
+        restore_logging = _configure_logging(args.verbose)
         status: int = args.func(args)
         return status
     except KeyboardInterrupt:
@@ -1191,7 +1191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(_error_text(exc))
         return 1
     finally:
-        _unconfigure_logging(handler)
+        restore_logging()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from genai_core.errors import ValidationError
 from genai_core.registry import get_provider, provider_entry
 
 from .cassettes import DEFAULT_ROOT, Cassettes, SmokeMode
-from .registry import load
+from .registry import load, providers
 from .scenarios import DEFAULT_IMAGES, ImageInput
 from .schema import (
     MODES,
@@ -67,7 +67,12 @@ class SmokeUsageError(ValidationError):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The ``smoke`` command's arguments, on the parser ``genai`` made for it."""
     p.description = DESCRIPTION
-    p.add_argument("-p", "--provider", default="baseten", help="provider name (default: baseten)")
+    p.add_argument(
+        "-p",
+        "--provider",
+        help="provider name (default: $GENAI_PROVIDER, else the one provider shipping a "
+        "scoreboard)",
+    )
     p.add_argument(
         "-m",
         "--model",
@@ -199,8 +204,22 @@ def check_update_file(path: Path, provider: str) -> ProviderScore:
     return table
 
 
+def _provider(given: str | None) -> str:
+    """``--provider``, else ``$GENAI_PROVIDER``, else the only provider with a scoreboard."""
+    if given or os.environ.get("GENAI_PROVIDER"):
+        return given or os.environ["GENAI_PROVIDER"]
+    with_tables = providers()
+    if len(with_tables) == 1:
+        return with_tables[0]
+    raise SmokeUsageError(
+        "no provider given: pass -p/--provider NAME or set GENAI_PROVIDER (providers with a "
+        f"scoreboard: {', '.join(with_tables) or 'none'})"
+    )
+
+
 def _smoke(args: argparse.Namespace) -> int:
     mode: SmokeMode = args.mode
+    args.provider = _provider(args.provider)
     given = _images(args)
     extra = {} if args.base_url is None else {"base_url": args.base_url}
     model = _model(args.provider, args.model)

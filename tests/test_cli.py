@@ -458,3 +458,15 @@ def test_scoreboard_docs_do_not_run_the_cli(tmp_path: Path) -> None:
     proc = run_offline(["-c", code], ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "NO CLI"
+
+
+def test_dimmed_text_ending_a_line_needs_no_extra_newline() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    styled = cli._Styled(term)
+    styled.write("banner\n", dim=True)
+    styled.end_line()  # already at a line start: nothing added
+    assert term.getvalue() == "\x1b[2mbanner\n\x1b[22m"

@@ -266,11 +266,11 @@ def test_verbose_configures_the_genai_logger(
     seen: list[int] = []
     original = cli._configure_logging
 
-    def spy(verbosity: int) -> logging.Handler | None:
-        handler = original(verbosity)
+    def spy(verbosity: int) -> Any:
+        restore = original(verbosity)
         seen.append(verbosity)
         logging.getLogger("genai.test").debug("a debug line")
-        return handler
+        return restore
 
     monkeypatch.setattr(cli, "_configure_logging", spy)
     assert cli.main(["-vv", *chat(fake, "hi")]) == 0
@@ -278,7 +278,9 @@ def test_verbose_configures_the_genai_logger(
     assert seen == [2]
     assert "DEBUG genai.test: a debug line" in err
     assert f"HTTP Request: POST {fake.base_url}/chat/completions" in err  # -vv: httpx too
-    assert logging.getLogger("genai").handlers == []  # removed when the command ends
+    # Undone when the command ends.
+    assert logging.getLogger("genai").handlers == []
+    assert logging.getLogger("httpx").level == logging.NOTSET
     assert cli.main([*chat(fake, "hi"), "-v"]) == 0  # after the command too
     assert seen == [2, 1]
     assert "HTTP Request" not in capsys.readouterr().err
