@@ -73,10 +73,12 @@ __all__ = [
     "Target",
     "UsageError",
     "build_parser",
+    "cost_text",
     "demo_cassette_path",
     "main",
     "register_command",
     "resolve_target",
+    "result_cost",
     "run_square_root",
 ]
 
@@ -200,6 +202,7 @@ def result_json(result: Result) -> dict[str, Any]:
             {"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls
         ],
         "finish_reason": u.finish_reason.value if u.finish_reason is not None else None,
+        "cost": None if (cost := result_cost(result)) is None else str(cost),
         "usage": {
             "input_tokens": u.input_tokens,
             "input_cached_tokens": u.input_cached_tokens,
@@ -456,6 +459,12 @@ def build_options(
                 {k for cls in classes for k in cls.model_fields if k not in _NOT_SETTABLE}
             )
             raise UsageError(f"-o {key}: unknown option; known: {', '.join(known)}")
+    # How the user wrote each setting, to name it in an error.
+    written = {k: f"--{k.replace('_', '-')}" for k in flags}
+    written |= {"system_prompt": "-s/--system"}
+    for pair in pairs:
+        key, _, raw = pair.partition("=")
+        written[key.strip().replace("-", "_")] = f"-o {key.strip()}={raw}"
     options: list[GenOption] = []
     for cls, given in zip(classes, values, strict=False):
         if not given and cls is not TextOptions:
@@ -463,8 +472,21 @@ def build_options(
         try:
             options.append(cls(**given))
         except (ValidationError, ValueError) as exc:
-            raise UsageError(f"-o: {exc}") from None
+            raise UsageError(_option_error(str(exc), written)) from None
     return options
+
+
+def _option_error(message: str, written: dict[str, str]) -> str:
+    """The options' own ``invalid TextOptions: field: problem; ...`` said with the flags."""
+    _, sep, rest = message.partition(": ")
+    if not message.startswith("invalid ") or not sep:
+        return f"-o: {message}"
+    parts = []
+    for part in rest.split("; "):
+        field, sep, problem = part.partition(": ")
+        flag = written.get(field.split(".")[0])
+        parts.append(f"{flag}: {problem}" if sep and flag else part)
+    return "; ".join(parts)
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -571,14 +593,19 @@ def _attachment(name: str) -> Doc:
         raise UsageError(f"-a {name}: {exc}") from None
 
 
-def cost_text(result: Result) -> str | None:
-    """``cost: $0.000123`` when the result knows its cost (``Result.cost``, a Decimal), else None.
+def result_cost(result: Result) -> Decimal | None:
+    """The result's cost in US dollars when known, else None (never 0 for unknown).
 
-    COST: the cost feature adds ``Result.cost``; until then this prints nothing (never $0)."""
+    COST: reads ``Result.cost`` (a Decimal or None), added by the cost feature; until it exists
+    the cost is unknown and nothing is printed."""
     cost = getattr(result, "cost", None)
-    if cost is None:
-        return None
-    return f"cost: ${cost}"
+    return cost if isinstance(cost, Decimal) else None
+
+
+def cost_text(result: Result) -> str | None:
+    """``cost: $0.000123`` when the result's cost is known, else None."""
+    cost = result_cost(result)
+    return None if cost is None else f"cost: ${cost}"
 
 
 def _answer(

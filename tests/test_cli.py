@@ -470,3 +470,31 @@ def test_dimmed_text_ending_a_line_needs_no_extra_newline() -> None:
     styled.write("banner\n", dim=True)
     styled.end_line()  # already at a line start: nothing added
     assert term.getvalue() == "\x1b[2mbanner\n\x1b[22m"
+
+
+def test_cost_is_shown_only_when_known() -> None:
+    from types import SimpleNamespace
+
+    known: Any = SimpleNamespace(cost=Decimal("0.000123"))
+    assert cli.cost_text(known) == "cost: $0.000123"
+    unknown: Any = SimpleNamespace(cost=None)
+    assert cli.cost_text(unknown) is None
+    assert cli.result_cost(unknown) is None
+
+
+def test_chat_json_has_the_same_keys_with_or_without_a_cost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["chat", "--json", "--replay", CHAT, CHAT_PROMPT]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {
+        "model",
+        "id",
+        "request_id",
+        "text",
+        "reasoning",
+        "tool_calls",
+        "finish_reason",
+        "cost",
+        "usage",
+    }

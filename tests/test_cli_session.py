@@ -211,7 +211,8 @@ def test_options_system_and_attachments_reach_the_request(
     [
         (["-o", "nope=1"], "-o nope: unknown option; known: "),
         (["-o", "temperature"], "-o temperature: expected key=value"),
-        (["-o", "temperature=hot"], "-o: "),
+        (["-o", "temperature=hot"], "error: -o temperature=hot: Input should be a valid number"),
+        (["--temperature", "200"], "error: --temperature: Input should be less than or equal"),
         (["--max-tokens", "0"], "argument --max-tokens: expected a whole number >= 1, got '0'"),
         (["--max-retries", "-1"], "argument --max-retries: expected a whole number >= 0"),
         (["--timeout", "0"], "argument --timeout: expected a positive number of seconds"),
