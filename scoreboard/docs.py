@@ -87,7 +87,7 @@ Where a cell comes from:
 
 `genai scoreboard --model MODEL` prints every cell of a model with its source (the scenarios,
 the model id they ran against, the recording date, or the document); `--format json` gives the
-table in its file format. From Python: `scoreboard.supports("baseten", MODEL, "tools",
+tables in their file format (always a list). From Python: `scoreboard.supports("baseten", MODEL, "tools",
 mode="stream")`, `scoreboard.find(...)` and `client.supports(...)`, described in
 [scoreboard-query.md](scoreboard-query.md) with the model tiers.
 

@@ -8,9 +8,11 @@ import io
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -463,3 +465,29 @@ def test_smoke_run_that_measured_nothing_fails(
     assert out == ""
     assert "the run measured nothing" in err
     assert target.read_text() == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_in_a_subprocess_exits_130_without_traceback(fake: FakeOpenAI) -> None:
+    fake.enqueue(Canned(200, b"{}", {"Content-Type": "application/json"}, delay=3.0))
+    base = {k: v for k, v in os.environ.items() if k != "BASETEN_API_KEY"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genai_core.cli", *chat(fake, "--no-stream", "hi")],
+        env=base,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not fake.requests and time.monotonic() < deadline:  # the request is in flight
+            time.sleep(0.05)
+        assert fake.requests
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "interrupted" in err
+    assert "Traceback" not in err
