@@ -34,7 +34,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO, get_args, get_origin
@@ -245,7 +245,7 @@ class Target:
     provider: str
     model: str | None
     base_url: str | None
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # a credential: never in a repr
     timeout: float | None
     max_retries: int | None
     replay: str | None
@@ -450,9 +450,9 @@ def build_options(
         if not sep or not key:
             raise UsageError(f"-o {pair}: expected key=value, such as -o temperature=0.2")
         for i, cls in enumerate(classes):
-            field = cls.model_fields.get(key)
-            if field is not None and key not in _NOT_SETTABLE:
-                values[i][key] = _coerce(field.annotation, raw)
+            info = cls.model_fields.get(key)
+            if info is not None and key not in _NOT_SETTABLE:
+                values[i][key] = _coerce(info.annotation, raw)
                 break
         else:
             known = sorted(
@@ -483,8 +483,8 @@ def _option_error(message: str, written: dict[str, str]) -> str:
         return f"-o: {message}"
     parts = []
     for part in rest.split("; "):
-        field, sep, problem = part.partition(": ")
-        flag = written.get(field.split(".")[0])
+        name, sep, problem = part.partition(": ")
+        flag = written.get(name.split(".")[0])
         parts.append(f"{flag}: {problem}" if sep and flag else part)
     return "; ".join(parts)
 

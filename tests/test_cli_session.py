@@ -491,3 +491,10 @@ def test_ctrl_c_in_a_subprocess_exits_130_without_traceback(fake: FakeOpenAI) ->
     assert proc.returncode == 130
     assert "interrupted" in err
     assert "Traceback" not in err
+
+
+def test_the_resolved_key_is_not_in_the_target_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", FAKE_KEY)
+    target = cli.resolve_target(cli.build_parser().parse_args(["chat", "hi"]))
+    assert target.api_key == FAKE_KEY
+    assert FAKE_KEY not in repr(target)
