@@ -86,9 +86,9 @@ Where a cell comes from:
   yet re-measured here). The cell names the document, and its note says what was read there.
 
 `genai scoreboard --model MODEL` prints every cell of a model with its source (the scenarios,
-the model id they ran against, the recording date, or the document); `--format json` gives the
-tables in their file format (always a list). From Python: `scoreboard.supports("baseten", MODEL, "tools",
-mode="stream")`, `scoreboard.find(...)` and `client.supports(...)`, described in
+the model id they ran against, the recording date, or the document); `--format json` gives
+the tables in their file format (always a list). From Python: `scoreboard.supports("baseten",
+MODEL, "tools", mode="stream")`, `scoreboard.find(...)` and `client.supports(...)`, described in
 [scoreboard-query.md](scoreboard-query.md) with the model tiers.
 
 This page is generated from the tables the providers ship (`genai_baseten/scoreboard.json`):
