@@ -41,6 +41,7 @@ from typing import Any, TextIO, get_args, get_origin
 
 import httpx
 
+from . import keys
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -53,7 +54,6 @@ from .errors import (
 )
 from .httprecord.cassette import Cassette, ReplayMismatchError, add_replay_note
 from .httprecord.transport import ReplayTransport
-from .keys import KeyStoreError
 from .options import GenOption, TextOptions
 from .provider import Provider
 from .registry import ProviderDefaults, UnknownProviderError, get_provider, provider_entry
@@ -305,8 +305,6 @@ def _resolve_key(args: argparse.Namespace, provider: str, defaults: ProviderDefa
         return value
     if defaults.api_key_env and _env(defaults.api_key_env):
         return _env(defaults.api_key_env)
-    from . import keys
-
     return keys.get(provider)
 
 
@@ -799,8 +797,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from . import keys
-
     action = args.keys_action
     if action == "path":
         sys.stdout.write(f"{keys.path()}\n")
@@ -1016,11 +1012,9 @@ def _models_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _keys_arguments(p: argparse.ArgumentParser) -> None:
-    from .keys import CONFIG_DIR_ENV
-
     p.description = (
         "Store API keys in the user configuration file (mode 600; the directory is "
-        f"${CONFIG_DIR_ENV} when set). The genai command uses a stored key when no flag or "
+        f"${keys.CONFIG_DIR_ENV} when set). The genai command uses a stored key when no flag or "
         "environment variable gives one; the library only when asked (genai.keys.get)."
     )
     p.add_argument(
@@ -1196,7 +1190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         defaults = ProviderDefaults(api_key_env=exc.env_var, key_url=exc.key_url)
         _error(_missing_key_message(exc.provider, defaults))
         return 2
-    except (UsageError, UnknownProviderError, KeyStoreError) as exc:
+    except (UsageError, UnknownProviderError, keys.KeyStoreError) as exc:
         _error(str(exc))  # nothing was sent: fix the command line or the setup
         return 2
     except BrokenPipeError:
