@@ -39,6 +39,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from . import keys
     from .options import GenOption, TextOptions
     from .pricing import cost, total_cost
     from .provider import AsyncProvider, AsyncStream, Provider, Stream
@@ -117,6 +118,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "keys":  # the stored-keys module: genai.keys.get("baseten")
+        return importlib.import_module(".keys", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'genai_core' has no attribute {name!r}")
@@ -180,6 +183,7 @@ __all__ = [
     "cost",
     "get_async_provider",
     "get_provider",
+    "keys",
     "provider_names",
     "register_provider",
     "run_tool_calls",

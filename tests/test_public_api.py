@@ -74,6 +74,7 @@ GENAI_CORE_ALL = [
     "cost",
     "get_async_provider",
     "get_provider",
+    "keys",
     "provider_names",
     "register_provider",
     "run_tool_calls",
