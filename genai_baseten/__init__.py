@@ -34,6 +34,7 @@ def register(registrar: Registrar) -> None:
         base_url=BASE_URL,
         key_url=API_KEY_URL,
         options=Options,
+        prices_in_model_list=True,
     )
     registrar.register("baseten", Client, AsyncClient, defaults=defaults)
 
