@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
+from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
 from .options import Options
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
-    from scoreboard import ProviderScore
 
 __all__ = [
     "API_KEY_URL",
@@ -27,11 +26,3 @@ __all__ = [
 def register(registrar: Registrar) -> None:
     """Entry point of group ``genai.providers``: registers ``baseten``."""
     registrar.register("baseten", Client, AsyncClient)
-
-
-def scoreboard() -> ProviderScore:
-    """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
-    ``genai.scoreboards``."""
-    from scoreboard.registry import load_resource
-
-    return load_resource(__name__)

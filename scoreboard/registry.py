@@ -2,8 +2,9 @@
 
 A provider publishes its table through the entry-point group ``genai.scoreboards``: the entry
 point's name is the provider name and its value a function returning a :class:`ProviderScore`.
-The tables shipped with this distribution are also reachable without installed metadata
-(a source checkout on ``sys.path``) through a built-in list of the same functions.
+Entry points are the one way tables are found (a source checkout is installed with
+``pip install -e .`` to publish them); a client reaches its own provider's table through its
+configuration (``ProviderConfig.capabilities``), without this registry.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from .schema import ProviderScore, ScoreboardError, UnknownEntryError
 __all__ = ["ENTRY_POINT_GROUP", "load", "load_resource", "providers"]
 
 ENTRY_POINT_GROUP = "genai.scoreboards"
-
-_BUILTIN = {"baseten": "genai_baseten:scoreboard"}
 
 
 def load_resource(package: str, name: str = "scoreboard.json") -> ProviderScore:
@@ -40,7 +39,7 @@ def _load_resource(package: str, name: str) -> ProviderScore:
 
 @functools.lru_cache(maxsize=1)
 def _loaders() -> dict[str, str]:
-    found = dict(_BUILTIN)
+    found: dict[str, str] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         found[ep.name] = ep.value
     return found

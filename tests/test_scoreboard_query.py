@@ -28,10 +28,10 @@ from mockchat import Answer
 import genai_baseten
 import genai_core as genai
 import scoreboard
+from genai_core import capabilities
 from genai_core.errors import NotSupportedError, ValidationError
 from genai_core.httprecord import Cassette, ReplayTransport
 from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient
-from genai_core.openai_chat import client as chat_client
 from scoreboard import Feature, Match, ProviderScore, Status, UnknownEntryError
 from scoreboard import registry as sb_registry
 
@@ -320,7 +320,7 @@ def test_no_model_of_the_family() -> None:
 
 
 def test_client_tier_names_match_the_schema() -> None:
-    assert chat_client._TIERS == scoreboard.TIERS
+    assert capabilities.TIERS == scoreboard.TIERS
 
 
 # -- clients -------------------------------------------------------------------------------------
