@@ -16,6 +16,7 @@ import textwrap
 import threading
 import time
 import types
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +72,19 @@ ACME = ProviderScore.from_dict(
 )
 
 
+def entry_points(**targets: str) -> dict[str, metadata.EntryPoint]:
+    """Entry points of group genai.scoreboards, as installed metadata would list them."""
+    group = sb_registry.ENTRY_POINT_GROUP
+    return {name: metadata.EntryPoint(name, value, group) for name, value in targets.items()}
+
+
 @pytest.fixture
 def acme(monkeypatch: pytest.MonkeyPatch) -> ProviderScore:
     """``acme``'s table installed next to the shipped ones."""
     module = types.ModuleType("acme_scoreboard")
     module.table = lambda: ACME  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "acme_scoreboard", module)
-    loaders = {"acme": "acme_scoreboard:table", "baseten": "genai_baseten:scoreboard"}
+    loaders = entry_points(acme="acme_scoreboard:table", baseten="genai_baseten:scoreboard")
     monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
     return ACME
 
@@ -157,7 +164,7 @@ def test_unknown_names_list_what_exists(acme: ProviderScore) -> None:
 def test_a_table_that_cannot_be_loaded_says_where_it_comes_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    loaders = {"gone": "no_such_module_here:table", "baseten": "genai_baseten:missing"}
+    loaders = entry_points(gone="no_such_module_here:table", baseten="genai_baseten:missing")
     monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
     with pytest.raises(scoreboard.ScoreboardError, match="no_such_module_here:table") as info:
         scoreboard.load("gone")
