@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
+from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
 from .options import Options
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
-    from scoreboard import ProviderScore
 
 __all__ = [
     "API_KEY_URL",
@@ -26,12 +25,14 @@ __all__ = [
 
 def register(registrar: Registrar) -> None:
     """Entry point of group ``genai.providers``: registers ``baseten``."""
-    registrar.register("baseten", Client, AsyncClient)
+    from genai_core.registry import ProviderDefaults
 
-
-def scoreboard() -> ProviderScore:
-    """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
-    ``genai.scoreboards``."""
-    from scoreboard.registry import load_resource
-
-    return load_resource(__name__)
+    defaults = ProviderDefaults(
+        model="openai/gpt-oss-120b",
+        api_key_env="BASETEN_API_KEY",
+        base_url=BASE_URL,
+        key_url=API_KEY_URL,
+        options=Options,
+        prices_in_model_list=True,
+    )
+    registrar.register("baseten", Client, AsyncClient, defaults=defaults)

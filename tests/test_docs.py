@@ -45,6 +45,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
 
 SQRT = ("call_1", "square_root", '{"number": 132413}')
+COST_USAGE = {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
 
 # Per page: the answers, in the order the examples ask.
 ANSWERS: dict[str, list[Answer]] = {
@@ -103,6 +104,16 @@ ANSWERS: dict[str, list[Answer]] = {
         )
     ],
     "scoreboard-query.md": [Answer(content="Hello")],
+    "cost.md": [
+        Answer(content="Hello!", usage=COST_USAGE),
+        Answer(content="Hello!", usage=COST_USAGE),
+        Answer(content="Hello!", usage=COST_USAGE),
+        Answer(
+            content="Goodbye!",
+            usage={"prompt_tokens": 15, "completion_tokens": 10, "total_tokens": 25},
+        ),
+    ],
+    "tracing.md": [Answer(content="Hello!"), Answer(content="Hello!"), Answer(content="Hello!")],
 }
 
 # Per page: the model list served at GET /models (pages that resolve a model tier). Authored: an
@@ -366,7 +377,24 @@ def check_quickstart(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["messages"] == bodies[1]["messages"]
 
 
+def check_cost(bodies: list[dict[str, Any]]) -> None:
+    assert [b["messages"][0]["content"] for b in bodies] == [
+        "Say hello",
+        "Say hello",
+        "Say hello",
+        "Say goodbye",
+    ]
+    assert [b.get("stream", False) for b in bodies] == [False, True, False, False]
+
+
+def check_tracing(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["max_completion_tokens"] == 50
+    assert [b.get("stream", False) for b in bodies] == [False, True, False]
+
+
 CHECKS = {
+    "cost.md": check_cost,
+    "tracing.md": check_tracing,
     "tools.md": check_tools,
     "structured-output.md": check_structured,
     "reasoning.md": check_reasoning,
@@ -454,7 +482,13 @@ def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _shell_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    # No key, and none of the user's GENAI_* settings (provider, model, URL, config directory):
+    # the examples run as on a fresh machine. The recordings' location is kept.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith("_API_KEY") and (not k.startswith("GENAI_") or k == "GENAI_WIRE_DIR")
+    }
     env.pop("PYTHONPATH", None)
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",

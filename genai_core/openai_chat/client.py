@@ -17,22 +17,25 @@ Per request, in order: the neutral inputs become the body (``build_chat_body``),
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar
 
 import httpx
 
+from .. import tracing
 from .._version import __version__
+from ..capabilities import CapabilityStatus, CapabilityTable, TableSource, TierChoice, tier_of
 from ..errors import (
     APIError,
+    GenAIError,
     MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
@@ -53,7 +56,7 @@ from ..http import (
 )
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
-from ..types import Embeddings, Message, Messages, Model, RateLimit, Result
+from ..types import Embeddings, Message, Messages, Model, RateLimit, Reply, Result
 from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
 from .options import Options, apply_chat_options, merge_extra_body
@@ -64,8 +67,7 @@ from .stream import ChatStreamAssembler
 from .think import ThinkTags
 
 if TYPE_CHECKING:
-    from scoreboard import ProviderScore, Status
-
+    from .._otel import CallSpan, StreamCall
     from .embeddings import EncodingFormat
 
 __all__ = [
@@ -207,20 +209,10 @@ class ProviderConfig:
     subclass is another provider's, whose fields this one would drop)."""
     key_required: bool = True
     extra_headers: Mapping[str, str] = field(default_factory=dict)
-    scoreboard: str | None = None
-    """Where the provider's capability table comes from, as ``"module:function"`` (the function
-    returns a :class:`scoreboard.ProviderScore`); None: the provider has none, and the tier names
-    (``"sota"``, ``"good"``, ``"cheap"``) are ordinary model ids."""
-
-
-# The tier names of scoreboard.TIERS, kept here so that building a client does not import the
-# scoreboard package (a test checks that the two agree).
-_TIERS = ("sota", "good", "cheap")
-
-
-def _tier_of(model: str | None) -> str | None:
-    low = model.strip().lower() if model else None
-    return low if low in _TIERS else None
+    capabilities: TableSource | None = None
+    """Returns the provider's capability table (called when first needed, so that building a
+    client loads no table); None: the provider has none, and the tier names (``"sota"``,
+    ``"good"``, ``"cheap"``) are ordinary model ids."""
 
 
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
@@ -264,8 +256,9 @@ class ChatClientBase(Generic[_H]):
         self._model = model or None
         # model="sota" | "good" | "cheap" (any case) on a provider with a scoreboard names a tier:
         # the model is picked from the provider's model list when first needed (resolve_model).
-        self._tier = _tier_of(model) if self.config.scoreboard else None
-        if self._tier is not None:
+        tier = tier_of(model) if self.config.capabilities is not None else None
+        self._choice = TierChoice(tier) if tier is not None else None
+        if self._choice is not None:
             self._model = None
             if model_info is not None:
                 raise ValidationError(
@@ -347,17 +340,11 @@ class ChatClientBase(Generic[_H]):
         # request is needed) and refreshed by every list_models(). Providers read it for
         # per-model defaults. The client's own entry is :attr:`model_info`.
         self._known_models: dict[str, Model] = {}
-        # The ids of the latest full model list, in the provider's order (tiers pick from it).
-        self._listed_ids: list[str] | None = None
-        # Concurrent first requests of a tier client wait for one model list, not one each (the
-        # async client's anyio lock is made on first use, inside its event loop).
-        self._resolving = threading.Lock() if self._tier is not None else None
-        self._aresolving: Any = None
         if model_info is not None:
             self._known_models[model_info.id] = model_info
         if models is not None:
             self._remember_models(models)
-            if self._tier is not None:
+            if self._choice is not None:
                 self._resolve_tier()  # a list is at hand: no request needed
 
     def _remember_models(self, given: Iterable[Model | str]) -> None:
@@ -376,7 +363,8 @@ class ChatClientBase(Generic[_H]):
             if self._model_info_given and m.id == self._model:
                 continue
             self._known_models[m.id] = m
-        self._listed_ids = [m.id for m in models]
+        if self._choice is not None:
+            self._choice.remember([m.id for m in models])
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -402,75 +390,65 @@ class ChatClientBase(Generic[_H]):
     @property
     def tier(self) -> str | None:
         """The tier the client was asked for (``"sota"``, ``"good"``, ``"cheap"``), or None."""
-        return self._tier
+        return self._choice.tier if self._choice is not None else None
 
     # -- capability table --------------------------------------------------------------------
 
-    def scoreboard(self) -> ProviderScore:
+    def scoreboard(self) -> CapabilityTable:
         """This provider's capability table (what each model does, sync and stream, and how that
         is known). A provider without one raises NotSupportedError."""
-        target = self.config.scoreboard
-        if not target:
-            from scoreboard import providers
+        source = self.config.capabilities
+        if source is None:
+            # Only the names of the published tables (entry points), nothing of them is loaded.
+            from importlib.metadata import entry_points
 
+            names = sorted({ep.name for ep in entry_points(group="genai.scoreboards")})
             raise NotSupportedError(
                 f"{self.config.name} has no capability scoreboard: what a server behind it does "
-                "depends on that server; providers with one: " + (", ".join(providers()) or "none"),
+                "depends on that server; providers with one: " + (", ".join(names) or "none"),
                 ["scoreboard"],
             )
-        module, _, attr = target.partition(":")
-        table: ProviderScore = getattr(importlib.import_module(module), attr)()
-        return table
+        return source()
 
-    def supports(self, feature: str, mode: str = "sync") -> Status:
+    def supports(self, feature: str, mode: str = "sync") -> CapabilityStatus:
         """How well the client's model does ``feature`` in ``mode`` (``"sync"`` for gen_sync,
         ``"stream"`` for gen_stream), per the provider's scoreboard.
 
-        The :class:`scoreboard.Status` is true only for ``yes``; ``flaky``, ``no`` and
-        ``unknown`` are false. An unknown feature or mode, or a model the table does not list,
-        raises :class:`scoreboard.UnknownEntryError` listing what exists.
+        The status is true only for ``yes``; ``flaky``, ``no`` and ``unknown`` are false. An
+        unknown feature or mode, or a model the table does not list, raises the table's
+        ``UnknownEntryError`` listing what exists.
 
         With a tier (``model="sota"``), the model must be resolved first (:meth:`resolve_model`
         or a request). A tier that picked a release newer than the table knows (the family's
         next version) is answered from the tier's entry, the release it supersedes: that is the
         bet the tier makes.
         """
-        from scoreboard.schema import UnknownEntryError, parse_feature, parse_mode
-
-        wanted, in_mode = parse_feature(feature), parse_mode(mode)
         table = self.scoreboard()
         if self._model is None:
-            if self._tier is not None:
+            if self._choice is not None:
                 raise ValidationError(
-                    f"{self.config.name}: the {self._tier!r} tier is not resolved to a model yet; "
-                    "call resolve_model() first (it lists the provider's models once)"
+                    f"{self.config.name}: the {self._choice.tier!r} tier is not resolved to a "
+                    "model yet; call resolve_model() first (it lists the provider's models once)"
                 )
             raise ValidationError(f"{self.config.name}: the client has no model; pass model=")
-        try:
-            entry = table.entry(self._model)
-        except UnknownEntryError:
-            if self._tier is None:
-                raise
-            entry = table.tier(self._tier)
-        return entry.cell(wanted, in_mode).status
+        tier = self._choice.tier if self._choice is not None else None
+        return table.status(self._model, feature, mode, tier=tier)
 
     @property
     def _tier_pending(self) -> bool:
-        return self._tier is not None and self._model is None
+        return self._choice is not None and self._choice.pending
 
     def _resolve_tier(self) -> str | None:
         """Pick the tier's model from the latest model list (the caller made sure there is one)."""
-        if self._tier is not None and self._model is None:
-            from scoreboard.query import pick_tier
-
-            self._model = pick_tier(self.scoreboard(), self._tier, self._listed_ids or [])
+        if self._choice is not None and self._choice.pending:
+            self._model = self._choice.pick(self.scoreboard())
         return self._model
 
     def _tier_stand_in(self) -> str:
         """The model the table names for the pending tier: inputs are checked against it before
         the list is fetched, so that bad input fails before any request."""
-        assert self._tier is not None
-        return self.scoreboard().tier(self._tier).model
+        assert self._choice is not None
+        return self.scoreboard().tier_model(self._choice.tier)
 
     @property
     def base_url(self) -> str:
@@ -488,8 +466,32 @@ class ChatClientBase(Generic[_H]):
         key = "set" if self.__api_key else "missing"
         name = type(self).__name__
         url = public_url(self._base_url)
-        tier = f", tier={self._tier!r}" if self._tier is not None else ""
+        tier = f", tier={self._choice.tier!r}" if self._choice is not None else ""
         return f"{name}(model={self._model!r}{tier}, base_url={url!r}, api_key={key})"
+
+    # -- per call: prices and tracing --------------------------------------------------------
+
+    def _pricing(self) -> dict[str, Decimal] | None:
+        """The prices of the client's model, when its model list entry (or ``model_info=``)
+        gave any; they go on every Result so that ``result.cost`` needs no argument."""
+        info = self._known_models.get(self._model) if self._model else None
+        return info.pricing if info is not None and info.pricing else None
+
+    def _priced(self, result: Result) -> Result:
+        return _with_pricing(result, self._pricing())
+
+    def _span(
+        self, operation: str, request: httpx.Request
+    ) -> AbstractContextManager[CallSpan | None]:
+        """The tracing span of one call, or a no-op when tracing is off."""
+        inst = tracing.active()
+        if inst is None:
+            return _NO_SPAN
+        return inst.call(self.config.name, operation, request)
+
+    def _stream_call(self) -> StreamCall | None:
+        inst = tracing.active()
+        return None if inst is None else inst.stream_call(self.config.name)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -535,7 +537,7 @@ class ChatClientBase(Generic[_H]):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
         chat_opts = self._chat_options(by_class)
-        model = self._model or (self._tier_stand_in() if self._tier is not None else None)
+        model = self._model or (self._tier_stand_in() if self._choice is not None else None)
         if not model:
             raise ValidationError(
                 f"{self.config.name}: a model is required to generate; pass model="
@@ -771,7 +773,9 @@ class ChatClientBase(Generic[_H]):
         self._remember_models(models)
         return models
 
-    def _stream_core(self, response: httpx.Response, plan: _ReadPlan) -> StreamCore:
+    def _stream_core(
+        self, response: httpx.Response, plan: _ReadPlan, call: StreamCall | None = None
+    ) -> StreamCore:
         assembler = ChatStreamAssembler(
             provider=self.config.name,
             request_id=self._request_id(response),
@@ -779,7 +783,56 @@ class ChatClientBase(Generic[_H]):
             keep_raw=plan.keep_raw,
             think_tags=plan.think_tags,
         )
-        return StreamCore(assembler, secrets=(self.__api_key,))
+        return _CallStreamCore(assembler, (self.__api_key,), self._pricing(), call)
+
+
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
+def _with_pricing(result: Result, pricing: dict[str, Decimal] | None) -> Result:
+    if pricing is None or result.pricing is not None:
+        return result
+    return result.model_copy(update={"pricing": pricing})
+
+
+class _CallStreamCore(StreamCore):
+    """A :class:`StreamCore` with what the client adds per call: its model's prices on the
+    Result, and the end of the tracing span at the last fragment (or at the error). Nothing is
+    added per chunk: ``feed`` is the base class's."""
+
+    __slots__ = ("_call", "_pricing")
+
+    def __init__(
+        self,
+        assembler: ChatStreamAssembler,
+        secrets: tuple[str | None, ...],
+        pricing: dict[str, Decimal] | None,
+        call: StreamCall | None,
+    ) -> None:
+        super().__init__(assembler, secrets)
+        self._pricing = pricing
+        self._call = call
+
+    def result(self) -> Result:
+        return _with_pricing(super().result(), self._pricing)
+
+    def finish(self) -> list[Reply]:
+        return self._ended(super().finish())
+
+    def feed_json(self, body: bytes) -> list[Reply]:
+        return self._ended(super().feed_json(body))
+
+    def fail(self, exc: GenAIError) -> GenAIError:
+        exc = super().fail(exc)
+        if self._call is not None:
+            self._call.failed(exc)
+        return exc
+
+    def _ended(self, fragments: list[Reply]) -> list[Reply]:
+        if self._call is not None:
+            self._call.succeeded(self.result())
+            self._call.end()
+        return fragments
 
 
 def _check_headers(headers: Mapping[str, str | None] | None) -> None:
@@ -848,7 +901,11 @@ class ChatClient(ChatClientBase[httpx.Client]):
         if self._tier_pending:
             self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(self._send(request, max_retries), plan)
+        with self._span("chat", request) as span:
+            result = self._priced(self._parse_chat(self._send(request, max_retries), plan))
+            if span is not None:
+                span.succeeded(result)
+        return result
 
     def gen_stream(
         self,
@@ -863,30 +920,42 @@ class ChatClient(ChatClientBase[httpx.Client]):
         # picked, together with how to read its answer.
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
+        call = self._stream_call()
+
+        def send_request(request: httpx.Request) -> httpx.Response:
+            return send_with_retries(
+                self._http, request, policy, raise_for_status=self._raise_for_status
+            )
+
+        send = send_request if call is None else call.wrap_send(send_request)
 
         def open_response() -> httpx.Response:
             if self._tier_pending:
                 self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return send_with_retries(
-                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
-            )
+            return send(built[0][0])
 
-        return Stream(open_response, lambda response: self._stream_core(response, built[0][1]))
+        return Stream(
+            open_response, lambda response: self._stream_core(response, built[0][1], call)
+        )
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
-        return self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
+        with self._span("list_models", request) as span:
+            models = self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
+            if span is not None:
+                span.succeeded(models)
+        return models
 
     def resolve_model(self) -> str | None:
         """The client's model id. With a tier (``model="cheap"``), pick it now: from the model
         list already known (``models=``, an earlier ``list_models()``) or else from one
         ``list_models()`` request; later calls return the same id without a request."""
-        if self._tier_pending and self._listed_ids is None:
-            assert self._resolving is not None
-            with self._resolving:
-                if self._listed_ids is None:
+        choice = self._choice
+        if choice is not None and choice.needs_list:
+            with choice.lock:
+                if choice.needs_list:
                     self.list_models()
         return self._resolve_tier()
 
@@ -916,7 +985,11 @@ class ChatClient(ChatClientBase[httpx.Client]):
             extra_body=extra_body,
             timeout=timeout,
         )
-        return self._parse_embeddings(self._send(request, max_retries), count)
+        with self._span("embeddings", request) as span:
+            embeddings = self._parse_embeddings(self._send(request, max_retries), count)
+            if span is not None:
+                span.succeeded(embeddings)
+        return embeddings
 
     def close(self) -> None:
         if self._owns_http:
@@ -976,7 +1049,11 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         if self._tier_pending:
             await self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(await self._send(request, max_retries), plan)
+        with self._span("chat", request) as span:
+            result = self._priced(self._parse_chat(await self._send(request, max_retries), plan))
+            if span is not None:
+                span.succeeded(result)
+        return result
 
     def gen_stream(
         self,
@@ -988,32 +1065,41 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
+        call = self._stream_call()
+
+        async def send_request(request: httpx.Request) -> httpx.Response:
+            return await asend_with_retries(
+                self._http, request, policy, raise_for_status=self._raise_for_status
+            )
+
+        send = send_request if call is None else call.wrap_asend(send_request)
 
         async def open_response() -> httpx.Response:
             if self._tier_pending:
                 await self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return await asend_with_retries(
-                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
-            )
+            return await send(built[0][0])
 
-        return AsyncStream(open_response, lambda response: self._stream_core(response, built[0][1]))
+        return AsyncStream(
+            open_response, lambda response: self._stream_core(response, built[0][1], call)
+        )
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
-        return self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
+        with self._span("list_models", request) as span:
+            models = self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
+            if span is not None:
+                span.succeeded(models)
+        return models
 
     async def resolve_model(self) -> str | None:
         """The client's model id, a tier picked on first call; see
         :meth:`ChatClient.resolve_model`."""
-        if self._tier_pending and self._listed_ids is None:
-            if self._aresolving is None:  # no await since the check: one lock for all tasks
-                import anyio
-
-                self._aresolving = anyio.Lock()
-            async with self._aresolving:
-                if self._listed_ids is None:
+        choice = self._choice
+        if choice is not None and choice.needs_list:
+            async with choice.alock():
+                if choice.needs_list:
                     await self.list_models()
         return self._resolve_tier()
 
@@ -1039,7 +1125,11 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
             extra_body=extra_body,
             timeout=timeout,
         )
-        return self._parse_embeddings(await self._send(request, max_retries), count)
+        with self._span("embeddings", request) as span:
+            embeddings = self._parse_embeddings(await self._send(request, max_retries), count)
+            if span is not None:
+                span.succeeded(embeddings)
+        return embeddings
 
     async def aclose(self) -> None:
         if self._owns_http:
