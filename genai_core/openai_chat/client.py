@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar, cast
 
 import httpx
 
@@ -36,6 +36,7 @@ from ..errors import (
     MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
+    RedirectError,
     StreamError,
     ValidationError,
     redact,
@@ -44,15 +45,20 @@ from ..errors import (
 from ..http import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    HTTPX_ERRORS,
+    Deadline,
+    Interrupter,
     RetryPolicy,
     asend_with_retries,
+    body_error,
+    deadline_seconds,
     new_request_id,
     parse_retry_after,
     send_with_retries,
-    transport_error,
+    within,
 )
 from ..options import GenOption, TextOptions, split_options
-from ..provider import AsyncStream, Stream, StreamCore
+from ..provider import AsyncStream, Stream
 from ..types import Embeddings, Message, Messages, Model, RateLimit, Result
 from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
@@ -61,6 +67,7 @@ from .ratelimits import parse_rate_limits
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
+from .stream_core import ChatStreamCore
 from .think import ThinkTags
 
 if TYPE_CHECKING:
@@ -257,6 +264,7 @@ class ChatClientBase(Generic[_H]):
         retry_policy: RetryPolicy | None = None,
         model_info: Model | None = None,
         models: Iterable[Model | str] | None = None,
+        deadline: float | None = None,
     ) -> None:
         name = self.config.name
         if model is not None and not isinstance(model, str):
@@ -313,6 +321,9 @@ class ChatClientBase(Generic[_H]):
             retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
         self._policy = retry_policy
         self._timeout = timeout
+        # A total limit in seconds per call (retries and the whole body included), on top of
+        # httpx's per-phase timeouts; None for none.
+        self._deadline = deadline_seconds(deadline)
         if user_agent is not None and (not isinstance(user_agent, str) or not user_agent):
             raise ValidationError(f"user_agent must be a non-empty string, got {user_agent!r}")
         # Kept with their None values: None removes a header the library would send.
@@ -516,6 +527,35 @@ class ChatClientBase(Generic[_H]):
             timeout = self._timeout
         return httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout
 
+    def _deadline_for(self, deadline: float | UseClientDefault | None) -> float | None:
+        return (
+            self._deadline if isinstance(deadline, UseClientDefault) else deadline_seconds(deadline)
+        )
+
+    def _start_deadline(self, deadline: float | UseClientDefault | None) -> Deadline | None:
+        seconds = self._deadline_for(deadline)
+        return None if seconds is None else Deadline(seconds)
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return (self.__api_key,)
+
+    def _body_error(
+        self, exc: Exception, response: httpx.Response, deadline: Deadline | None
+    ) -> APIError:
+        """The error for a failure while the body of a success answer was read (not retried:
+        the server did answer)."""
+        kw: dict[str, Any] = {
+            "status_code": response.status_code,
+            "provider": self.config.name,
+            "request_id": self._request_id(response),
+        }
+        if deadline is not None and deadline.remaining() <= 0:
+            err = deadline.error(after_200=True, **kw)
+        else:
+            err = body_error(exc, **kw)
+        assert isinstance(err, APIError)
+        return cast(APIError, redact_error(err, (self.__api_key,)))
+
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
         if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
             return self._policy
@@ -676,6 +716,8 @@ class ChatClientBase(Generic[_H]):
     def _raise_for_status(self, response: httpx.Response) -> NoReturn:
         """Raise the typed error for an error response whose body has been read."""
         status = response.status_code
+        if 300 <= status < 400:
+            raise self._redirect_error(response)
         hint = None
         if status in (401, 403) and self.config.key_url:
             where = f"${self._env_var} or api_key=" if self._env_var else "api_key="
@@ -707,6 +749,29 @@ class ChatClientBase(Generic[_H]):
             cls=RateLimitError if status == 429 else None,
             inputs=inputs,
             model=model,
+        )
+
+    def _redirect_error(self, response: httpx.Response) -> RedirectError:
+        location = response.headers.get("location")
+        secrets = (self.__api_key,)
+        shown = public_url(redact(location, secrets)) if location else None
+        sent = public_url(str(response.request.url))
+        if shown is None:
+            hint = "the answer has no Location header"
+        elif sent.startswith("http://") and shown.startswith("https://"):
+            hint = f"the API wants HTTPS: use base_url={shown.split('://', 1)[0]}://... as given"
+        else:
+            hint = "the API moved: set base_url to the new address"
+        return RedirectError(
+            f"redirected to {shown!r} (HTTP {response.status_code} {response.reason_phrase}); "
+            "redirects are not followed",
+            location=shown,
+            status_code=response.status_code,
+            body=excerpt(redact(response.text, secrets), 2000),
+            headers={k: redact(v, secrets) for k, v in response.headers.items()},
+            request_id=self._request_id(response),
+            provider=self.config.name,
+            hint=hint,
         )
 
     def _json(self, response: httpx.Response) -> Any:
@@ -771,7 +836,7 @@ class ChatClientBase(Generic[_H]):
         self._remember_models(models)
         return models
 
-    def _stream_core(self, response: httpx.Response, plan: _ReadPlan) -> StreamCore:
+    def _stream_core(self, response: httpx.Response, plan: _ReadPlan) -> ChatStreamCore:
         assembler = ChatStreamAssembler(
             provider=self.config.name,
             request_id=self._request_id(response),
@@ -779,7 +844,7 @@ class ChatClientBase(Generic[_H]):
             keep_raw=plan.keep_raw,
             think_tags=plan.think_tags,
         )
-        return StreamCore(assembler, secrets=(self.__api_key,))
+        return ChatStreamCore(assembler, secrets=(self.__api_key,))
 
 
 def _check_headers(headers: Mapping[str, str | None] | None) -> None:
@@ -821,18 +886,34 @@ class ChatClient(ChatClientBase[httpx.Client]):
             )
         return httpx.Client(timeout=timeout, transport=transport, proxy=proxy)
 
-    def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
-        response = send_with_retries(
+    def _open(
+        self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
+    ) -> httpx.Response:
+        return send_with_retries(
             self._http,
             request,
-            self._policy_for(max_retries),
+            policy,
             raise_for_status=self._raise_for_status,
+            deadline=deadline,
+            secrets=self._secrets(),
         )
+
+    def _send(
+        self,
+        request: httpx.Request,
+        max_retries: int | UseClientDefault,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        limit = self._start_deadline(deadline)
+        response = self._open(request, self._policy_for(max_retries), limit)
+        interrupter = Interrupter()
+        interrupter.watch(response, limit)
         try:
             response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
+        except HTTPX_ERRORS as exc:
+            raise self._body_error(exc, response, limit) from exc
         finally:
+            interrupter.done()
             response.close()
         return response
 
@@ -842,13 +923,15 @@ class ChatClient(ChatClientBase[httpx.Client]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Result:
-        """Generate the whole answer in one request."""
+        """Generate the whole answer in one request (``deadline``: total seconds, retries
+        included; defaults to the client's)."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         if self._tier_pending:
             self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(self._send(request, max_retries), plan)
+        return self._parse_chat(self._send(request, max_retries, deadline), plan)
 
     def gen_stream(
         self,
@@ -856,6 +939,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
         # Inputs are checked now (a pending tier against the model its table entry names); the
@@ -864,15 +948,19 @@ class ChatClient(ChatClientBase[httpx.Client]):
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
 
-        def open_response() -> httpx.Response:
+        seconds = self._deadline_for(deadline)
+
+        def open_response(limit: Deadline | None) -> httpx.Response:
             if self._tier_pending:
                 self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return send_with_retries(
-                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
-            )
+            return self._open(built[0][0], policy, limit)
 
-        return Stream(open_response, lambda response: self._stream_core(response, built[0][1]))
+        return Stream(
+            open_response,
+            lambda response: self._stream_core(response, built[0][1]),
+            deadline=seconds,
+        )
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
@@ -947,19 +1035,30 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
             )
         return httpx.AsyncClient(timeout=timeout, transport=transport, proxy=proxy)
 
-    async def _send(
-        self, request: httpx.Request, max_retries: int | UseClientDefault
+    async def _open(
+        self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
     ) -> httpx.Response:
-        response = await asend_with_retries(
+        return await asend_with_retries(
             self._http,
             request,
-            self._policy_for(max_retries),
+            policy,
             raise_for_status=self._raise_for_status,
+            deadline=deadline,
+            secrets=self._secrets(),
         )
+
+    async def _send(
+        self,
+        request: httpx.Request,
+        max_retries: int | UseClientDefault,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        limit = self._start_deadline(deadline)
+        response = await self._open(request, self._policy_for(max_retries), limit)
         try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
+            await within(limit, response.aread())
+        except (*HTTPX_ERRORS, TimeoutError) as exc:
+            raise self._body_error(exc, response, limit) from exc
         finally:
             await response.aclose()
         return response
@@ -970,13 +1069,15 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Result:
-        """Generate the whole answer in one request."""
+        """Generate the whole answer in one request (``deadline``: total seconds, retries
+        included; defaults to the client's)."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         if self._tier_pending:
             await self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(await self._send(request, max_retries), plan)
+        return self._parse_chat(await self._send(request, max_retries, deadline), plan)
 
     def gen_stream(
         self,
@@ -984,20 +1085,25 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
 
-        async def open_response() -> httpx.Response:
+        seconds = self._deadline_for(deadline)
+
+        async def open_response(limit: Deadline | None) -> httpx.Response:
             if self._tier_pending:
                 await self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return await asend_with_retries(
-                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
-            )
+            return await self._open(built[0][0], policy, limit)
 
-        return AsyncStream(open_response, lambda response: self._stream_core(response, built[0][1]))
+        return AsyncStream(
+            open_response,
+            lambda response: self._stream_core(response, built[0][1]),
+            deadline=seconds,
+        )
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
