@@ -32,10 +32,11 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import httpx
 
@@ -64,12 +65,14 @@ __all__ = [
     "Interrupter",
     "RetryPolicy",
     "RetryState",
+    "aread_body",
     "asend_with_retries",
     "body_error",
     "check_deadline",
     "deadline_seconds",
     "new_request_id",
     "parse_retry_after",
+    "read_body",
     "redact_headers",
     "redirect_request",
     "retry_delay",
@@ -501,19 +504,58 @@ def _is_sensitive(name: str) -> bool:
     return lowered in SENSITIVE_HEADERS or lowered.endswith(_SENSITIVE_SUFFIXES)
 
 
-def _read_error_body(response: httpx.Response, content: bytes | None) -> httpx.Response:
-    """The error answer to decide on: itself once read, or (its body not decoding) a copy with an
-    empty body, so that a 503 whose gzip is corrupt is still retried and reported as a 503."""
-    if content is not None:
-        return response
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
-    return httpx.Response(
+def _in_memory(response: httpx.Response, raw: bytes, *, decode: bool = True) -> httpx.Response:
+    """A closed copy of ``response`` holding ``raw``, its body decoded (``httpx.DecodingError``
+    when it does not decode as its Content-Encoding says) or, with ``decode=False``, dropped."""
+    headers = response.headers
+    if not decode:
+        headers = httpx.Headers(
+            [(k, v) for k, v in headers.multi_items() if k.lower() != "content-encoding"]
+        )
+        raw = b""
+    copy = httpx.Response(
         response.status_code,
         headers=headers,
-        content=b"",
+        content=raw,
         request=response.request,
-        extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")},
+        extensions=response.extensions,
     )
+    copy.read()
+    return copy
+
+
+def read_body(response: httpx.Response) -> httpx.Response:
+    """Read and close ``response``; an in-memory copy with the decoded body.
+
+    The raw bytes are read first and decoded after, in memory: a body that does not decode then
+    raises ``httpx.DecodingError`` with the connection already released (httpx's own decoding
+    raises inside its chain of byte iterators and leaves them to the garbage collector).
+    """
+    try:
+        raw = b"".join(response.iter_raw())
+    finally:
+        response.close()
+    return _in_memory(response, raw)
+
+
+async def aread_body(response: httpx.Response) -> httpx.Response:
+    """The async twin of :func:`read_body`."""
+    try:
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+        async with aclosing(chunks):
+            raw = b"".join([c async for c in chunks])
+    finally:
+        await response.aclose()
+    return _in_memory(response, raw)
+
+
+def _error_answer(response: httpx.Response, raw: bytes) -> httpx.Response:
+    """The error answer to decide on: its body decoded or, when it does not decode, dropped, so
+    that a 503 whose gzip is corrupt is still retried and reported as a 503."""
+    try:
+        return _in_memory(response, raw)
+    except httpx.DecodingError:
+        return _in_memory(response, raw, decode=False)
 
 
 def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int) -> bool:
@@ -549,9 +591,7 @@ def send_with_retries(
             if response.status_code < 300:
                 return response
             try:
-                content: bytes | None = response.read()
-            except httpx.DecodingError:
-                content = None
+                raw = b"".join(response.iter_raw())
             finally:
                 response.close()
         except httpx.TransportError as exc:
@@ -560,7 +600,7 @@ def send_with_retries(
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
         else:
-            response = _read_error_body(response, content)
+            response = _error_answer(response, raw)
             if _follows(client, response, hops):
                 request, hops = redirect_request(request, response, secrets), hops + 1
                 continue
@@ -594,9 +634,9 @@ async def asend_with_retries(
             if response.status_code < 300:
                 return response
             try:
-                content: bytes | None = await response.aread()
-            except httpx.DecodingError:
-                content = None
+                chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+                async with aclosing(chunks):
+                    raw = b"".join([c async for c in chunks])
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
@@ -605,7 +645,7 @@ async def asend_with_retries(
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
         else:
-            response = _read_error_body(response, content)
+            response = _error_answer(response, raw)
             if _follows(client, response, hops):
                 request, hops = redirect_request(request, response, secrets), hops + 1
                 continue

@@ -249,7 +249,10 @@ def _run(
     except _CAUGHT as exc:
         if interrupter.reason == "closed":
             return  # close() from another thread: iteration ends, result() says it was cut
-        raise state.failed(exc, deadline) from (None if isinstance(exc, GenAIError) else exc)
+        err = state.failed(exc, deadline)
+        if err is exc:
+            raise
+        raise err from exc
     finally:
         interrupter.done()
         if response is not None:
@@ -287,7 +290,10 @@ async def _arun(
             yield fragment
         state.result = core.result()
     except (*_CAUGHT, TimeoutError) as exc:
-        raise state.failed(exc, deadline) from (None if isinstance(exc, GenAIError) else exc)
+        err = state.failed(exc, deadline)
+        if err is exc:
+            raise
+        raise err from exc
     except GeneratorExit:
         if not state.closed and state.result is None:
             # Collected by the event loop's async generator hook: the caller dropped the stream

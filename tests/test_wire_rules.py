@@ -32,8 +32,8 @@ from genai_core.openai_chat.models import parse_models
 from genai_core.openai_chat.request import ChatDialect, build_chat_body
 from genai_core.openai_chat.response import parse_chat_response
 from genai_core.openai_chat.stream import ChatStreamAssembler
-from genai_core.options import GenOption, TextOptions
 from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
+from genai_core.options import GenOption, TextOptions
 from genai_core.tools import ToolDef
 from genai_core.types import (
     FinishReason,

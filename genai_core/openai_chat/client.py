@@ -49,11 +49,13 @@ from ..http import (
     Deadline,
     Interrupter,
     RetryPolicy,
+    aread_body,
     asend_with_retries,
     body_error,
     deadline_seconds,
     new_request_id,
     parse_retry_after,
+    read_body,
     send_with_retries,
     within,
 )
@@ -909,13 +911,11 @@ class ChatClient(ChatClientBase[httpx.Client]):
         interrupter = Interrupter()
         interrupter.watch(response, limit)
         try:
-            response.read()
+            return read_body(response)
         except HTTPX_ERRORS as exc:
             raise self._body_error(exc, response, limit) from exc
         finally:
             interrupter.done()
-            response.close()
-        return response
 
     def gen_sync(
         self,
@@ -1056,12 +1056,9 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         limit = self._start_deadline(deadline)
         response = await self._open(request, self._policy_for(max_retries), limit)
         try:
-            await within(limit, response.aread())
+            return await within(limit, aread_body(response))
         except (*HTTPX_ERRORS, TimeoutError) as exc:
             raise self._body_error(exc, response, limit) from exc
-        finally:
-            await response.aclose()
-        return response
 
     async def gen_sync(
         self,

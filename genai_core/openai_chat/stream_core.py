@@ -30,7 +30,7 @@ class ChatStreamCore:
     an error; ``result`` is the final Result.
     """
 
-    __slots__ = ("_assembler", "_decoder", "_head", "_json_result", "_secrets")
+    __slots__ = ("_assembler", "_decoder", "_head", "_json_result", "_pending", "_secrets")
 
     def __init__(
         self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()
@@ -41,6 +41,10 @@ class ChatStreamCore:
         self._json_result: Result | None = None
         # The first bytes of a body that gave no event yet, to quote when it never does.
         self._head = b""
+        # An error met after other events of the same read: raised by the next call, once the
+        # fragments before it were handed over (the fragments seen must add up to the partial
+        # result).
+        self._pending: StreamError | None = None
 
     @property
     def done(self) -> bool:
@@ -55,6 +59,8 @@ class ChatStreamCore:
         return self._assembler.request_id
 
     def feed(self, data: bytes) -> list[Reply]:
+        if self._pending is not None:
+            raise self._pending
         try:
             events = self._decoder.feed(data)
         except SSEDecodeError as exc:
@@ -67,14 +73,21 @@ class ChatStreamCore:
         if len(events) == 1 and not events[0].event:
             return feed(events[0].data)
         out: list[Reply] = []
-        for ev in events:
-            if ev.event == "error":
-                raise self._protocol_error(parse_error_body(ev.data).message)
-            out.extend(feed(ev.data))
+        try:
+            for ev in events:
+                if ev.event == "error":
+                    raise self._protocol_error(parse_error_body(ev.data).message)
+                out.extend(feed(ev.data))
+        except StreamError as exc:
+            if not out:
+                raise
+            self._pending = exc
         return out
 
     def finish(self) -> list[Reply]:
         """End of the body: flush what is buffered."""
+        if self._pending is not None:
+            raise self._pending
         out: list[Reply] = []
         if not self._assembler.done:
             try:
