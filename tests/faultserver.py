@@ -146,8 +146,9 @@ async def _serve(server: FaultServer, reader: asyncio.StreamReader, writer: Any)
     except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
+        writer.close()
         with suppress(Exception):
-            writer.close()
+            await writer.wait_closed()
         server.open_connections -= 1
 
 
@@ -161,8 +162,16 @@ def fault_server() -> Iterator[FaultServer]:
     async def main() -> None:
         srv = FaultServer(url="")
 
+        handlers: set[asyncio.Task[None]] = set()
+
         async def handle(reader: asyncio.StreamReader, writer: Any) -> None:
-            await _serve(srv, reader, writer)
+            task = asyncio.current_task()
+            assert task is not None
+            handlers.add(task)
+            try:
+                await _serve(srv, reader, writer)
+            finally:
+                handlers.discard(task)
 
         aserver = await asyncio.start_server(handle, "127.0.0.1", 0)
         port = aserver.sockets[0].getsockname()[1]
@@ -171,8 +180,12 @@ def fault_server() -> Iterator[FaultServer]:
         holder["stop"] = stop = asyncio.Event()
         started.set()
         async with aserver:
-            with suppress(TimeoutError):
+            with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), LIFETIME)
+            # Connections still being answered (a stall) end now, their sockets closed.
+            for task in list(handlers):
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
 
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
