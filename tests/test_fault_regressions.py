@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import anyio
 import httpx
 import pytest
-from faults import HEL, LO, STOP, stream_head
-from faultserver import CLOSE, FaultServer, Sleep, fault_server, http_response, sse
+from faults import HEL, LO, STOP, drip, stream_head
+from faultserver import CLOSE, FaultServer, Script, Sleep, fault_server, http_response, sse
 
 import genai_baseten
 import genai_core as genai
@@ -25,7 +25,7 @@ KEY = "fake-key-for-regressions-0123456789"
 MSGS = [genai.Message.user("hi")]
 MODEL = "openai/gpt-oss-120b"
 # A stream that sends one event, then stalls (the server gives up by itself after 5 s).
-STALLED = [stream_head(), sse(HEL), Sleep(5.0), CLOSE]
+STALLED: Script = [stream_head(), sse(HEL), Sleep(5.0), CLOSE]
 
 
 @pytest.fixture
@@ -115,11 +115,10 @@ def test_close_from_another_thread_wakes_a_blocked_read(server: FaultServer) -> 
     server.script(STALLED)
     with client(server, timeout=30.0) as c:
         stream = c.gen_stream(MSGS)
-        seen: list[str] = []
         threading.Timer(0.2, stream.close).start()
         started = time.monotonic()
-        for fragment in stream:  # blocks in a read after the first event until close()
-            seen.append(fragment.text)
+        # Blocks in a read after the first event until close() wakes it.
+        seen = [fragment.text for fragment in stream]
         assert time.monotonic() - started < 2.0
         assert seen == ["Hel"]
         with pytest.raises(RuntimeError, match="closed before"):
@@ -129,13 +128,15 @@ def test_close_from_another_thread_wakes_a_blocked_read(server: FaultServer) -> 
 
 def test_deadline_bounds_a_sync_stream_that_keeps_trickling(server: FaultServer) -> None:
     # A comment every 0.05 s: no read ever times out, only the total deadline can stop it.
-    server.script([stream_head(), sse(HEL), *[Sleep(0.05), b": ping\n\n"] * 100, CLOSE])
+    server.script([stream_head(), sse(HEL), *drip(b": ping\n\n", times=100), CLOSE])
     with client(server, timeout=30.0) as c:
         started = time.monotonic()
-        with pytest.raises(errors.StreamTimeoutError) as info:
-            with c.gen_stream(MSGS, deadline=0.3) as stream:
-                for _ in stream:
-                    pass
+        with (
+            pytest.raises(errors.StreamTimeoutError) as info,
+            c.gen_stream(MSGS, deadline=0.3) as stream,
+        ):
+            for _ in stream:
+                pass
         assert 0.25 < time.monotonic() - started < 1.5
     err = info.value
     assert isinstance(err, errors.APITimeoutError) and isinstance(err, errors.StreamError)
@@ -148,9 +149,11 @@ def test_deadline_covers_retries(server: FaultServer) -> None:
     server.script([http_response(503, b'{"error": "busy"}')])
     slept: list[float] = []
     policy = RetryPolicy(max_retries=5, sleep=slept.append, rand=lambda: 0.0)
-    with client(server, retry_policy=policy, deadline=0.2) as c:
-        with pytest.raises(errors.DeadlineExceededError) as info:
-            c.gen_sync(MSGS)
+    with (
+        client(server, retry_policy=policy, deadline=0.2) as c,
+        pytest.raises(errors.DeadlineExceededError) as info,
+    ):
+        c.gen_sync(MSGS)
     # The first backoff (0.5 s) cannot end before the deadline: no retry is started.
     assert len(server.requests) == 1 and slept == []
     assert info.value.deadline == 0.2
@@ -168,7 +171,7 @@ def test_deadline_cuts_a_stall_before_headers(server: FaultServer) -> None:
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_async_deadline_bounds_a_trickling_stream(server: FaultServer, backend: str) -> None:
-    server.script([stream_head(), sse(HEL), *[Sleep(0.05), b": ping\n\n"] * 100, CLOSE])
+    server.script([stream_head(), sse(HEL), *drip(b": ping\n\n", times=100), CLOSE])
 
     async def main() -> errors.StreamTimeoutError:
         async with aclient(server, timeout=30.0, deadline=0.3) as c:
@@ -197,7 +200,7 @@ def test_deadline_must_be_positive_seconds(bad: object) -> None:
 # -- defect 4: redirects followed by the caller's own client keep the key at home ---------------
 
 
-def _ok_stream() -> list[bytes | str]:
+def _ok_stream() -> Script:
     return [stream_head(), sse(HEL, LO, STOP, "[DONE]"), CLOSE]
 
 
@@ -206,15 +209,17 @@ def test_cross_origin_redirect_drops_every_credential_header() -> None:
         home.script([http_response(307, headers=[("Location", f"{other.url}/chat/completions")])])
         other.script(_ok_stream())
         http = httpx.Client(follow_redirects=True)
-        with genai_baseten.Client(
-            MODEL,
-            api_key=KEY,
-            base_url=home.url,
-            http_client=http,
-            default_headers={"Api-Key": KEY, "X-Custom-Token": "tok-123456789"},
-        ) as c:
-            with c.gen_stream(MSGS) as stream:
-                assert stream.result().text == "Hello"
+        with (
+            genai_baseten.Client(
+                MODEL,
+                api_key=KEY,
+                base_url=home.url,
+                http_client=http,
+                default_headers={"Api-Key": KEY, "X-Custom-Token": "tok-123456789"},
+            ) as c,
+            c.gen_stream(MSGS) as stream,
+        ):
+            assert stream.result().text == "Hello"
         http.close()
         sent_home = home.requests[0].headers
         sent_other = other.requests[0].headers

@@ -761,7 +761,7 @@ class ChatClientBase(Generic[_H]):
         if shown is None:
             hint = "the answer has no Location header"
         elif sent.startswith("http://") and shown.startswith("https://"):
-            hint = f"the API wants HTTPS: use base_url={shown.split('://', 1)[0]}://... as given"
+            hint = "the server wants HTTPS: write base_url with https://"
         else:
             hint = "the API moved: set base_url to the new address"
         return RedirectError(
