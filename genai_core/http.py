@@ -525,21 +525,25 @@ def _in_memory(response: httpx.Response, raw: bytes, *, decode: bool = True) -> 
 
 
 def read_body(response: httpx.Response) -> httpx.Response:
-    """Read and close ``response``; an in-memory copy with the decoded body.
-
-    The raw bytes are read first and decoded after, in memory: a body that does not decode then
-    raises ``httpx.DecodingError`` with the connection already released (httpx's own decoding
-    raises inside its chain of byte iterators and leaves them to the garbage collector).
-    """
+    """Read and close ``response``; ``httpx.DecodingError`` when its body does not decode."""
     try:
-        raw = b"".join(response.iter_raw())
+        response.read()
     finally:
         response.close()
-    return _in_memory(response, raw)
+    return response
 
 
 async def aread_body(response: httpx.Response) -> httpx.Response:
-    """The async twin of :func:`read_body`."""
+    """The async twin of :func:`read_body`: an in-memory copy with the decoded body.
+
+    The raw bytes are read first and decoded after, in memory: a body that does not decode then
+    raises ``httpx.DecodingError`` with the connection already released (httpx's own decoding
+    raises inside its chain of async byte iterators and leaves them to the garbage collector,
+    which trio reports).
+    """
+    if response.is_stream_consumed:  # an answer made in memory (a mock transport): read already
+        await response.aread()
+        return response
     try:
         chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
         async with aclosing(chunks):
@@ -549,13 +553,10 @@ async def aread_body(response: httpx.Response) -> httpx.Response:
     return _in_memory(response, raw)
 
 
-def _error_answer(response: httpx.Response, raw: bytes) -> httpx.Response:
-    """The error answer to decide on: its body decoded or, when it does not decode, dropped, so
-    that a 503 whose gzip is corrupt is still retried and reported as a 503."""
-    try:
-        return _in_memory(response, raw)
-    except httpx.DecodingError:
-        return _in_memory(response, raw, decode=False)
+def _undecodable(response: httpx.Response) -> httpx.Response:
+    """An error answer whose body does not decode, with the body dropped: a 503 whose gzip is
+    corrupt is still retried and reported as a 503."""
+    return _in_memory(response, b"", decode=False)
 
 
 def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int) -> bool:
@@ -591,16 +592,15 @@ def send_with_retries(
             if response.status_code < 300:
                 return response
             try:
-                raw = b"".join(response.iter_raw())
-            finally:
-                response.close()
+                response = read_body(response)
+            except httpx.DecodingError:
+                response = _undecodable(response)
         except httpx.TransportError as exc:
             cause = exc
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
         else:
-            response = _error_answer(response, raw)
             if _follows(client, response, hops):
                 request, hops = redirect_request(request, response, secrets), hops + 1
                 continue
@@ -634,18 +634,15 @@ async def asend_with_retries(
             if response.status_code < 300:
                 return response
             try:
-                chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
-                async with aclosing(chunks):
-                    raw = b"".join([c async for c in chunks])
-            finally:
-                await response.aclose()
+                response = await aread_body(response)
+            except httpx.DecodingError:
+                response = _undecodable(response)
         except httpx.TransportError as exc:
             cause = exc
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
         else:
-            response = _error_answer(response, raw)
             if _follows(client, response, hops):
                 request, hops = redirect_request(request, response, secrets), hops + 1
                 continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import faults_doc
 import httpx
 import pytest
 from faults import FAULTS, NOW, RID, TIMEOUT, Fault, Outcome
@@ -165,6 +166,13 @@ def test_fault_cell(server: FaultServer, fault: Fault, flavor: str, mode: str) -
     assert server.wait_closed(), "a connection was left open"
     after = fd_count()
     assert len(after) <= len(before), {k: v for k, v in after.items() if before.get(k) != v}
+
+
+def test_reliability_page_matches_the_matrix() -> None:
+    page = faults_doc.PAGE.read_text()
+    assert faults_doc.render(page) == page, "docs/reliability.md is stale: run tests/faults_doc.py"
+    for fault in FAULTS:
+        assert f"| {fault.name} |" in page
 
 
 def test_matrix_covers_every_flavor_and_mode() -> None:
