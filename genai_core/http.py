@@ -559,6 +559,18 @@ def _undecodable(response: httpx.Response) -> httpx.Response:
     return _in_memory(response, b"", decode=False)
 
 
+def _next_hop(
+    request: httpx.Request,
+    response: httpx.Response,
+    secrets: tuple[str | None, ...],
+    raise_for_status: Callable[[httpx.Response], NoReturn],
+) -> httpx.Request:
+    try:
+        return redirect_request(request, response, secrets)
+    except httpx.InvalidURL:  # a Location that is no URL: report the redirect as it is
+        raise_for_status(response)
+
+
 def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int) -> bool:
     return bool(client.follow_redirects and response.is_redirect and hops < client.max_redirects)
 
@@ -600,9 +612,11 @@ def send_with_retries(
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
+        except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
+            raise transport_error(exc) from exc
         else:
             if _follows(client, response, hops):
-                request, hops = redirect_request(request, response, secrets), hops + 1
+                request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
                 continue
             retry_in = state.after_response(response)
             if retry_in is None:
@@ -642,9 +656,11 @@ async def asend_with_retries(
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
+        except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
+            raise transport_error(exc) from exc
         else:
             if _follows(client, response, hops):
-                request, hops = redirect_request(request, response, secrets), hops + 1
+                request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
                 continue
             retry_in = state.after_response(response)
             if retry_in is None:

@@ -104,6 +104,19 @@ class Fault:
     client: dict[str, object] = field(default_factory=dict)  # extra client arguments
 
 
+# The head of a 200 promising a 500-byte body that never fully comes (keep-alive: no close).
+LONG_HEAD = http_response(200, headers=[_ID, ("Content-Length", "500")], length=False).replace(
+    b"Connection: close\r\n", b""
+)
+
+
+def part_then(*tail: Action) -> Callable[[bool], list[Script]]:
+    """A 200 with part of the answer (one event, or 40 bytes of the JSON body), then ``tail``."""
+    return lambda stream: [
+        [stream_head(), sse(HEL), *tail] if stream else [LONG_HEAD, SYNC_BODY[:40], *tail]
+    ]
+
+
 def then_ok(first: Script | Callable[[bool], Script]) -> Callable[[bool], list[Script]]:
     return lambda stream: [first(stream) if callable(first) else first, ok(stream)]
 
@@ -188,18 +201,7 @@ FAULTS: list[Fault] = [
     Fault(
         "reset mid-body",
         "200, part of the answer, then a TCP reset",
-        lambda stream: [
-            [stream_head(), sse(HEL), Sleep(0.05), RESET]
-            if stream
-            else [
-                http_response(200, headers=[_ID, ("Content-Length", "500")], length=False).replace(
-                    b"Connection: close\r\n", b""
-                ),
-                SYNC_BODY[:40],
-                Sleep(0.05),
-                RESET,
-            ]
-        ],
+        part_then(Sleep(0.05), RESET),
         stream=Outcome("StreamConnectionError", 200, text="Hel"),
         sync=Outcome("StreamConnectionError", 200, text=""),
     ),
@@ -351,18 +353,7 @@ FAULTS: list[Fault] = [
     Fault(
         "stall mid-body",
         f"200, part of the answer, then nothing for {STALL} s",
-        lambda stream: [
-            [stream_head(), sse(HEL), Sleep(STALL), CLOSE]
-            if stream
-            else [
-                http_response(200, headers=[_ID, ("Content-Length", "500")], length=False).replace(
-                    b"Connection: close\r\n", b""
-                ),
-                SYNC_BODY[:40],
-                Sleep(STALL),
-                CLOSE,
-            ]
-        ],
+        part_then(Sleep(STALL), CLOSE),
         stream=Outcome("StreamTimeoutError", 200, text="Hel"),
         sync=Outcome("StreamTimeoutError", 200, text=""),
     ),
@@ -373,9 +364,7 @@ FAULTS: list[Fault] = [
             [stream_head(), sse(HEL), *drip(b": keep-alive\n\n"), CLOSE]
             if stream
             else [
-                http_response(200, headers=[_ID, ("Content-Length", "500")], length=False).replace(
-                    b"Connection: close\r\n", b""
-                ),
+                LONG_HEAD,
                 *drip(b" "),
                 CLOSE,
             ]
