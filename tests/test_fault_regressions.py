@@ -305,3 +305,45 @@ def test_mid_stream_error_tree() -> None:
     err = errors.StreamTimeoutError("x", status_code=200, request_id="r", provider="p")
     assert err.status_code == 200 and str(err) == "p: HTTP 200: x [request id r]"
     assert errors.error_class_for_status(302) is errors.RedirectError
+
+
+# -- defect 2: no httpx exception leaves the library raw -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        lambda r: httpx.TooManyRedirects("too many", request=r),
+        lambda r: httpx.DecodingError("bad gzip", request=r),
+        lambda r: httpx.StreamConsumed(),
+        lambda r: httpx.InvalidURL("bad url"),
+    ],
+    ids=["TooManyRedirects", "DecodingError", "StreamConsumed", "InvalidURL"],
+)
+def test_any_httpx_exception_becomes_a_genai_error(raised: object) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise raised(request)  # type: ignore[operator]
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    c = genai_baseten.Client(MODEL, api_key=KEY, http_client=http, max_retries=0)
+    with pytest.raises(errors.APIConnectionError) as info:
+        c.gen_sync(MSGS)
+    assert isinstance(info.value.__cause__, httpx.HTTPError | httpx.StreamError | httpx.InvalidURL)
+    with pytest.raises(errors.APIConnectionError), c.gen_stream(MSGS) as stream:
+        stream.result()
+
+
+def test_redirect_to_a_location_that_is_no_url_is_a_typed_error(server: FaultServer) -> None:
+    # httpx refuses such an answer itself (a protocol error, before the library sees it): it is
+    # still a GenAIError naming the cause, with httpx's exception chained.
+    server.script([http_response(302, headers=[("Location", "http://[::1")])])
+    http = httpx.Client(follow_redirects=True)
+    with (
+        genai_baseten.Client(
+            MODEL, api_key=KEY, base_url=server.url, http_client=http, max_retries=0
+        ) as c,
+        pytest.raises(errors.APIConnectionError, match="location header") as info,
+    ):
+        c.gen_sync(MSGS)
+    http.close()
+    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
