@@ -114,6 +114,10 @@ ANSWERS: dict[str, list[Answer]] = {
         ),
     ],
     "tracing.md": [Answer(content="Hello!"), Answer(content="Hello!"), Answer(content="Hello!")],
+    "reliability.md": [
+        Answer(content="Hello"),
+        Answer(status=503, error={"error": "overloaded"}),
+    ],
 }
 
 # Per page: the model list served at GET /models (pages that resolve a model tier). Authored: an
@@ -148,6 +152,7 @@ ANSWERS.update(
                 status=429,
                 error={"error": {"message": "Too many requests", "type": "rate_limit_error"}},
             ),
+            Answer(content="Rome"),
             Answer(content="Rome"),
         ],
     }
@@ -337,6 +342,10 @@ def check_logprobs(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["stream"] is True
 
 
+def check_reliability(bodies: list[dict[str, Any]]) -> None:
+    assert [b.get("stream", False) for b in bodies] == [True, False]
+
+
 def check_scoreboard_query(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["model"] == "zai-org/GLM-5.2"  # the sota tier, resolved from the list
     assert bodies[0]["chat_template_args"] == {"enable_thinking": True}  # GLM's default
@@ -358,7 +367,7 @@ def check_concepts(bodies: list[dict[str, Any]]) -> None:
         "One word: a color?",
         "One word: a fruit?",
     ]
-    assert [b.get("stream") is True for b in bodies] == [False] * 4 + [True, False, False]
+    assert [b.get("stream") is True for b in bodies] == [False] * 4 + [True] + [False] * 3
 
 
 def check_providers(bodies: list[dict[str, Any]]) -> None:
@@ -403,6 +412,7 @@ CHECKS = {
     "concepts.md": check_concepts,
     "providers.md": check_providers,
     "quickstart.md": check_quickstart,
+    "reliability.md": check_reliability,
 }
 
 

@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar, cast
 
 import httpx
 
@@ -39,6 +39,7 @@ from ..errors import (
     MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
+    RedirectError,
     StreamError,
     ValidationError,
     redact,
@@ -47,15 +48,22 @@ from ..errors import (
 from ..http import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    HTTPX_ERRORS,
+    Deadline,
+    Interrupter,
     RetryPolicy,
+    aread_body,
     asend_with_retries,
+    body_error,
+    deadline_seconds,
     new_request_id,
     parse_retry_after,
+    read_body,
     send_with_retries,
-    transport_error,
+    within,
 )
 from ..options import GenOption, TextOptions, split_options
-from ..provider import AsyncStream, Stream, StreamCore
+from ..provider import AsyncStream, Stream
 from ..types import Embeddings, Message, Messages, Model, RateLimit, Reply, Result
 from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
@@ -64,6 +72,7 @@ from .ratelimits import parse_rate_limits
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
+from .stream_core import ChatStreamCore
 from .think import ThinkTags
 
 if TYPE_CHECKING:
@@ -249,6 +258,7 @@ class ChatClientBase(Generic[_H]):
         retry_policy: RetryPolicy | None = None,
         model_info: Model | None = None,
         models: Iterable[Model | str] | None = None,
+        deadline: float | None = None,
     ) -> None:
         name = self.config.name
         if model is not None and not isinstance(model, str):
@@ -306,6 +316,9 @@ class ChatClientBase(Generic[_H]):
             retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
         self._policy = retry_policy
         self._timeout = timeout
+        # A total limit in seconds per call (retries and the whole body included), on top of
+        # httpx's per-phase timeouts; None for none.
+        self._deadline = deadline_seconds(deadline)
         if user_agent is not None and (not isinstance(user_agent, str) or not user_agent):
             raise ValidationError(f"user_agent must be a non-empty string, got {user_agent!r}")
         # Kept with their None values: None removes a header the library would send.
@@ -518,6 +531,35 @@ class ChatClientBase(Generic[_H]):
             timeout = self._timeout
         return httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout
 
+    def _deadline_for(self, deadline: float | UseClientDefault | None) -> float | None:
+        return (
+            self._deadline if isinstance(deadline, UseClientDefault) else deadline_seconds(deadline)
+        )
+
+    def _start_deadline(self, deadline: float | UseClientDefault | None) -> Deadline | None:
+        seconds = self._deadline_for(deadline)
+        return None if seconds is None else Deadline(seconds)
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return (self.__api_key,)
+
+    def _body_error(
+        self, exc: Exception, response: httpx.Response, deadline: Deadline | None
+    ) -> APIError:
+        """The error for a failure while the body of a success answer was read (not retried:
+        the server did answer)."""
+        kw: dict[str, Any] = {
+            "status_code": response.status_code,
+            "provider": self.config.name,
+            "request_id": self._request_id(response),
+        }
+        if deadline is not None and deadline.remaining() <= 0:
+            err = deadline.error(after_200=True, **kw)
+        else:
+            err = body_error(exc, **kw)
+        assert isinstance(err, APIError)
+        return cast(APIError, redact_error(err, (self.__api_key,)))
+
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
         if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
             return self._policy
@@ -678,6 +720,8 @@ class ChatClientBase(Generic[_H]):
     def _raise_for_status(self, response: httpx.Response) -> NoReturn:
         """Raise the typed error for an error response whose body has been read."""
         status = response.status_code
+        if 300 <= status < 400:
+            raise self._redirect_error(response)
         hint = None
         if status in (401, 403) and self.config.key_url:
             where = f"${self._env_var} or api_key=" if self._env_var else "api_key="
@@ -709,6 +753,29 @@ class ChatClientBase(Generic[_H]):
             cls=RateLimitError if status == 429 else None,
             inputs=inputs,
             model=model,
+        )
+
+    def _redirect_error(self, response: httpx.Response) -> RedirectError:
+        location = response.headers.get("location")
+        secrets = (self.__api_key,)
+        shown = public_url(redact(location, secrets)) if location else None
+        sent = public_url(str(response.request.url))
+        if shown is None:
+            hint = "the answer has no Location header"
+        elif sent.startswith("http://") and shown.startswith("https://"):
+            hint = "the server wants HTTPS: write base_url with https://"
+        else:
+            hint = "the API moved: set base_url to the new address"
+        return RedirectError(
+            f"redirected to {shown!r} (HTTP {response.status_code} {response.reason_phrase}); "
+            "redirects are not followed",
+            location=shown,
+            status_code=response.status_code,
+            body=excerpt(redact(response.text, secrets), 2000),
+            headers={k: redact(v, secrets) for k, v in response.headers.items()},
+            request_id=self._request_id(response),
+            provider=self.config.name,
+            hint=hint,
         )
 
     def _json(self, response: httpx.Response) -> Any:
@@ -775,7 +842,7 @@ class ChatClientBase(Generic[_H]):
 
     def _stream_core(
         self, response: httpx.Response, plan: _ReadPlan, call: StreamCall | None = None
-    ) -> StreamCore:
+    ) -> ChatStreamCore:
         assembler = ChatStreamAssembler(
             provider=self.config.name,
             request_id=self._request_id(response),
@@ -795,8 +862,8 @@ def _with_pricing(result: Result, pricing: dict[str, Decimal] | None) -> Result:
     return result.model_copy(update={"pricing": pricing})
 
 
-class _CallStreamCore(StreamCore):
-    """A :class:`StreamCore` with what the client adds per call: its model's prices on the
+class _CallStreamCore(ChatStreamCore):
+    """A :class:`ChatStreamCore` with what the client adds per call: its model's prices on the
     Result, and the end of the tracing span at the last fragment (or at the error). Nothing is
     added per chunk: ``feed`` is the base class's."""
 
@@ -874,20 +941,34 @@ class ChatClient(ChatClientBase[httpx.Client]):
             )
         return httpx.Client(timeout=timeout, transport=transport, proxy=proxy)
 
-    def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
-        response = send_with_retries(
+    def _open(
+        self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
+    ) -> httpx.Response:
+        return send_with_retries(
             self._http,
             request,
-            self._policy_for(max_retries),
+            policy,
             raise_for_status=self._raise_for_status,
+            deadline=deadline,
+            secrets=self._secrets(),
         )
+
+    def _send(
+        self,
+        request: httpx.Request,
+        max_retries: int | UseClientDefault,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        limit = self._start_deadline(deadline)
+        response = self._open(request, self._policy_for(max_retries), limit)
+        interrupter = Interrupter()
+        interrupter.watch(response, limit)
         try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
+            return read_body(response)
+        except HTTPX_ERRORS as exc:
+            raise self._body_error(exc, response, limit) from exc
         finally:
-            response.close()
-        return response
+            interrupter.done()
 
     def gen_sync(
         self,
@@ -895,14 +976,18 @@ class ChatClient(ChatClientBase[httpx.Client]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Result:
-        """Generate the whole answer in one request."""
+        """Generate the whole answer in one request (``deadline``: total seconds, retries
+        included; defaults to the client's)."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         if self._tier_pending:
             self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         with self._span("chat", request) as span:
-            result = self._priced(self._parse_chat(self._send(request, max_retries), plan))
+            result = self._priced(
+                self._parse_chat(self._send(request, max_retries, deadline), plan)
+            )
             if span is not None:
                 span.succeeded(result)
         return result
@@ -913,6 +998,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
         # Inputs are checked now (a pending tier against the model its table entry names); the
@@ -922,21 +1008,22 @@ class ChatClient(ChatClientBase[httpx.Client]):
         policy = self._policy_for(max_retries)
         call = self._stream_call()
 
-        def send_request(request: httpx.Request) -> httpx.Response:
-            return send_with_retries(
-                self._http, request, policy, raise_for_status=self._raise_for_status
-            )
+        seconds = self._deadline_for(deadline)
 
-        send = send_request if call is None else call.wrap_send(send_request)
-
-        def open_response() -> httpx.Response:
+        def open_response(limit: Deadline | None) -> httpx.Response:
             if self._tier_pending:
                 self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return send(built[0][0])
+
+            def send(request: httpx.Request) -> httpx.Response:
+                return self._open(request, policy, limit)
+
+            return (send if call is None else call.wrap_send(send))(built[0][0])
 
         return Stream(
-            open_response, lambda response: self._stream_core(response, built[0][1], call)
+            open_response,
+            lambda response: self._stream_core(response, built[0][1], call),
+            deadline=seconds,
         )
 
     def list_models(self) -> list[Model]:
@@ -1020,22 +1107,30 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
             )
         return httpx.AsyncClient(timeout=timeout, transport=transport, proxy=proxy)
 
-    async def _send(
-        self, request: httpx.Request, max_retries: int | UseClientDefault
+    async def _open(
+        self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
     ) -> httpx.Response:
-        response = await asend_with_retries(
+        return await asend_with_retries(
             self._http,
             request,
-            self._policy_for(max_retries),
+            policy,
             raise_for_status=self._raise_for_status,
+            deadline=deadline,
+            secrets=self._secrets(),
         )
+
+    async def _send(
+        self,
+        request: httpx.Request,
+        max_retries: int | UseClientDefault,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        limit = self._start_deadline(deadline)
+        response = await self._open(request, self._policy_for(max_retries), limit)
         try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
-        finally:
-            await response.aclose()
-        return response
+            return await within(limit, aread_body(response))
+        except (*HTTPX_ERRORS, TimeoutError) as exc:
+            raise self._body_error(exc, response, limit) from exc
 
     async def gen_sync(
         self,
@@ -1043,14 +1138,18 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Result:
-        """Generate the whole answer in one request."""
+        """Generate the whole answer in one request (``deadline``: total seconds, retries
+        included; defaults to the client's)."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         if self._tier_pending:
             await self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         with self._span("chat", request) as span:
-            result = self._priced(self._parse_chat(await self._send(request, max_retries), plan))
+            result = self._priced(
+                self._parse_chat(await self._send(request, max_retries, deadline), plan)
+            )
             if span is not None:
                 span.succeeded(result)
         return result
@@ -1061,27 +1160,29 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
         call = self._stream_call()
 
-        async def send_request(request: httpx.Request) -> httpx.Response:
-            return await asend_with_retries(
-                self._http, request, policy, raise_for_status=self._raise_for_status
-            )
+        seconds = self._deadline_for(deadline)
 
-        send = send_request if call is None else call.wrap_asend(send_request)
-
-        async def open_response() -> httpx.Response:
+        async def open_response(limit: Deadline | None) -> httpx.Response:
             if self._tier_pending:
                 await self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return await send(built[0][0])
+
+            async def send(request: httpx.Request) -> httpx.Response:
+                return await self._open(request, policy, limit)
+
+            return await (send if call is None else call.wrap_asend(send))(built[0][0])
 
         return AsyncStream(
-            open_response, lambda response: self._stream_core(response, built[0][1], call)
+            open_response,
+            lambda response: self._stream_core(response, built[0][1], call),
+            deadline=seconds,
         )
 
     async def list_models(self) -> list[Model]:
