@@ -37,6 +37,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import _redact
+
 if TYPE_CHECKING:
     import pydantic
 
@@ -351,9 +353,6 @@ def error_class_for_status(status_code: int) -> type[APIError]:
     return APIError
 
 
-_REDACTED = "<redacted>"
-
-
 def redact_error(err: GenAIError, secrets: Iterable[str | None]) -> GenAIError:
     """Remove the secrets from an error's message, body and headers, in place."""
     secrets = tuple(secrets)
@@ -361,6 +360,11 @@ def redact_error(err: GenAIError, secrets: Iterable[str | None]) -> GenAIError:
         err.message = redact(err.message, secrets)
         err.body = redact(err.body, secrets)
         err.headers = {k: redact(v, secrets) for k, v in err.headers.items()}
+        # Whatever else the server chose to say can echo the key as well.
+        for name in ("request_id", "error_type", "code", "hint"):
+            value = getattr(err, name)
+            if isinstance(value, str):
+                setattr(err, name, redact(value, secrets))
         err.args = (err._render(),)
     else:
         err.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in err.args)
@@ -368,11 +372,13 @@ def redact_error(err: GenAIError, secrets: Iterable[str | None]) -> GenAIError:
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret (8 characters or more) in ``text``."""
-    for secret in secrets:
-        if secret and len(secret) >= 8 and secret in text:
-            text = text.replace(secret, _REDACTED)
-    return text
+    """Replace every occurrence of each secret in ``text`` with ``<redacted>``, in any encoding.
+
+    Plain, JSON-escaped (``\\/``, ``\\u00XX``, mixed per character), percent-encoded, HTML
+    references and base64 (Basic auth) are all found; keys of any length are redacted (see
+    :mod:`genai_core._redact`).
+    """
+    return _redact.redact(text, secrets)
 
 
 def pydantic_message(owner: str, exc: pydantic.ValidationError) -> str:

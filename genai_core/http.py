@@ -31,14 +31,14 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timezone
 from typing import NoReturn
 
 import httpx
 
-from .errors import APIConnectionError, APITimeoutError, ValidationError
+from .errors import APIConnectionError, APITimeoutError, ValidationError, redact
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -345,13 +345,17 @@ def new_request_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def redact_headers(
+    headers: Mapping[str, str], secrets: Iterable[str | None] = ()
+) -> dict[str, str]:
     """A copy of ``headers`` safe to log: secret values become ``<redacted>``.
 
     The auth scheme of ``Authorization`` is kept (``"Bearer <redacted>"``, ``"Api-Key
-    <redacted>"``) because it helps debugging and is no secret.
+    <redacted>"``) because it helps debugging and is no secret. Any other value holding one of
+    ``secrets`` (in any encoding, see :func:`~genai_core.errors.redact`) has it replaced too.
     """
-    return {name: _redacted_value(name, value) for name, value in headers.items()}
+    secrets = tuple(secrets)
+    return {name: redact(_redacted_value(name, value), secrets) for name, value in headers.items()}
 
 
 def _redacted_value(name: str, value: str) -> str:
