@@ -38,6 +38,7 @@ from typing import NoReturn
 
 import httpx
 
+from . import _log
 from .errors import APIConnectionError, APITimeoutError, ValidationError, redact
 
 __all__ = [
@@ -291,9 +292,14 @@ def send_with_retries(
     :class:`APIConnectionError` / :class:`APITimeoutError`.
     """
     state = policy.start()
+    attempts = policy.max_retries + 1
     while True:
+        attempt = state.retries_taken + 1
+        started = _log.sent(request, attempt, attempts)
+        cause: httpx.Response | httpx.TransportError
         try:
-            response = client.send(request, stream=True)
+            response = cause = client.send(request, stream=True)
+            _log.answered(request, response, attempt, started)
             if response.status_code < 400:
                 return response
             try:
@@ -301,6 +307,8 @@ def send_with_retries(
             finally:
                 response.close()
         except httpx.TransportError as exc:
+            _log.failed(request, exc, attempt, started)
+            cause = exc
             delay = state.after_exception(exc)
         else:
             retry_in = state.after_response(response)
@@ -308,6 +316,7 @@ def send_with_retries(
                 raise_for_status(response)
                 raise TypeError("raise_for_status returned instead of raising")
             delay = retry_in
+        _log.retrying(request, cause, attempt + 1, attempts, delay)
         policy.sleep(delay)
 
 
@@ -320,9 +329,14 @@ async def asend_with_retries(
 ) -> httpx.Response:
     """The async twin of :func:`send_with_retries`, sleeping with ``policy.async_sleep``."""
     state = policy.start()
+    attempts = policy.max_retries + 1
     while True:
+        attempt = state.retries_taken + 1
+        started = _log.sent(request, attempt, attempts)
+        cause: httpx.Response | httpx.TransportError
         try:
-            response = await client.send(request, stream=True)
+            response = cause = await client.send(request, stream=True)
+            _log.answered(request, response, attempt, started)
             if response.status_code < 400:
                 return response
             try:
@@ -330,6 +344,8 @@ async def asend_with_retries(
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
+            _log.failed(request, exc, attempt, started)
+            cause = exc
             delay = state.after_exception(exc)
         else:
             retry_in = state.after_response(response)
@@ -337,6 +353,7 @@ async def asend_with_retries(
                 raise_for_status(response)
                 raise TypeError("raise_for_status returned instead of raising")
             delay = retry_in
+        _log.retrying(request, cause, attempt + 1, attempts, delay)
         await policy.async_sleep(delay)
 
 

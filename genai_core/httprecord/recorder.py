@@ -49,8 +49,8 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode as VcrRecordMode
 from vcr.request import Request as VcrRequest
 
-from .._version import __version__
 from .._redact import MIN_SECRET_LENGTH, contains_secret, redact
+from .._version import __version__
 from ..errors import ValidationError
 from .cassette import (
     _YAML_SUFFIXES,

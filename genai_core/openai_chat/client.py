@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, 
 
 import httpx
 
+from .._log import register_secret
 from .._version import __version__
 from ..errors import (
     APIError,
@@ -287,6 +288,8 @@ class ChatClientBase(Generic[_H]):
         if api_key is None and env_var:
             api_key = os.environ.get(env_var) or None
         self.__api_key = api_key or None
+        # httpx's and httpcore's debug records can echo what a server sent back: keep the key out.
+        register_secret(self.__api_key)
         url = base_url if base_url is not None else self.config.base_url
         if not url:
             raise ValidationError(
