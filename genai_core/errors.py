@@ -4,6 +4,7 @@ The tree::
 
     GenAIError
     ├── ValidationError           bad input, found before anything is sent (also a ValueError)
+    │   ├── RequestTooLargeError  the body is above the client's max_request_bytes
     │   └── DecodeError           Result.decode: the answer does not fit the requested type
     ├── ToolError                 a tool call could not be run (``messages``: the conversation)
     │   ├── ToolArgumentsError    the model's arguments do not fit the tool (also a ValidationError)
@@ -58,6 +59,7 @@ __all__ = [
     "NotFoundError",
     "NotSupportedError",
     "RateLimitError",
+    "RequestTooLargeError",
     "ServerError",
     "StreamError",
     "ToolArgumentsError",
@@ -88,6 +90,18 @@ class ValidationError(GenAIError, ValueError):
 
     Raised by constructors of messages and options, and by ``gen_*`` before any request.
     """
+
+
+class RequestTooLargeError(ValidationError):
+    """The request body is larger than the client's ``max_request_bytes``; nothing was sent.
+
+    ``size`` is the body's size in bytes and ``limit`` the limit.
+    """
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
 
 
 class DecodeError(ValidationError):

@@ -31,6 +31,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, 
 import httpx
 
 from .._log import register_secret
+from .._validate import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    check_max_request_bytes,
+    check_messages,
+    check_model,
+    check_request_size,
+    check_timeout,
+    non_json_path,
+)
 from .._version import __version__
 from ..errors import (
     APIError,
@@ -258,10 +267,14 @@ class ChatClientBase(Generic[_H]):
         retry_policy: RetryPolicy | None = None,
         model_info: Model | None = None,
         models: Iterable[Model | str] | None = None,
+        max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
         name = self.config.name
-        if model is not None and not isinstance(model, str):
-            raise ValidationError(f"model must be a string, got {type(model).__name__}")
+        check_model(model)
+        if not isinstance(timeout, UseClientDefault):
+            check_timeout(timeout)
+        check_max_request_bytes(max_request_bytes)
+        self._max_request_bytes = max_request_bytes
         self._model = model or None
         # model="sota" | "good" | "cheap" (any case) on a provider with a scoreboard names a tier:
         # the model is picked from the provider's model list when first needed (resolve_model).
@@ -515,6 +528,8 @@ class ChatClientBase(Generic[_H]):
         return headers
 
     def _timeout_for(self, timeout: TimeoutTypes | UseClientDefault) -> Any:
+        if not isinstance(timeout, UseClientDefault):
+            check_timeout(timeout)
         if isinstance(timeout, UseClientDefault):
             timeout = self._timeout
         return httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout
@@ -534,6 +549,7 @@ class ChatClientBase(Generic[_H]):
         self, messages: Messages, options: Sequence[object], *, stream: bool
     ) -> tuple[dict[str, Any], _ReadPlan]:
         """The JSON body, and how to read its answer; raises on bad input."""
+        check_messages(messages)
         if isinstance(messages, Message):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
@@ -608,12 +624,9 @@ class ChatClientBase(Generic[_H]):
             try:
                 text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             except (TypeError, ValueError) as exc:
-                # Typed fields are checked earlier; this is a value given in extra_body.
-                raise ValidationError(
-                    f"{self.config.name}: the request body cannot be sent as JSON ({exc}); "
-                    "check the values given in extra_body"
-                ) from None
+                raise ValidationError(_not_json_message(self.config.name, body, exc)) from None
             content = text.encode()
+            check_request_size(len(content), self._max_request_bytes, self.config.name)
         return self._http.build_request(
             method,
             self._base_url + path,
@@ -653,6 +666,8 @@ class ChatClientBase(Generic[_H]):
         """The embeddings request, and how many vectors must come back."""
         from .embeddings import build_embeddings_body  # only clients that embed pay for it
 
+        if isinstance(model, str) and model:  # other values: build_embeddings_body says why
+            check_model(model)
         model = model or self._model
         if not model:
             raise ValidationError(f"{self.config.name}: embed needs a model; pass model=")
@@ -783,6 +798,24 @@ class ChatClientBase(Generic[_H]):
             think_tags=plan.think_tags,
         )
         return StreamCore(assembler, secrets=(self.__api_key,))
+
+
+def _not_json_message(provider: str, body: Mapping[str, Any], exc: Exception) -> str:
+    """Why the body is not JSON, naming the value at fault and the argument it came from."""
+    found = non_json_path(body)
+    if found is None:
+        return f"{provider}: the request body cannot be sent as JSON ({exc})"
+    path, kind = found
+    top = path.split(".", 1)[0].split("[", 1)[0]
+    source = {
+        "tools": "a tool's parameters schema (ToolDef.parameters)",
+        "messages": "the messages",
+        "response_format": "the response format (the schema given)",
+    }.get(top, "extra_body or the options")
+    return (
+        f"{provider}: the request body cannot be sent as JSON: {path} is a {kind}, which JSON "
+        f"cannot hold (it comes from {source}); use lists, dicts, strings, numbers, bools or None"
+    )
 
 
 def _check_headers(headers: Mapping[str, str | None] | None) -> None:
