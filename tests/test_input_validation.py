@@ -143,7 +143,7 @@ def test_bad_call_async(case: Case, method: str) -> None:
                 await client.gen_sync(*args, **kw)
             else:
                 async with client.gen_stream(*args, **kw) as stream:
-                    await stream.result()
+                    await stream.aresult()
 
     anyio.run(main)
     assert handler.requests == []
@@ -195,7 +195,7 @@ def test_request_size_limit_sync_and_async() -> None:
             await aclient.gen_sync(_big_document(200_000))
         with pytest.raises(RequestTooLargeError):
             async with aclient.gen_stream(_big_document(200_000)) as stream:
-                await stream.result()
+                await stream.aresult()
 
     anyio.run(main)
     assert handler.requests == []
