@@ -171,9 +171,9 @@ def test_httpx_and_httpcore_debug_records_hold_no_key(
 ) -> None:
     for name in ("genai", "httpx", "httpcore"):
         caplog.set_level(logging.DEBUG, logger=name)
-    with genai_baseten.Client(model="m", api_key=KEY, base_url=echo_server, max_retries=0) as c:
-        with pytest.raises(genai.AuthenticationError) as info:
-            c.gen_sync([genai.Message.user("hi")])
+    client = genai_baseten.Client(model="m", api_key=KEY, base_url=echo_server, max_retries=0)
+    with client, pytest.raises(genai.AuthenticationError) as info:
+        client.gen_sync([genai.Message.user("hi")])
     names = {r.name for r in caplog.records}
     # The headers did reach httpcore's log (so the check below looks at something).
     assert "httpcore.http11" in names
