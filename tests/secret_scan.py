@@ -133,7 +133,8 @@ def texts_of(obj: Any, _seen: set[int] | None = None) -> list[str]:
                 out += texts_of(value, seen)
         out += texts_of(getattr(obj, "partial_result", None), seen)
         out += texts_of(obj.__cause__, seen)
-        out += texts_of(obj.__context__, seen)
+        if not obj.__suppress_context__:  # as Python shows it: `raise ... from None` hides it
+            out += texts_of(obj.__context__, seen)
         for note in getattr(obj, "__notes__", []):
             out.append(str(note))
     elif isinstance(obj, Mapping):

@@ -688,7 +688,8 @@ class ChatClientBase(Generic[_H]):
         for name in self.config.request_id_headers:
             value: str | None = response.headers.get(name)
             if value:
-                return value
+                # It lands in Results and errors: a server echoing the key there must not.
+                return redact(value, (self.__api_key,))
         return None
 
     def _raise_for_status(self, response: httpx.Response) -> NoReturn:
