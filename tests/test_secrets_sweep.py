@@ -24,13 +24,13 @@ from secret_scan import assert_no_secret, encodings_of
 
 import genai_baseten
 import genai_core as genai
+
+# Imported before pytester's in-process runs (see test_httprecord_plugin).
+import genai_core.httprecord.recorder
 from genai_core.http import RetryPolicy
 from genai_core.httprecord import Recorder
 from genai_core.httprecord.recorder import SecretLeakError
 from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
-
-# Imported before pytester's in-process runs (see test_httprecord_plugin).
-import genai_core.httprecord.recorder  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
