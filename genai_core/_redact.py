@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 __all__ = ["MIN_SECRET_LENGTH", "REDACTED", "contains_secret", "redact", "secret_pattern"]
 
@@ -98,6 +98,14 @@ def _base64_fragments(secret: str) -> set[str]:
     return found
 
 
+def _alternatives(secret: str) -> list[str]:
+    """The plain forms to look for: the secret, and its base64 fragments when long enough."""
+    found = [secret]
+    if len(secret) >= MIN_SECRET_LENGTH:
+        found += [f for f in sorted(_base64_fragments(secret)) if f]
+    return found
+
+
 @functools.lru_cache(maxsize=64)
 def secret_pattern(secret: str) -> re.Pattern[str]:
     """A regular expression matching ``secret`` in plain text or any encoding of it.
@@ -108,10 +116,34 @@ def secret_pattern(secret: str) -> re.Pattern[str]:
     secret of :data:`MIN_SECRET_LENGTH` characters or more is also found inside base64 (Basic
     auth), in the standard and URL-safe alphabets.
     """
-    alternatives = [_text_pattern(secret)]
-    if len(secret) >= MIN_SECRET_LENGTH:
-        alternatives += [_text_pattern(f) for f in sorted(_base64_fragments(secret)) if f]
-    return re.compile("|".join(alternatives))
+    return re.compile("|".join(_text_pattern(a) for a in _alternatives(secret)))
+
+
+@functools.lru_cache(maxsize=64)
+def _first_chars(secret: str) -> re.Pattern[str]:
+    """The characters an occurrence can start with: the first character of each plain form, or
+    the start of an escape (``\\``, ``%``, ``&``, ``+`` for a space).
+
+    Python's regex engine tries every alternative of :func:`secret_pattern` at every position;
+    jumping from one possible start to the next first is about ten times faster on the
+    megabytes of a cassette.
+    """
+    starts = {a[0] for a in _alternatives(secret)} | {"\\", "%", "&"}
+    if " " in starts:
+        starts.add("+")
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(starts)) + "]")
+
+
+def _spans(text: str, secret: str) -> Iterator[tuple[int, int]]:
+    pattern, first = secret_pattern(secret), _first_chars(secret)
+    pos = 0
+    while (candidate := first.search(text, pos)) is not None:
+        hit = pattern.match(text, candidate.start())
+        if hit is not None:
+            yield hit.span()
+            pos = hit.end()
+        else:
+            pos = candidate.start() + 1
 
 
 def _secrets(secrets: Iterable[str | None]) -> list[str]:
@@ -125,13 +157,19 @@ def redact(text: str, secrets: Iterable[str | None], replacement: str = REDACTED
     ``None`` and empty secrets are skipped; any other length is redacted.
     """
     for secret in _secrets(secrets):
-        text = secret_pattern(secret).sub(replacement, text)
+        parts: list[str] = []
+        last = 0
+        for start, end in _spans(text, secret):
+            parts += (text[last:start], replacement)
+            last = end
+        if parts:
+            text = "".join(parts) + text[last:]
     return text
 
 
 def contains_secret(text: str, secrets: Iterable[str | None]) -> str | None:
     """The first of ``secrets`` found in ``text`` in any encoding, or None."""
     for secret in _secrets(secrets):
-        if secret_pattern(secret).search(text):
+        if next(_spans(text, secret), None) is not None:
             return secret
     return None

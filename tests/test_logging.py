@@ -27,7 +27,10 @@ ANSWER = {"choices": [{"message": {"role": "assistant", "content": "fine"}}]}
 
 def _no_wait() -> RetryPolicy:
     # rand=0: no jitter, so the first backoff is exactly INITIAL_RETRY_DELAY (0.5 s).
-    return RetryPolicy(max_retries=2, sleep=lambda s: None, rand=lambda: 0.0)
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    return RetryPolicy(max_retries=2, sleep=lambda s: None, async_sleep=no_sleep, rand=lambda: 0.0)
 
 
 def _flaky() -> httpx.MockTransport:
