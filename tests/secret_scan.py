@@ -11,6 +11,9 @@ is looked for in each decoding. Any test can call it::
     assert_no_secret(caplog.records, KEY)  # log records: message and arguments
     assert_no_secret(path.read_text(), KEY)
 
+    with no_leak(KEY) as seen:             # DEBUG logs of genai/httpx/httpcore, and objects
+        seen.append(some_error_or_result)
+
 :func:`encodings_of` lists concrete encodings of a key, for servers in tests to echo.
 """
 
@@ -18,16 +21,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import html
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-__all__ = ["assert_no_secret", "encodings_of", "find_secret", "texts_of"]
+__all__ = [
+    "LogWatch",
+    "assert_no_secret",
+    "assert_none_of",
+    "encodings_of",
+    "find_secret",
+    "no_leak",
+    "texts_of",
+]
 
 
 def encodings_of(key: str) -> list[str]:
@@ -160,6 +172,51 @@ def assert_no_secret(obj: Any, key: str, where: str = "") -> None:
     """Fail when ``key`` shows in ``obj`` (see :func:`texts_of`) in any encoding."""
     found = find_secret(obj, key)
     assert found is None, f"the key leaked{' in ' + where if where else ''}: ...{found!r}..."
+
+
+class LogWatch(logging.Handler):
+    """Keeps every record of the library's and the HTTP stack's loggers, at DEBUG."""
+
+    LOGGERS = ("genai", "httpx", "httpcore")
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self._levels: list[tuple[logging.Logger, int]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def __enter__(self) -> LogWatch:
+        for name in self.LOGGERS:
+            log = logging.getLogger(name)
+            self._levels.append((log, log.level))
+            log.setLevel(logging.DEBUG)
+            log.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for log, level in self._levels:
+            log.removeHandler(self)
+            log.setLevel(level)
+
+
+@contextlib.contextmanager
+def no_leak(key: str, where: str = "") -> Iterator[list[Any]]:
+    """Run a block with DEBUG logging on; on exit, check its log records and every object the
+    block appended to the yielded list (errors, results, file paths) for ``key``::
+
+        with no_leak(KEY) as seen:
+            try:
+                client.gen_sync(msgs)
+            except genai.GenAIError as err:
+                seen.append(err)
+    """
+    seen: list[Any] = []
+    with LogWatch() as watch:
+        yield seen
+    assert_no_secret(watch.records, key, f"{where} log records".strip())
+    assert_none_of(seen, key, where)
 
 
 def assert_none_of(objs: Iterable[Any], key: str, where: str = "") -> None:

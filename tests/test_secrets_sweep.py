@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from secret_scan import assert_no_secret, encodings_of
+from secret_scan import assert_no_secret, encodings_of, no_leak
 
 import genai_baseten
 import genai_core as genai
@@ -241,6 +241,16 @@ def test_recording_an_echoed_key_is_refused(tmp_path: Path, encoding: int) -> No
         recorder.close()
     assert_no_secret(info.value, KEY)
     assert not path.exists()
+
+
+def test_no_leak_helper_catches_a_logged_key() -> None:
+    # The helper other tests hook into: it must fail when a record does hold the key.
+    with pytest.raises(AssertionError, match="leaked in log records"), no_leak(KEY):
+        logging.getLogger("genai.test").debug("echo %s", KEY.replace("/", "%2F"))
+    with pytest.raises(AssertionError, match="leaked"), no_leak(KEY) as seen:
+        seen.append(ValueError("x", {"body": json.dumps({"k": KEY}).replace("/", "\\/")}))
+    with no_leak(KEY) as seen:
+        seen.append("nothing here")
 
 
 def test_a_recorded_cassette_holds_no_key(tmp_path: Path) -> None:
