@@ -19,6 +19,7 @@ import genai_baseten
 import genai_core as genai
 from genai_core._log import safe_url
 from genai_core.http import RetryPolicy
+from genai_core.openai_chat.provider import OpenAICompatibleClient
 
 KEY = "sk-logging-test/0123456789"
 PROMPT = "a prompt whose text must not be logged"
@@ -184,3 +185,25 @@ def test_httpx_and_httpcore_debug_records_hold_no_key(
     assert heads and "X-Echo-Auth" in heads[0].getMessage()
     assert_no_secret(caplog.records, KEY, "log records")
     assert_no_secret(info.value, KEY, "the error")
+
+
+def test_password_in_base_url_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    # httpx's INFO line quotes the request URL, user and password included.
+    password = "url-password-0123456789"
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    caplog.set_level(logging.DEBUG, logger="genai")
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers["authorization"])
+        return httpx.Response(200, json=ANSWER)
+
+    client = OpenAICompatibleClient(
+        model="m",
+        base_url=f"http://user:{password}@127.0.0.1:9/v1",
+        transport=httpx.MockTransport(handler),
+    )
+    assert client.gen_sync([genai.Message.user("hi")]).text == "fine"
+    assert sent and sent[0].startswith("Basic ")  # the password was sent, as Basic auth
+    assert any(r.name == "httpx" for r in caplog.records)
+    assert_no_secret(caplog.records, password)

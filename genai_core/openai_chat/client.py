@@ -315,6 +315,8 @@ class ChatClientBase(Generic[_H]):
                 "'http://localhost:8000/v1'"
             )
         self._base_url = normalize_base_url(url, name)
+        # httpx logs each request's URL, with a password in it (sent as Basic auth).
+        register_secret(httpx.URL(self._base_url).password or None)
         self._auth_scheme = (
             self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
         )
