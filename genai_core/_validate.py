@@ -88,9 +88,11 @@ def check_messages(messages: object) -> None:
     if isinstance(messages, Message):
         return
     if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+        name = type(messages).__name__
+        article = "an" if name[:1].lower() in "aeiou" else "a"
         raise ValidationError(
-            f"messages must be a Message or a list of Message, got {type(messages).__name__}; "
-            "such as [genai_core.Message.user('hello')]"
+            f"messages must be a Message or a list of Message objects, got {article} {name}: "
+            "pass [Message.user(...)]"
         )
 
 

@@ -95,10 +95,16 @@ TOOL_WITH_SET: dict[str, Any] = {
 
 Case = tuple[str, tuple[Any, ...], dict[str, Any], type[Exception], str]
 BAD_CALLS: list[Case] = [
-    ("None", (None,), {}, genai.ValidationError, "messages must be a Message or a list.*NoneType"),
-    ("str", ("hello",), {}, genai.ValidationError, "messages must be .* got str"),
-    ("int", (5,), {}, genai.ValidationError, "messages must be .* got int"),
-    ("dict", ({"role": "user"},), {}, genai.ValidationError, "messages must be .* got dict"),
+    (
+        "None",
+        (None,),
+        {},
+        genai.ValidationError,
+        "messages must be a Message or a list.*got a NoneType",
+    ),
+    ("str", ("hello",), {}, genai.ValidationError, r"got a str: pass \[Message.user"),
+    ("int", (5,), {}, genai.ValidationError, "messages must be .* got an int"),
+    ("dict", ({"role": "user"},), {}, genai.ValidationError, "messages must be .* got a dict"),
     ("timeout", (HI,), {"timeout": -5}, genai.ValidationError, "timeout must be .* got -5"),
     ("timeout-str", (HI,), {"timeout": "abc"}, genai.ValidationError, "timeout must be"),
     ("retries", (HI,), {"max_retries": -2}, genai.ValidationError, "max_retries must be"),
@@ -146,6 +152,19 @@ def test_bad_call_async(case: Case, method: str) -> None:
                     await stream.aresult()
 
     anyio.run(main)
+    assert handler.requests == []
+
+
+@pytest.mark.parametrize("bad", [None, 5, {"role": "user"}])
+def test_tool_loop_refuses_messages_that_are_not_a_list(bad: Any) -> None:
+    def double(x: int) -> int:
+        """Double x."""
+        return 2 * x
+
+    handler = Counting()
+    tools = genai.TextOptions(tools=[genai.ToolDef.from_function(double)])
+    with pytest.raises(genai.ValidationError, match="messages must be a Message or a list"):
+        genai.run_tool_loop(_sync(handler), bad, tools)
     assert handler.requests == []
 
 
