@@ -25,11 +25,17 @@ import httpx
 
 from ._redact import REDACTED, contains_secret, redact
 
-__all__ = ["http_logger", "logger", "register_secret", "safe_url"]
+__all__ = ["body_logger", "http_logger", "logger", "register_secret", "safe_url"]
 
 logger = logging.getLogger("genai")
 logger.addHandler(logging.NullHandler())
 http_logger = logging.getLogger("genai.http")
+# Bodies are logged only when this logger itself is set to DEBUG: an explicit opt-in that turning
+# on "genai" does not imply (prompts and answers can be private).
+body_logger = logging.getLogger("genai.http.body")
+
+# The longest part of a body quoted in one record.
+BODY_EXCERPT = 4000
 
 # Query parameter names that carry a credential (Google's ``?key=``, ``?api_key=``, tokens).
 _KEY_PARAMS = ("key", "api_key", "apikey", "api-key", "token", "access_token", "secret", "sig")
@@ -46,6 +52,7 @@ _FOREIGN_LOGGERS = (
     "httpcore.socks",
     "genai",
     "genai.http",
+    "genai.http.body",
 )
 
 
@@ -135,7 +142,22 @@ def sent(request: httpx.Request, attempt: int, attempts: int) -> float:
             attempts,
             _ids(request.headers, None),
         )
+    if _bodies_on() and request.content:
+        _log_body("request body", request, request.content)
     return time.perf_counter()
+
+
+def _bodies_on() -> bool:
+    # Its own level, not the one inherited from "genai".
+    return logging.NOTSET < body_logger.level <= logging.DEBUG
+
+
+def _log_body(what: str, request: httpx.Request, body: bytes) -> None:
+    text = body[: BODY_EXCERPT * 4].decode("utf-8", "replace")
+    more = len(text) > BODY_EXCERPT or len(body) > BODY_EXCERPT * 4
+    text = text[:BODY_EXCERPT] + (f"... ({len(body):,} bytes)" if more else "")
+    # The secret filter on this logger redacts the keys of every client made with one.
+    body_logger.debug("%s %s %s: %s", what, request.method, safe_url(request.url), text)
 
 
 def answered(
@@ -180,6 +202,8 @@ def retrying(
         reason = f"HTTP {cause.status_code}"
     else:
         reason = type(cause).__name__
+    if isinstance(cause, httpx.Response) and _bodies_on() and cause.is_stream_consumed:
+        _log_body(f"error body (HTTP {cause.status_code})", request, cause.content)
     http_logger.warning(
         "retrying %s %s in %.2fs (attempt %d/%d) after %s%s",
         request.method,

@@ -207,3 +207,32 @@ def test_password_in_base_url_is_not_logged(caplog: pytest.LogCaptureFixture) ->
     assert sent and sent[0].startswith("Basic ")  # the password was sent, as Basic auth
     assert any(r.name == "httpx" for r in caplog.records)
     assert_no_secret(caplog.records, password)
+
+
+def test_bodies_are_logged_only_on_explicit_opt_in(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="genai")
+    prompt = f"{PROMPT}: {json.dumps(KEY)[1:-1]}"
+    client = genai_baseten.Client(
+        model="m", api_key=KEY, transport=_flaky(), retry_policy=_no_wait()
+    )
+    client.gen_sync([genai.Message.user(prompt)])
+    assert not [r for r in caplog.records if r.name == "genai.http.body"]  # "genai" is not enough
+    caplog.clear()
+
+    body_logger = logging.getLogger("genai.http.body")
+    body_logger.setLevel(logging.DEBUG)
+    client = genai_baseten.Client(
+        model="m", api_key=KEY, transport=_flaky(), retry_policy=_no_wait()
+    )
+    try:
+        client.gen_sync([genai.Message.user(prompt)])
+    finally:
+        body_logger.setLevel(logging.NOTSET)
+    bodies = [r.getMessage() for r in caplog.records if r.name == "genai.http.body"]
+    url = "https://inference.baseten.co/v1/chat/completions"
+    # Three attempts, each with its request body, and the 503's body before its retry.
+    assert len([b for b in bodies if b.startswith(f"request body POST {url}: ")]) == 3
+    assert f"error body (HTTP 503) POST {url}: busy" in bodies
+    assert PROMPT in bodies[0]
+    assert "<redacted>" in bodies[0]  # the key in the prompt, JSON-escaped, is not
+    assert_no_secret(caplog.records, KEY)
