@@ -129,16 +129,22 @@ def _policy() -> RetryPolicy:
     return RetryPolicy(max_retries=2, sleep=lambda s: None, async_sleep=no_sleep)
 
 
+# (async?, Bearer?) -> the client class; the Bearer one is the generic provider.
+CLIENTS: dict[tuple[bool, bool], Any] = {
+    (False, False): genai_baseten.Client,
+    (True, False): genai_baseten.AsyncClient,
+    (False, True): OpenAICompatibleClient,
+    (True, True): AsyncOpenAICompatibleClient,
+}
+
+
 def _run(handler: Handler, *, use_async: bool, stream: bool, bearer: bool) -> Outcome:
-    transport = httpx.MockTransport(handler)
-    kw: dict[str, Any] = {"model": "m", "api_key": KEY, "transport": transport}
-    kw["retry_policy"] = _policy()
+    kw: dict[str, Any] = {"model": "m", "api_key": KEY, "transport": httpx.MockTransport(handler)}
+    if bearer:
+        kw["base_url"] = "http://127.0.0.1:9/v1"
+    client = CLIENTS[use_async, bearer](retry_policy=_policy(), **kw)
     messages = [genai.Message.user("hi")]
     if not use_async:
-        if bearer:
-            client: Any = OpenAICompatibleClient(base_url="http://127.0.0.1:9/v1", **kw)
-        else:
-            client = genai_baseten.Client(**kw)
         try:
             if stream:
                 with client.gen_stream(messages) as s:
@@ -150,17 +156,13 @@ def _run(handler: Handler, *, use_async: bool, stream: bool, bearer: bool) -> Ou
             return Outcome(exc, None)
 
     async def main() -> Outcome:
-        if bearer:
-            aclient: Any = AsyncOpenAICompatibleClient(base_url="http://127.0.0.1:9/v1", **kw)
-        else:
-            aclient = genai_baseten.AsyncClient(**kw)
         try:
             if stream:
-                async with aclient.gen_stream(messages) as s:
+                async with client.gen_stream(messages) as s:
                     async for _ in s:
                         pass
                 return Outcome(None, s.result())
-            return Outcome(None, await aclient.gen_sync(messages))
+            return Outcome(None, await client.gen_sync(messages))
         except Exception as exc:
             return Outcome(exc, None)
 
