@@ -46,6 +46,7 @@ ANSWERS: dict[str, list[Answer]] = {
         ),
         Answer(content="Rome is warmer (19 °C against 4 °C)."),
     ],
+    "logging.md": [Answer(content="Hello")],
     "structured-output.md": [
         Answer(content='{"name": "banana", "is_fruit": true}'),
         Answer(content='{"name": "tomato", "is_fruit": true, "color": "red"}'),
@@ -210,6 +211,10 @@ def check_reliability(bodies: list[dict[str, Any]]) -> None:
     assert [b.get("stream", False) for b in bodies] == [True, False]
 
 
+def check_logging(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["messages"] == [{"role": "user", "content": "Say hello"}]
+
+
 def check_scoreboard_query(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["model"] == "zai-org/GLM-5.2"  # the sota tier, resolved from the list
     assert bodies[0]["chat_template_args"] == {"enable_thinking": True}  # GLM's default
@@ -239,6 +244,7 @@ CHECKS = {
     "logprobs.md": check_logprobs,
     "scoreboard-query.md": check_scoreboard_query,
     "reliability.md": check_reliability,
+    "logging.md": check_logging,
 }
 
 
