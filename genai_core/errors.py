@@ -392,10 +392,12 @@ class RedirectError(APIError):
 
 
 class IncompleteStreamError(StreamError):
-    """The stream ended (the server closed it) with neither ``[DONE]`` nor a finish reason.
+    """The stream ended (the server closed it) in the middle of a tool call: neither ``[DONE]``
+    nor a finish reason came, and the call's arguments are not whole JSON.
 
-    The answer was cut: ``partial_result`` holds what arrived, a tool call possibly cut in the
-    middle of its arguments. Servers that end with EOF after a finish reason are not concerned.
+    ``partial_result`` holds what arrived, the cut call included. A stream that merely ends
+    without an end marker, its last event whole, is handed over with
+    ``Result.maybe_truncated`` set instead (some servers end complete answers that way).
     """
 
 

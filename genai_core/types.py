@@ -687,6 +687,11 @@ class Result(Message):
     non-streamed call; for a stream, a read-only list of its decoded chunks when asked for (the
     ``raw_chunks`` option of OpenAI-compatible providers), else None. Not serialised with the
     conversation."""
+    maybe_truncated: bool = Field(default=False, exclude=True)
+    """True when a stream stopped with no end marker at all (neither ``[DONE]`` nor a finish
+    reason): nothing says the answer is whole, so it may have been cut short. Some servers end
+    complete answers that way, so it is a flag, not an error; a tool call cut in the middle of
+    its arguments raises :class:`~genai_core.errors.IncompleteStreamError` instead."""
     pricing: dict[str, Decimal] | None = Field(default=None, repr=False, exclude=True)
     """The per-token prices of the model that answered, when the client knew them (its
     ``model_info=``, ``models=`` or an earlier ``list_models()``); what :attr:`cost` uses."""

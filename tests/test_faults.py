@@ -138,7 +138,8 @@ def test_fault_cell(server: FaultServer, fault: Fault, flavor: str, mode: str) -
         assert ran.error is None, repr(ran.error)
         assert ran.result is not None
         assert ran.result.text == expected.text
-        assert ran.result.finish_reason == "stop"
+        assert ran.result.maybe_truncated is expected.maybe_truncated
+        assert ran.result.finish_reason == (None if expected.maybe_truncated else "stop")
         if stream:
             assert "".join(ran.texts) == ran.result.text
     else:
