@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
+from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
 from .options import Options
+from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
+from .predict import DeploymentFailedError, PredictStreamError
+from .targets import Target
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
@@ -16,8 +21,21 @@ __all__ = [
     "API_KEY_URL",
     "BASE_URL",
     "AsyncClient",
+    "AsyncPlatformClient",
+    "AsyncPredictStream",
+    "AsyncSubmission",
+    "Chain",
     "Client",
+    "Deployment",
+    "DeploymentFailedError",
+    "DeploymentStatus",
+    "Environment",
+    "ManagedModel",
     "Options",
+    "PlatformClient",
+    "PredictStream",
+    "PredictStreamError",
+    "Target",
     "deployment_url",
     "register",
     "scoreboard",
