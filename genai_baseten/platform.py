@@ -249,7 +249,10 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         while True:
             try:
                 return send_with_retries(
-                    self._http, request, policy, raise_for_status=self._raise_for_status
+                    self._http,
+                    request,
+                    cold.round_policy(policy),
+                    raise_for_status=self._raise_for_status,
                 )
             except APIError as err:
                 delay = cold.after_error(err)
@@ -418,7 +421,10 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         while True:
             try:
                 return await asend_with_retries(
-                    self._http, request, policy, raise_for_status=self._raise_for_status
+                    self._http,
+                    request,
+                    cold.round_policy(policy),
+                    raise_for_status=self._raise_for_status,
                 )
             except APIError as err:
                 delay = cold.after_error(err)
