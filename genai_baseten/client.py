@@ -145,6 +145,9 @@ class _Baseten:
             template["enable_thinking"] = True
         if template:
             body["chat_template_args"] = template
+        if self._bridge and "max_completion_tokens" in body:
+            # The bridge documents only the older name of the token limit.
+            body.setdefault("max_tokens", body.pop("max_completion_tokens"))
 
 
 class Client(_Baseten, OpenAICompatibleClient):
