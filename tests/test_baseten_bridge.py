@@ -22,7 +22,7 @@ from genai_core.types import Usage
 KEY = "fake-bridge-key-0123456789"
 URL = "https://bridge.baseten.co/abcd1234/v1/chat/completions"
 ANSWER = "It was played at a neutral site."
-ZERO = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+ZERO: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
 def completion() -> dict[str, Any]:
@@ -39,7 +39,10 @@ def completion() -> dict[str, Any]:
 
 
 def chunks() -> bytes:
-    base = {"id": "chatcmpl-7f7f7f7f-aaaa-4bbb-8ccc-dddddddddddd", "model": "abcd1234"}
+    base: dict[str, Any] = {
+        "id": "chatcmpl-7f7f7f7f-aaaa-4bbb-8ccc-dddddddddddd",
+        "model": "abcd1234",
+    }
     events = [
         {**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
         for p in ("It was played ", "at a neutral site.")
