@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .bridge import AsyncBridgeClient, BridgeClient
 from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
 from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
@@ -20,10 +21,12 @@ if TYPE_CHECKING:
 __all__ = [
     "API_KEY_URL",
     "BASE_URL",
+    "AsyncBridgeClient",
     "AsyncClient",
     "AsyncPlatformClient",
     "AsyncPredictStream",
     "AsyncSubmission",
+    "BridgeClient",
     "Chain",
     "Client",
     "Deployment",

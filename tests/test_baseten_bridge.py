@@ -17,6 +17,7 @@ import pytest
 import genai_baseten
 import genai_core as genai
 from genai_baseten import Target
+from genai_baseten.bridge import AsyncBridgeClient, BridgeClient
 from genai_core.types import Usage
 
 KEY = "fake-bridge-key-0123456789"
@@ -101,6 +102,7 @@ def test_bridge_sync(stream: bool) -> None:
             res = s.result()
     else:
         res = client.gen_sync(msgs, opts)
+    assert isinstance(client, BridgeClient)
     check(res, bodies)
 
 
@@ -109,9 +111,9 @@ def test_bridge_async(stream: bool) -> None:
     bodies: list[dict[str, Any]] = []
 
     async def run() -> genai.Result:
-        client = genai_baseten.AsyncClient(
+        client = AsyncBridgeClient(
             model="mistral-7b",
-            base_url="https://bridge.baseten.co/abcd1234/v1",  # pasted: detected by its host
+            base_url="https://bridge.baseten.co/abcd1234/v1",
             api_key=KEY,
             http_client=httpx.AsyncClient(transport=handler(bodies)),
         )

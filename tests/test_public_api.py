@@ -81,11 +81,13 @@ GENAI_CORE_ALL = [
 
 GENAI_BASETEN_ALL = [
     "API_KEY_URL",
+    "AsyncBridgeClient",
     "AsyncClient",
     "AsyncPlatformClient",
     "AsyncPredictStream",
     "AsyncSubmission",
     "BASE_URL",
+    "BridgeClient",
     "Chain",
     "Client",
     "Deployment",
