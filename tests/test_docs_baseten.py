@@ -12,15 +12,15 @@ import contextlib
 import io
 import json
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import test_docs
 from baseten_fake import KEY, FakeBaseten, Reply
-from test_docs import _ruff, blocks
+from test_docs import blocks
 
 import genai_baseten
 
@@ -142,23 +142,9 @@ def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [(s.method, s.host, s.path) for s in fake.requests] == SENT[name]
 
 
-@pytest.mark.skipif(_ruff() is None, reason="ruff is not installed (pip install -e '.[test]')")
 @pytest.mark.parametrize("name", sorted(SETUP))
 def test_page_examples_are_formatted(name: str) -> None:
-    ruff = _ruff()
-    assert ruff is not None
-    for i, (code, _) in enumerate(blocks(DOCS / name)):
-        proc = subprocess.run(
-            [ruff, "format", "--stdin-filename", "docs_example.py", "-"],
-            input=code,
-            capture_output=True,
-            text=True,
-            cwd=DOCS.parent,
-            timeout=60,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stdout == code, f"{name} block {i} is not ruff-formatted:\n{proc.stdout}"
+    test_docs.test_page_examples_are_formatted(name)  # the same check as the other pages
 
 
 def test_readme_platform_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
