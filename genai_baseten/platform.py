@@ -106,6 +106,18 @@ class CallOptions(TypedDict, total=False):
 # Readiness polling: how long wait_until_ready waits by default, and how often it asks.
 DEFAULT_READY_TIMEOUT = 900.0
 DEFAULT_READY_INTERVAL = 5.0
+MIN_READY_INTERVAL = 0.5
+
+
+def _poll_interval(value: float) -> float:
+    # 0 would poll the management API as fast as it answers; it rate-limits, and nothing changes
+    # that fast.
+    seconds = check_budget(value, argument="interval")
+    if seconds < MIN_READY_INTERVAL:
+        raise ValidationError(
+            f"interval must be at least {MIN_READY_INTERVAL:g} s between status polls, got {value!r}"
+        )
+    return seconds
 
 
 class _PlatformBase(Generic[_H]):
@@ -342,7 +354,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         ready = Readiness(
             where,
             timeout=check_budget(timeout, argument="timeout"),
-            interval=check_budget(interval, argument="interval"),
+            interval=_poll_interval(interval),
             clock=self._policy.clock,
         )
         if wake:
@@ -499,7 +511,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         ready = Readiness(
             where,
             timeout=check_budget(timeout, argument="timeout"),
-            interval=check_budget(interval, argument="interval"),
+            interval=_poll_interval(interval),
             clock=self._policy.clock,
         )
         if wake:

@@ -13,7 +13,8 @@ with the same behaviour:
 The answers follow the documented shapes (docs.baseten.co: "Call your model", "Wake", the
 management API reference): predict echoes ``{"output": <payload>}`` (bytes in → the bytes
 reversed, ``application/octet-stream``), wake answers 202 ``{}``, chains' ``run_remote``
-answers ``{"echo": <inputs>}``, ``async_run_remote`` 201 ``{"request_id": <32 hex>}``, and the
+answers ``{"echo": <inputs>}``, ``async_run_remote`` 201 ``{"request_id": <32 hex>}``, the
+legacy bridge (``bridge.baseten.co/{id}/v1/chat/completions``) answers with its quirks, and the
 management API lists the models, deployments and environments held in :attr:`models`.
 
 Scripted behaviour, per target path (``"environments/production"``, ``"deployment/d1"``...):
@@ -35,6 +36,7 @@ import secrets
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -186,7 +188,8 @@ class FakeBaseten:
             self.requests.append(seen)
         if seen.headers.get("authorization") != f"Api-Key {KEY}":
             return Reply.json(401, {"error": "please check the api-key you provided"})
-        where = "api" if seen.host.split(":")[0] == "api.baseten.co" else seen.kind
+        hostname = seen.host.split(":")[0]
+        where = {"api.baseten.co": "api", "bridge.baseten.co": "bridge"}.get(hostname, seen.kind)
         for method, pattern, host, handler in self._routes:
             if method != seen.method or (host is not None and host != where):
                 continue
@@ -207,6 +210,7 @@ class FakeBaseten:
         r("POST", rf"/{_TARGET}/run_remote", self._run_remote, "chain")
         r("POST", rf"/{_TARGET}/wake", self._wake, "model")
         r("POST", rf"/{_TARGET}/predict", self._predict, "model")
+        r("POST", r"/(?P<m>[^/]+)/v1/chat/completions", self._bridge_chat, "bridge")
 
     def _gate(self, target: str) -> Reply | None:
         """The 404 of a deactivated deployment, or the 503 of a cold start, if due."""
@@ -245,6 +249,40 @@ class FakeBaseten:
     def _async_run(self, seen: Seen, m: re.Match[str]) -> Reply:
         gated = self._gate(_canonical(m["target"]))
         return gated or Reply.json(201, {"request_id": secrets.token_hex(16)})
+
+    BRIDGE_TEXT = ("It was played ", "at a neutral site.")
+
+    def _bridge_chat(self, seen: Seen, m: re.Match[str]) -> Reply:
+        """The legacy bridge's documented answer: a random ``chatcmpl-<uuid>`` id, a null
+        finish reason, zero usage, ``model`` echoing the model id."""
+        body = seen.json()
+        zero = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        ident = f"chatcmpl-{uuid.uuid4()}"
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": "".join(self.BRIDGE_TEXT)}
+            return Reply.json(
+                200,
+                {
+                    "id": ident,
+                    "object": "chat.completion",
+                    "model": m["m"],
+                    "choices": [{"index": 0, "finish_reason": None, "message": message}],
+                    "usage": zero,
+                },
+            )
+        events: list[dict[str, Any]] = [
+            {
+                "id": ident,
+                "model": m["m"],
+                "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}],
+            }
+            for p in self.BRIDGE_TEXT
+        ]
+        events.append({"id": ident, "model": m["m"], "choices": [], "usage": zero})
+        chunks = [f"data: {json.dumps(e)}\n\n".encode() for e in events]
+        return Reply(
+            headers={"Content-Type": "text/event-stream"}, chunks=[*chunks, b"data: [DONE]\n\n"]
+        )
 
     # -- management ----------------------------------------------------------------------------
 

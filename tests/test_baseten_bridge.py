@@ -13,6 +13,8 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from baseten_fake import KEY as FAKE_KEY
+from baseten_fake import serve
 
 import genai_baseten
 import genai_core as genai
@@ -144,3 +146,44 @@ def test_dedicated_answers_keep_their_ids() -> None:
     res = client.gen_sync([genai.Message.user("hi")])
     assert res.id == body["id"]
     assert (res.usage.input_tokens, res.usage.output_tokens) == (7, 5)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_bridge_on_the_loopback_fake(mode: str, stream: bool) -> None:
+    msgs = [genai.Message.user("Where was it played?")]
+    opts = genai.TextOptions(max_tokens=64)
+    with serve() as loop:
+        if mode == "sync":
+            with httpx.Client(transport=loop.transport()) as http:
+                client = genai_baseten.Client.for_target(
+                    "https://bridge.baseten.co/abcd1234/v1",
+                    "mistral-7b",
+                    api_key=FAKE_KEY,
+                    http_client=http,
+                )
+                if stream:
+                    with client.gen_stream(msgs, opts) as s:
+                        res = s.result() if list(s) else None
+                else:
+                    res = client.gen_sync(msgs, opts)
+        else:
+
+            async def run() -> genai.Result | None:
+                async with httpx.AsyncClient(transport=loop.async_transport()) as http:
+                    aclient = genai_baseten.AsyncClient.for_target(
+                        Target.bridge("abcd1234"), "mistral-7b", api_key=FAKE_KEY, http_client=http
+                    )
+                    if not stream:
+                        return await aclient.gen_sync(msgs, opts)
+                    async with aclient.gen_stream(msgs, opts) as s:
+                        return s.result() if [f async for f in s] else None
+
+            res = anyio.run(run)
+        (seen,) = loop.fake.requests
+    assert res is not None
+    assert res.text == ANSWER
+    assert (res.id, res.finish_reason, res.usage) == (None, None, Usage())
+    assert seen.host == "bridge.baseten.co"
+    assert seen.path == "/abcd1234/v1/chat/completions"
+    assert seen.json()["max_tokens"] == 64

@@ -355,12 +355,15 @@ def test_management_404(drive: Driver) -> None:
         ("run_remote", (Target.chain("xyz9"), {"a": object()}), "inputs is not JSON"),
         ("list_deployments", ("",), "model_id"),
         ("wait_until_ready", (PROD,), "timeout must be a number"),
+        ("wait_until_ready", (Target.model(MODEL, development=True),), "interval must be at least"),
     ],
 )
 def test_bad_input_sends_nothing(
     drive: Driver, method: str, args: tuple[Any, ...], message: str
 ) -> None:
-    kw = {"timeout": -1} if method == "wait_until_ready" else {}
+    kw: dict[str, Any] = {}
+    if method == "wait_until_ready":
+        kw = {"timeout": -1} if args[0] == PROD else {"interval": 0}
     with pytest.raises(ValidationError, match=message):
         drive(method, *args, **kw)
     assert drive.fake.requests == []
