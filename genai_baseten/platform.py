@@ -115,7 +115,7 @@ def _poll_interval(value: float) -> float:
     seconds = check_budget(value, argument="interval")
     if seconds < MIN_READY_INTERVAL:
         raise ValidationError(
-            f"interval must be at least {MIN_READY_INTERVAL:g} s between status polls, got {value!r}"
+            f"interval must be at least {MIN_READY_INTERVAL:g} s between polls, got {value!r}"
         )
     return seconds
 
