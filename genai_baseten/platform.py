@@ -245,6 +245,13 @@ class _PlatformBase(Generic[_H]):
         )
 
     def _decode(self, response: httpx.Response) -> Any:
+        log.debug(
+            "%s %s: HTTP %d, %d bytes",
+            response.request.method,
+            response.request.url,
+            response.status_code,
+            len(response.content),
+        )
         return decode_body(response, provider=PROVIDER, secrets=(self.__api_key,))
 
     def _waiting(self, call: Call, err: APIError, delay: float) -> None:

@@ -5,6 +5,7 @@ waits for real."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterator
@@ -390,3 +391,12 @@ def test_key_from_environment_and_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     client = PlatformClient(transport=fake.mock_transport())
     assert client.predict(PROD, 1) == {"output": 1}
     assert KEY not in repr(client)
+
+
+def test_logs_never_hold_the_key(drive: Driver, caplog: pytest.LogCaptureFixture) -> None:
+    drive.fake.cold["environments/production"] = 3
+    with caplog.at_level(logging.DEBUG, logger="genai"):
+        drive("predict", PROD, {"x": 1})
+    assert "HTTP 503 while the deployment starts" in caplog.text
+    assert "/environments/production/predict: HTTP 200" in caplog.text
+    assert KEY not in caplog.text

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from genai_baseten import Target
-from genai_baseten.calls import ColdStart, body_of, decode_body
+from genai_baseten.calls import ColdStart, body_of, decode_body, error_hint
+from genai_baseten.chains import run_remote_call
 from genai_baseten.management import DeploymentStatus
 from genai_baseten.predict import (
     DeploymentFailedError,
@@ -16,6 +17,7 @@ from genai_baseten.predict import (
     Readiness,
     predict_call,
     stream_kind,
+    wake_call,
 )
 from genai_core import APITimeoutError, BadRequestError, ServerError, StreamError, ValidationError
 from genai_core.sse import ServerSentEvent
@@ -188,3 +190,19 @@ def test_every_target_round_trips_through_its_urls(target: Target) -> None:
         urls += [target.run_remote_url(), target.async_run_remote_url()]
     for url in urls:
         assert Target.parse(url) == target
+
+
+def test_not_found_hints_name_the_way_to_activate() -> None:
+    env = predict_call(Target.model("abcd1234", environment="staging"), {})
+    hint = error_hint(env, 404, "BASETEN_API_KEY", "https://keys")
+    assert hint is not None
+    assert "environment 'staging' of model 'abcd1234' may be deactivated" in hint
+    assert "POST https://api.baseten.co/v1/models/abcd1234/environments/staging/activate" in hint
+    dev = wake_call(Target.model("abcd1234", development=True))
+    assert "deployments/development/activate" in (error_hint(dev, 404, None, "") or "")
+    chain = run_remote_call(Target.chain("xyz9"), {})
+    assert "check the chain id 'xyz9'" in (error_hint(chain, 404, None, "") or "")
+    assert error_hint(chain, 500, None, "") is None
+    assert error_hint(chain, 401, "BASETEN_API_KEY", "https://keys") == (
+        "check the key given in $BASETEN_API_KEY or api_key=; get one at https://keys"
+    )
