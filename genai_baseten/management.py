@@ -139,6 +139,7 @@ class Chain:
     name: str | None = None
     created_at: str | None = None
     deployments_count: int | None = None
+    team_name: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def target(self) -> Target:
@@ -291,6 +292,7 @@ def parse_chain(data: Any) -> Chain:
         name=_str(d, "name"),
         created_at=_str(d, "created_at"),
         deployments_count=_int(d, "deployments_count"),
+        team_name=_str(d, "team_name"),
         raw=d,
     )
 

@@ -120,6 +120,7 @@ class FakeBaseten:
         self.streams: dict[str, Reply] = {}
         # model id -> {"model": ModelV1, "deployments": [DeploymentV1], "environments": [...]}
         self.models: dict[str, dict[str, Any]] = {}
+        self.chains: list[dict[str, Any]] = []  # ChainV1 objects served by GET /v1/chains
         self.statuses: dict[str, list[str]] = {}  # deployment id -> statuses still to report
         self._routes: list[tuple[str, re.Pattern[str], str | None, Handler]] = []
         self._lock = threading.Lock()
@@ -206,6 +207,7 @@ class FakeBaseten:
         r("GET", r"/v1/models/(?P<m>[^/]+)/deployments", self._list("deployments"), "api")
         r("GET", r"/v1/models/(?P<m>[^/]+)", self._get_model, "api")
         r("GET", r"/v1/models", self._list_models, "api")
+        r("GET", r"/v1/chains", lambda s, m: Reply.json(200, {"chains": self.chains}), "api")
         r("POST", rf"/{_TARGET}/async_run_remote", self._async_run, "chain")
         r("POST", rf"/{_TARGET}/run_remote", self._run_remote, "chain")
         r("POST", rf"/{_TARGET}/wake", self._wake, "model")

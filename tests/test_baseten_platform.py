@@ -337,6 +337,27 @@ def test_management_listing(drive: Driver) -> None:
     assert all(s.host == "api.baseten.co" for s in drive.fake.requests)
 
 
+def test_list_chains(drive: Driver) -> None:
+    drive.fake.chains.append(
+        {
+            "id": "xyz9",
+            "created_at": "2026-02-03T04:05:06Z",
+            "name": "poems",
+            "deployments_count": 2,
+            "team_name": "Default",
+        }
+    )
+    (chain,) = drive("list_chains")
+    assert (chain.id, chain.name, chain.deployments_count, chain.team_name) == (
+        "xyz9",
+        "poems",
+        2,
+        "Default",
+    )
+    assert chain.target() == Target.chain("xyz9")
+    assert [s.path for s in drive.fake.requests] == ["/v1/chains"]
+
+
 def test_management_404(drive: Driver) -> None:
     with pytest.raises(NotFoundError, match="Model not found"):
         drive("get_model", "zzzz9999")
