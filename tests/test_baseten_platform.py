@@ -337,6 +337,27 @@ def test_management_listing(drive: Driver) -> None:
     assert all(s.host == "api.baseten.co" for s in drive.fake.requests)
 
 
+def test_get_model_and_environment(drive: Driver) -> None:
+    model = drive("get_model", MODEL)
+    assert (model.deployments_count, model.team_name, model.raw["instance_type_name"]) == (
+        3,
+        "Default",
+        "1x4",
+    )
+    env = drive("get_environment", MODEL, "staging")
+    assert env.current_deployment is not None
+    assert (env.name, env.model_id, env.current_deployment.status) == (
+        "staging",
+        MODEL,
+        "SCALED_TO_ZERO",
+    )
+    assert env.target() == Target.model(MODEL, environment="staging")
+    assert [s.path for s in drive.fake.requests] == [
+        f"/v1/models/{MODEL}",
+        f"/v1/models/{MODEL}/environments/staging",
+    ]
+
+
 def test_list_chains(drive: Driver) -> None:
     drive.fake.chains.append(
         {
