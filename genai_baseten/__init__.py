@@ -47,7 +47,16 @@ __all__ = [
 
 def register(registrar: Registrar) -> None:
     """Entry point of group ``genai.providers``: registers ``baseten``."""
-    registrar.register("baseten", Client, AsyncClient)
+    from genai_core.registry import ProviderDefaults
+
+    defaults = ProviderDefaults(
+        model="openai/gpt-oss-120b",
+        api_key_env="BASETEN_API_KEY",
+        base_url=BASE_URL,
+        key_url=API_KEY_URL,
+        options=Options,
+    )
+    registrar.register("baseten", Client, AsyncClient, defaults=defaults)
 
 
 def scoreboard() -> ProviderScore:

@@ -37,12 +37,26 @@ def bridge_result(result: Result) -> Result:
 
 
 class BridgeStreamCore(StreamCore):
-    """A chat stream from the bridge: its Result goes through :func:`bridge_result`."""
+    """Mixed into the engine's stream core (whatever its class): its Result, the one the
+    stream returns, attaches to errors and reports to tracing, goes through
+    :func:`bridge_result`."""
 
     __slots__ = ()
 
     def result(self) -> Result:
         return bridge_result(super().result())
+
+
+_BRIDGED: dict[type[StreamCore], type[StreamCore]] = {}
+
+
+def _bridged(core_class: type[StreamCore]) -> type[StreamCore]:
+    # Same slots as core_class, so an instance's __class__ can be switched to it.
+    found = _BRIDGED.get(core_class)
+    if found is None:
+        name = f"Bridge{core_class.__name__}"
+        found = _BRIDGED[core_class] = type(name, (BridgeStreamCore, core_class), {"__slots__": ()})
+    return found
 
 
 class _Bridge:
@@ -59,9 +73,12 @@ class _Bridge:
     def _parse_chat(self, response: httpx.Response, plan: Any) -> Result:
         return bridge_result(super()._parse_chat(response, plan))  # type: ignore[misc]
 
-    def _stream_core(self, response: httpx.Response, plan: Any) -> StreamCore:
-        core: StreamCore = super()._stream_core(response, plan)  # type: ignore[misc]
-        return BridgeStreamCore(core._assembler, secrets=core._secrets)
+    def _stream_core(self, response: httpx.Response, plan: Any, call: Any = None) -> StreamCore:
+        core: StreamCore = super()._stream_core(response, plan, call)  # type: ignore[misc]
+        # The engine's core carries per-call behaviour (prices, tracing); keep it and override
+        # only result(), by giving the instance a subclass of its own class.
+        core.__class__ = _bridged(type(core))
+        return core
 
 
 class BridgeClient(_Bridge, Client):

@@ -678,6 +678,9 @@ class Result(Message):
     non-streamed call; for a stream, a read-only list of its decoded chunks when asked for (the
     ``raw_chunks`` option of OpenAI-compatible providers), else None. Not serialised with the
     conversation."""
+    pricing: dict[str, Decimal] | None = Field(default=None, repr=False, exclude=True)
+    """The per-token prices of the model that answered, when the client knew them (its
+    ``model_info=``, ``models=`` or an earlier ``list_models()``); what :attr:`cost` uses."""
 
     _allow_empty: ClassVar[bool] = True
 
@@ -686,6 +689,21 @@ class Result(Message):
         if self.requests or self.tool_call_results:
             raise ValueError("a result holds replies only")
         return self
+
+    @property
+    def cost(self) -> Decimal | None:
+        """What this call cost in US dollars, from :attr:`usage` and :attr:`pricing`; None when
+        either is unknown (never 0 for unknown). See :func:`genai_core.cost`."""
+        from .pricing import cost
+
+        return cost(self, self.pricing)
+
+    def cost_for(self, model: Model | dict[str, Decimal]) -> Decimal | None:
+        """What this call cost at the prices of ``model`` (a :class:`Model` from a model list, or
+        its ``pricing``); None when unknown."""
+        from .pricing import cost
+
+        return cost(self, model)
 
     @property
     def finish_reason(self) -> FinishReason | None:

@@ -71,12 +71,15 @@ GENAI_CORE_ALL = [
     "__version__",
     "arun_tool_calls",
     "arun_tool_loop",
+    "cost",
     "get_async_provider",
     "get_provider",
+    "keys",
     "provider_names",
     "register_provider",
     "run_tool_calls",
     "run_tool_loop",
+    "total_cost",
 ]
 
 GENAI_BASETEN_ALL = [
