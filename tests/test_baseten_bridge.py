@@ -20,6 +20,7 @@ import genai_baseten
 import genai_core as genai
 from genai_baseten import Target
 from genai_baseten.bridge import AsyncBridgeClient, BridgeClient
+from genai_core.pricing import usage_known
 from genai_core.types import Usage
 
 KEY = "fake-bridge-key-0123456789"
@@ -82,6 +83,8 @@ def check(res: genai.Result, bodies: list[dict[str, Any]]) -> None:
     assert res.finish_reason is None  # null: unknown, not "stop"
     assert res.raw_finish_reason is None
     assert res.usage == Usage()  # zeros: not reported, never a count of zero tokens
+    assert not usage_known(res.usage)
+    assert res.cost is None  # unknown, not $0
     assert bodies[0]["model"] == "mistral-7b"
     assert bodies[0]["max_tokens"] == 64  # the bridge's documented name for the limit
     assert "max_completion_tokens" not in bodies[0]
