@@ -8,6 +8,7 @@ may come out as a meaningful value: no id, no finish reason, the "not reported" 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -20,12 +21,15 @@ import genai_baseten
 import genai_core as genai
 from genai_baseten import Target
 from genai_baseten.bridge import AsyncBridgeClient, BridgeClient
-from genai_core.pricing import usage_known
-from genai_core.types import Usage
+from genai_core.pricing import COMPLETION, PROMPT, usage_known
+from genai_core.types import Model, Usage
 
 KEY = "fake-bridge-key-0123456789"
 URL = "https://bridge.baseten.co/abcd1234/v1/chat/completions"
 ANSWER = "It was played at a neutral site."
+PRICED = Model(
+    id="mistral-7b", pricing={PROMPT: Decimal("0.000001"), COMPLETION: Decimal("0.000002")}
+)
 ZERO: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
@@ -85,6 +89,7 @@ def check(res: genai.Result, bodies: list[dict[str, Any]]) -> None:
     assert res.usage == Usage()  # zeros: not reported, never a count of zero tokens
     assert not usage_known(res.usage)
     assert res.cost is None  # unknown, not $0
+    assert res.usage.finish_reason is None
     assert bodies[0]["model"] == "mistral-7b"
     assert bodies[0]["max_tokens"] == 64  # the bridge's documented name for the limit
     assert "max_completion_tokens" not in bodies[0]
@@ -98,6 +103,7 @@ def test_bridge_sync(stream: bool) -> None:
         "mistral-7b",
         api_key=KEY,
         http_client=httpx.Client(transport=handler(bodies)),
+        model_info=PRICED,  # prices known: only the unknown usage keeps the cost unknown
     )
     msgs = [genai.Message.user("Where was it played?")]
     opts = genai.TextOptions(max_tokens=64)
@@ -108,6 +114,7 @@ def test_bridge_sync(stream: bool) -> None:
     else:
         res = client.gen_sync(msgs, opts)
     assert isinstance(client, BridgeClient)
+    assert res.pricing == PRICED.pricing  # the engine's prices are kept, stream or not
     check(res, bodies)
 
 
