@@ -252,6 +252,23 @@ def test_stream_cut_midway_keeps_what_arrived(drive: Driver) -> None:
     assert "broke off after 2 item(s)" in str(caught.value)
 
 
+def test_stream_waits_out_a_cold_start_then_streams(drive: Driver) -> None:
+    drive.fake.cold["environments/production"] = 3
+    drive.fake.streams["environments/production"] = Reply(
+        headers={"Content-Type": "application/octet-stream"}, chunks=[b"ab", b"cd"]
+    )
+    kind, items = drive.stream(PROD, {})
+    assert (kind, b"".join(items)) == ("bytes", b"abcd")
+    assert len(drive.fake.requests) == 4
+    assert drive.clock.sleeps == [0.5, 1.0, 5.0]
+
+
+def test_stream_on_a_deactivated_deployment(drive: Driver) -> None:
+    drive.fake.deactivated.add("development")
+    with pytest.raises(NotFoundError, match="development deployment of model 'abcd1234'"):
+        drive.stream(Target.model(MODEL, development=True), {})
+
+
 # -- wake and readiness ----------------------------------------------------------------------
 
 
