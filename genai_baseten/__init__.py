@@ -12,6 +12,7 @@ from .management import Chain, Deployment, DeploymentStatus, Environment, Manage
 from .options import Options
 from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
 from .predict import DeploymentFailedError, PredictStreamError
+from .queue import QueueStatus
 from .targets import Target
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "PlatformClient",
     "PredictStream",
     "PredictStreamError",
+    "QueueStatus",
     "Target",
     "deployment_url",
     "register",

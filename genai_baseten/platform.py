@@ -48,7 +48,7 @@ from genai_core.openai_chat.client import (
 )
 from genai_core.openai_chat.errors import api_error
 
-from . import chains, management
+from . import chains, management, queue
 from .calls import (
     DEFAULT_COLD_START_TIMEOUT,
     Call,
@@ -373,6 +373,12 @@ class PlatformClient(_PlatformBase[httpx.Client]):
                 return status
             self._policy.sleep(delay)
 
+    def async_queue_status(
+        self, target: Target | str, **kw: Unpack[CallOptions]
+    ) -> queue.QueueStatus:
+        """``GET /{target}/async_queue_status``: requests queued and in progress."""
+        return queue.parse_queue_status(self._call(queue.queue_status_call(target), **kw))
+
     # -- chains -------------------------------------------------------------------------------
 
     def run_remote(
@@ -529,6 +535,12 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
             if delay is None:
                 return status
             await self._policy.async_sleep(delay)
+
+    async def async_queue_status(
+        self, target: Target | str, **kw: Unpack[CallOptions]
+    ) -> queue.QueueStatus:
+        data = await self._call(queue.queue_status_call(target), **kw)
+        return queue.parse_queue_status(data)
 
     async def run_remote(
         self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]

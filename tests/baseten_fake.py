@@ -118,6 +118,7 @@ class FakeBaseten:
         self.cold: dict[str, int] = {}
         self.deactivated: set[str] = set()
         self.streams: dict[str, Reply] = {}
+        self.queues: dict[str, tuple[int, int]] = {}  # target path -> (queued, in progress)
         # model id -> {"model": ModelV1, "deployments": [DeploymentV1], "environments": [...]}
         self.models: dict[str, dict[str, Any]] = {}
         self.chains: list[dict[str, Any]] = []  # ChainV1 objects served by GET /v1/chains
@@ -212,6 +213,7 @@ class FakeBaseten:
         r("POST", rf"/{_TARGET}/run_remote", self._run_remote, "chain")
         r("POST", rf"/{_TARGET}/wake", self._wake, "model")
         r("POST", rf"/{_TARGET}/predict", self._predict, "model")
+        r("GET", rf"/{_TARGET}/async_queue_status", self._queue_status, None)
         r("POST", r"/(?P<m>[^/]+)/v1/chat/completions", self._bridge_chat, "bridge")
 
     def _gate(self, target: str) -> Reply | None:
@@ -251,6 +253,20 @@ class FakeBaseten:
     def _async_run(self, seen: Seen, m: re.Match[str]) -> Reply:
         gated = self._gate(_canonical(m["target"]))
         return gated or Reply.json(201, {"request_id": secrets.token_hex(16)})
+
+    def _queue_status(self, seen: Seen, m: re.Match[str]) -> Reply:
+        target = _canonical(m["target"])
+        queued, running = self.queues.get(target, (0, 0))
+        dep = self._deployment_of(seen.ident or "", target)
+        return Reply.json(
+            200,
+            {
+                f"{seen.kind}_id": seen.ident,
+                "deployment_id": dep["id"] if dep else "dep0",
+                "num_queued_requests": queued,
+                "num_in_progress_requests": running,
+            },
+        )
 
     BRIDGE_TEXT = ("It was played ", "at a neutral site.")
 

@@ -303,6 +303,19 @@ def test_wait_until_ready_has_a_deadline(drive: Driver) -> None:
     assert len(drive.fake.requests) == 6  # wake + 5 polls
 
 
+def test_async_queue_status(drive: Driver) -> None:
+    drive.fake.queues["environments/staging"] = (7, 2)
+    status = drive("async_queue_status", Target.model(MODEL, environment="staging"))
+    assert (status.num_queued_requests, status.num_in_progress_requests) == (7, 2)
+    assert (status.model_id, status.deployment_id, status.chain_id) == (MODEL, "d2", None)
+    chain = drive("async_queue_status", Target.chain("xyz9", development=True))
+    assert (chain.chain_id, chain.num_queued_requests) == ("xyz9", 0)
+    assert [(s.method, s.path) for s in drive.fake.requests] == [
+        ("GET", "/environments/staging/async_queue_status"),
+        ("GET", "/development/async_queue_status"),
+    ]
+
+
 # -- chains ----------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from genai_baseten.predict import (
     stream_kind,
     wake_call,
 )
+from genai_baseten.queue import parse_queue_status
 from genai_core import APITimeoutError, BadRequestError, ServerError, StreamError, ValidationError
 from genai_core.sse import ServerSentEvent
 
@@ -206,3 +207,19 @@ def test_not_found_hints_name_the_way_to_activate() -> None:
     assert error_hint(chain, 401, "BASETEN_API_KEY", "https://keys") == (
         "check the key given in $BASETEN_API_KEY or api_key=; get one at https://keys"
     )
+
+
+def test_queue_status_shape() -> None:
+    status = parse_queue_status(
+        {
+            "model_id": "m1",
+            "deployment_id": "d1",
+            "num_queued_requests": 3,
+            "num_in_progress_requests": 1,
+        }
+    )
+    assert (status.model_id, status.deployment_id, status.num_queued_requests) == ("m1", "d1", 3)
+    with pytest.raises(StreamError, match="num_queued_requests"):
+        parse_queue_status({"num_queued_requests": True, "num_in_progress_requests": 0})
+    with pytest.raises(StreamError):
+        parse_queue_status([])

@@ -102,6 +102,7 @@ GENAI_BASETEN_ALL = [
     "PlatformClient",
     "PredictStream",
     "PredictStreamError",
+    "QueueStatus",
     "Target",
     "deployment_url",
     "register",
