@@ -43,8 +43,10 @@ from genai_core.http import (
 )
 from genai_core.openai_chat.client import (
     USE_CLIENT_DEFAULT,
+    ProxyTypes,
     UseClientDefault,
     merge_headers,
+    public_url,
 )
 from genai_core.openai_chat.errors import api_error
 
@@ -133,6 +135,7 @@ class _PlatformBase(Generic[_H]):
         api_key: str | None = None,
         http_client: _H | None = None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        proxy: ProxyTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
         cold_start_timeout: float = DEFAULT_COLD_START_TIMEOUT,
@@ -160,15 +163,27 @@ class _PlatformBase(Generic[_H]):
         self._default_headers = headers
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = self._new_http_client(
-                PREDICT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout, transport
+            try:
+                http_client = self._new_http_client(
+                    PREDICT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout,
+                    transport,
+                    proxy,
+                )
+            except (httpx.InvalidURL, TypeError, ValueError) as exc:
+                if isinstance(exc, ValidationError):
+                    raise
+                # httpx's own check of proxy= or timeout=, without the proxy's password.
+                raise ValidationError(
+                    f"{public_url(str(exc))} (check proxy= and timeout=)"
+                ) from None
+        elif transport is not None or proxy is not None:
+            raise ValidationError(
+                "give transport= and proxy= to the http_client you pass, not beside it"
             )
-        elif transport is not None:
-            raise ValidationError("give transport= to the http_client you pass, not beside it")
         self._http: _H = http_client
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> _H:
+    def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
         raise NotImplementedError
 
     @property
@@ -274,12 +289,12 @@ class PlatformClient(_PlatformBase[httpx.Client]):
     """
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> httpx.Client:
+    def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
         if transport is not None and not isinstance(transport, httpx.BaseTransport):
             raise ValidationError(
                 f"transport must be an httpx.BaseTransport, got {type(transport).__name__}"
             )
-        return httpx.Client(timeout=timeout, transport=transport)
+        return httpx.Client(timeout=timeout, transport=transport, proxy=proxy)
 
     def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         """Send ``call`` under the policy; the success answer is returned still streaming."""
@@ -456,12 +471,14 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     """Asynchronous twin of :class:`PlatformClient` (asyncio or trio, through anyio)."""
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> httpx.AsyncClient:
+    def _new_http_client(
+        timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes
+    ) -> httpx.AsyncClient:
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
             raise ValidationError(
                 f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
             )
-        return httpx.AsyncClient(timeout=timeout, transport=transport)
+        return httpx.AsyncClient(timeout=timeout, transport=transport, proxy=proxy)
 
     async def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         request, policy, cold = self._prepare(call, kw)

@@ -472,3 +472,16 @@ def test_logs_never_hold_the_key(drive: Driver, caplog: pytest.LogCaptureFixture
     assert "HTTP 503 while the deployment starts" in caplog.text
     assert "/environments/production/predict: HTTP 200" in caplog.text
     assert KEY not in caplog.text
+
+
+def test_client_construction_checks() -> None:
+    with pytest.raises(ValidationError, match="not beside it"):
+        PlatformClient(api_key=KEY, http_client=httpx.Client(), proxy="http://proxy:3128")
+    with pytest.raises(ValidationError, match="cold_start_timeout"):
+        PlatformClient(api_key=KEY, cold_start_timeout=-1)
+    with pytest.raises(ValidationError, match="max_retries"):
+        PlatformClient(api_key=KEY, max_retries=-1)
+    with pytest.raises(ValidationError, match="api_key must be a string"):
+        PlatformClient(api_key=123)  # type: ignore[arg-type]
+    with PlatformClient(api_key=KEY, proxy="http://user:secret@proxy:3128") as client:
+        assert "secret" not in repr(client)

@@ -115,10 +115,10 @@ def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     chat = httpx.MockTransport(bridge_answer)
     monkeypatch.setenv("BASETEN_API_KEY", KEY)
 
-    def sync_client(timeout: Any, _transport: Any) -> httpx.Client:
+    def sync_client(timeout: Any, _transport: Any, _proxy: Any) -> httpx.Client:
         return httpx.Client(transport=transport)
 
-    def async_client(timeout: Any, _transport: Any) -> httpx.AsyncClient:
+    def async_client(timeout: Any, _transport: Any, _proxy: Any) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=transport)
 
     monkeypatch.setattr(genai_baseten.PlatformClient, "_new_http_client", staticmethod(sync_client))
@@ -160,7 +160,7 @@ def test_readme_platform_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         genai_baseten.PlatformClient,
         "_new_http_client",
-        staticmethod(lambda timeout, _t: httpx.Client(transport=transport)),
+        staticmethod(lambda timeout, _t, _p: httpx.Client(transport=transport)),
     )
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
