@@ -43,6 +43,8 @@ from genai_core.http import (
 )
 from genai_core.openai_chat.client import (
     USE_CLIENT_DEFAULT,
+    AsyncChatClient,
+    ChatClient,
     ProxyTypes,
     UseClientDefault,
     merge_headers,
@@ -290,11 +292,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise ValidationError(
-                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}"
-            )
-        return httpx.Client(timeout=timeout, transport=transport, proxy=proxy)
+        return ChatClient._new_http_client(timeout, transport, proxy)  # the same checks
 
     def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         """Send ``call`` under the policy; the success answer is returned still streaming."""
@@ -474,11 +472,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     def _new_http_client(
         timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes
     ) -> httpx.AsyncClient:
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise ValidationError(
-                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
-            )
-        return httpx.AsyncClient(timeout=timeout, transport=transport, proxy=proxy)
+        return AsyncChatClient._new_http_client(timeout, transport, proxy)
 
     async def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         request, policy, cold = self._prepare(call, kw)
