@@ -80,6 +80,8 @@ class Driver:
         return {
             "api_key": KEY,
             "retry_policy": self.clock.policy(kw.pop("max_retries", 2)),
+            # A loopback server that misbehaves fails the test in seconds, never hangs it.
+            "timeout": 10.0,
             **{k: kw.pop(k) for k in ("cold_start_timeout", "api_key") if k in kw},
         }
 
