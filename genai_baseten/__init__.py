@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .bridge import AsyncBridgeClient, BridgeClient
 from .chains import AsyncSubmission
-from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
+from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
 from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
 from .options import Options
 from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
@@ -17,7 +17,6 @@ from .targets import Target
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
-    from scoreboard import ProviderScore
 
 __all__ = [
     "API_KEY_URL",
@@ -57,13 +56,6 @@ def register(registrar: Registrar) -> None:
         base_url=BASE_URL,
         key_url=API_KEY_URL,
         options=Options,
+        prices_in_model_list=True,
     )
     registrar.register("baseten", Client, AsyncClient, defaults=defaults)
-
-
-def scoreboard() -> ProviderScore:
-    """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
-    ``genai.scoreboards``."""
-    from scoreboard.registry import load_resource
-
-    return load_resource(__name__)
