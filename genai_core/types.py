@@ -17,7 +17,6 @@ validated model per streamed chunk would cost more than decoding the chunk.
 
 from __future__ import annotations
 
-import enum
 import json
 import mimetypes
 import posixpath
@@ -33,6 +32,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import ValidationError, pydantic_message
+from .openenum import OpenStrEnum
 
 __all__ = [
     "Citation",
@@ -585,7 +585,7 @@ def _to_reply(part: AssistantPart) -> Reply:
 # --- results ----------------------------------------------------------------------------------
 
 
-class FinishReason(str, enum.Enum):
+class FinishReason(OpenStrEnum):
     """Why the model stopped. A value the library does not know is kept verbatim.
 
     ``FinishReason("eos")`` returns a member whose value is ``"eos"``; it compares equal to the
@@ -602,15 +602,6 @@ class FinishReason(str, enum.Enum):
     """The provider filtered the output."""
     PENDING = "pending"
     """An asynchronous job that has not finished yet."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> FinishReason | None:
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = value.upper()
-        member._value_ = value
-        return member
 
     @property
     def is_known(self) -> bool:
