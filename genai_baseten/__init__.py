@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .bridge import AsyncBridgeClient, BridgeClient
+from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
+from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
 from .options import Options
+from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
+from .predict import DeploymentFailedError, PredictStreamError
+from .queue import QueueStatus
+from .targets import Target
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
@@ -14,9 +21,25 @@ if TYPE_CHECKING:
 __all__ = [
     "API_KEY_URL",
     "BASE_URL",
+    "AsyncBridgeClient",
     "AsyncClient",
+    "AsyncPlatformClient",
+    "AsyncPredictStream",
+    "AsyncSubmission",
+    "BridgeClient",
+    "Chain",
     "Client",
+    "Deployment",
+    "DeploymentFailedError",
+    "DeploymentStatus",
+    "Environment",
+    "ManagedModel",
     "Options",
+    "PlatformClient",
+    "PredictStream",
+    "PredictStreamError",
+    "QueueStatus",
+    "Target",
     "deployment_url",
     "register",
     "scoreboard",

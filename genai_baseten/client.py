@@ -18,7 +18,6 @@ Reference: https://docs.baseten.co/reference/inference-api/chat-completions
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,6 +30,7 @@ from genai_core.options import GenOption, TextOptions
 from genai_core.types import Model
 
 from .options import Options
+from .targets import MODEL_APIS_URL, Target
 from .thinking import thinking_default
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client", "deployment_url"]
 
-BASE_URL = "https://inference.baseten.co/v1"
+BASE_URL = MODEL_APIS_URL
 API_KEY_URL = "https://app.baseten.co/settings/api_keys"
 
 
@@ -70,32 +70,26 @@ CONFIG = ProviderConfig(
 )
 
 
-_ID = re.compile(r"[A-Za-z0-9_-]+")
-
-
 def deployment_url(
-    model_id: str, *, environment: str = "production", deployment_id: str | None = None
+    model_id: str, *, environment: str | None = None, deployment_id: str | None = None
 ) -> str:
     """The OpenAI-compatible API root of a dedicated deployment, to pass as ``base_url``.
 
-    ``https://model-{model_id}.api.baseten.co/environments/{environment}/sync/v1``; with
-    ``deployment_id``, that deployment's ``/deployment/{id}/sync/v1``; ``environment=
-    "development"`` gives the development deployment's ``/development/sync/v1``.
+    ``https://model-{model_id}.api.baseten.co/environments/{environment}/sync/v1`` (production
+    by default); with ``deployment_id``, that deployment's ``/deployment/{id}/sync/v1``;
+    ``environment="development"`` gives the development deployment's ``/development/sync/v1``.
+    The same as ``Target.model(model_id, ...).openai_base_url()``.
     """
-    for what, value in (("model_id", model_id), ("environment", environment)):
-        if not isinstance(value, str) or not _ID.fullmatch(value):
-            raise ValidationError(f"{what} must be letters, digits, '-' or '_', got {value!r}")
-    if deployment_id is not None:
-        if not isinstance(deployment_id, str) or not _ID.fullmatch(deployment_id):
-            raise ValidationError(
-                f"deployment_id must be letters, digits, '-' or '_', got {deployment_id!r}"
-            )
-        target = f"deployment/{deployment_id}"
-    elif environment == "development":
-        target = "development"
-    else:
-        target = f"environments/{environment}"
-    return f"https://model-{model_id}.api.baseten.co/{target}/sync/v1"
+    return Target.model(
+        model_id, environment=environment, deployment_id=deployment_id
+    ).openai_base_url()
+
+
+def _target_kw(target: Target | str, kw: dict[str, Any]) -> dict[str, Any]:
+    """The constructor arguments with ``base_url`` set from ``target``."""
+    if kw.get("base_url") is not None:
+        raise ValidationError("for_target() sets base_url from the target; pass only one of them")
+    return {**kw, "base_url": Target.of(target).openai_base_url()}
 
 
 class _Baseten:
@@ -167,6 +161,34 @@ class Client(_Baseten, OpenAICompatibleClient):
     :meth:`supports` the status of one feature for the client's model.
     """
 
+    @classmethod
+    def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> Client:
+        """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
+        model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
+        other arguments are the constructor's (``base_url`` comes from the target). For the
+        bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
+        which drops the bridge's meaningless answer fields."""
+        where = Target.of(target)
+        if where.kind == "bridge" and cls is Client:
+            from .bridge import BridgeClient
+
+            return BridgeClient(model, **_target_kw(where, kw))
+        return cls(model, **_target_kw(where, kw))
+
 
 class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
     """Asynchronous Baseten client: the arguments of :class:`Client`, an httpx.AsyncClient."""
+
+    @classmethod
+    def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> AsyncClient:
+        """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
+        model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
+        other arguments are the constructor's (``base_url`` comes from the target). For the
+        bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
+        which drops the bridge's meaningless answer fields."""
+        where = Target.of(target)
+        if where.kind == "bridge" and cls is AsyncClient:
+            from .bridge import AsyncBridgeClient
+
+            return AsyncBridgeClient(model, **_target_kw(where, kw))
+        return cls(model, **_target_kw(where, kw))

@@ -4,6 +4,7 @@ The tree::
 
     GenAIError
     ├── ValidationError           bad input, found before anything is sent (also a ValueError)
+    │   ├── RequestTooLargeError  the body is above the client's max_request_bytes
     │   └── DecodeError           Result.decode: the answer does not fit the requested type
     ├── ToolError                 a tool call could not be run (``messages``: the conversation)
     │   ├── ToolArgumentsError    the model's arguments do not fit the tool (also a ValidationError)
@@ -49,6 +50,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import _redact
+
 if TYPE_CHECKING:
     import pydantic
 
@@ -71,6 +74,7 @@ __all__ = [
     "NotSupportedError",
     "RateLimitError",
     "RedirectError",
+    "RequestTooLargeError",
     "ServerError",
     "StreamConnectionError",
     "StreamError",
@@ -103,6 +107,18 @@ class ValidationError(GenAIError, ValueError):
 
     Raised by constructors of messages and options, and by ``gen_*`` before any request.
     """
+
+
+class RequestTooLargeError(ValidationError):
+    """The request body is larger than the client's ``max_request_bytes``; nothing was sent.
+
+    ``size`` is the body's size in bytes and ``limit`` the limit.
+    """
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
 
 
 class DecodeError(ValidationError):
@@ -376,10 +392,12 @@ class RedirectError(APIError):
 
 
 class IncompleteStreamError(StreamError):
-    """The stream ended (the server closed it) with neither ``[DONE]`` nor a finish reason.
+    """The stream ended (the server closed it) in the middle of a tool call: neither ``[DONE]``
+    nor a finish reason came, and the call's arguments are not whole JSON.
 
-    The answer was cut: ``partial_result`` holds what arrived, a tool call possibly cut in the
-    middle of its arguments. Servers that end with EOF after a finish reason are not concerned.
+    ``partial_result`` holds what arrived, the cut call included. A stream that merely ends
+    without an end marker, its last event whole, is handed over with
+    ``Result.maybe_truncated`` set instead (some servers end complete answers that way).
     """
 
 
@@ -421,9 +439,6 @@ def error_class_for_status(status_code: int) -> type[APIError]:
     return APIError
 
 
-_REDACTED = "<redacted>"
-
-
 def redact_error(err: GenAIError, secrets: Iterable[str | None]) -> GenAIError:
     """Remove the secrets from an error's message, body and headers, in place."""
     secrets = tuple(secrets)
@@ -431,6 +446,11 @@ def redact_error(err: GenAIError, secrets: Iterable[str | None]) -> GenAIError:
         err.message = redact(err.message, secrets)
         err.body = redact(err.body, secrets)
         err.headers = {k: redact(v, secrets) for k, v in err.headers.items()}
+        # Whatever else the server chose to say can echo the key as well.
+        for name in ("request_id", "error_type", "code", "hint"):
+            value = getattr(err, name)
+            if isinstance(value, str):
+                setattr(err, name, redact(value, secrets))
         err.args = (err._render(),)
     else:
         err.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in err.args)
@@ -438,11 +458,13 @@ def redact_error(err: GenAIError, secrets: Iterable[str | None]) -> GenAIError:
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret (8 characters or more) in ``text``."""
-    for secret in secrets:
-        if secret and len(secret) >= 8 and secret in text:
-            text = text.replace(secret, _REDACTED)
-    return text
+    """Replace every occurrence of each secret in ``text`` with ``<redacted>``, in any encoding.
+
+    Plain, JSON-escaped (``\\/``, ``\\u00XX``, mixed per character), percent-encoded, HTML
+    references and base64 (Basic auth) are all found; keys of any length are redacted (see
+    :mod:`genai_core._redact`).
+    """
+    return _redact.redact(text, secrets)
 
 
 def pydantic_message(owner: str, exc: pydantic.ValidationError) -> str:

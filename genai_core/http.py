@@ -32,7 +32,7 @@ import random
 import re
 import secrets
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import timezone
@@ -40,6 +40,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 import httpx
 
+from . import _log
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -49,6 +50,7 @@ from .errors import (
     StreamError,
     StreamTimeoutError,
     ValidationError,
+    redact,
 )
 
 T = TypeVar("T")
@@ -594,13 +596,17 @@ def send_with_retries(
     keeps credentials from another origin). ``deadline`` bounds the whole loop.
     """
     state = policy.start()
+    attempts = policy.max_retries + 1
     hops = 0
     while True:
         cause: BaseException | None = None
         if deadline is not None:
             deadline.cap(request)
+        attempt = state.retries_taken + 1
+        started = _log.sent(request, attempt, attempts)
         try:
             response = client.send(request, stream=True, follow_redirects=False)
+            _log.answered(request, response, attempt, started)
             if response.status_code < 300:
                 return response
             try:
@@ -608,6 +614,7 @@ def send_with_retries(
             except httpx.DecodingError:
                 response = _undecodable(response)
         except httpx.TransportError as exc:
+            _log.failed(request, exc, attempt, started)
             cause = exc
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
@@ -624,6 +631,7 @@ def send_with_retries(
                 raise TypeError("raise_for_status returned instead of raising")
             delay = retry_in
         check_deadline(deadline, delay, cause)
+        _log.retrying(request, response if cause is None else cause, attempt + 1, attempts, delay)
         policy.sleep(delay)
 
 
@@ -638,13 +646,17 @@ async def asend_with_retries(
 ) -> httpx.Response:
     """The async twin of :func:`send_with_retries`, sleeping with ``policy.async_sleep``."""
     state = policy.start()
+    attempts = policy.max_retries + 1
     hops = 0
     while True:
         cause: BaseException | None = None
         if deadline is not None:
             deadline.cap(request)
+        attempt = state.retries_taken + 1
+        started = _log.sent(request, attempt, attempts)
         try:
             response = await client.send(request, stream=True, follow_redirects=False)
+            _log.answered(request, response, attempt, started)
             if response.status_code < 300:
                 return response
             try:
@@ -652,6 +664,7 @@ async def asend_with_retries(
             except httpx.DecodingError:
                 response = _undecodable(response)
         except httpx.TransportError as exc:
+            _log.failed(request, exc, attempt, started)
             cause = exc
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
@@ -668,6 +681,7 @@ async def asend_with_retries(
                 raise TypeError("raise_for_status returned instead of raising")
             delay = retry_in
         check_deadline(deadline, delay, cause)
+        _log.retrying(request, response if cause is None else cause, attempt + 1, attempts, delay)
         await policy.async_sleep(delay)
 
 
@@ -676,13 +690,17 @@ def new_request_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def redact_headers(
+    headers: Mapping[str, str], secrets: Iterable[str | None] = ()
+) -> dict[str, str]:
     """A copy of ``headers`` safe to log: secret values become ``<redacted>``.
 
     The auth scheme of ``Authorization`` is kept (``"Bearer <redacted>"``, ``"Api-Key
-    <redacted>"``) because it helps debugging and is no secret.
+    <redacted>"``) because it helps debugging and is no secret. Any other value holding one of
+    ``secrets`` (in any encoding, see :func:`~genai_core.errors.redact`) has it replaced too.
     """
-    return {name: _redacted_value(name, value) for name, value in headers.items()}
+    secrets = tuple(secrets)
+    return {name: redact(_redacted_value(name, value), secrets) for name, value in headers.items()}
 
 
 def _redacted_value(name: str, value: str) -> str:

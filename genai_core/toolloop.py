@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._validate import check_messages
 from .errors import (
     GenAIError,
     MaxTurnsError,
@@ -240,10 +241,7 @@ class _Loop:
         self.text = text[0]
         self.index = _tool_index(self.text)
         _check_runnable(self.index)
-        if isinstance(messages, str):
-            raise ValidationError(
-                "messages are Message objects, got a str: pass [Message.user(...)]"
-            )
+        check_messages(messages)
         self.messages: list[Message] = (
             [messages] if isinstance(messages, Message) else list(messages)
         )

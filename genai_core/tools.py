@@ -32,6 +32,7 @@ import pydantic
 import pydantic_core
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
+from ._validate import non_json_path
 from .errors import ToolArgumentsError, ToolExecutionError, ValidationError
 from .schema import excerpt, type_schema, validate_json
 from .types import STRICT_ARBITRARY_CONFIG, ToolCall, _Strict
@@ -96,6 +97,14 @@ class ToolDef(_Strict):
     def _check_parameters(cls, v: dict[str, Any]) -> dict[str, Any]:
         if v.get("type", "object") != "object":
             raise ValueError("the parameters schema must describe a JSON object")
+        found = non_json_path(v)
+        if found is not None:
+            # Caught here, not when the request is encoded, so the error names the tool.
+            path, kind = found
+            raise ValueError(
+                f"parameters.{path} is a {kind}, which JSON cannot hold; use a list, dict, "
+                "string, number, bool or None"
+            )
         return v
 
     def __eq__(self, other: object) -> bool:

@@ -26,6 +26,8 @@ def cell(outcome: Outcome | None) -> str:
         return "—"
     if outcome.error is None:
         text = "complete Result"
+        if outcome.maybe_truncated:
+            text = "Result with `maybe_truncated` set, finish reason unknown"
     else:
         text = f"`{outcome.error}`"
         if outcome.status is not None:

@@ -63,6 +63,7 @@ ANSWERS: dict[str, list[Answer]] = {
         ),
         Answer(content="Rome is warmer (19 °C against 4 °C)."),
     ],
+    "logging.md": [Answer(content="Hello")],
     "structured-output.md": [
         Answer(content='{"name": "banana", "is_fruit": true}'),
         Answer(content='{"name": "tomato", "is_fruit": true, "color": "red"}'),
@@ -173,6 +174,11 @@ RUN_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "multimodal.md": ("test_multimodal.py",),
     "openai-compatible.md": ("test_openai_compatible.py",),
     "record-replay.md": ("test_httprecord_replay.py", "test_httprecord_plugin.py"),
+    "baseten-bridge.md": ("test_docs_baseten.py",),
+    "baseten-chains.md": ("test_docs_baseten.py",),
+    "baseten-management.md": ("test_docs_baseten.py",),
+    "baseten-predict.md": ("test_docs_baseten.py",),
+    "baseten-targets.md": ("test_docs_baseten.py",),
 }
 
 
@@ -346,6 +352,10 @@ def check_reliability(bodies: list[dict[str, Any]]) -> None:
     assert [b.get("stream", False) for b in bodies] == [True, False]
 
 
+def check_logging(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["messages"] == [{"role": "user", "content": "Say hello"}]
+
+
 def check_scoreboard_query(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["model"] == "zai-org/GLM-5.2"  # the sota tier, resolved from the list
     assert bodies[0]["chat_template_args"] == {"enable_thinking": True}  # GLM's default
@@ -413,6 +423,7 @@ CHECKS = {
     "providers.md": check_providers,
     "quickstart.md": check_quickstart,
     "reliability.md": check_reliability,
+    "logging.md": check_logging,
 }
 
 

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from faults import FAULTS, NOW, RID, TIMEOUT, Fault, Outcome
 from faultserver import FaultServer, fault_server
+from secret_scan import no_leak
 
 import genai_baseten
 import genai_core as genai
@@ -127,10 +128,14 @@ def test_fault_cell(server: FaultServer, fault: Fault, flavor: str, mode: str) -
     expected: Outcome = getattr(fault, mode)
     server.script(*fault.scripts(stream))
     before = fd_count()
-    if flavor == "sync":
-        ran = run_sync(server, fault, stream)
-    else:
-        ran = anyio.run(run_async, server, fault, stream, backend=flavor)
+    # The secrets sweep over the matrix: DEBUG logs (genai, httpx, httpcore), the error with
+    # its causes and partial result, and the result, searched for the key in every encoding.
+    with no_leak(KEY, f"{fault.name} {flavor} {mode}") as seen:
+        if flavor == "sync":
+            ran = run_sync(server, fault, stream)
+        else:
+            ran = anyio.run(run_async, server, fault, stream, backend=flavor)
+        seen.extend(x for x in (ran.error, ran.result) if x is not None)
 
     assert len(server.requests) == expected.requests
     assert ran.sleeps == list(expected.sleeps)
@@ -138,7 +143,8 @@ def test_fault_cell(server: FaultServer, fault: Fault, flavor: str, mode: str) -
         assert ran.error is None, repr(ran.error)
         assert ran.result is not None
         assert ran.result.text == expected.text
-        assert ran.result.finish_reason == "stop"
+        assert ran.result.maybe_truncated is expected.maybe_truncated
+        assert ran.result.finish_reason == (None if expected.maybe_truncated else "stop")
         if stream:
             assert "".join(ran.texts) == ran.result.text
     else:

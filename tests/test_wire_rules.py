@@ -24,6 +24,7 @@ from genai_core.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    IncompleteStreamError,
     ServerError,
     StreamError,
 )
@@ -408,6 +409,39 @@ def test_stream_no_finish_reason_reports_none() -> None:
     assert result.text == '{"a": 1}'
     assert result.finish_reason is None
     assert result.raw_finish_reason is None
+
+
+def test_stream_without_any_end_marker_is_flagged_not_failed() -> None:
+    # The history GLM-5 JSON streams carry no finish reason; if a server also leaves out
+    # [DONE], the answer is handed over (unknown finish reason) with the truncation flag.
+    _, result = run_stream(chunk({"role": "assistant", "content": '{"a": 1}'}, usage=usage(2, 3)))
+    assert result.text == '{"a": 1}'
+    assert result.finish_reason is None
+    assert result.maybe_truncated is True
+    # One end marker is enough to say the answer is whole.
+    _, result = run_stream(chunk({"role": "assistant", "content": "x"}), DONE)
+    assert result.maybe_truncated is False
+    _, result = run_stream(chunk({"role": "assistant", "content": "x"}, finish="stop"))
+    assert result.maybe_truncated is False
+    # A flag on the answer, not part of the conversation sent back.
+    assert "maybe_truncated" not in result.model_dump()
+
+
+def test_stream_cut_inside_a_tool_call_raises_with_the_partial_call() -> None:
+    core = new_core()
+    core.feed(chunk({"role": "assistant", "tool_calls": [tc(0, id="c1", name="f", args='{"x": ')]}))
+    with pytest.raises(IncompleteStreamError, match="tool call") as info:
+        core.finish()
+    err = core.fail(info.value)
+    assert err.partial_result is not None
+    assert calls(err.partial_result) == [("c1", "f", '{"x": ')]
+    # Whole arguments at EOF: the call is complete JSON, handed over with the flag.
+    core = new_core()
+    whole = tc(0, id="c1", name="f", args='{"x": 1}')
+    core.feed(chunk({"role": "assistant", "tool_calls": [whole]}))
+    core.finish()
+    assert calls(core.result()) == [("c1", "f", '{"x": 1}')]
+    assert core.result().maybe_truncated is True
 
 
 def test_stream_unknown_finish_reason_kept_verbatim() -> None:

@@ -124,6 +124,14 @@ class RecordedRequest:
         """The body as parsed JSON; None for no body; a marker holding the text if not JSON."""
         return _json_or_none(self.body)
 
+    def __repr__(self) -> str:
+        # Shown by pytest for every frame of a failing test's traceback: header values and the
+        # body may hold a credential, so only their shape is shown.
+        return (
+            f"RecordedRequest(method={self.method!r}, uri={scrub_url(self.uri)!r}, "
+            f"body=<{len(self.body)} bytes>, headers={_header_names(self.headers)})"
+        )
+
     @classmethod
     def from_httpx(cls, request: httpx.Request, body: bytes) -> RecordedRequest:
         headers: dict[str, list[str]] = {}
@@ -150,6 +158,17 @@ class RecordedResponse:
     @property
     def is_event_stream(self) -> bool:
         return self.header("content-type").split(";")[0].strip().lower() == "text/event-stream"
+
+    def __repr__(self) -> str:
+        # A server may echo a credential in a header or the body: show their shape only.
+        return (
+            f"RecordedResponse(status_code={self.status_code}, body=<{len(self.body)} bytes>, "
+            f"headers={_header_names(self.headers)})"
+        )
+
+
+def _header_names(headers: Mapping[str, Sequence[str]]) -> str:
+    return "[" + ", ".join(sorted(repr(name) for name in headers)) + "]"
 
 
 @dataclass(frozen=True)
@@ -373,8 +392,12 @@ def add_replay_note(exc: BaseException | None, note: str) -> None:
 
 
 def scrub_url(url: str) -> str:
-    """``url`` with the value of every key-like query parameter replaced by ``REDACTED``."""
+    """``url`` with the value of every key-like query parameter, and any user and password,
+    replaced by ``REDACTED``."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc=f"{REDACTED}@{parts.netloc.rsplit('@', 1)[1]}")
+        url = urlunsplit(parts)
     if not parts.query:
         return url
     pairs = parse_qsl(parts.query, keep_blank_values=True)

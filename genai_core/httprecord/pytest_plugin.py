@@ -130,6 +130,9 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pluggy.Result[pytest.TestReport]]:
     outcome = yield
     report = outcome.get_result()
+    recorder = item.stash.get(_RECORDER, None)
+    if recorder is not None and report.failed:
+        _scrub_report(report, recorder)
     if report.when == "call" and report.failed:
         item.stash[_CALL_FAILED] = True
         recorder = item.stash.get(_RECORDER, None)
@@ -138,6 +141,20 @@ def pytest_runtest_makereport(
             # The test's error may come from a response the cassette served (a hand edit that
             # broke a JSON body): say which file and interaction that was.
             report.sections.append(("genai_recorder", note))
+
+
+def _scrub_report(report: pytest.TestReport, recorder: Recorder) -> None:
+    """Redact the credentials the recorder knows of from a failing test's report.
+
+    pytest shows the arguments of every frame of the traceback, and the test's own captured
+    output: a key the code under test handled (``BASETEN_API_KEY=... pytest``) must not be
+    printed there, in any encoding.
+    """
+    text = str(report.longrepr)
+    clean = recorder.scrub(text)
+    if clean != text:
+        report.longrepr = clean
+    report.sections = [(title, recorder.scrub(body)) for title, body in report.sections]
 
 
 def cassette_path(node: pytest.Item, config: pytest.Config) -> Path:

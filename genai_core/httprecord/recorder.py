@@ -49,6 +49,7 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode as VcrRecordMode
 from vcr.request import Request as VcrRequest
 
+from .._redact import MIN_SECRET_LENGTH, contains_secret, redact
 from .._version import __version__
 from ..errors import ValidationError
 from .cassette import (
@@ -110,7 +111,7 @@ _REQUEST_NOISE = frozenset(
 # Environment variables whose values must never land in a cassette.
 _SECRET_ENV = re.compile(r"(API_?KEY|_TOKEN|_SECRET|_KEY|PASSWORD)$", re.IGNORECASE)
 # Shorter values are too likely to occur by chance in a body to be checked for.
-_MIN_SECRET = 8
+_MIN_SECRET = MIN_SECRET_LENGTH
 
 
 def scrubbed_header(name: str) -> bool:
@@ -207,6 +208,8 @@ class _Store:
         self._lock = threading.Lock()
 
     def play(self, request: RecordedRequest) -> tuple[int, RecordedResponse] | None:
+        # Learnt when replaying too: the pytest plugin scrubs a failing test's report of them.
+        self.recorder._learn_secrets(request)
         vreq = _to_vcr(request)
         c = self.cassette
         with self._lock:
@@ -318,7 +321,16 @@ class Recorder:
         self.seed = seed
         self.user_metadata = dict(metadata or {})
         self._secrets: dict[str, str] = secrets_from_env()
-        self._secrets.update({s: "a secret passed to the Recorder" for s in secrets if s})
+        given = [s for s in secrets if s]
+        short = [s for s in given if not isinstance(s, str) or len(s) < MIN_SECRET_LENGTH]
+        if short:
+            # A value this short occurs by chance in any body: the check would refuse every
+            # cassette. Say so rather than not checking it. (The value itself is not quoted.)
+            raise ValidationError(
+                f"Recorder secrets= takes strings of {MIN_SECRET_LENGTH} characters or more; "
+                f"got {len(short)} shorter value(s) (or not strings)"
+            )
+        self._secrets.update({s: "a secret passed to the Recorder" for s in given})
         self._user_request_hook = before_record_request
         self._user_response_hook = before_record_response
         self.match_on = tuple(match_on)
@@ -518,17 +530,29 @@ class Recorder:
                 if len(secret) >= _MIN_SECRET:
                     self._secrets.setdefault(secret, label)
 
+    def scrub(self, text: str) -> str:
+        """``text`` with every credential this recorder knows of (key-like environment
+        variables, ``secrets=``, credentials seen in requests) redacted, in any encoding."""
+        return redact(text, self._secrets)
+
     def _check_secrets(self, text: str, cassette: Cassette) -> None:
+        # Any encoding counts (JSON escapes, percent-encoding, base64 of Basic auth...): a key a
+        # server echoed as "sk-ab\/cd" is as much a leak as the plain one.
         for secret, label in self._secrets.items():
-            if secret not in text and json.dumps(secret)[1:-1] not in text:
+            if contains_secret(text, (secret,)) is None:
                 continue
             where = next(
                 (
                     f"interaction {i}"
                     for i, it in enumerate(cassette.interactions)
-                    if secret in json.dumps(_interaction_dict(it), ensure_ascii=False)
-                    or secret.encode() in it.response.body
-                    or secret.encode() in it.request.body
+                    if any(
+                        contains_secret(part, (secret,))
+                        for part in (
+                            json.dumps(_interaction_dict(it), ensure_ascii=False),
+                            it.response.body.decode("utf-8", "replace"),
+                            it.request.body.decode("utf-8", "replace"),
+                        )
+                    )
                 ),
                 "its metadata",
             )

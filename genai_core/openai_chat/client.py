@@ -31,6 +31,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, 
 import httpx
 
 from .. import tracing
+from .._log import register_secret
+from .._validate import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    check_max_request_bytes,
+    check_messages,
+    check_model,
+    check_request_size,
+    check_timeout,
+    non_json_path,
+)
 from .._version import __version__
 from ..capabilities import CapabilityStatus, CapabilityTable, TableSource, TierChoice, tier_of
 from ..errors import (
@@ -259,10 +269,14 @@ class ChatClientBase(Generic[_H]):
         model_info: Model | None = None,
         models: Iterable[Model | str] | None = None,
         deadline: float | None = None,
+        max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
         name = self.config.name
-        if model is not None and not isinstance(model, str):
-            raise ValidationError(f"model must be a string, got {type(model).__name__}")
+        check_model(model)
+        if not isinstance(timeout, UseClientDefault):
+            check_timeout(timeout)
+        check_max_request_bytes(max_request_bytes)
+        self._max_request_bytes = max_request_bytes
         self._model = model or None
         # model="sota" | "good" | "cheap" (any case) on a provider with a scoreboard names a tier:
         # the model is picked from the provider's model list when first needed (resolve_model).
@@ -290,6 +304,8 @@ class ChatClientBase(Generic[_H]):
         if api_key is None and env_var:
             api_key = os.environ.get(env_var) or None
         self.__api_key = api_key or None
+        # httpx's and httpcore's debug records can echo what a server sent back: keep the key out.
+        register_secret(self.__api_key)
         url = base_url if base_url is not None else self.config.base_url
         if not url:
             raise ValidationError(
@@ -297,6 +313,8 @@ class ChatClientBase(Generic[_H]):
                 "'http://localhost:8000/v1'"
             )
         self._base_url = normalize_base_url(url, name)
+        # httpx logs each request's URL, with a password in it (sent as Basic auth).
+        register_secret(httpx.URL(self._base_url).password or None)
         self._auth_scheme = (
             self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
         )
@@ -527,6 +545,8 @@ class ChatClientBase(Generic[_H]):
         return headers
 
     def _timeout_for(self, timeout: TimeoutTypes | UseClientDefault) -> Any:
+        if not isinstance(timeout, UseClientDefault):
+            check_timeout(timeout)
         if isinstance(timeout, UseClientDefault):
             timeout = self._timeout
         return httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout
@@ -575,6 +595,7 @@ class ChatClientBase(Generic[_H]):
         self, messages: Messages, options: Sequence[object], *, stream: bool
     ) -> tuple[dict[str, Any], _ReadPlan]:
         """The JSON body, and how to read its answer; raises on bad input."""
+        check_messages(messages)
         if isinstance(messages, Message):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
@@ -649,12 +670,9 @@ class ChatClientBase(Generic[_H]):
             try:
                 text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             except (TypeError, ValueError) as exc:
-                # Typed fields are checked earlier; this is a value given in extra_body.
-                raise ValidationError(
-                    f"{self.config.name}: the request body cannot be sent as JSON ({exc}); "
-                    "check the values given in extra_body"
-                ) from None
+                raise ValidationError(_not_json_message(self.config.name, body, exc)) from None
             content = text.encode()
+            check_request_size(len(content), self._max_request_bytes, self.config.name)
         return self._http.build_request(
             method,
             self._base_url + path,
@@ -694,6 +712,8 @@ class ChatClientBase(Generic[_H]):
         """The embeddings request, and how many vectors must come back."""
         from .embeddings import build_embeddings_body  # only clients that embed pay for it
 
+        if isinstance(model, str) and model:  # other values: build_embeddings_body says why
+            check_model(model)
         model = model or self._model
         if not model:
             raise ValidationError(f"{self.config.name}: embed needs a model; pass model=")
@@ -714,7 +734,8 @@ class ChatClientBase(Generic[_H]):
         for name in self.config.request_id_headers:
             value: str | None = response.headers.get(name)
             if value:
-                return value
+                # It lands in Results and errors: a server echoing the key there must not.
+                return redact(value, (self.__api_key,))
         return None
 
     def _raise_for_status(self, response: httpx.Response) -> NoReturn:
@@ -900,6 +921,24 @@ class _CallStreamCore(ChatStreamCore):
             self._call.succeeded(self.result())
             self._call.end()
         return fragments
+
+
+def _not_json_message(provider: str, body: Mapping[str, Any], exc: Exception) -> str:
+    """Why the body is not JSON, naming the value at fault and the argument it came from."""
+    found = non_json_path(body)
+    if found is None:
+        return f"{provider}: the request body cannot be sent as JSON ({exc})"
+    path, kind = found
+    top = path.split(".", 1)[0].split("[", 1)[0]
+    source = {
+        "tools": "a tool's parameters schema (ToolDef.parameters)",
+        "messages": "the messages",
+        "response_format": "the response format (the schema given)",
+    }.get(top, "extra_body or the options")
+    return (
+        f"{provider}: the request body cannot be sent as JSON: {path} is a {kind}, which JSON "
+        f"cannot hold (it comes from {source}); use lists, dicts, strings, numbers, bools or None"
+    )
 
 
 def _check_headers(headers: Mapping[str, str | None] | None) -> None:

@@ -32,6 +32,7 @@ from ..errors import (
     UnsupportedInputError,
     error_class_for_status,
     redact,
+    redact_error,
 )
 from ..types import Message, RateLimit
 from .content import input_refs
@@ -188,12 +189,17 @@ def api_error(
     }
     message = redact(parsed.message, secrets)
     if issubclass(cls, RateLimitError):
-        return cls(message, retry_after=retry_after, limits=limits, **kw)
-    if cls is BadRequestError and inputs:
-        refused = refused_inputs(message, inputs)
-        if refused is not None:
-            return UnsupportedInputError(message, inputs=refused, model=model, **kw)
-    return cls(message, **kw)
+        err: APIError = cls(message, retry_after=retry_after, limits=limits, **kw)
+    elif (
+        cls is BadRequestError
+        and inputs
+        and (refused := refused_inputs(message, inputs)) is not None
+    ):
+        err = UnsupportedInputError(message, inputs=refused, model=model, **kw)
+    else:
+        err = cls(message, **kw)
+    redact_error(err, secrets)  # the error's type, code and request id can echo the key too
+    return err
 
 
 # --- refused inputs ---------------------------------------------------------------------------

@@ -31,6 +31,8 @@ Rules, each from a real server:
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Sequence
 from typing import Any, overload
 
@@ -270,6 +272,19 @@ class ChatStreamAssembler:
     def finish_reason(self) -> Any:
         """The last finish reason the stream gave (raw), or None when it gave none yet."""
         return self._finish
+
+    def cut_tool_call(self) -> bool:
+        """A tool call still being assembled has arguments that are not whole JSON (an empty
+        argument string counts as whole: some models call without arguments)."""
+        for call in self._calls.values():
+            text = "".join(call.args).strip()
+            if not text:
+                continue
+            try:
+                json.loads(text)
+            except ValueError:
+                return True
+        return False
 
     def end(self) -> list[Reply]:
         """The stream ended (``[DONE]`` or EOF): the fragments only the end completes."""

@@ -30,7 +30,15 @@ class ChatStreamCore:
     an error; ``result`` is the final Result.
     """
 
-    __slots__ = ("_assembler", "_decoder", "_head", "_json_result", "_pending", "_secrets")
+    __slots__ = (
+        "_assembler",
+        "_decoder",
+        "_head",
+        "_json_result",
+        "_pending",
+        "_secrets",
+        "_unterminated",
+    )
 
     def __init__(
         self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()
@@ -45,6 +53,8 @@ class ChatStreamCore:
         # fragments before it were handed over (the fragments seen must add up to the partial
         # result).
         self._pending: StreamError | None = None
+        # The body ended with no end marker at all ([DONE] or a finish reason).
+        self._unterminated = False
 
     @property
     def done(self) -> bool:
@@ -108,16 +118,20 @@ class ChatStreamCore:
                 )
         a = self._assembler
         if not a.done and a.finish_reason is None:
-            # EOF with neither [DONE] nor a finish reason: the answer was cut (a tool call may
-            # be cut mid-arguments). Servers that end at EOF do so after a finish reason.
-            out.extend(a.end())
-            raise IncompleteStreamError(
-                "the stream ended before the answer did (no [DONE] and no finish reason); "
-                "partial_result holds what arrived",
-                status_code=200,
-                provider=a.provider,
-                request_id=a.request_id,
-            )
+            # EOF at an event boundary with neither [DONE] nor a finish reason. Some servers end
+            # a whole answer that way (recorded: GLM-5 JSON streams), so the text is handed over
+            # with Result.maybe_truncated set; but a tool call whose arguments are not whole
+            # JSON was certainly cut, and never passes as a complete call.
+            self._unterminated = True
+            if a.cut_tool_call():
+                out.extend(a.end())
+                raise IncompleteStreamError(
+                    "the stream ended in the middle of a tool call (no [DONE], no finish "
+                    "reason, arguments not whole JSON); partial_result holds what arrived",
+                    status_code=200,
+                    provider=a.provider,
+                    request_id=a.request_id,
+                )
         out.extend(a.end())
         return out
 
@@ -146,7 +160,12 @@ class ChatStreamCore:
         return redact_error(exc, self._secrets)
 
     def result(self) -> Result:
-        return self._json_result or self._assembler.result()
+        if self._json_result is not None:
+            return self._json_result
+        result = self._assembler.result()
+        if self._unterminated:
+            result = result.model_copy(update={"maybe_truncated": True})
+        return result
 
     def _protocol_error(self, message: str) -> StreamError:
         a = self._assembler
