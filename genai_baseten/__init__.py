@@ -5,8 +5,46 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .async_client import (
+    aasync_predict,
+    acancel_async_request,
+    aget_async_request,
+    async_predict,
+    cancel_async_request,
+    get_async_request,
+)
+from .async_inference import (
+    AsyncLimit,
+    AsyncRateLimitError,
+    AsyncRequest,
+    AsyncRequestError,
+    AsyncRequestHandle,
+    AsyncRequestStatus,
+    CancelResult,
+    InferenceRetryConfig,
+    WebhookStatus,
+)
+from .batch import (
+    AsyncInferenceEngine,
+    BatchItem,
+    BatchItemError,
+    BatchProgress,
+    BatchResults,
+    ChatEngine,
+    agen_batch,
+    gen_batch,
+)
+from .batch_receiver import WebhookReceiver, webhook_asgi_app
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
 from .options import Options
+from .webhooks import (
+    WebhookError,
+    WebhookPayloadError,
+    WebhookResult,
+    WebhookSignatureError,
+    sign_webhook,
+    verify_webhook,
+)
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
@@ -16,9 +54,40 @@ __all__ = [
     "API_KEY_URL",
     "BASE_URL",
     "AsyncClient",
+    "AsyncInferenceEngine",
+    "AsyncLimit",
+    "AsyncRateLimitError",
+    "AsyncRequest",
+    "AsyncRequestError",
+    "AsyncRequestHandle",
+    "AsyncRequestStatus",
+    "BatchItem",
+    "BatchItemError",
+    "BatchProgress",
+    "BatchResults",
+    "CancelResult",
+    "ChatEngine",
     "Client",
+    "InferenceRetryConfig",
     "Options",
+    "WebhookError",
+    "WebhookPayloadError",
+    "WebhookReceiver",
+    "WebhookResult",
+    "WebhookSignatureError",
+    "WebhookStatus",
+    "aasync_predict",
+    "acancel_async_request",
+    "agen_batch",
+    "aget_async_request",
+    "async_predict",
+    "cancel_async_request",
     "deployment_url",
+    "gen_batch",
+    "get_async_request",
+    "sign_webhook",
+    "verify_webhook",
+    "webhook_asgi_app",
     "register",
     "scoreboard",
 ]
