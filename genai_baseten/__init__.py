@@ -18,7 +18,6 @@ from .async_inference import (
     AsyncRateLimitError,
     AsyncRequest,
     AsyncRequestError,
-    AsyncRequestHandle,
     AsyncRequestStatus,
     CancelResult,
     InferenceRetryConfig,
@@ -35,8 +34,13 @@ from .batch import (
     gen_batch,
 )
 from .batch_receiver import WebhookReceiver, webhook_asgi_app
+from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
+from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
 from .options import Options
+from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
+from .predict import DeploymentFailedError, PredictStreamError
+from .targets import Target
 from .webhooks import (
     WebhookError,
     WebhookPayloadError,
@@ -52,24 +56,36 @@ if TYPE_CHECKING:
 
 __all__ = [
     "API_KEY_URL",
-    "BASE_URL",
     "AsyncClient",
     "AsyncInferenceEngine",
     "AsyncLimit",
+    "AsyncPlatformClient",
+    "AsyncPredictStream",
     "AsyncRateLimitError",
     "AsyncRequest",
     "AsyncRequestError",
-    "AsyncRequestHandle",
     "AsyncRequestStatus",
+    "AsyncSubmission",
+    "BASE_URL",
     "BatchItem",
     "BatchItemError",
     "BatchProgress",
     "BatchResults",
     "CancelResult",
+    "Chain",
     "ChatEngine",
     "Client",
+    "Deployment",
+    "DeploymentFailedError",
+    "DeploymentStatus",
+    "Environment",
     "InferenceRetryConfig",
+    "ManagedModel",
     "Options",
+    "PlatformClient",
+    "PredictStream",
+    "PredictStreamError",
+    "Target",
     "WebhookError",
     "WebhookPayloadError",
     "WebhookReceiver",
@@ -85,11 +101,11 @@ __all__ = [
     "deployment_url",
     "gen_batch",
     "get_async_request",
+    "register",
+    "scoreboard",
     "sign_webhook",
     "verify_webhook",
     "webhook_asgi_app",
-    "register",
-    "scoreboard",
 ]
 
 

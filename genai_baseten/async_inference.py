@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from genai_core.errors import RateLimitError, ValidationError
 
+from .calls import Call
 from .targets import Target
 
 __all__ = [
@@ -39,17 +40,17 @@ __all__ = [
     "AsyncRateLimitError",
     "AsyncRequest",
     "AsyncRequestError",
-    "AsyncRequestHandle",
     "AsyncRequestStatus",
     "CancelResult",
     "InferenceRetryConfig",
     "WebhookStatus",
+    "async_predict_call",
+    "async_request_call",
     "build_async_predict_body",
     "classify_async_429",
     "parse_async_request",
     "parse_cancel_response",
     "parse_errors",
-    "parse_submit_response",
     "validate_webhook_endpoint",
 ]
 
@@ -111,6 +112,28 @@ class AsyncRateLimitError(RateLimitError):
     def __init__(self, message: str, *, limit: AsyncLimit = AsyncLimit.UNKNOWN, **kw: Any) -> None:
         self.limit = limit
         super().__init__(message, **kw)
+
+
+def as_async_429(err: RateLimitError) -> AsyncRateLimitError:
+    """``err`` as an :class:`AsyncRateLimitError` naming the limit it came from."""
+    if isinstance(err, AsyncRateLimitError):
+        return err
+    new = AsyncRateLimitError(
+        err.message,
+        limit=classify_async_429(f"{err.message} {err.body}"),
+        retry_after=err.retry_after,
+        limits=err.limits,
+        status_code=err.status_code,
+        body=err.body,
+        headers=err.headers,
+        request_id=err.request_id,
+        provider=err.provider,
+        error_type=err.error_type,
+        code=err.code,
+        hint=err.hint,
+    )
+    new.__cause__ = err.__cause__
+    return new
 
 
 def classify_async_429(message: str) -> AsyncLimit:
@@ -221,15 +244,6 @@ def build_async_predict_body(
 
 
 @dataclass(frozen=True)
-class AsyncRequestHandle:
-    """A submitted async request: its id, and the model or chain it was queued on (pass the
-    handle to ``get_async_request`` / ``cancel_async_request``)."""
-
-    request_id: str
-    target: Target | None = None
-
-
-@dataclass(frozen=True)
 class AsyncRequestError:
     """One entry of ``errors``: ``code`` (e.g. ``MODEL_PREDICT_ERROR``) and ``message``."""
 
@@ -302,14 +316,6 @@ def _object(data: Any, what: str) -> Mapping[str, Any]:
     return data
 
 
-def parse_submit_response(data: Any, target: Target | None = None) -> AsyncRequestHandle:
-    """The handle from a 201 ``{"request_id": ...}``; ValueError if the id is missing."""
-    rid = _object(data, "async_predict answer").get("request_id")
-    if not isinstance(rid, str) or not rid:
-        raise ValueError("async_predict answer has no request_id")
-    return AsyncRequestHandle(rid, target)
-
-
 def parse_async_request(data: Any) -> AsyncRequest:
     """The typed status; ValueError when ``request_id`` or ``status`` is missing."""
     obj = _object(data, "async request status")
@@ -340,3 +346,22 @@ def parse_cancel_response(data: Any, request_id: str) -> CancelResult:
         raise ValueError("cancel answer has no boolean 'canceled'")
     message = next((obj[k] for k in ("message", "detail") if isinstance(obj.get(k), str)), "")
     return CancelResult(_opt(obj, "request_id") or request_id, flag, message)
+
+
+def async_predict_call(target: Target | str, body: bytes) -> Call:
+    """The submit call for a body from :func:`build_async_predict_body`."""
+    where = Target.of(target)
+    return Call(
+        "POST",
+        where.async_predict_url(),
+        body,
+        "application/json",
+        target=where,
+        what="async predict",
+    )
+
+
+def async_request_call(target: Target, request_id: str, method: str) -> Call:
+    """``GET`` (status) or ``DELETE`` (cancel) of one request, on its model's or chain's host."""
+    what = "async request status" if method == "GET" else "cancel async request"
+    return Call(method, target.async_request_url(request_id), target=target, what=what)

@@ -45,7 +45,6 @@ from typing import Any, Protocol, overload
 
 import anyio
 import anyio.abc
-import httpx
 
 from genai_core.errors import (
     APIConnectionError,
@@ -55,10 +54,10 @@ from genai_core.errors import (
     RateLimitError,
     ValidationError,
 )
-from genai_core.http import DEFAULT_TIMEOUT, retry_delay
+from genai_core.http import retry_delay
 from genai_core.types import Message, Result
 
-from .async_client import aget_async_request, asubmit_body
+from .async_client import aget_async_request, asubmit
 from .async_inference import (
     PREDICT_RATE_PER_SECOND,
     QUEUE_CAP,
@@ -67,6 +66,7 @@ from .async_inference import (
     AsyncRequestStatus,
     InferenceRetryConfig,
     WebhookStatus,
+    async_predict_call,
     build_async_predict_body,
 )
 from .batch_receiver import WebhookReceiver
@@ -81,6 +81,7 @@ from .batch_store import (
     BatchStore,
     StoredItem,
 )
+from .platform import AsyncPlatformClient
 from .targets import Target
 
 __all__ = [
@@ -434,8 +435,8 @@ class AsyncInferenceEngine:
         public_url: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        client: AsyncPlatformClient | None = None,
         api_key: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
         priority: int | None = None,
         max_time_in_queue_seconds: int | None = None,
         inference_retry_config: InferenceRetryConfig | Mapping[str, int] | None = None,
@@ -454,7 +455,7 @@ class AsyncInferenceEngine:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.host, self.port = host, port
         self.api_key = api_key
-        self.http_client = http_client
+        self.client = client
         self.options = {
             "priority": priority,
             "max_time_in_queue_seconds": max_time_in_queue_seconds,
@@ -506,7 +507,7 @@ class AsyncInferenceEngine:
             store.path, token=token, secrets=self.secrets, host=self.host, port=self.port
         ).start()
         base = f"{self.public_url or receiver.url}/{token}"
-        client = self.http_client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        client = self.client or AsyncPlatformClient(api_key=self.api_key)
         try:
             with anyio.fail_after(self.timeout) if self.timeout else _nullcm():
                 async with anyio.create_task_group() as tg:
@@ -515,11 +516,11 @@ class AsyncInferenceEngine:
                     tg.cancel_scope.cancel()
         finally:
             receiver.stop()
-            if self.http_client is None:
+            if self.client is None:
                 await client.aclose()
 
     async def _submit_all(
-        self, run: _Run, client: httpx.AsyncClient, base: str, options: Sequence[object]
+        self, run: _Run, client: AsyncPlatformClient, base: str, options: Sequence[object]
     ) -> None:
         # Several submits in flight: one at a time would cap the rate at 1/round-trip, far
         # below the 200/s allowed; the shared bucket and gate keep the batch within the limit.
@@ -541,7 +542,7 @@ class AsyncInferenceEngine:
     async def _submitter(
         self,
         run: _Run,
-        client: httpx.AsyncClient,
+        client: AsyncPlatformClient,
         base: str,
         options: Sequence[object],
         bucket: TokenBucket,
@@ -554,7 +555,7 @@ class AsyncInferenceEngine:
     async def _submit_one(
         self,
         run: _Run,
-        client: httpx.AsyncClient,
+        client: AsyncPlatformClient,
         base: str,
         index: int,
         text: str,
@@ -578,9 +579,7 @@ class AsyncInferenceEngine:
             run.store.mark_sending(index)
             with anyio.CancelScope(shield=True):
                 try:
-                    handle = await asubmit_body(
-                        self.target, body, api_key=self.api_key, http_client=client, max_retries=0
-                    )
+                    handle = await asubmit(client, async_predict_call(self.target, body), 0)
                 except AsyncRateLimitError as exc:
                     run.store.back_to_pending(index)
                     wait = retry_delay(attempt, exc.retry_after, _rand)
@@ -601,7 +600,7 @@ class AsyncInferenceEngine:
                 run.in_flight += 1
                 return
 
-    async def _watch(self, run: _Run, client: httpx.AsyncClient) -> None:
+    async def _watch(self, run: _Run, client: AsyncPlatformClient) -> None:
         store = run.store
         poll_bucket = TokenBucket(self.poll_rate, 1)
         while True:
@@ -619,11 +618,11 @@ class AsyncInferenceEngine:
             await anyio.sleep(self.tick)
 
     async def _poll(
-        self, store: BatchStore, client: httpx.AsyncClient, index: int, request_id: str
+        self, store: BatchStore, client: AsyncPlatformClient, index: int, request_id: str
     ) -> None:
         try:
             state = await aget_async_request(
-                self.target, request_id, api_key=self.api_key, http_client=client, max_retries=1
+                self.target, request_id, client=client, max_retries=1
             )
         except NotFoundError as exc:
             # Status is kept for an hour after completion; past that, and with no delivery

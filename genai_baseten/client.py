@@ -18,9 +18,10 @@ Reference: https://docs.baseten.co/reference/inference-api/chat-completions
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
+
+import httpx
 
 from genai_core.errors import ValidationError
 from genai_core.openai_chat.client import ProviderConfig
@@ -28,14 +29,17 @@ from genai_core.openai_chat.options import Options as ChatOptions
 from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.openai_chat.request import ChatDialect, ContentRules
 from genai_core.options import GenOption, TextOptions
-from genai_core.types import Model
+from genai_core.provider import StreamCore
+from genai_core.types import Model, Result
 
+from .bridge import BridgeStreamCore, bridge_result, is_bridge_url
 from .options import Options
+from .targets import MODEL_APIS_URL, Target
 from .thinking import thinking_default
 
 __all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client", "deployment_url"]
 
-BASE_URL = "https://inference.baseten.co/v1"
+BASE_URL = MODEL_APIS_URL
 API_KEY_URL = "https://app.baseten.co/settings/api_keys"
 
 CONFIG = ProviderConfig(
@@ -57,32 +61,27 @@ CONFIG = ProviderConfig(
     scoreboard="genai_baseten:scoreboard",
 )
 
-_ID = re.compile(r"[A-Za-z0-9_-]+")
-
 
 def deployment_url(
-    model_id: str, *, environment: str = "production", deployment_id: str | None = None
+    model_id: str, *, environment: str | None = None, deployment_id: str | None = None
 ) -> str:
     """The OpenAI-compatible API root of a dedicated deployment, to pass as ``base_url``.
 
-    ``https://model-{model_id}.api.baseten.co/environments/{environment}/sync/v1``; with
-    ``deployment_id``, that deployment's ``/deployment/{id}/sync/v1``; ``environment=
-    "development"`` gives the development deployment's ``/development/sync/v1``.
+    ``https://model-{model_id}.api.baseten.co/environments/{environment}/sync/v1`` (production
+    by default); with ``deployment_id``, that deployment's ``/deployment/{id}/sync/v1``;
+    ``environment="development"`` gives the development deployment's ``/development/sync/v1``.
+    The same as ``Target.model(model_id, ...).openai_base_url()``.
     """
-    for what, value in (("model_id", model_id), ("environment", environment)):
-        if not isinstance(value, str) or not _ID.fullmatch(value):
-            raise ValidationError(f"{what} must be letters, digits, '-' or '_', got {value!r}")
-    if deployment_id is not None:
-        if not isinstance(deployment_id, str) or not _ID.fullmatch(deployment_id):
-            raise ValidationError(
-                f"deployment_id must be letters, digits, '-' or '_', got {deployment_id!r}"
-            )
-        target = f"deployment/{deployment_id}"
-    elif environment == "development":
-        target = "development"
-    else:
-        target = f"environments/{environment}"
-    return f"https://model-{model_id}.api.baseten.co/{target}/sync/v1"
+    return Target.model(
+        model_id, environment=environment, deployment_id=deployment_id
+    ).openai_base_url()
+
+
+def _target_kw(target: Target | str, kw: dict[str, Any]) -> dict[str, Any]:
+    """The constructor arguments with ``base_url`` set from ``target``."""
+    if kw.get("base_url") is not None:
+        raise ValidationError("for_target() sets base_url from the target; pass only one of them")
+    return {**kw, "base_url": Target.of(target).openai_base_url()}
 
 
 class _Baseten:
@@ -91,6 +90,21 @@ class _Baseten:
     config: ClassVar[ProviderConfig] = CONFIG
     _model: str | None
     _known_models: dict[str, Model]
+    _base_url: str
+
+    @property
+    def _bridge(self) -> bool:
+        return is_bridge_url(self._base_url)
+
+    def _parse_chat(self, response: httpx.Response, plan: Any) -> Result:
+        result: Result = super()._parse_chat(response, plan)  # type: ignore[misc]
+        return bridge_result(result) if self._bridge else result
+
+    def _stream_core(self, response: httpx.Response, plan: Any) -> StreamCore:
+        core: StreamCore = super()._stream_core(response, plan)  # type: ignore[misc]
+        if not self._bridge:
+            return core
+        return BridgeStreamCore(core._assembler, secrets=core._secrets)
 
     def _extend_body(
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
@@ -147,6 +161,20 @@ class Client(_Baseten, OpenAICompatibleClient):
     :meth:`supports` the status of one feature for the client's model.
     """
 
+    @classmethod
+    def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> Client:
+        """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
+        model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
+        other arguments are the constructor's (``base_url`` comes from the target)."""
+        return cls(model, **_target_kw(target, kw))
+
 
 class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
     """Asynchronous Baseten client: the arguments of :class:`Client`, an httpx.AsyncClient."""
+
+    @classmethod
+    def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> AsyncClient:
+        """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
+        model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
+        other arguments are the constructor's (``base_url`` comes from the target)."""
+        return cls(model, **_target_kw(target, kw))

@@ -22,7 +22,7 @@ from genai_baseten.async_inference import (
     parse_async_request,
     parse_cancel_response,
 )
-from genai_core import ServerError, ValidationError
+from genai_core import ServerError, StreamError, ValidationError
 
 KEY = "fake-baseten-key-000000"
 TARGET = "https://model-abcd1234.api.baseten.co/production"
@@ -142,8 +142,8 @@ def test_429_classifier() -> None:
 # --- MockTransport: the requests sent and the errors raised ------------------------------------
 
 
-def mock(handler: Any) -> httpx.Client:
-    return httpx.Client(transport=httpx.MockTransport(handler))
+def mock(handler: Any) -> genai_baseten.PlatformClient:
+    return genai_baseten.PlatformClient(api_key=KEY, transport=httpx.MockTransport(handler))
 
 
 def test_submit_request_and_handle() -> None:
@@ -154,8 +154,7 @@ def test_submit_request_and_handle() -> None:
         return httpx.Response(201, json={"request_id": "0123abcd"})
 
     handle = genai_baseten.async_predict(
-        TARGET, {"prompt": "hi"}, webhook_endpoint=HOOK, priority=2, api_key=KEY,
-        http_client=mock(handler),
+        TARGET, {"prompt": "hi"}, webhook_endpoint=HOOK, priority=2, client=mock(handler),
     )
     assert handle.request_id == "0123abcd"
     req = seen[0]
@@ -172,7 +171,7 @@ def test_invalid_input_sends_nothing() -> None:
         raise AssertionError("nothing may be sent")
 
     with pytest.raises(ValidationError, match="priority"):
-        genai_baseten.async_predict(TARGET, {}, priority=5, api_key=KEY, http_client=mock(handler))
+        genai_baseten.async_predict(TARGET, {}, priority=5, client=mock(handler))
 
 
 @pytest.mark.parametrize(
@@ -192,7 +191,7 @@ def test_429s_told_apart(message: str, limit: AsyncLimit) -> None:
 
     with pytest.raises(AsyncRateLimitError) as info:
         genai_baseten.async_predict(
-            TARGET, {}, api_key=KEY, http_client=mock(handler), max_retries=1
+            TARGET, {}, client=mock(handler), max_retries=1
         )
     assert info.value.limit is limit
     assert info.value.status_code == 429
@@ -208,7 +207,7 @@ def test_submit_is_not_retried_after_a_server_error() -> None:
         return httpx.Response(503, json={"error": "unavailable"})
 
     with pytest.raises(ServerError):
-        genai_baseten.async_predict(TARGET, {}, api_key=KEY, http_client=mock(handler))
+        genai_baseten.async_predict(TARGET, {}, client=mock(handler))
     assert len(calls) == 1  # Baseten may have queued it: a second submit could run it twice
 
 
@@ -226,9 +225,9 @@ def test_status_and_cancel_requests() -> None:
         return httpx.Response(200, json={"request_id": "r9", "canceled": True, "message": "ok"})
 
     client = mock(handler)
-    state = genai_baseten.get_async_request(TARGET, "r9", api_key=KEY, http_client=client)
+    state = genai_baseten.get_async_request(TARGET, "r9", client=client)
     assert state.status is AsyncRequestStatus.QUEUED
-    done = genai_baseten.cancel_async_request(TARGET, "r9", api_key=KEY, http_client=client)
+    done = genai_baseten.cancel_async_request(TARGET, "r9", client=client)
     assert done.canceled
     assert [(r.method, str(r.url)) for r in seen] == [
         ("GET", "https://model-abcd1234.api.baseten.co/async_request/r9"),
@@ -249,11 +248,13 @@ async def test_async_twins_with_mock_transport() -> None:
             200, json={"request_id": "a1", "canceled": False, "message": "not queued"}
         )
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    handle = await genai_baseten.aasync_predict(TARGET, [1, 2], api_key=KEY, http_client=client)
-    state = await genai_baseten.aget_async_request(handle, api_key=KEY, http_client=client)
+    client = genai_baseten.AsyncPlatformClient(
+        api_key=KEY, transport=httpx.MockTransport(handler)
+    )
+    handle = await genai_baseten.aasync_predict(TARGET, [1, 2], client=client)
+    state = await genai_baseten.aget_async_request(handle, client=client)
     assert state.status is AsyncRequestStatus.IN_PROGRESS
-    res = await genai_baseten.acancel_async_request(handle, api_key=KEY, http_client=client)
+    res = await genai_baseten.acancel_async_request(handle, client=client)
     assert (res.canceled, res.message) == (False, "not queued")
 
 
@@ -261,8 +262,10 @@ async def test_async_twins_with_mock_transport() -> None:
 
 
 def test_cancel_a_queued_request_on_the_fake() -> None:
-    with FakeAsyncBaseten() as fake, httpx.Client(transport=LoopbackTransport(fake)) as client:
-        kw: dict[str, Any] = {"api_key": KEY, "http_client": client}
+    with FakeAsyncBaseten() as fake, genai_baseten.PlatformClient(
+        api_key=KEY, transport=LoopbackTransport(fake)
+    ) as client:
+        kw: dict[str, Any] = {"client": client}
         handle = genai_baseten.async_predict(TARGET, {"id": 1, "hold": True}, **kw)
         assert genai_baseten.get_async_request(handle, **kw).status is AsyncRequestStatus.QUEUED
         first = genai_baseten.cancel_async_request(handle, **kw)
@@ -275,8 +278,10 @@ def test_cancel_a_queued_request_on_the_fake() -> None:
 @pytest.mark.anyio
 async def test_expiry_and_completion_seen_by_status_async() -> None:
     with FakeAsyncBaseten() as fake:
-        client = httpx.AsyncClient(transport=AsyncLoopbackTransport(fake))
-        kw: dict[str, Any] = {"api_key": KEY, "http_client": client}
+        client = genai_baseten.AsyncPlatformClient(
+            api_key=KEY, transport=AsyncLoopbackTransport(fake)
+        )
+        kw: dict[str, Any] = {"client": client}
         expired = await genai_baseten.aasync_predict(TARGET, {"id": 1, "expire": True}, **kw)
         plain = await genai_baseten.aasync_predict(TARGET, {"id": 2}, **kw)
         state = await genai_baseten.aget_async_request(expired, **kw)
@@ -290,3 +295,23 @@ async def test_expiry_and_completion_seen_by_status_async() -> None:
         assert s.status is AsyncRequestStatus.SUCCEEDED
         assert s.webhook_status is WebhookStatus.NO_WEBHOOK_PROVIDED
         await client.aclose()
+
+
+def test_wrong_shaped_status_answer_is_a_stream_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"unexpected": True})
+
+    with pytest.raises(StreamError, match="request_id"):
+        genai_baseten.get_async_request(TARGET, "r1", client=mock(handler))
+
+
+def test_chain_submission_handle_works_for_status() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert str(request.url) == "https://chain-xyz789.api.baseten.co/async_request/c1"
+        return httpx.Response(
+            200, json={"request_id": "c1", "chain_id": "xyz789", "status": "SUCCEEDED"}
+        )
+
+    handle = genai_baseten.AsyncSubmission("c1", genai_baseten.Target.chain("xyz789"))
+    state = genai_baseten.get_async_request(handle, client=mock(handler))
+    assert state.chain_id == "xyz789" and state.webhook_status is None

@@ -1,0 +1,658 @@
+"""Baseten beyond chat: :class:`PlatformClient` and :class:`AsyncPlatformClient`.
+
+One client per account (one API key) reaches every endpoint family that is not OpenAI chat:
+predict and wake on dedicated models, chains, and the read-only management API. Each method
+builds a :class:`~genai_baseten.calls.Call` with a sans-IO function of its family's module
+(:mod:`.predict`, :mod:`.chains`, :mod:`.management`), sends it here, and decodes the answer with
+another. Both clients share everything but the few lines that send (``_open``), so they behave
+the same.
+
+The HTTP policy is the chat client's (:mod:`genai_core.http`): retries with backoff and
+``Retry-After``, per-phase timeouts, an ``X-Request-Id`` per call, typed errors
+(:mod:`genai_core.errors`) whose text never holds the key. On top of it, a 502/503 from a
+deployment scaling up is waited out for ``cold_start_timeout`` seconds (:class:`.calls.ColdStart`).
+
+::
+
+    client = genai_baseten.PlatformClient()          # key from BASETEN_API_KEY
+    target = genai_baseten.Target.model("abcd1234", environment="staging")
+    print(client.predict(target, {"prompt": "hello"}))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, Generic, NoReturn, TypeVar
+
+import httpx
+
+from genai_core._version import __version__
+from genai_core.errors import APIError, MissingAPIKeyError, RateLimitError, ValidationError
+from genai_core.http import (
+    DEFAULT_MAX_RETRIES,
+    RetryPolicy,
+    asend_with_retries,
+    new_request_id,
+    parse_retry_after,
+    send_with_retries,
+    transport_error,
+)
+from genai_core.openai_chat.client import (
+    USE_CLIENT_DEFAULT,
+    UseClientDefault,
+    merge_headers,
+)
+from genai_core.openai_chat.errors import api_error
+
+from . import chains, management
+from .calls import (
+    DEFAULT_COLD_START_TIMEOUT,
+    Call,
+    ColdStart,
+    check_budget,
+    decode_body,
+    error_hint,
+)
+from .predict import (
+    PREDICT_TIMEOUT,
+    PredictStreamCore,
+    Readiness,
+    StreamKind,
+    predict_call,
+    wake_call,
+)
+from .targets import Target
+
+__all__ = ["AsyncPlatformClient", "AsyncPredictStream", "PlatformClient", "PredictStream"]
+
+log = logging.getLogger("genai.baseten")
+
+ENV_VAR = "BASETEN_API_KEY"
+KEY_URL = "https://app.baseten.co/settings/api_keys"
+PROVIDER = "baseten"
+
+TimeoutTypes = float | httpx.Timeout | None
+_H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
+_CALL = "genai_baseten_call"  # request extension: the Call a request was built from
+_Sync = TypeVar("_Sync", bound="PlatformClient")
+_Async = TypeVar("_Async", bound="AsyncPlatformClient")
+
+# Readiness polling: how long wait_until_ready waits by default, and how often it asks.
+DEFAULT_READY_TIMEOUT = 900.0
+DEFAULT_READY_INTERVAL = 5.0
+
+
+class _PlatformBase(Generic[_H]):
+    """Configuration, request building and error mapping; no I/O.
+
+    A client created without ``http_client`` owns its httpx client (closed by ``close()`` /
+    ``aclose()`` or the ``with`` block); an injected one is left open.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        http_client: _H | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        cold_start_timeout: float = DEFAULT_COLD_START_TIMEOUT,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str | None] | None = None,
+    ) -> None:
+        if api_key is not None and not isinstance(api_key, str):
+            raise ValidationError(f"api_key must be a string, got {type(api_key).__name__}")
+        self.__api_key = api_key or os.environ.get(ENV_VAR) or None
+        if retry_policy is None:
+            retry_policy = RetryPolicy(max_retries=max_retries)
+        elif max_retries != DEFAULT_MAX_RETRIES:
+            retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
+        self._policy = retry_policy
+        self._cold_start_timeout = check_budget(cold_start_timeout, argument="cold_start_timeout")
+        self._timeout = timeout
+        headers: dict[str, str | None] = {"User-Agent": f"genai-baseten/{__version__}"}
+        if default_headers is not None:
+            if not isinstance(default_headers, Mapping):
+                raise ValidationError(
+                    "default_headers must be a mapping of names to values, got "
+                    f"{type(default_headers).__name__}"
+                )
+            headers.update(default_headers)
+        self._default_headers = headers
+        self._owns_http = http_client is None
+        if http_client is None:
+            http_client = self._new_http_client(
+                PREDICT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout, transport
+            )
+        elif transport is not None:
+            raise ValidationError("give transport= to the http_client you pass, not beside it")
+        self._http: _H = http_client
+
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> _H:
+        raise NotImplementedError
+
+    @property
+    def http_client(self) -> _H:
+        return self._http
+
+    def __repr__(self) -> str:
+        key = "set" if self.__api_key else "missing"
+        return f"{type(self).__name__}(api_key={key})"
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _request(self, call: Call, timeout: TimeoutTypes | UseClientDefault) -> httpx.Request:
+        if self.__api_key is None:
+            raise MissingAPIKeyError(PROVIDER, ENV_VAR, KEY_URL)
+        base = {"Accept": call.accept, "X-Request-Id": new_request_id()}
+        if call.content_type is not None:
+            base["Content-Type"] = call.content_type
+        headers = merge_headers(base, self._default_headers)
+        headers["Authorization"] = f"Api-Key {self.__api_key}"
+        if isinstance(timeout, UseClientDefault):
+            timeout = self._timeout
+        request = self._http.build_request(
+            call.method,
+            call.url,
+            headers=headers,
+            content=call.content,
+            timeout=httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout,
+        )
+        request.extensions[_CALL] = call
+        log.debug("%s %s (%s)", call.method, call.url, call.what)
+        return request
+
+    def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
+        if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
+            return self._policy
+        return dataclasses.replace(self._policy, max_retries=max_retries)
+
+    def _cold_start(self, budget: float | UseClientDefault) -> ColdStart:
+        seconds = (
+            self._cold_start_timeout
+            if isinstance(budget, UseClientDefault)
+            else check_budget(budget, argument="cold_start_timeout")
+        )
+        return ColdStart(seconds, self._policy.clock)
+
+    def _raise_for_status(self, response: httpx.Response) -> NoReturn:
+        """Raise the typed error for an error answer whose body has been read."""
+        status = response.status_code
+        call = response.request.extensions.get(_CALL)
+        hint = error_hint(call, status, ENV_VAR, KEY_URL) if isinstance(call, Call) else None
+        request_id = response.headers.get("x-baseten-request-id") or response.headers.get(
+            "x-request-id"
+        )
+        raise api_error(
+            status,
+            response.content,
+            response.headers,
+            provider=PROVIDER,
+            request_id=request_id,
+            secrets=(self.__api_key,),
+            hint=hint,
+            retry_after=parse_retry_after(response.headers, self._policy.clock())
+            if status == 429
+            else None,
+            reason=response.reason_phrase,
+            cls=RateLimitError if status == 429 else None,
+        )
+
+    def _decode(self, response: httpx.Response) -> Any:
+        return decode_body(response, provider=PROVIDER, secrets=(self.__api_key,))
+
+    def _waiting(self, call: Call, err: APIError, delay: float) -> None:
+        log.warning(
+            "%s %s: HTTP %d while the deployment starts; trying again in %.1f s",
+            call.what,
+            call.target,
+            err.status_code,
+            delay,
+        )
+
+
+class PlatformClient(_PlatformBase[httpx.Client]):
+    """Synchronous client for Baseten's predict, wake, chains and management endpoints.
+
+    ``api_key`` defaults to ``$BASETEN_API_KEY``; ``http_client`` (or ``transport``) is the seam
+    for proxies and tests; ``max_retries`` and ``timeout`` are the chat client's; a 502/503
+    from a deployment scaling up is retried for ``cold_start_timeout`` seconds (0: not at all).
+    Every method takes ``timeout=`` and ``max_retries=`` for one call.
+    """
+
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> httpx.Client:
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ValidationError(
+                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}"
+            )
+        return httpx.Client(timeout=timeout, transport=transport)
+
+    def _open(
+        self,
+        call: Call,
+        *,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        cold_start_timeout: float | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        """Send ``call`` under the policy; the success answer is returned still streaming."""
+        request = self._request(call, timeout)
+        policy = self._policy_for(max_retries)
+        cold = self._cold_start(cold_start_timeout)
+        while True:
+            try:
+                return send_with_retries(
+                    self._http, request, policy, raise_for_status=self._raise_for_status
+                )
+            except APIError as err:
+                delay = cold.after_error(err)
+                if delay is None:
+                    raise
+                self._waiting(call, err, delay)
+            policy.sleep(delay)
+
+    def _call(self, call: Call, **kw: Any) -> Any:
+        response = self._open(call, **kw)
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from exc
+        finally:
+            response.close()
+        return self._decode(response)
+
+    # -- predict and wake ---------------------------------------------------------------------
+
+    def predict(self, target: Target | str, payload: Any, **kw: Any) -> Any:
+        """``POST /{target}/predict``: run a dedicated model once.
+
+        ``payload`` is any JSON value, or bytes sent as ``application/octet-stream``. The answer
+        is decoded by its content type: JSON → the value, ``text/*`` → str, else bytes.
+        """
+        return self._call(predict_call(target, payload), **kw)
+
+    def predict_stream(
+        self, target: Target | str, payload: Any, *, keep: bool = True, **kw: Any
+    ) -> PredictStream:
+        """A :class:`PredictStream` of a streaming model's answer; sent when first iterated.
+
+        The input is checked now. ``keep=False`` does not keep the items that arrived (for long
+        audio streams); an error mid-stream then carries none.
+        """
+        call = predict_call(target, payload, stream=True)
+        return PredictStream(lambda: self._open(call, **kw), keep=keep)
+
+    def wake(self, target: Target | str, **kw: Any) -> None:
+        """``POST /{target}/wake``: start a deployment scaled to zero (Baseten answers 202)."""
+        self._call(wake_call(target), **kw)
+
+    def deployment_status(self, target: Target | str, **kw: Any) -> management.DeploymentStatus:
+        """The status of the deployment ``target`` names (management API); for an environment,
+        its current deployment's (``INACTIVE`` when it has none)."""
+        call = management.deployment_of_target_call(target)
+        status = management.status_of(self._call(call, **kw), call)
+        return status or management.DeploymentStatus.INACTIVE
+
+    def wait_until_ready(
+        self,
+        target: Target | str,
+        *,
+        timeout: float = DEFAULT_READY_TIMEOUT,
+        interval: float = DEFAULT_READY_INTERVAL,
+        wake: bool = True,
+    ) -> management.DeploymentStatus:
+        """Wake the deployment (unless ``wake=False``), then poll its status every ``interval``
+        seconds until it is ``ACTIVE``; at most ``timeout`` seconds (APITimeoutError after).
+
+        A status waiting cannot fix (a failed build, deactivated) raises
+        :class:`~genai_baseten.predict.DeploymentFailedError` at once.
+        """
+        where = Target.of(target)
+        ready = Readiness(
+            where,
+            timeout=check_budget(timeout, argument="timeout"),
+            interval=check_budget(interval, argument="interval"),
+            clock=self._policy.clock,
+        )
+        if wake:
+            self.wake(where)
+        while True:
+            status = self.deployment_status(where)
+            delay = ready.after_status(status)
+            if delay is None:
+                return status
+            self._policy.sleep(delay)
+
+    # -- chains -------------------------------------------------------------------------------
+
+    def run_remote(self, target: Target | str, inputs: Mapping[str, Any], **kw: Any) -> Any:
+        """``POST /{target}/run_remote``: run a chain; ``inputs`` are the entrypoint's
+        ``run_remote`` arguments by name. Returns the chain's output."""
+        return self._call(chains.run_remote_call(target, inputs), **kw)
+
+    def async_run_remote(
+        self, target: Target | str, inputs: Mapping[str, Any], **kw: Any
+    ) -> chains.AsyncSubmission:
+        """``POST /{target}/async_run_remote``: queue a chain run; returns its request id."""
+        call = chains.async_run_remote_call(target, inputs)
+        assert call.target is not None
+        return chains.parse_submission(self._call(call, **kw), call.target)
+
+    # -- management (read-only) ---------------------------------------------------------------
+
+    def list_models(self, **kw: Any) -> list[management.ManagedModel]:
+        """The account's dedicated models (management API ``GET /v1/models``)."""
+        return management.parse_list("models", self._call(management.list_call("models"), **kw))
+
+    def list_chains(self, **kw: Any) -> list[management.Chain]:
+        """The account's chains (``GET /v1/chains``)."""
+        return management.parse_list("chains", self._call(management.list_call("chains"), **kw))
+
+    def get_model(self, model_id: str, **kw: Any) -> management.ManagedModel:
+        return management.parse_model(self._call(management.model_call(model_id), **kw))
+
+    def list_deployments(self, model_id: str, **kw: Any) -> list[management.Deployment]:
+        """A model's deployments (``GET /v1/models/{id}/deployments``)."""
+        call = management.list_call("deployments", model_id)
+        return management.parse_list("deployments", self._call(call, **kw))
+
+    def get_deployment(self, model_id: str, deployment_id: str, **kw: Any) -> management.Deployment:
+        """One deployment: an id, ``"production"`` or ``"development"``."""
+        call = management.deployment_call(model_id, deployment_id)
+        return management.parse_deployment(self._call(call, **kw))
+
+    def list_environments(self, model_id: str, **kw: Any) -> list[management.Environment]:
+        """A model's environments (``GET /v1/models/{id}/environments``)."""
+        call = management.list_call("environments", model_id)
+        return management.parse_list("environments", self._call(call, **kw))
+
+    def get_environment(self, model_id: str, name: str, **kw: Any) -> management.Environment:
+        call = management.environment_call(model_id, name)
+        return management.parse_environment(self._call(call, **kw))
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self: _Sync) -> _Sync:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
+    """Asynchronous twin of :class:`PlatformClient` (asyncio or trio, through anyio)."""
+
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> httpx.AsyncClient:
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ValidationError(
+                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
+            )
+        return httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def _open(
+        self,
+        call: Call,
+        *,
+        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
+        cold_start_timeout: float | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        request = self._request(call, timeout)
+        policy = self._policy_for(max_retries)
+        cold = self._cold_start(cold_start_timeout)
+        while True:
+            try:
+                return await asend_with_retries(
+                    self._http, request, policy, raise_for_status=self._raise_for_status
+                )
+            except APIError as err:
+                delay = cold.after_error(err)
+                if delay is None:
+                    raise
+                self._waiting(call, err, delay)
+            await policy.async_sleep(delay)
+
+    async def _call(self, call: Call, **kw: Any) -> Any:
+        response = await self._open(call, **kw)
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from exc
+        finally:
+            await response.aclose()
+        return self._decode(response)
+
+    async def predict(self, target: Target | str, payload: Any, **kw: Any) -> Any:
+        """See :meth:`PlatformClient.predict`."""
+        return await self._call(predict_call(target, payload), **kw)
+
+    def predict_stream(
+        self, target: Target | str, payload: Any, *, keep: bool = True, **kw: Any
+    ) -> AsyncPredictStream:
+        """See :meth:`PlatformClient.predict_stream`; iterate with ``async for``."""
+        call = predict_call(target, payload, stream=True)
+        return AsyncPredictStream(lambda: self._open(call, **kw), keep=keep)
+
+    async def wake(self, target: Target | str, **kw: Any) -> None:
+        await self._call(wake_call(target), **kw)
+
+    async def deployment_status(
+        self, target: Target | str, **kw: Any
+    ) -> management.DeploymentStatus:
+        call = management.deployment_of_target_call(target)
+        status = management.status_of(await self._call(call, **kw), call)
+        return status or management.DeploymentStatus.INACTIVE
+
+    async def wait_until_ready(
+        self,
+        target: Target | str,
+        *,
+        timeout: float = DEFAULT_READY_TIMEOUT,
+        interval: float = DEFAULT_READY_INTERVAL,
+        wake: bool = True,
+    ) -> management.DeploymentStatus:
+        """See :meth:`PlatformClient.wait_until_ready`."""
+        where = Target.of(target)
+        ready = Readiness(
+            where,
+            timeout=check_budget(timeout, argument="timeout"),
+            interval=check_budget(interval, argument="interval"),
+            clock=self._policy.clock,
+        )
+        if wake:
+            await self.wake(where)
+        while True:
+            status = await self.deployment_status(where)
+            delay = ready.after_status(status)
+            if delay is None:
+                return status
+            await self._policy.async_sleep(delay)
+
+    async def run_remote(self, target: Target | str, inputs: Mapping[str, Any], **kw: Any) -> Any:
+        return await self._call(chains.run_remote_call(target, inputs), **kw)
+
+    async def async_run_remote(
+        self, target: Target | str, inputs: Mapping[str, Any], **kw: Any
+    ) -> chains.AsyncSubmission:
+        call = chains.async_run_remote_call(target, inputs)
+        assert call.target is not None
+        return chains.parse_submission(await self._call(call, **kw), call.target)
+
+    async def list_models(self, **kw: Any) -> list[management.ManagedModel]:
+        data = await self._call(management.list_call("models"), **kw)
+        return management.parse_list("models", data)
+
+    async def list_chains(self, **kw: Any) -> list[management.Chain]:
+        data = await self._call(management.list_call("chains"), **kw)
+        return management.parse_list("chains", data)
+
+    async def get_model(self, model_id: str, **kw: Any) -> management.ManagedModel:
+        return management.parse_model(await self._call(management.model_call(model_id), **kw))
+
+    async def list_deployments(self, model_id: str, **kw: Any) -> list[management.Deployment]:
+        call = management.list_call("deployments", model_id)
+        return management.parse_list("deployments", await self._call(call, **kw))
+
+    async def get_deployment(
+        self, model_id: str, deployment_id: str, **kw: Any
+    ) -> management.Deployment:
+        call = management.deployment_call(model_id, deployment_id)
+        return management.parse_deployment(await self._call(call, **kw))
+
+    async def list_environments(self, model_id: str, **kw: Any) -> list[management.Environment]:
+        call = management.list_call("environments", model_id)
+        return management.parse_list("environments", await self._call(call, **kw))
+
+    async def get_environment(self, model_id: str, name: str, **kw: Any) -> management.Environment:
+        call = management.environment_call(model_id, name)
+        return management.parse_environment(await self._call(call, **kw))
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self: _Async) -> _Async:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+# -- streamed predict ------------------------------------------------------------------------
+
+
+class _StreamBase:
+    def __init__(self, keep: bool) -> None:
+        self._keep = keep
+        self._core: PredictStreamCore | None = None
+        self._consumed = False
+
+    @property
+    def kind(self) -> StreamKind:
+        """``"events"``, ``"lines"`` or ``"bytes"``, from the answer's Content-Type (the stream
+        must be open: iterate first, or use it as a context manager)."""
+        return self._opened().kind
+
+    @property
+    def content_type(self) -> str:
+        return self._opened().content_type
+
+    @property
+    def received(self) -> list[Any]:
+        """Every item that arrived so far (empty with ``keep=False``)."""
+        return self._core.received if self._core is not None else []
+
+    def _opened(self) -> PredictStreamCore:
+        if self._core is None:
+            raise ValidationError("the stream is not open yet: iterate it (or enter it) first")
+        return self._core
+
+    def _start(self) -> None:
+        if self._consumed:
+            raise ValidationError("a predict stream can be iterated once")
+        self._consumed = True
+
+
+class PredictStream(_StreamBase):
+    """A streamed predict answer: iterate for items typed by content type (:attr:`kind`):
+    :class:`~genai_core.sse.ServerSentEvent`, ``str`` lines, or ``bytes`` chunks.
+
+    Nothing is sent until it is iterated or entered. A stream that breaks off raises
+    :class:`~genai_baseten.predict.PredictStreamError` holding what arrived (``err.received``).
+    """
+
+    def __init__(self, opener: Callable[[], httpx.Response], *, keep: bool) -> None:
+        super().__init__(keep)
+        self._opener = opener
+        self._response: httpx.Response | None = None
+
+    def _open(self) -> httpx.Response:
+        if self._response is None:
+            self._response = self._opener()
+            self._core = PredictStreamCore(self._response.headers, keep=self._keep)
+        return self._response
+
+    def __iter__(self) -> Iterator[Any]:
+        self._start()
+        response = self._open()
+        core = self._opened()
+        try:
+            for chunk in response.iter_bytes():
+                yield from core.feed(chunk)
+            yield from core.finish()
+        except httpx.TransportError as exc:
+            raise core.broken(exc) from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+
+    def __enter__(self) -> PredictStream:
+        self._open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncPredictStream(_StreamBase):
+    """Async twin of :class:`PredictStream`: ``async with`` / ``async for``."""
+
+    def __init__(self, opener: Callable[[], Awaitable[httpx.Response]], *, keep: bool) -> None:
+        super().__init__(keep)
+        self._opener = opener
+        self._response: httpx.Response | None = None
+
+    async def _open(self) -> httpx.Response:
+        if self._response is None:
+            self._response = await self._opener()
+            self._core = PredictStreamCore(self._response.headers, keep=self._keep)
+        return self._response
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        self._start()
+        response = await self._open()
+        core = self._opened()
+        try:
+            async for chunk in response.aiter_bytes():
+                for item in core.feed(chunk):
+                    yield item
+            for item in core.finish():
+                yield item
+        except httpx.TransportError as exc:
+            raise core.broken(exc) from exc
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._response is not None:
+            await self._response.aclose()
+
+    async def __aenter__(self) -> AsyncPredictStream:
+        await self._open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
