@@ -45,6 +45,7 @@ from typing import Any, Protocol, overload
 
 import anyio
 import anyio.abc
+import httpx
 
 from genai_core.errors import (
     APIConnectionError,
@@ -268,9 +269,15 @@ class _Run:
         c = store.counts()
         self.done, self.failed, self.unknown = c.done, c.failed, c.unknown
         self.in_flight = 0
+        self.stopped: Exception | None = None
+        self.scope = anyio.CancelScope()
 
     def report(self) -> None:
-        if self.progress_cb is not None:
+        """Call the progress callback. An exception it raises stops the run (every task
+        cancelled, what finished kept) and is raised by ``gen_batch`` as it is."""
+        if self.progress_cb is None or self.stopped is not None:
+            return
+        try:
             self.progress_cb(
                 BatchProgress(
                     self.total,
@@ -281,6 +288,9 @@ class _Run:
                     self.clock() - self.started,
                 )
             )
+        except Exception as exc:  # noqa: BLE001 - re-raised by agen_batch
+            self.stopped = exc
+            self.scope.cancel()
 
     def recount(self) -> None:
         c = self.store.counts()
@@ -401,8 +411,8 @@ class ChatEngine:
             run.store.mark_failed(index, _error_dict(exc))
             run.failed += 1
         finally:
-            slots.release()
             run.report()
+            slots.release()
 
 
 def _rand() -> float:
@@ -412,7 +422,8 @@ def _rand() -> float:
 class AsyncInferenceEngine:
     """Baseten async inference on a dedicated model, outputs collected by webhook.
 
-    ``target``: the model (a :class:`Target` or its URL). ``webhook_secret``: the workspace's
+    ``target``: the model (a :class:`Target` or its URL). Calls go through ``client`` (kept
+    open; for :func:`agen_batch`) or a client made per run from ``api_key`` and ``transport``. ``webhook_secret``: the workspace's
     webhook secret(s); every delivery is verified against them (``None`` only for a workspace
     without one, on a private network). The receiver listens on ``host:port`` (0: a free port);
     ``public_url`` is the HTTPS address Baseten reaches it by (a tunnel or a proxy), by default
@@ -437,6 +448,7 @@ class AsyncInferenceEngine:
         port: int = 0,
         client: AsyncPlatformClient | None = None,
         api_key: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         priority: int | None = None,
         max_time_in_queue_seconds: int | None = None,
         inference_retry_config: InferenceRetryConfig | Mapping[str, int] | None = None,
@@ -456,6 +468,7 @@ class AsyncInferenceEngine:
         self.host, self.port = host, port
         self.api_key = api_key
         self.client = client
+        self.transport = transport
         self.options = {
             "priority": priority,
             "max_time_in_queue_seconds": max_time_in_queue_seconds,
@@ -507,7 +520,9 @@ class AsyncInferenceEngine:
             store.path, token=token, secrets=self.secrets, host=self.host, port=self.port
         ).start()
         base = f"{self.public_url or receiver.url}/{token}"
-        client = self.client or AsyncPlatformClient(api_key=self.api_key)
+        # A client of our own per run: an async client's connections belong to one event loop,
+        # and gen_batch starts a new loop each time.
+        client = self.client or AsyncPlatformClient(api_key=self.api_key, transport=self.transport)
         try:
             with anyio.fail_after(self.timeout) if self.timeout else _nullcm():
                 async with anyio.create_task_group() as tg:
@@ -609,7 +624,8 @@ class AsyncInferenceEngine:
             c = store.counts()
             if c.pending == 0 and c.sending == 0 and c.submitted == 0:
                 return
-            stale = store.stale_submitted(run.clock() - self.poll_after, max(1, int(self.poll_rate)))
+            # The store's times are wall-clock (they outlive the process); so is this cut-off.
+            stale = store.stale_submitted(time.time() - self.poll_after, max(1, int(self.poll_rate)))
             for index, request_id in stale:
                 delay = poll_bucket.reserve(run.clock())
                 if delay > 0:
@@ -717,8 +733,11 @@ async def agen_batch(
         if retry_failed:
             store.reset(FAILED, PENDING)
         run = _Run(store, total, progress, time.monotonic)
-        run.report()
-        await engine.run(run, options)
+        with run.scope:
+            run.report()
+            await engine.run(run, options)
+        if run.stopped is not None:
+            raise run.stopped
         run.recount()
         run.report()
     finally:
