@@ -69,8 +69,11 @@ def main() -> None:
         raise SystemExit("set BASETEN_WEBHOOK_SECRET (comma-separated during a rotation)")
 
     def save(result: WebhookResult) -> None:
-        line = {"request_id": result.request_id, "data": result.data,
-                "errors": [e.code for e in result.errors]}
+        line = {
+            "request_id": result.request_id,
+            "data": result.data,
+            "errors": [e.code for e in result.errors],
+        }
         with open(args.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
 

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "API_KEY_URL",
+    "BASE_URL",
     "AsyncClient",
     "AsyncInferenceEngine",
     "AsyncLimit",
@@ -66,7 +67,6 @@ __all__ = [
     "AsyncRequestError",
     "AsyncRequestStatus",
     "AsyncSubmission",
-    "BASE_URL",
     "BatchItem",
     "BatchItemError",
     "BatchProgress",

@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import secrets as _secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, overload
+from typing import Any, NamedTuple, Protocol, overload
 
 import anyio
 import anyio.abc
@@ -76,7 +75,6 @@ from .batch_store import (
     FAILED,
     PENDING,
     SENDING,
-    SUBMITTED,
     UNKNOWN,
     BatchCounts,
     BatchStore,
@@ -288,7 +286,7 @@ class _Run:
                     self.clock() - self.started,
                 )
             )
-        except Exception as exc:  # noqa: BLE001 - re-raised by agen_batch
+        except Exception as exc:
             self.stopped = exc
             self.scope.cancel()
 
@@ -398,9 +396,7 @@ class ChatEngine:
                     except RateLimitError as exc:
                         if attempt + 1 >= self.max_attempts:
                             raise
-                        run.gate.hold(
-                            run.clock(), retry_delay(attempt, exc.retry_after, _rand)
-                        )
+                        run.gate.hold(run.clock(), retry_delay(attempt, exc.retry_after, _rand))
                         continue
                     run.store.mark_done(index, result.model_dump_json())
                     run.done += 1
@@ -419,15 +415,27 @@ def _rand() -> float:
     return _secrets.randbelow(1 << 20) / float(1 << 20)
 
 
+class _Submitting(NamedTuple):
+    """What every submitter task of one run shares."""
+
+    run: _Run
+    client: AsyncPlatformClient
+    base: str
+    options: Sequence[object]
+    bucket: TokenBucket
+
+
 class AsyncInferenceEngine:
     """Baseten async inference on a dedicated model, outputs collected by webhook.
 
     ``target``: the model (a :class:`Target` or its URL). Calls go through ``client`` (kept
-    open; for :func:`agen_batch`) or a client made per run from ``api_key`` and ``transport``. ``webhook_secret``: the workspace's
-    webhook secret(s); every delivery is verified against them (``None`` only for a workspace
-    without one, on a private network). The receiver listens on ``host:port`` (0: a free port);
-    ``public_url`` is the HTTPS address Baseten reaches it by (a tunnel or a proxy), by default
-    the local address (enough for localhost tests). ``submit_rate`` (requests/s, <= 200) and
+    open; for :func:`agen_batch`) or a client made per run from ``api_key`` and ``transport``.
+    ``webhook_secret``: the workspace's webhook secret(s); every delivery is verified against
+    them (``None`` only for a workspace without one, on a private network). The receiver
+    listens on ``host:port`` (0: a free port); ``public_url`` is the HTTPS address Baseten
+    reaches it by (a tunnel or a proxy), by default the local address (enough for localhost
+    tests). Keep ``public_url`` (or the port) the same across reruns: requests already queued
+    deliver to the address they were given. ``submit_rate`` (requests/s, <= 200) and
     ``max_in_flight`` (<= 50,000) keep within the documented limits. Items whose status has
     not changed for ``poll_after`` seconds are polled (``poll_rate`` per second, <= 20) to
     notice failures, expiry and lost deliveries.
@@ -543,7 +551,8 @@ class AsyncInferenceEngine:
         send, receive = anyio.create_memory_object_stream[tuple[int, str]](self.submitters)
         async with anyio.create_task_group() as tg:
             for _ in range(self.submitters):
-                tg.start_soon(self._submitter, run, client, base, options, bucket, receive.clone())
+                sub = _Submitting(run, client, base, options, bucket)
+                tg.start_soon(self._submitter, sub, receive.clone())
             receive.close()
             async with send:
                 last = -1
@@ -555,28 +564,14 @@ class AsyncInferenceEngine:
                     last = page[-1][0]
 
     async def _submitter(
-        self,
-        run: _Run,
-        client: AsyncPlatformClient,
-        base: str,
-        options: Sequence[object],
-        bucket: TokenBucket,
-        receive: anyio.abc.ObjectReceiveStream[tuple[int, str]],
+        self, sub: _Submitting, receive: anyio.abc.ObjectReceiveStream[tuple[int, str]]
     ) -> None:
         async with receive:
             async for index, text in receive:
-                await self._submit_one(run, client, base, index, text, options, bucket)
+                await self._submit_one(sub, index, text)
 
-    async def _submit_one(
-        self,
-        run: _Run,
-        client: AsyncPlatformClient,
-        base: str,
-        index: int,
-        text: str,
-        options: Sequence[object],
-        bucket: TokenBucket,
-    ) -> None:
+    async def _submit_one(self, sub: _Submitting, index: int, text: str) -> None:
+        run, client, base, options, bucket = sub
         try:
             body = self._body(json.loads(text), f"{base}/{index}", options)
         except ValidationError as exc:
@@ -625,7 +620,9 @@ class AsyncInferenceEngine:
             if c.pending == 0 and c.sending == 0 and c.submitted == 0:
                 return
             # The store's times are wall-clock (they outlive the process); so is this cut-off.
-            stale = store.stale_submitted(time.time() - self.poll_after, max(1, int(self.poll_rate)))
+            stale = store.stale_submitted(
+                time.time() - self.poll_after, max(1, int(self.poll_rate))
+            )
             for index, request_id in stale:
                 delay = poll_bucket.reserve(run.clock())
                 if delay > 0:
@@ -637,9 +634,7 @@ class AsyncInferenceEngine:
         self, store: BatchStore, client: AsyncPlatformClient, index: int, request_id: str
     ) -> None:
         try:
-            state = await aget_async_request(
-                self.target, request_id, client=client, max_retries=1
-            )
+            state = await aget_async_request(self.target, request_id, client=client, max_retries=1)
         except NotFoundError as exc:
             # Status is kept for an hour after completion; past that, and with no delivery
             # recorded, the output cannot be recovered.
@@ -766,7 +761,3 @@ def gen_batch(
             retry_failed=retry_failed,
         )
     )
-
-
-__all__ += ["Engine"]
-_ = (math, field, Awaitable, UNKNOWN, SUBMITTED, DONE)

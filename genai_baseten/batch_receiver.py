@@ -13,6 +13,7 @@ the same delivery is answered 200 and changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -40,7 +41,7 @@ class Delivery:
     recorded: bool = False
 
 
-def _item_index(path: str, token: str) -> int | None | Delivery:
+def _item_index(path: str, token: str) -> int | Delivery | None:
     parts = [p for p in path.split("?", 1)[0].split("/") if p]
     if len(parts) < 2 or parts[-2] != token:
         return Delivery(404, "not a delivery for this batch")
@@ -186,10 +187,9 @@ class WebhookReceiver:
         self._server.server_close()
         with self._lock:
             for store in self._stores:
-                try:
+                # A connection of a handler thread that has finished: closing may complain.
+                with contextlib.suppress(Exception):
                     store.close()
-                except Exception:  # noqa: BLE001 - a connection of a finished thread
-                    pass
             self._stores.clear()
 
     def __enter__(self) -> WebhookReceiver:

@@ -291,10 +291,14 @@ class BatchStore:
 
     def mark_sending(self, index: int) -> bool:
         """Before a request leaves: committed first, so a crash during the call is visible."""
-        return self._db.execute(
-            "UPDATE items SET status=?, attempts=attempts+1, updated=? WHERE idx=? AND status=?",
-            (SENDING, time.time(), index, PENDING),
-        ).rowcount == 1
+        return (
+            self._db.execute(
+                "UPDATE items SET status=?, attempts=attempts+1, updated=? "
+                "WHERE idx=? AND status=?",
+                (SENDING, time.time(), index, PENDING),
+            ).rowcount
+            == 1
+        )
 
     def mark_submitted(self, index: int, request_id: str) -> bool:
         return self._set(index, SUBMITTED, only_if=(SENDING, UNKNOWN), request_id=request_id)
@@ -311,9 +315,7 @@ class BatchStore:
             fields["request_id"] = request_id
         return self._set(index, DONE, only_if=_OPEN, **fields)
 
-    def mark_failed(
-        self, index: int, error: dict[str, Any], request_id: str | None = None
-    ) -> bool:
+    def mark_failed(self, index: int, error: dict[str, Any], request_id: str | None = None) -> bool:
         fields: dict[str, Any] = {"error": json.dumps(error)}
         if request_id is not None:
             fields["request_id"] = request_id

@@ -422,6 +422,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 # startup, which `genai demo` or `genai chat` should not pay. The help line here is what
 # `genai --help` lists (the module's own parser says the same; a test checks it).
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "batch": (
+        "genai_baseten.batch_cli",
+        "run a JSONL file of prompts, resumably (chat calls or Baseten async inference)",
+    ),
     "scoreboard": (
         "scoreboard.render_cli",
         "which model does what (tools, JSON, logprobs, images...), sync and stream",

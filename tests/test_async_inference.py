@@ -63,7 +63,7 @@ def test_documented_bounds_are_accepted() -> None:
         {"max_time_in_queue_seconds": 72 * 3600},
         {"inference_retry_config": InferenceRetryConfig(10, 0, 60000)},
     ):
-        build_async_predict_body("x", **kw)  # type: ignore[arg-type]
+        build_async_predict_body("x", **kw)
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,9 @@ def test_cancel_parser() -> None:
 
 
 def test_429_classifier() -> None:
-    assert classify_async_429("limit of 50,000 QUEUED or IN_PROGRESS requests") is AsyncLimit.QUEUE_CAP
+    assert (
+        classify_async_429("limit of 50,000 QUEUED or IN_PROGRESS requests") is AsyncLimit.QUEUE_CAP
+    )
     assert classify_async_429("Rate limit exceeded") is AsyncLimit.RATE
     assert classify_async_429("") is AsyncLimit.UNKNOWN
 
@@ -154,15 +156,24 @@ def test_submit_request_and_handle() -> None:
         return httpx.Response(201, json={"request_id": "0123abcd"})
 
     handle = genai_baseten.async_predict(
-        TARGET, {"prompt": "hi"}, webhook_endpoint=HOOK, priority=2, client=mock(handler),
+        TARGET,
+        {"prompt": "hi"},
+        webhook_endpoint=HOOK,
+        priority=2,
+        client=mock(handler),
     )
     assert handle.request_id == "0123abcd"
     req = seen[0]
     assert req.method == "POST"
-    assert str(req.url) == "https://model-abcd1234.api.baseten.co/environments/production/async_predict"
+    assert (
+        str(req.url)
+        == "https://model-abcd1234.api.baseten.co/environments/production/async_predict"
+    )
     assert req.headers["authorization"] == f"Api-Key {KEY}"
     assert json.loads(req.content) == {
-        "model_input": {"prompt": "hi"}, "webhook_endpoint": HOOK, "priority": 2
+        "model_input": {"prompt": "hi"},
+        "webhook_endpoint": HOOK,
+        "priority": 2,
     }
 
 
@@ -190,9 +201,7 @@ def test_429s_told_apart(message: str, limit: AsyncLimit) -> None:
         return httpx.Response(429, json={"error": message}, headers={"Retry-After": "0"})
 
     with pytest.raises(AsyncRateLimitError) as info:
-        genai_baseten.async_predict(
-            TARGET, {}, client=mock(handler), max_retries=1
-        )
+        genai_baseten.async_predict(TARGET, {}, client=mock(handler), max_retries=1)
     assert info.value.limit is limit
     assert info.value.status_code == 429
     assert len(calls) == 2  # a 429 is retried: nothing was queued
@@ -219,8 +228,12 @@ def test_status_and_cancel_requests() -> None:
         if request.method == "GET":
             return httpx.Response(
                 200,
-                json={"request_id": "r9", "status": "QUEUED", "webhook_status": "PENDING",
-                      "errors": []},
+                json={
+                    "request_id": "r9",
+                    "status": "QUEUED",
+                    "webhook_status": "PENDING",
+                    "errors": [],
+                },
             )
         return httpx.Response(200, json={"request_id": "r9", "canceled": True, "message": "ok"})
 
@@ -248,9 +261,7 @@ async def test_async_twins_with_mock_transport() -> None:
             200, json={"request_id": "a1", "canceled": False, "message": "not queued"}
         )
 
-    client = genai_baseten.AsyncPlatformClient(
-        api_key=KEY, transport=httpx.MockTransport(handler)
-    )
+    client = genai_baseten.AsyncPlatformClient(api_key=KEY, transport=httpx.MockTransport(handler))
     handle = await genai_baseten.aasync_predict(TARGET, [1, 2], client=client)
     state = await genai_baseten.aget_async_request(handle, client=client)
     assert state.status is AsyncRequestStatus.IN_PROGRESS
@@ -262,9 +273,10 @@ async def test_async_twins_with_mock_transport() -> None:
 
 
 def test_cancel_a_queued_request_on_the_fake() -> None:
-    with FakeAsyncBaseten() as fake, genai_baseten.PlatformClient(
-        api_key=KEY, transport=LoopbackTransport(fake)
-    ) as client:
+    with (
+        FakeAsyncBaseten() as fake,
+        genai_baseten.PlatformClient(api_key=KEY, transport=LoopbackTransport(fake)) as client,
+    ):
         kw: dict[str, Any] = {"client": client}
         handle = genai_baseten.async_predict(TARGET, {"id": 1, "hold": True}, **kw)
         assert genai_baseten.get_async_request(handle, **kw).status is AsyncRequestStatus.QUEUED

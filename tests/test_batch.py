@@ -140,8 +140,12 @@ def test_chat_resume_after_crash_runs_nothing_twice(tmp_path: Path) -> None:
 
     # concurrency=1: nothing else is in flight when the crash comes.
     with pytest.raises(Crash):
-        gen_batch(prompts, engine=ChatEngine(provider, concurrency=1), state=state,
-                  progress=crash_after_10)
+        gen_batch(
+            prompts,
+            engine=ChatEngine(provider, concurrency=1),
+            state=state,
+            progress=crash_after_10,
+        )
     with BatchStore(state) as store:
         assert store.counts().done == 10
     results = gen_batch(prompts, engine=ChatEngine(provider, concurrency=4), state=state)
@@ -157,8 +161,12 @@ def test_rerun_with_other_inputs_or_options_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="other inputs"):
         gen_batch(["a", "c"], engine=ChatEngine(CountingProvider()), state=state)
     with pytest.raises(ValidationError, match="other options"):
-        gen_batch(["a", "b"], TextOptions(max_tokens=5), engine=ChatEngine(CountingProvider()),
-                  state=state)
+        gen_batch(
+            ["a", "b"],
+            TextOptions(max_tokens=5),
+            engine=ChatEngine(CountingProvider()),
+            state=state,
+        )
     with pytest.raises(ValidationError, match="conversation"):
         gen_batch([42], engine=ChatEngine(CountingProvider()), state=tmp_path / "t.sqlite")
 
@@ -263,9 +271,7 @@ def test_async_engine_resumes_after_crash_without_running_anything_twice(tmp_pat
         assert max(fake.submits.values()) == 1  # nothing was submitted twice
         assert ambiguous not in fake.submits
         # The user decides to send it: only that one goes out.
-        results = gen_batch(
-            items, engine=engine(fake, resend_unknown=True), state=state
-        )
+        results = gen_batch(items, engine=engine(fake, resend_unknown=True), state=state)
         assert all(r.ok for r in results)
         assert fake.submits == Counter({i: 1 for i in range(40)})
 
@@ -276,14 +282,21 @@ def test_asgi_receiver_files_a_delivery(tmp_path: Path) -> None:
         store.load([{"id": 0}])
     app = genai_baseten.webhook_asgi_app(state, token="tok", secrets=[SECRET])
     body = json.dumps(
-        {"request_id": "r0", "type": "async_request_completed", "time": "2024-04-30T01:01:08Z",
-         "data": {"ok": 1}, "errors": []}
+        {
+            "request_id": "r0",
+            "type": "async_request_completed",
+            "time": "2024-04-30T01:01:08Z",
+            "data": {"ok": 1},
+            "errors": [],
+        }
     ).encode()
     sent: list[dict[str, Any]] = []
 
     async def run(headers: list[tuple[bytes, bytes]]) -> int:
-        messages = [{"type": "http.request", "body": body[:10], "more_body": True},
-                    {"type": "http.request", "body": body[10:], "more_body": False}]
+        messages = [
+            {"type": "http.request", "body": body[:10], "more_body": True},
+            {"type": "http.request", "body": body[10:], "more_body": False},
+        ]
 
         async def receive() -> dict[str, Any]:
             return messages.pop(0)
@@ -309,8 +322,9 @@ def test_engine_arguments_checked_before_anything_starts() -> None:
     with pytest.raises(ValidationError, match="submit_rate"):
         AsyncInferenceEngine(TARGET, webhook_secret=SECRET, submit_rate=500)
     with pytest.raises(ValidationError, match="async"):
-        AsyncInferenceEngine("https://chain-abc123.api.baseten.co/production",
-                             webhook_secret=SECRET)
+        AsyncInferenceEngine(
+            "https://chain-abc123.api.baseten.co/production", webhook_secret=SECRET
+        )
     with pytest.raises(ValidationError, match="concurrency"):
         ChatEngine(CountingProvider(), concurrency=0)
     _ = httpx  # the transport module is used by the fake

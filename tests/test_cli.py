@@ -342,7 +342,7 @@ def test_lazy_commands_are_listed_as_their_own_parsers_describe_them() -> None:
     # `genai --help` lists scoreboard and smoke from cli.LAZY_COMMANDS without importing them:
     # what it prints must be what the full parser (every command loaded) prints.
     assert cli.build_parser(["--help"]).format_help() == cli.build_parser().format_help()
-    assert set(cli.LAZY_COMMANDS) == {"scoreboard", "smoke"}
+    assert set(cli.LAZY_COMMANDS) == {"batch", "scoreboard", "smoke"}
 
 
 def test_other_commands_do_not_load_the_scoreboard_commands(tmp_path: Path) -> None:

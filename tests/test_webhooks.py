@@ -22,11 +22,12 @@ from genai_baseten import (
     sign_webhook,
     verify_webhook,
 )
-from genai_baseten.batch_store import BatchStore
 from genai_baseten.batch_receiver import handle_delivery
+from genai_baseten.batch_store import BatchStore
 
 OLD, NEW = "whsec-old-0000000001", "whsec-new-0000000002"
-PAYLOAD = {
+RID = "9876543210abcdef1234567890fedcba"
+PAYLOAD: dict[str, Any] = {
     "request_id": "9876543210abcdef1234567890fedcba",
     "model_id": "abc123",
     "deployment_id": "def456",
@@ -118,9 +119,13 @@ def test_secrets_required_unless_explicitly_none() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[1, 2]", json.dumps({"data": 1}).encode(),
-     json.dumps({**PAYLOAD, "errors": "boom"}).encode(),
-     json.dumps({**PAYLOAD, "model_id": 7}).encode()],
+    [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({"data": 1}).encode(),
+        json.dumps({**PAYLOAD, "errors": "boom"}).encode(),
+        json.dumps({**PAYLOAD, "model_id": 7}).encode(),
+    ],
 )
 def test_wrong_shape_keeps_raw_body(body: bytes) -> None:
     with pytest.raises(WebhookPayloadError) as info:
@@ -150,7 +155,7 @@ def test_replay_is_idempotent_in_the_batch_store(tmp_path: Path) -> None:
     with BatchStore(tmp_path / "s.sqlite") as store:
         store.load([{"a": 1}])
         store.mark_sending(0)
-        store.mark_submitted(0, PAYLOAD["request_id"])
+        store.mark_submitted(0, RID)
         h = headers(f"v1={sig(BODY, NEW)}")
         first = handle_delivery(store, "/tok/0", BODY, h, token="tok", secrets=NEW)
         assert (first.status, first.recorded) == (200, True)
