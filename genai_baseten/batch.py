@@ -290,10 +290,11 @@ class _Run:
             self.stopped = exc
             self.scope.cancel()
 
-    def recount(self) -> None:
+    def recount(self) -> BatchCounts:
         c = self.store.counts()
         self.done, self.failed, self.unknown = c.done, c.failed, c.unknown
         self.in_flight = c.in_flight
+        return c
 
     async def wait_gate(self) -> None:
         while (delay := self.gate.wait(self.clock())) > 0:
@@ -614,9 +615,8 @@ class AsyncInferenceEngine:
         store = run.store
         poll_bucket = TokenBucket(self.poll_rate, 1)
         while True:
-            run.recount()
+            c = run.recount()
             run.report()
-            c = store.counts()
             if c.pending == 0 and c.sending == 0 and c.submitted == 0:
                 return
             # The store's times are wall-clock (they outlive the process); so is this cut-off.
