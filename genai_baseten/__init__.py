@@ -3,7 +3,7 @@ listing, embeddings), on the generic OpenAI-compatible engine."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .async_client import (
     aasync_predict,
@@ -23,23 +23,15 @@ from .async_inference import (
     InferenceRetryConfig,
     WebhookStatus,
 )
-from .batch import (
-    AsyncInferenceEngine,
-    BatchItem,
-    BatchItemError,
-    BatchProgress,
-    BatchResults,
-    ChatEngine,
-    agen_batch,
-    gen_batch,
-)
 from .batch_receiver import WebhookReceiver, webhook_asgi_app
+from .bridge import AsyncBridgeClient, BridgeClient
 from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
 from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
 from .options import Options
 from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
 from .predict import DeploymentFailedError, PredictStreamError
+from .queue import QueueStatus
 from .targets import Target
 from .webhooks import (
     WebhookError,
@@ -52,11 +44,23 @@ from .webhooks import (
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
+
+    from .batch import (
+        AsyncInferenceEngine,
+        BatchItem,
+        BatchItemError,
+        BatchProgress,
+        BatchResults,
+        ChatEngine,
+        agen_batch,
+        gen_batch,
+    )
     from scoreboard import ProviderScore
 
 __all__ = [
     "API_KEY_URL",
     "BASE_URL",
+    "AsyncBridgeClient",
     "AsyncClient",
     "AsyncInferenceEngine",
     "AsyncLimit",
@@ -71,6 +75,7 @@ __all__ = [
     "BatchItemError",
     "BatchProgress",
     "BatchResults",
+    "BridgeClient",
     "CancelResult",
     "Chain",
     "ChatEngine",
@@ -85,6 +90,7 @@ __all__ = [
     "PlatformClient",
     "PredictStream",
     "PredictStreamError",
+    "QueueStatus",
     "Target",
     "WebhookError",
     "WebhookPayloadError",
@@ -111,7 +117,16 @@ __all__ = [
 
 def register(registrar: Registrar) -> None:
     """Entry point of group ``genai.providers``: registers ``baseten``."""
-    registrar.register("baseten", Client, AsyncClient)
+    from genai_core.registry import ProviderDefaults
+
+    defaults = ProviderDefaults(
+        model="openai/gpt-oss-120b",
+        api_key_env="BASETEN_API_KEY",
+        base_url=BASE_URL,
+        key_url=API_KEY_URL,
+        options=Options,
+    )
+    registrar.register("baseten", Client, AsyncClient, defaults=defaults)
 
 
 def scoreboard() -> ProviderScore:
@@ -120,3 +135,27 @@ def scoreboard() -> ProviderScore:
     from scoreboard.registry import load_resource
 
     return load_resource(__name__)
+
+
+# Batch generation runs on anyio (and sqlite3): loaded on first use, so that a sync application
+# importing genai_baseten pays for neither.
+_BATCH_NAMES = frozenset(
+    {
+        "AsyncInferenceEngine",
+        "BatchItem",
+        "BatchItemError",
+        "BatchProgress",
+        "BatchResults",
+        "ChatEngine",
+        "agen_batch",
+        "gen_batch",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BATCH_NAMES:
+        from . import batch
+
+        return getattr(batch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,19 +24,15 @@ from genai_core.types import Message
 
 from .batch import AsyncInferenceEngine, BatchProgress, ChatEngine, gen_batch
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_arguments", "run"]
 
 DEFAULT_MODEL = "openai/gpt-oss-120b"
 SECRET_ENV = "BASETEN_WEBHOOK_SECRET"
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``batch`` on the ``genai`` command's subparsers."""
-    p: argparse.ArgumentParser = sub.add_parser(
-        "batch",
-        help="run a JSONL file of prompts, resumably (chat calls or Baseten async inference)",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``genai batch`` (the ``genai`` command registers it)."""
+    p.description = __doc__.split("\n\n", 1)[1] if __doc__ else None
     p.add_argument("input", metavar="PROMPTS.jsonl", help="one prompt per line")
     p.add_argument("--out", required=True, metavar="RESULTS.jsonl", help="where results go")
     p.add_argument("--state", metavar="PATH", help="state file (default: OUT.state.sqlite)")
@@ -60,7 +56,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true", help="send failed items again")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
-    return p
 
 
 def read_prompts(path: str) -> Iterator[Any]:

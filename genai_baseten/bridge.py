@@ -1,31 +1,31 @@
-"""The legacy OpenAI bridge (``https://bridge.baseten.co/{model_id}/v1``), sans-IO.
+"""The legacy OpenAI bridge (``https://bridge.baseten.co/{model_id}/v1``).
 
 The bridge routes OpenAI chat requests to the production deployment of a dedicated model. Its
 answers have documented quirks (docs.baseten.co, "OpenAI bridge"): ``id`` is a random
 ``chatcmpl-<uuid>`` (requests are stateless), ``usage`` is all zeros (billing is per compute
-time, not per token) and ``finish_reason`` may be null. :func:`bridge_result` turns them into
-what genai_core uses for "not reported": no id, zero usage counters with no meaning attached,
-no finish reason. Never derive cost or limits from a bridge answer.
+time, not per token) and ``finish_reason`` may be null. :func:`bridge_result` (pure) turns them
+into what genai_core uses for "not reported": no id, zero usage counters with no meaning
+attached, no finish reason. Never derive cost or limits from a bridge answer.
+
+:class:`BridgeClient` and :class:`AsyncBridgeClient` are Baseten's chat clients with that
+applied to every answer, and the token limit sent as ``max_tokens`` (the name the bridge
+documents). ``Client.for_target(Target.bridge(model_id), ...)`` returns one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import httpx
 
+from genai_core.options import GenOption
 from genai_core.provider import StreamCore
 from genai_core.types import Result, Usage
 
-__all__ = ["BridgeStreamCore", "bridge_result", "is_bridge_url"]
+from .client import AsyncClient, Client
 
-BRIDGE_HOST = "bridge.baseten.co"
-
-
-def is_bridge_url(url: str) -> bool:
-    """Whether ``url`` is on the bridge's host."""
-    try:
-        return httpx.URL(url).host == BRIDGE_HOST
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return False
+__all__ = ["AsyncBridgeClient", "BridgeClient", "BridgeStreamCore", "bridge_result"]
 
 
 def bridge_result(result: Result) -> Result:
@@ -37,9 +37,54 @@ def bridge_result(result: Result) -> Result:
 
 
 class BridgeStreamCore(StreamCore):
-    """A chat stream from the bridge: its Result goes through :func:`bridge_result`."""
+    """Mixed into the engine's stream core (whatever its class): its Result, the one the
+    stream returns, attaches to errors and reports to tracing, goes through
+    :func:`bridge_result`."""
 
     __slots__ = ()
 
     def result(self) -> Result:
         return bridge_result(super().result())
+
+
+_BRIDGED: dict[type[StreamCore], type[StreamCore]] = {}
+
+
+def _bridged(core_class: type[StreamCore]) -> type[StreamCore]:
+    # Same slots as core_class, so an instance's __class__ can be switched to it.
+    found = _BRIDGED.get(core_class)
+    if found is None:
+        name = f"Bridge{core_class.__name__}"
+        found = _BRIDGED[core_class] = type(name, (BridgeStreamCore, core_class), {"__slots__": ()})
+    return found
+
+
+class _Bridge:
+    """The bridge's differences, shared by both clients (placed before the client in the MRO)."""
+
+    def _extend_body(
+        self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
+    ) -> None:
+        super()._extend_body(body, options)  # type: ignore[misc]
+        if "max_completion_tokens" in body:
+            # The bridge documents only the older name of the token limit.
+            body.setdefault("max_tokens", body.pop("max_completion_tokens"))
+
+    def _parse_chat(self, response: httpx.Response, plan: Any) -> Result:
+        return bridge_result(super()._parse_chat(response, plan))  # type: ignore[misc]
+
+    def _stream_core(self, response: httpx.Response, plan: Any, call: Any = None) -> StreamCore:
+        core: StreamCore = super()._stream_core(response, plan, call)  # type: ignore[misc]
+        # The engine's core carries per-call behaviour (prices, tracing); keep it and override
+        # only result(), by giving the instance a subclass of its own class.
+        core.__class__ = _bridged(type(core))
+        return core
+
+
+class BridgeClient(_Bridge, Client):
+    """Baseten's chat client for the legacy bridge: ``base_url`` is
+    ``https://bridge.baseten.co/{model_id}/v1`` (``Target.bridge(model_id).openai_base_url()``)."""
+
+
+class AsyncBridgeClient(_Bridge, AsyncClient):
+    """Asynchronous twin of :class:`BridgeClient`."""

@@ -13,6 +13,7 @@ wake (:mod:`.predict`), chains (:mod:`.chains`), the management API (:mod:`.mana
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from typing import Any
 import httpx
 
 from genai_core.errors import APIError, ServerError, StreamError, ValidationError, redact
-from genai_core.http import parse_retry_after
+from genai_core.http import RetryPolicy, parse_retry_after
 from genai_core.openai_chat.errors import excerpt, looks_like_html
 
 from .targets import Target
@@ -194,6 +195,14 @@ class ColdStart:
         self.interval = interval
         self.clock = clock
         self.started = clock()
+        self.waits = 0
+
+    def round_policy(self, policy: RetryPolicy) -> RetryPolicy:
+        """The policy for the next round of attempts: the caller's for the first, then one
+        without retries of its own, so that a cold deployment is asked once per interval."""
+        if self.waits == 0:
+            return policy
+        return dataclasses.replace(policy, max_retries=0)
 
     def after_error(self, err: APIError) -> float | None:
         """Seconds to wait before trying again, or None to raise ``err``."""
@@ -205,6 +214,7 @@ class ColdStart:
             return None
         asked = parse_retry_after(err.headers, now)
         delay = asked if asked is not None and asked > 0 else self.interval
+        self.waits += 1
         return min(delay, left)
 
 

@@ -21,18 +21,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import httpx
-
 from genai_core.errors import ValidationError
 from genai_core.openai_chat.client import ProviderConfig
 from genai_core.openai_chat.options import Options as ChatOptions
 from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.openai_chat.request import ChatDialect, ContentRules
 from genai_core.options import GenOption, TextOptions
-from genai_core.provider import StreamCore
-from genai_core.types import Model, Result
+from genai_core.types import Model
 
-from .bridge import BridgeStreamCore, bridge_result, is_bridge_url
 from .options import Options
 from .targets import MODEL_APIS_URL, Target
 from .thinking import thinking_default
@@ -90,21 +86,6 @@ class _Baseten:
     config: ClassVar[ProviderConfig] = CONFIG
     _model: str | None
     _known_models: dict[str, Model]
-    _base_url: str
-
-    @property
-    def _bridge(self) -> bool:
-        return is_bridge_url(self._base_url)
-
-    def _parse_chat(self, response: httpx.Response, plan: Any) -> Result:
-        result: Result = super()._parse_chat(response, plan)  # type: ignore[misc]
-        return bridge_result(result) if self._bridge else result
-
-    def _stream_core(self, response: httpx.Response, plan: Any) -> StreamCore:
-        core: StreamCore = super()._stream_core(response, plan)  # type: ignore[misc]
-        if not self._bridge:
-            return core
-        return BridgeStreamCore(core._assembler, secrets=core._secrets)
 
     def _extend_body(
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
@@ -165,8 +146,15 @@ class Client(_Baseten, OpenAICompatibleClient):
     def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> Client:
         """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
         model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
-        other arguments are the constructor's (``base_url`` comes from the target)."""
-        return cls(model, **_target_kw(target, kw))
+        other arguments are the constructor's (``base_url`` comes from the target). For the
+        bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
+        which drops the bridge's meaningless answer fields."""
+        where = Target.of(target)
+        if where.kind == "bridge" and cls is Client:
+            from .bridge import BridgeClient
+
+            return BridgeClient(model, **_target_kw(where, kw))
+        return cls(model, **_target_kw(where, kw))
 
 
 class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
@@ -176,5 +164,12 @@ class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
     def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> AsyncClient:
         """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
         model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
-        other arguments are the constructor's (``base_url`` comes from the target)."""
-        return cls(model, **_target_kw(target, kw))
+        other arguments are the constructor's (``base_url`` comes from the target). For the
+        bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
+        which drops the bridge's meaningless answer fields."""
+        where = Target.of(target)
+        if where.kind == "bridge" and cls is AsyncClient:
+            from .bridge import AsyncBridgeClient
+
+            return AsyncBridgeClient(model, **_target_kw(where, kw))
+        return cls(model, **_target_kw(where, kw))

@@ -19,12 +19,12 @@ kept verbatim (:class:`DeploymentStatus`).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from genai_core.errors import StreamError, ValidationError
+from genai_core.openenum import OpenStrEnum
 
 from .calls import Call
 from .targets import _HOST_ID, _SEGMENT, Target, _check
@@ -50,7 +50,7 @@ __all__ = [
 MANAGEMENT_URL = "https://api.baseten.co/v1"
 
 
-class DeploymentStatus(str, enum.Enum):
+class DeploymentStatus(OpenStrEnum):
     """``DeploymentStatusV1``. A value the library does not know is kept verbatim."""
 
     BUILDING = "BUILDING"
@@ -67,15 +67,6 @@ class DeploymentStatus(str, enum.Enum):
     UPDATING = "UPDATING"
     SCALED_TO_ZERO = "SCALED_TO_ZERO"
     WAKING_UP = "WAKING_UP"
-
-    @classmethod
-    def _missing_(cls, value: object) -> DeploymentStatus | None:
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = value.upper()
-        member._value_ = value
-        return member
 
     def __str__(self) -> str:
         return self.value
@@ -148,6 +139,7 @@ class Chain:
     name: str | None = None
     created_at: str | None = None
     deployments_count: int | None = None
+    team_name: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def target(self) -> Target:
@@ -300,6 +292,7 @@ def parse_chain(data: Any) -> Chain:
         name=_str(d, "name"),
         created_at=_str(d, "created_at"),
         deployments_count=_int(d, "deployments_count"),
+        team_name=_str(d, "team_name"),
         raw=d,
     )
 

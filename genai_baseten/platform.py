@@ -26,7 +26,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypedDict, TypeVar
 
 import httpx
 
@@ -43,12 +43,16 @@ from genai_core.http import (
 )
 from genai_core.openai_chat.client import (
     USE_CLIENT_DEFAULT,
+    AsyncChatClient,
+    ChatClient,
+    ProxyTypes,
     UseClientDefault,
     merge_headers,
+    public_url,
 )
 from genai_core.openai_chat.errors import api_error
 
-from . import chains, management
+from . import chains, management, queue
 from .calls import (
     DEFAULT_COLD_START_TIMEOUT,
     Call,
@@ -67,7 +71,17 @@ from .predict import (
 )
 from .targets import Target
 
-__all__ = ["AsyncPlatformClient", "AsyncPredictStream", "PlatformClient", "PredictStream"]
+if TYPE_CHECKING:
+    # Only for annotations (never evaluated at run time): typing.Unpack is Python 3.11+.
+    from typing_extensions import Unpack
+
+__all__ = [
+    "AsyncPlatformClient",
+    "AsyncPredictStream",
+    "CallOptions",
+    "PlatformClient",
+    "PredictStream",
+]
 
 log = logging.getLogger("genai.baseten")
 
@@ -81,9 +95,33 @@ _CALL = "genai_baseten_call"  # request extension: the Call a request was built 
 _Sync = TypeVar("_Sync", bound="PlatformClient")
 _Async = TypeVar("_Async", bound="AsyncPlatformClient")
 
+
+class CallOptions(TypedDict, total=False):
+    """Per-call settings every method takes as keyword arguments."""
+
+    timeout: TimeoutTypes
+    """httpx timeout for this call (seconds or an ``httpx.Timeout``; None: no limit)."""
+    max_retries: int
+    """Retries of the HTTP policy for this call."""
+    cold_start_timeout: float
+    """Seconds to keep retrying 502/503 while the deployment starts (0: not at all)."""
+
+
 # Readiness polling: how long wait_until_ready waits by default, and how often it asks.
 DEFAULT_READY_TIMEOUT = 900.0
 DEFAULT_READY_INTERVAL = 5.0
+MIN_READY_INTERVAL = 0.5
+
+
+def _poll_interval(value: float) -> float:
+    # 0 would poll the management API as fast as it answers; it rate-limits, and nothing changes
+    # that fast.
+    seconds = check_budget(value, argument="interval")
+    if seconds < MIN_READY_INTERVAL:
+        raise ValidationError(
+            f"interval must be at least {MIN_READY_INTERVAL:g} s between polls, got {value!r}"
+        )
+    return seconds
 
 
 class _PlatformBase(Generic[_H]):
@@ -99,6 +137,7 @@ class _PlatformBase(Generic[_H]):
         api_key: str | None = None,
         http_client: _H | None = None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        proxy: ProxyTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
         cold_start_timeout: float = DEFAULT_COLD_START_TIMEOUT,
@@ -126,15 +165,27 @@ class _PlatformBase(Generic[_H]):
         self._default_headers = headers
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = self._new_http_client(
-                PREDICT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout, transport
+            try:
+                http_client = self._new_http_client(
+                    PREDICT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout,
+                    transport,
+                    proxy,
+                )
+            except (httpx.InvalidURL, TypeError, ValueError) as exc:
+                if isinstance(exc, ValidationError):
+                    raise
+                # httpx's own check of proxy= or timeout=, without the proxy's password.
+                raise ValidationError(
+                    f"{public_url(str(exc))} (check proxy= and timeout=)"
+                ) from None
+        elif transport is not None or proxy is not None:
+            raise ValidationError(
+                "give transport= and proxy= to the http_client you pass, not beside it"
             )
-        elif transport is not None:
-            raise ValidationError("give transport= to the http_client you pass, not beside it")
         self._http: _H = http_client
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> _H:
+    def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
         raise NotImplementedError
 
     @property
@@ -167,6 +218,12 @@ class _PlatformBase(Generic[_H]):
         request.extensions[_CALL] = call
         log.debug("%s %s (%s)", call.method, call.url, call.what)
         return request
+
+    def _prepare(self, call: Call, kw: CallOptions) -> tuple[httpx.Request, RetryPolicy, ColdStart]:
+        """The request for ``call``, the retry policy and the cold-start budget of this call."""
+        request = self._request(call, kw.get("timeout", USE_CLIENT_DEFAULT))
+        policy = self._policy_for(kw.get("max_retries", USE_CLIENT_DEFAULT))
+        return request, policy, self._cold_start(kw.get("cold_start_timeout", USE_CLIENT_DEFAULT))
 
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
         if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
@@ -205,6 +262,13 @@ class _PlatformBase(Generic[_H]):
         )
 
     def _decode(self, response: httpx.Response) -> Any:
+        log.debug(
+            "%s %s: HTTP %d, %d bytes",
+            response.request.method,
+            response.request.url,
+            response.status_code,
+            len(response.content),
+        )
         return decode_body(response, provider=PROVIDER, secrets=(self.__api_key,))
 
     def _waiting(self, call: Call, err: APIError, delay: float) -> None:
@@ -227,29 +291,19 @@ class PlatformClient(_PlatformBase[httpx.Client]):
     """
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> httpx.Client:
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise ValidationError(
-                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}"
-            )
-        return httpx.Client(timeout=timeout, transport=transport)
+    def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
+        return ChatClient._new_http_client(timeout, transport, proxy)  # the same checks
 
-    def _open(
-        self,
-        call: Call,
-        *,
-        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
-        cold_start_timeout: float | UseClientDefault = USE_CLIENT_DEFAULT,
-    ) -> httpx.Response:
+    def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         """Send ``call`` under the policy; the success answer is returned still streaming."""
-        request = self._request(call, timeout)
-        policy = self._policy_for(max_retries)
-        cold = self._cold_start(cold_start_timeout)
+        request, policy, cold = self._prepare(call, kw)
         while True:
             try:
                 return send_with_retries(
-                    self._http, request, policy, raise_for_status=self._raise_for_status
+                    self._http,
+                    request,
+                    cold.round_policy(policy),
+                    raise_for_status=self._raise_for_status,
                 )
             except APIError as err:
                 delay = cold.after_error(err)
@@ -258,7 +312,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
                 self._waiting(call, err, delay)
             policy.sleep(delay)
 
-    def _call(self, call: Call, **kw: Any) -> Any:
+    def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
         response = self._open(call, **kw)
         try:
             response.read()
@@ -270,7 +324,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
 
     # -- predict and wake ---------------------------------------------------------------------
 
-    def predict(self, target: Target | str, payload: Any, **kw: Any) -> Any:
+    def predict(self, target: Target | str, payload: Any, **kw: Unpack[CallOptions]) -> Any:
         """``POST /{target}/predict``: run a dedicated model once.
 
         ``payload`` is any JSON value, or bytes sent as ``application/octet-stream``. The answer
@@ -279,7 +333,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         return self._call(predict_call(target, payload), **kw)
 
     def predict_stream(
-        self, target: Target | str, payload: Any, *, keep: bool = True, **kw: Any
+        self, target: Target | str, payload: Any, *, keep: bool = True, **kw: Unpack[CallOptions]
     ) -> PredictStream:
         """A :class:`PredictStream` of a streaming model's answer; sent when first iterated.
 
@@ -289,11 +343,13 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         call = predict_call(target, payload, stream=True)
         return PredictStream(lambda: self._open(call, **kw), keep=keep)
 
-    def wake(self, target: Target | str, **kw: Any) -> None:
+    def wake(self, target: Target | str, **kw: Unpack[CallOptions]) -> None:
         """``POST /{target}/wake``: start a deployment scaled to zero (Baseten answers 202)."""
         self._call(wake_call(target), **kw)
 
-    def deployment_status(self, target: Target | str, **kw: Any) -> management.DeploymentStatus:
+    def deployment_status(
+        self, target: Target | str, **kw: Unpack[CallOptions]
+    ) -> management.DeploymentStatus:
         """The status of the deployment ``target`` names (management API); for an environment,
         its current deployment's (``INACTIVE`` when it has none)."""
         call = management.deployment_of_target_call(target)
@@ -318,7 +374,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         ready = Readiness(
             where,
             timeout=check_budget(timeout, argument="timeout"),
-            interval=check_budget(interval, argument="interval"),
+            interval=_poll_interval(interval),
             clock=self._policy.clock,
         )
         if wake:
@@ -330,15 +386,23 @@ class PlatformClient(_PlatformBase[httpx.Client]):
                 return status
             self._policy.sleep(delay)
 
+    def async_queue_status(
+        self, target: Target | str, **kw: Unpack[CallOptions]
+    ) -> queue.QueueStatus:
+        """``GET /{target}/async_queue_status``: requests queued and in progress."""
+        return queue.parse_queue_status(self._call(queue.queue_status_call(target), **kw))
+
     # -- chains -------------------------------------------------------------------------------
 
-    def run_remote(self, target: Target | str, inputs: Mapping[str, Any], **kw: Any) -> Any:
+    def run_remote(
+        self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
+    ) -> Any:
         """``POST /{target}/run_remote``: run a chain; ``inputs`` are the entrypoint's
         ``run_remote`` arguments by name. Returns the chain's output."""
         return self._call(chains.run_remote_call(target, inputs), **kw)
 
     def async_run_remote(
-        self, target: Target | str, inputs: Mapping[str, Any], **kw: Any
+        self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
     ) -> chains.AsyncSubmission:
         """``POST /{target}/async_run_remote``: queue a chain run; returns its request id."""
         call = chains.async_run_remote_call(target, inputs)
@@ -347,33 +411,41 @@ class PlatformClient(_PlatformBase[httpx.Client]):
 
     # -- management (read-only) ---------------------------------------------------------------
 
-    def list_models(self, **kw: Any) -> list[management.ManagedModel]:
+    def list_models(self, **kw: Unpack[CallOptions]) -> list[management.ManagedModel]:
         """The account's dedicated models (management API ``GET /v1/models``)."""
         return management.parse_list("models", self._call(management.list_call("models"), **kw))
 
-    def list_chains(self, **kw: Any) -> list[management.Chain]:
+    def list_chains(self, **kw: Unpack[CallOptions]) -> list[management.Chain]:
         """The account's chains (``GET /v1/chains``)."""
         return management.parse_list("chains", self._call(management.list_call("chains"), **kw))
 
-    def get_model(self, model_id: str, **kw: Any) -> management.ManagedModel:
+    def get_model(self, model_id: str, **kw: Unpack[CallOptions]) -> management.ManagedModel:
         return management.parse_model(self._call(management.model_call(model_id), **kw))
 
-    def list_deployments(self, model_id: str, **kw: Any) -> list[management.Deployment]:
+    def list_deployments(
+        self, model_id: str, **kw: Unpack[CallOptions]
+    ) -> list[management.Deployment]:
         """A model's deployments (``GET /v1/models/{id}/deployments``)."""
         call = management.list_call("deployments", model_id)
         return management.parse_list("deployments", self._call(call, **kw))
 
-    def get_deployment(self, model_id: str, deployment_id: str, **kw: Any) -> management.Deployment:
+    def get_deployment(
+        self, model_id: str, deployment_id: str, **kw: Unpack[CallOptions]
+    ) -> management.Deployment:
         """One deployment: an id, ``"production"`` or ``"development"``."""
         call = management.deployment_call(model_id, deployment_id)
         return management.parse_deployment(self._call(call, **kw))
 
-    def list_environments(self, model_id: str, **kw: Any) -> list[management.Environment]:
+    def list_environments(
+        self, model_id: str, **kw: Unpack[CallOptions]
+    ) -> list[management.Environment]:
         """A model's environments (``GET /v1/models/{id}/environments``)."""
         call = management.list_call("environments", model_id)
         return management.parse_list("environments", self._call(call, **kw))
 
-    def get_environment(self, model_id: str, name: str, **kw: Any) -> management.Environment:
+    def get_environment(
+        self, model_id: str, name: str, **kw: Unpack[CallOptions]
+    ) -> management.Environment:
         call = management.environment_call(model_id, name)
         return management.parse_environment(self._call(call, **kw))
 
@@ -397,28 +469,20 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     """Asynchronous twin of :class:`PlatformClient` (asyncio or trio, through anyio)."""
 
     @staticmethod
-    def _new_http_client(timeout: TimeoutTypes, transport: Any) -> httpx.AsyncClient:
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise ValidationError(
-                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
-            )
-        return httpx.AsyncClient(timeout=timeout, transport=transport)
+    def _new_http_client(
+        timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes
+    ) -> httpx.AsyncClient:
+        return AsyncChatClient._new_http_client(timeout, transport, proxy)
 
-    async def _open(
-        self,
-        call: Call,
-        *,
-        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
-        cold_start_timeout: float | UseClientDefault = USE_CLIENT_DEFAULT,
-    ) -> httpx.Response:
-        request = self._request(call, timeout)
-        policy = self._policy_for(max_retries)
-        cold = self._cold_start(cold_start_timeout)
+    async def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
+        request, policy, cold = self._prepare(call, kw)
         while True:
             try:
                 return await asend_with_retries(
-                    self._http, request, policy, raise_for_status=self._raise_for_status
+                    self._http,
+                    request,
+                    cold.round_policy(policy),
+                    raise_for_status=self._raise_for_status,
                 )
             except APIError as err:
                 delay = cold.after_error(err)
@@ -427,7 +491,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
                 self._waiting(call, err, delay)
             await policy.async_sleep(delay)
 
-    async def _call(self, call: Call, **kw: Any) -> Any:
+    async def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
         response = await self._open(call, **kw)
         try:
             await response.aread()
@@ -437,22 +501,22 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
             await response.aclose()
         return self._decode(response)
 
-    async def predict(self, target: Target | str, payload: Any, **kw: Any) -> Any:
+    async def predict(self, target: Target | str, payload: Any, **kw: Unpack[CallOptions]) -> Any:
         """See :meth:`PlatformClient.predict`."""
         return await self._call(predict_call(target, payload), **kw)
 
     def predict_stream(
-        self, target: Target | str, payload: Any, *, keep: bool = True, **kw: Any
+        self, target: Target | str, payload: Any, *, keep: bool = True, **kw: Unpack[CallOptions]
     ) -> AsyncPredictStream:
         """See :meth:`PlatformClient.predict_stream`; iterate with ``async for``."""
         call = predict_call(target, payload, stream=True)
         return AsyncPredictStream(lambda: self._open(call, **kw), keep=keep)
 
-    async def wake(self, target: Target | str, **kw: Any) -> None:
+    async def wake(self, target: Target | str, **kw: Unpack[CallOptions]) -> None:
         await self._call(wake_call(target), **kw)
 
     async def deployment_status(
-        self, target: Target | str, **kw: Any
+        self, target: Target | str, **kw: Unpack[CallOptions]
     ) -> management.DeploymentStatus:
         call = management.deployment_of_target_call(target)
         status = management.status_of(await self._call(call, **kw), call)
@@ -471,7 +535,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         ready = Readiness(
             where,
             timeout=check_budget(timeout, argument="timeout"),
-            interval=check_budget(interval, argument="interval"),
+            interval=_poll_interval(interval),
             clock=self._policy.clock,
         )
         if wake:
@@ -483,42 +547,56 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
                 return status
             await self._policy.async_sleep(delay)
 
-    async def run_remote(self, target: Target | str, inputs: Mapping[str, Any], **kw: Any) -> Any:
+    async def async_queue_status(
+        self, target: Target | str, **kw: Unpack[CallOptions]
+    ) -> queue.QueueStatus:
+        data = await self._call(queue.queue_status_call(target), **kw)
+        return queue.parse_queue_status(data)
+
+    async def run_remote(
+        self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
+    ) -> Any:
         return await self._call(chains.run_remote_call(target, inputs), **kw)
 
     async def async_run_remote(
-        self, target: Target | str, inputs: Mapping[str, Any], **kw: Any
+        self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
     ) -> chains.AsyncSubmission:
         call = chains.async_run_remote_call(target, inputs)
         assert call.target is not None
         return chains.parse_submission(await self._call(call, **kw), call.target)
 
-    async def list_models(self, **kw: Any) -> list[management.ManagedModel]:
+    async def list_models(self, **kw: Unpack[CallOptions]) -> list[management.ManagedModel]:
         data = await self._call(management.list_call("models"), **kw)
         return management.parse_list("models", data)
 
-    async def list_chains(self, **kw: Any) -> list[management.Chain]:
+    async def list_chains(self, **kw: Unpack[CallOptions]) -> list[management.Chain]:
         data = await self._call(management.list_call("chains"), **kw)
         return management.parse_list("chains", data)
 
-    async def get_model(self, model_id: str, **kw: Any) -> management.ManagedModel:
+    async def get_model(self, model_id: str, **kw: Unpack[CallOptions]) -> management.ManagedModel:
         return management.parse_model(await self._call(management.model_call(model_id), **kw))
 
-    async def list_deployments(self, model_id: str, **kw: Any) -> list[management.Deployment]:
+    async def list_deployments(
+        self, model_id: str, **kw: Unpack[CallOptions]
+    ) -> list[management.Deployment]:
         call = management.list_call("deployments", model_id)
         return management.parse_list("deployments", await self._call(call, **kw))
 
     async def get_deployment(
-        self, model_id: str, deployment_id: str, **kw: Any
+        self, model_id: str, deployment_id: str, **kw: Unpack[CallOptions]
     ) -> management.Deployment:
         call = management.deployment_call(model_id, deployment_id)
         return management.parse_deployment(await self._call(call, **kw))
 
-    async def list_environments(self, model_id: str, **kw: Any) -> list[management.Environment]:
+    async def list_environments(
+        self, model_id: str, **kw: Unpack[CallOptions]
+    ) -> list[management.Environment]:
         call = management.list_call("environments", model_id)
         return management.parse_list("environments", await self._call(call, **kw))
 
-    async def get_environment(self, model_id: str, name: str, **kw: Any) -> management.Environment:
+    async def get_environment(
+        self, model_id: str, name: str, **kw: Unpack[CallOptions]
+    ) -> management.Environment:
         call = management.environment_call(model_id, name)
         return management.parse_environment(await self._call(call, **kw))
 

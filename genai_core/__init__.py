@@ -39,7 +39,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from . import keys
     from .options import GenOption, TextOptions
+    from .pricing import cost, total_cost
     from .provider import AsyncProvider, AsyncStream, Provider, Stream
     from .registry import (
         UnknownProviderError,
@@ -96,6 +98,8 @@ _LAZY = {
     "run_tool_loop": "toolloop",
     "ToolDef": "tools",
     "Embeddings": "types",
+    "cost": "pricing",
+    "total_cost": "pricing",
     "Citation": "types",
     "CitationSource": "types",
     "Doc": "types",
@@ -114,6 +118,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "keys":  # the stored-keys module: genai.keys.get("baseten")
+        return importlib.import_module(".keys", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'genai_core' has no attribute {name!r}")
@@ -174,10 +180,13 @@ __all__ = [
     "__version__",
     "arun_tool_calls",
     "arun_tool_loop",
+    "cost",
     "get_async_provider",
     "get_provider",
+    "keys",
     "provider_names",
     "register_provider",
     "run_tool_calls",
     "run_tool_loop",
+    "total_cost",
 ]

@@ -1,57 +1,96 @@
-"""The ``genai`` command: an offline demo, one-shot chat and the model list.
+"""The ``genai`` command: an offline demo, chat (one prompt or a session), models, keys, and the
+scoreboard commands.
 
 ::
 
-    genai demo                      # replays the shipped cassette: no network, no key
-    genai demo --live               # the same conversation against Baseten (BASETEN_API_KEY)
+    genai demo                      # replays the shipped cassette: no network, no key, always
+    genai demo --live               # the same conversation against Baseten
     genai chat "Say hello"          # streams the answer; reasoning dimmed on stderr
+    genai chat                      # an interactive session (!exit or Ctrl-D quits)
     genai chat --replay FILE "..."  # answers from a cassette instead of the network
     genai models                    # id, context length and price per million tokens
+    genai keys set baseten          # store a key (prompted, never in argv)
     genai scoreboard                # which model does what (scoreboard.render_cli)
     genai smoke --model M --replay  # measure a model's capabilities (scoreboard.smoke_cli)
 
-Exit codes: 0 success, 1 an error (printed as one ``error: ...`` line), 2 a usage error, 130
-interrupted (Ctrl-C).
+The command is provider-neutral: a provider's default model, key variable and URL come from the
+:class:`~genai_core.registry.ProviderDefaults` it registers. Commands are entries of
+:data:`COMMANDS` (name, help line, a function adding the arguments); the scoreboard commands'
+modules are imported only when their command runs.
+
+Exit codes: 0 success, 1 the request failed (API or connection error, printed as one
+``error: ...`` line), 2 a usage or configuration error (nothing was sent), 130 interrupted
+(Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
+import getpass
 import json
+import logging
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args, get_origin
 
 import httpx
 
+from . import keys
 from ._version import __version__
-from .errors import GenAIError
+from .errors import (
+    APIConnectionError,
+    APIError,
+    DecodeError,
+    GenAIError,
+    MissingAPIKeyError,
+    NotSupportedError,
+    ValidationError,
+)
 from .httprecord.cassette import Cassette, ReplayMismatchError, add_replay_note
 from .httprecord.transport import ReplayTransport
-from .options import TextOptions
+from .options import GenOption, TextOptions
 from .provider import Provider
-from .registry import UnknownProviderError, get_provider
+from .registry import ProviderDefaults, UnknownProviderError, get_provider, provider_entry
 from .tools import ToolDef
-from .types import Message, Model, Reply, Result, ToolCall, ToolCallResult, Usage
+from .types import Doc, Message, Model, Reply, Result, ToolCall, ToolCallResult, Usage
 
 __all__ = [
+    "COMMANDS",
     "DEMO_MODEL",
     "DEMO_PROMPT",
+    "ENV_BASE_URL",
+    "ENV_MODEL",
+    "ENV_PROVIDER",
     "REPLAY_API_KEY",
     "SQUARE_ROOT_TOOL",
+    "Command",
+    "Target",
+    "UsageError",
+    "build_parser",
+    "cost_text",
     "demo_cassette_path",
     "main",
+    "register_command",
+    "resolve_target",
+    "result_cost",
     "run_square_root",
 ]
 
-#: The model each provider's commands use when ``--model`` is not given.
-DEFAULT_MODELS = {"baseten": "openai/gpt-oss-120b"}
+#: Environment variables read when the matching flag is not given.
+ENV_PROVIDER = "GENAI_PROVIDER"
+ENV_MODEL = "GENAI_MODEL"
+ENV_BASE_URL = "GENAI_BASE_URL"
+
+
+class UsageError(GenAIError):
+    """A bad flag, a missing setting or an unusable input: exit status 2, nothing was sent."""
+
 
 #: The key given to clients in replay mode: never a real key, and recognisable as such in logs.
 REPLAY_API_KEY = "replay-no-key"
@@ -117,11 +156,11 @@ class _Styled:
     def write(self, text: str, *, dim: bool = False) -> None:
         if not text:
             return
+        self.at_line_start = text.endswith("\n")  # of the text, not of the escape codes
         if dim and self.color:
             text = f"\x1b[2m{text}\x1b[22m"
         self.stream.write(text)
         self.stream.flush()
-        self.at_line_start = text.endswith("\n")
 
     def end_line(self) -> None:
         if not self.at_line_start:
@@ -163,6 +202,7 @@ def result_json(result: Result) -> dict[str, Any]:
             {"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls
         ],
         "finish_reason": u.finish_reason.value if u.finish_reason is not None else None,
+        "cost": None if (cost := result_cost(result)) is None else str(cost),
         "usage": {
             "input_tokens": u.input_tokens,
             "input_cached_tokens": u.input_cached_tokens,
@@ -174,10 +214,6 @@ def result_json(result: Result) -> dict[str, Any]:
 
 
 # --- clients ------------------------------------------------------------------------------------
-
-BASE_URL_HELP = (
-    "the API root, such as http://localhost:8000/v1 (required by --provider openaicompatible)"
-)
 
 
 def _note_replay(cassette: Cassette) -> Any:
@@ -191,28 +227,171 @@ def _note_replay(cassette: Cassette) -> Any:
     return note
 
 
-def _client(
-    stack: contextlib.ExitStack,
-    provider: str,
-    model: str | None,
-    replay: str | None,
-    base_url: str | None = None,
-) -> Provider:
-    """A client of ``provider``; with ``replay`` it answers from that cassette, offline."""
-    extra = {} if base_url is None else {"base_url": base_url}
-    if replay is None:
-        client: Provider = get_provider(provider, model=model, **extra)
+def _name_target(provider: str, url: str) -> Any:
+    """An exit callback telling ``main`` which provider and URL a failed request went to."""
+
+    def name(exc_type: object, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, (APIError, APIConnectionError)) and not hasattr(exc, "cli_target"):
+            setattr(exc, "cli_target", (provider, url))  # noqa: B010 - read by _error_text
+        return False
+
+    return name
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a command talks to, resolved from flags, environment variables and stored keys."""
+
+    provider: str
+    model: str | None
+    base_url: str | None
+    api_key: str | None = field(repr=False)  # a credential: never in a repr
+    timeout: float | None
+    max_retries: int | None
+    replay: str | None
+    defaults: ProviderDefaults
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _default_provider() -> str:
+    """The one registered provider usable without a URL (its defaults carry one)."""
+    from .registry import provider_names
+
+    usable = []
+    for name in provider_names():
+        defaults = provider_entry(name).defaults
+        if defaults is not None and defaults.base_url and defaults.model:
+            usable.append(name)
+    if len(usable) == 1:
+        return usable[0]
+    raise UsageError(
+        f"no provider given: pass -p/--provider NAME or set {ENV_PROVIDER} "
+        f"(providers: {', '.join(provider_names()) or 'none'})"
+    )
+
+
+def _read_key_stdin(provider: str) -> str:
+    """A key from a prompt without echo on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        key = getpass.getpass(f"API key for {provider}: ")
     else:
-        cassette = Cassette.load(replay)
-        stack.push(_note_replay(cassette))
-        http = stack.enter_context(httpx.Client(transport=ReplayTransport(cassette)))
-        client = get_provider(
-            provider, model=model, api_key=REPLAY_API_KEY, http_client=http, **extra
+        key = sys.stdin.readline()
+    key = key.strip()
+    if not key:
+        raise UsageError("--api-key-stdin: read an empty key")
+    return key
+
+
+def _resolve_key(args: argparse.Namespace, provider: str, defaults: ProviderDefaults) -> str | None:
+    """The key, first found: --api-key-stdin / --api-key, --api-key-env NAME, the provider's
+    variable, the stored key (``genai keys set``)."""
+    if getattr(args, "api_key_stdin", False):
+        return _read_key_stdin(provider)
+    given = getattr(args, "api_key", None)
+    if given:
+        sys.stderr.write(
+            "warning: --api-key puts the key in the command line, which other users and shell "
+            "history can see; prefer --api-key-env NAME, --api-key-stdin or `genai keys set`\n"
         )
+        return str(given)
+    env_name = getattr(args, "api_key_env", None)
+    if env_name:
+        value = _env(env_name)
+        if value is None:
+            raise UsageError(f"--api-key-env {env_name}: the environment variable is not set")
+        return value
+    if defaults.api_key_env and _env(defaults.api_key_env):
+        return _env(defaults.api_key_env)
+    return keys.get(provider)
+
+
+def _missing_key_message(provider: str, defaults: ProviderDefaults) -> str:
+    ways = [f"set {defaults.api_key_env}"] if defaults.api_key_env else []
+    ways += [
+        "pass --api-key-env NAME or --api-key-stdin",
+        f"store one with `genai keys set {provider}`",
+    ]
+    where = f" (get one at {defaults.key_url})" if defaults.key_url else ""
+    return f"no API key for {provider}: {', '.join(ways[:-1])}, or {ways[-1]}{where}"
+
+
+def resolve_target(args: argparse.Namespace, *, model_required: bool = True) -> Target:
+    """Provider, model, URL and key from the flags, then ``GENAI_*`` variables, then the
+    provider's defaults; a missing one is a :class:`UsageError` naming the flag."""
+    provider = getattr(args, "provider", None) or _env(ENV_PROVIDER) or _default_provider()
+    defaults = provider_entry(provider).defaults or ProviderDefaults()
+    model = getattr(args, "model", None) or _env(ENV_MODEL) or defaults.model
+    if model is None and model_required:
+        raise UsageError(
+            f"no model given for provider {provider}: pass -m/--model ID (or a tier: cheap, "
+            f"good, sota) or set {ENV_MODEL}"
+        )
+    base_url = getattr(args, "base_url", None) or _env(ENV_BASE_URL)
+    if base_url is None and not defaults.base_url and provider_entry(provider).defaults:
+        raise UsageError(
+            f"provider {provider} has no default URL: pass --base-url URL (the API root, such "
+            f"as http://localhost:8000/v1) or set {ENV_BASE_URL}"
+        )
+    replay = getattr(args, "replay", None)
+    key = None if replay else _resolve_key(args, provider, defaults)
+    if not replay and key is None and defaults.api_key_env:
+        raise UsageError(_missing_key_message(provider, defaults))
+    return Target(
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        api_key=key,
+        timeout=getattr(args, "timeout", None),
+        max_retries=getattr(args, "max_retries", None),
+        replay=replay,
+        defaults=defaults,
+    )
+
+
+def _client(stack: contextlib.ExitStack, target: Target) -> Provider:
+    """A client for ``target``; with a replay cassette it answers from it, offline."""
+    given = {
+        "base_url": target.base_url,
+        "timeout": target.timeout,
+        "max_retries": target.max_retries,
+        "api_key": target.api_key,
+    }
+    # Only what was given: the client's own defaults stay in force for the rest.
+    kwargs: dict[str, Any] = {"model": target.model}
+    kwargs.update((k, v) for k, v in given.items() if v is not None)
+    if target.replay is not None:
+        try:
+            cassette = Cassette.load(target.replay)
+        except OSError as exc:
+            raise UsageError(f"--replay {target.replay}: {exc.strerror or exc}") from None
+        except GenAIError as exc:  # not a cassette: the message names the file and the place
+            raise UsageError(f"--replay: {exc}") from None
+        stack.push(_note_replay(cassette))
+        kwargs["http_client"] = stack.enter_context(
+            httpx.Client(transport=ReplayTransport(cassette))
+        )
+        kwargs["api_key"] = REPLAY_API_KEY
+    try:
+        client: Provider = get_provider(target.provider, **kwargs)
+    except ValidationError as exc:
+        raise UsageError(f"{target.provider}: {exc}") from exc
+    url = str(getattr(client, "base_url", "") or target.base_url or target.defaults.base_url or "")
+    stack.push(_name_target(target.provider, _public_url(url) if url else ""))
     close = getattr(client, "close", None)
     if close is not None:
         stack.callback(close)
     return client
+
+
+def _public_url(url: str) -> str:
+    """``url`` without a user and password."""
+    try:
+        return str(httpx.URL(url).copy_with(username=None, password=None))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "<invalid URL>"
 
 
 def _display_path(path: Path) -> str:
@@ -221,6 +400,91 @@ def _display_path(path: Path) -> str:
     except ValueError:  # another drive (Windows)
         return str(path)
     return str(path) if rel.startswith("..") else rel
+
+
+# --- options ------------------------------------------------------------------------------------
+
+
+def _accepts_only_text(annotation: Any) -> bool:
+    """True for ``str`` and ``str | None``: such a value is taken as written, never parsed."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    return annotation is str or (bool(args) and all(a is str for a in args))
+
+
+def _wants_list(annotation: Any) -> bool:
+    return any(get_origin(a) is list for a in (annotation, *get_args(annotation)))
+
+
+def _coerce(annotation: Any, value: str) -> Any:
+    """``-o key=value`` text as the field's type: JSON where it parses (numbers, booleans,
+    lists, objects), else the text; a single value for a list field becomes a list of one."""
+    if _accepts_only_text(annotation):
+        return value
+    try:
+        parsed: Any = json.loads(value)
+    except ValueError:
+        parsed = value
+    if _wants_list(annotation) and not isinstance(parsed, list):
+        parsed = [parsed]
+    return parsed
+
+
+# Fields a key=value setting cannot express (they hold code or come from other flags).
+_NOT_SETTABLE = frozenset({"tools", "decode_as", "extra_body", "raw_chunks"})
+
+
+def build_options(
+    pairs: Sequence[str], provider_options: type[Any] | None, **flags: Any
+) -> list[GenOption]:
+    """``TextOptions`` (and the provider's options) from ``-o key=value`` settings and the
+    dedicated flags (``system_prompt=``, ``max_tokens=``...; a flag left None is not set)."""
+    classes: list[type[Any]] = [TextOptions]
+    if provider_options is not None:
+        classes.append(provider_options)
+    values: list[dict[str, Any]] = [{k: v for k, v in flags.items() if v is not None}, {}]
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise UsageError(f"-o {pair}: expected key=value, such as -o temperature=0.2")
+        for i, cls in enumerate(classes):
+            info = cls.model_fields.get(key)
+            if info is not None and key not in _NOT_SETTABLE:
+                values[i][key] = _coerce(info.annotation, raw)
+                break
+        else:
+            known = sorted(
+                {k for cls in classes for k in cls.model_fields if k not in _NOT_SETTABLE}
+            )
+            raise UsageError(f"-o {key}: unknown option; known: {', '.join(known)}")
+    # How the user wrote each setting, to name it in an error.
+    written = {k: f"--{k.replace('_', '-')}" for k in flags}
+    written |= {"system_prompt": "-s/--system"}
+    for pair in pairs:
+        key, _, raw = pair.partition("=")
+        written[key.strip().replace("-", "_")] = f"-o {key.strip()}={raw}"
+    options: list[GenOption] = []
+    for cls, given in zip(classes, values, strict=False):
+        if not given and cls is not TextOptions:
+            continue
+        try:
+            options.append(cls(**given))
+        except (ValidationError, ValueError) as exc:
+            raise UsageError(_option_error(str(exc), written)) from None
+    return options
+
+
+def _option_error(message: str, written: dict[str, str]) -> str:
+    """The options' own ``invalid TextOptions: field: problem; ...`` said with the flags."""
+    _, sep, rest = message.partition(": ")
+    if not message.startswith("invalid ") or not sep:
+        return f"-o: {message}"
+    parts = []
+    for part in rest.split("; "):
+        name, sep, problem = part.partition(": ")
+        flag = written.get(name.split(".")[0])
+        parts.append(f"{flag}: {problem}" if sep and flag else part)
+    return "; ".join(parts)
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -264,11 +528,12 @@ def _stream_turn(
 
 def cmd_demo(args: argparse.Namespace) -> int:
     out = _Styled(sys.stdout)
-    live = args.mode == "live" or (args.mode is None and bool(os.environ.get("BASETEN_API_KEY")))
     with contextlib.ExitStack() as stack:
-        if live:
-            out.write(f"live: talking to Baseten (model {DEMO_MODEL})\n")
-            client = _client(stack, DEMO_PROVIDER, DEMO_MODEL, None)
+        if args.live:
+            # The demo's provider and model are the ones its cassette was written for.
+            args.provider, args.model = DEMO_PROVIDER, DEMO_MODEL
+            target = resolve_target(args)
+            out.write(f"live: talking to {DEMO_PROVIDER} (model {DEMO_MODEL})\n")
         else:
             path = demo_cassette_path()
             if path is None:
@@ -279,7 +544,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             out.write(
                 f"replaying recorded traffic from {_display_path(path)} (no network, no API key)\n"
             )
-            client = _client(stack, DEMO_PROVIDER, DEMO_MODEL, str(path))
+            args.provider, args.model, args.replay = DEMO_PROVIDER, DEMO_MODEL, str(path)
+            target = resolve_target(args)
+        client = _client(stack, target)
         out.write(f"model: {DEMO_MODEL}; tool offered: square_root\n\n")
 
         out.write(f"user: {DEMO_PROMPT}\n")
@@ -311,38 +578,151 @@ def _read_prompt(prompt: str) -> str:
     return sys.stdin.read()
 
 
+def _attachments(paths: Sequence[str]) -> list[Doc]:
+    return [_attachment(name) for name in paths]
+
+
+def _attachment(name: str) -> Doc:
+    try:
+        return Doc.from_path(name)
+    except OSError as exc:
+        raise UsageError(f"-a {name}: {exc.strerror or exc}") from None
+    except (ValidationError, ValueError) as exc:
+        raise UsageError(f"-a {name}: {exc}") from None
+
+
+def result_cost(result: Result) -> Decimal | None:
+    """The result's cost in US dollars when known, else None (never 0 for unknown).
+
+    COST: reads ``Result.cost`` (a Decimal or None), added by the cost feature; until it exists
+    the cost is unknown and nothing is printed."""
+    cost = getattr(result, "cost", None)
+    return cost if isinstance(cost, Decimal) else None
+
+
+def cost_text(result: Result) -> str | None:
+    """``cost: $0.000123`` when the result's cost is known, else None."""
+    cost = result_cost(result)
+    return None if cost is None else f"cost: ${cost}"
+
+
+def _answer(
+    client: Provider,
+    messages: Sequence[Message],
+    options: Sequence[GenOption],
+    *,
+    args: argparse.Namespace,
+    out: _Styled,
+    err: _Styled,
+) -> Result:
+    """One turn: streamed (or not) to the terminal, or silently for ``--json``."""
+    printer = _ChatPrinter(out, err, show_reasoning=args.show_reasoning)
+    if args.no_stream:
+        result = client.gen_sync(messages, *options)
+        if not args.json:
+            printer.show(result.replies)
+    else:
+        with client.gen_stream(messages, *options) as stream:
+            for fragment in stream:
+                if not args.json:
+                    printer.show([fragment])
+            result = stream.result()
+    if not args.json:
+        out.end_line()
+        err.end_line()
+        err.write(format_usage(result.usage) + "\n", dim=True)
+        cost = cost_text(result)
+        if cost is not None:
+            err.write(cost + "\n", dim=True)
+    return result
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     out = _Styled(sys.stdout)
     err = _Styled(sys.stderr)
-    model = args.model or DEFAULT_MODELS.get(args.provider)
-    options = TextOptions(
-        system_prompt=args.system, max_tokens=args.max_tokens, temperature=args.temperature
+    target = resolve_target(args)
+    docs = _attachments(args.attach)
+    options = build_options(
+        args.option,
+        target.defaults.options,
+        system_prompt=args.system,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
     )
-    messages = [Message.user(_read_prompt(args.prompt))]
-    printer = _ChatPrinter(out, err, show_reasoning=args.show_reasoning)
     with contextlib.ExitStack() as stack:
-        client = _client(stack, args.provider, model, args.replay, args.base_url)
-        if args.no_stream:
-            result = client.gen_sync(messages, options)
-            if not args.json:
-                printer.show(result.replies)
-        else:
-            with client.gen_stream(messages, options) as stream:
-                for fragment in stream:
-                    if not args.json:
-                        printer.show([fragment])
-                result = stream.result()
+        client = _client(stack, target)
+        if args.prompt is None:
+            return _session(client, options, docs, args=args, out=out, err=err)
+        messages = [Message.user(_read_prompt(args.prompt), *docs)]
+        result = _answer(client, messages, options, args=args, out=out, err=err)
     if args.json:
         out.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
-        return 0
-    out.end_line()
-    err.end_line()
-    err.write(format_usage(result.usage) + "\n")
+    return 0
+
+
+SESSION_HELP = "!exit or Ctrl-D quits; Ctrl-C cancels the answer being written"
+
+
+def _session(
+    client: Provider,
+    options: Sequence[GenOption],
+    docs: Sequence[Doc],
+    *,
+    args: argparse.Namespace,
+    out: _Styled,
+    err: _Styled,
+) -> int:
+    """An interactive chat: one line per user turn, the conversation kept in memory.
+
+    On a terminal the line is read with ``input()`` (line editing when readline is available)
+    after a ``> `` prompt, and an API error is shown without ending the session; piped input is
+    read line by line and an error ends the command like a one-shot chat."""
+    interactive = sys.stdin.isatty()
+    model = getattr(client, "model", None) or args.model or ""
+    if interactive:
+        err.write(f"chatting with {model} ({SESSION_HELP})\n", dim=True)
+    history: list[Message] = []
+    pending = list(docs)  # attachments go with the first message
+    while True:
+        try:
+            line = input("> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            break
+        except KeyboardInterrupt:  # at the prompt: a new prompt, as a shell does
+            err.write("\n")
+            continue
+        if not interactive and not line:
+            break  # end of the piped input
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("!exit", "!quit"):
+            break
+        message = Message.user(text, *pending)
+        try:
+            result = _answer(client, [*history, message], options, args=args, out=out, err=err)
+        except KeyboardInterrupt:
+            out.end_line()
+            err.end_line()
+            err.write("[cancelled]\n", dim=True)
+            continue  # the cancelled turn is not part of the conversation
+        except GenAIError as exc:
+            if not interactive:
+                raise
+            _error(_error_text(exc))
+            continue
+        pending = []
+        history += [message, result]
+        if args.json:
+            out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+    if interactive:
+        err.end_line()
     return 0
 
 
 class _ChatPrinter:
-    """Answer text to stdout; reasoning (dimmed) and tool calls to stderr."""
+    """Answer text to stdout; reasoning and tool calls to stderr. Reasoning is dimmed on a
+    terminal and labelled ``[reasoning]`` otherwise, so a log still tells it from the answer."""
 
     def __init__(self, out: _Styled, err: _Styled, *, show_reasoning: bool) -> None:
         self.out = out
@@ -358,6 +738,8 @@ class _ChatPrinter:
                     if not self.in_reasoning:
                         self.err.end_line()
                         piece = piece.lstrip()  # gpt-oss starts its reasoning with a space
+                        if not self.err.color:
+                            piece = "[reasoning] " + piece
                     self.err.write(piece, dim=True)
                     self.in_reasoning = True
                 continue
@@ -389,7 +771,7 @@ def _price(model: Model, *keys: str) -> Decimal | None:
 
 def cmd_models(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
-        client = _client(stack, args.provider, None, args.replay, args.base_url)
+        client = _client(stack, resolve_target(args, model_required=False))
         models = client.list_models()
     if args.json:
         data = [m.model_dump(mode="json", exclude={"raw"}) for m in models]
@@ -414,27 +796,310 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- entry point --------------------------------------------------------------------------------
+def cmd_keys(args: argparse.Namespace) -> int:
+    action = args.keys_action
+    if action == "path":
+        sys.stdout.write(f"{keys.path()}\n")
+        return 0
+    if action == "list":
+        for name in keys.list_providers():
+            sys.stdout.write(f"{name}  {keys.mask(keys.get(name) or '')}\n")
+        return 0
+    provider = args.key_provider
+    if provider is None:
+        raise UsageError(f"genai keys {action} needs a PROVIDER, such as: genai keys {action} NAME")
+    if action == "get":
+        key = keys.get(provider)
+        if key is None:
+            sys.stderr.write(f"error: no key stored for {provider} in {keys.path()}\n")
+            return 1
+        sys.stdout.write(key + "\n")
+        return 0
+    if action == "delete":
+        if not keys.delete(provider):
+            sys.stderr.write(f"error: no key stored for {provider} in {keys.path()}\n")
+            return 1
+        sys.stderr.write(f"deleted the key of {provider} from {keys.path()}\n")
+        return 0
+    # set: the key is prompted for on a terminal (no echo), else read from stdin; never argv.
+    where = keys.set(provider, _read_key_stdin(provider))
+    sys.stderr.write(f"stored the key of {provider} in {where} (mode 600)\n")
+    return 0
 
 
-# Commands defined in the scoreboard package, each module imported only when its command is
-# the one run: loading the renderer, the smoke scenarios and their images costs about 90 ms at
-# startup, which `genai demo` or `genai chat` should not pay. The help line here is what
-# `genai --help` lists (the module's own parser says the same; a test checks it).
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "batch": (
-        "genai_baseten.batch_cli",
-        "run a JSONL file of prompts, resumably (chat calls or Baseten async inference)",
+# --- commands and their arguments ---------------------------------------------------------------
+
+
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum``, else a usage error saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_int = _whole_number(1)
+_non_negative_int = _whole_number(0)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, such as 30, got {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def add_target_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> None:
+    """The flags choosing a provider, model, URL and key, shared by the commands that talk to
+    a provider (plugins adding a command may use them too, with :func:`resolve_target`)."""
+    p.add_argument(
+        "-p",
+        "--provider",
+        metavar="NAME",
+        help=f"provider name (default: ${ENV_PROVIDER}, else the one installed provider that "
+        "needs no URL)",
+    )
+    if model:
+        p.add_argument(
+            "-m",
+            "--model",
+            metavar="ID",
+            help=f"model id or tier (cheap, good, sota) (default: ${ENV_MODEL}, else the "
+            "provider's default model)",
+        )
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"the API root, such as http://localhost:8000/v1 (default: ${ENV_BASE_URL}, else "
+        "the provider's; required by --provider openaicompatible)",
+    )
+    key = p.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="read the API key from this environment variable (default: the provider's "
+        "variable, such as BASETEN_API_KEY, else the key stored by `genai keys set`)",
+    )
+    key.add_argument(
+        "--api-key-stdin",
+        action="store_true",
+        help="read the API key from stdin (prompted without echo on a terminal)",
+    )
+    key.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="the API key itself (discouraged: the command line is visible to other users; "
+        "a warning is printed)",
+    )
+    p.add_argument(
+        "--timeout", type=_seconds, metavar="SECONDS", help="per-request timeout in seconds"
+    )
+    p.add_argument(
+        "--max-retries",
+        type=_non_negative_int,
+        metavar="N",
+        help="retries of a failed request (429, 5xx, connection errors); 0 disables",
+    )
+    p.add_argument(
+        "--replay", metavar="CASSETTE", help="answer from this cassette file, without network"
+    )
+
+
+def _reasoning_flags(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--show-reasoning",
+        dest="show_reasoning",
+        action="store_true",
+        default=True,
+        help="show the model's reasoning, dimmed (default)",
+    )
+    group.add_argument(
+        "--hide-reasoning",
+        dest="show_reasoning",
+        action="store_false",
+        help="do not show the model's reasoning",
+    )
+
+
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "A two-turn conversation with a tool call, replayed from the shipped cassette (no "
+        "network, no key). --live sends it to Baseten instead."
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--live",
+        action="store_true",
+        help="talk to Baseten (key from --api-key-env, $BASETEN_API_KEY or `genai keys`)",
+    )
+    mode.add_argument(
+        "--replay",
+        dest="live",
+        action="store_false",
+        help="replay the shipped cassette (the default; kept for scripts)",
+    )
+    key = p.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key-env", metavar="NAME", help="with --live: the variable holding the key"
+    )
+    key.add_argument(
+        "--api-key-stdin", action="store_true", help="with --live: read the key from stdin"
+    )
+    _reasoning_flags(p)
+    p.set_defaults(func=cmd_demo, live=False)
+
+
+def _chat_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Send PROMPT (or '-' to read it from stdin) and stream the answer to stdout; reasoning "
+        "and the token usage go to stderr. Without PROMPT: an interactive session, one line "
+        f"per turn ({SESSION_HELP})."
+    )
+    p.add_argument(
+        "prompt",
+        metavar="PROMPT",
+        nargs="?",
+        help="the prompt; '-' reads it from stdin; none starts an interactive session",
+    )
+    add_target_arguments(p)
+    p.add_argument("-s", "--system", metavar="TEXT", help="system prompt")
+    p.add_argument(
+        "-a",
+        "--attach",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="send this file with the (first) prompt: image, PDF, text... (repeatable)",
+    )
+    p.add_argument(
+        "-o",
+        "--option",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a generation option, such as -o temperature=0.2 -o seed=1 -o top_k=20 "
+        "(TextOptions or the provider's options; JSON values; repeatable)",
+    )
+    p.add_argument(
+        "--max-tokens", type=_positive_int, metavar="N", help="maximum tokens to generate"
+    )
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the whole result as one JSON object (a session: one line per answer)",
+    )
+    p.add_argument("--no-stream", action="store_true", help="one request for the whole answer")
+    _reasoning_flags(p)
+    p.set_defaults(func=cmd_chat)
+
+
+def _models_arguments(p: argparse.ArgumentParser) -> None:
+    add_target_arguments(p, model=False)
+    p.add_argument("--json", action="store_true", help="print the models as a JSON list")
+    p.set_defaults(func=cmd_models)
+
+
+def _keys_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Store API keys in the user configuration file (mode 600; the directory is "
+        f"${keys.CONFIG_DIR_ENV} when set). The genai command uses a stored key when no flag or "
+        "environment variable gives one; the library only when asked (genai.keys.get)."
+    )
+    p.add_argument(
+        "keys_action",
+        choices=("set", "get", "list", "delete", "path"),
+        metavar="ACTION",
+        help="set: store a key read from stdin (prompted on a terminal); get: print it; "
+        "list: the providers with a key, keys masked; delete: forget it; path: the file",
+    )
+    p.add_argument("key_provider", nargs="?", metavar="PROVIDER", help="the provider's name")
+    p.set_defaults(func=cmd_keys)
+
+
+def _scoreboard_arguments(p: argparse.ArgumentParser) -> None:
+    # Imported when this command runs (or the full parser is built): the renderer and its
+    # tables cost tens of ms that `genai demo` or `genai chat` should not pay.
+    from scoreboard import render_cli
+
+    render_cli.add_arguments(p)
+
+
+def _smoke_arguments(p: argparse.ArgumentParser) -> None:
+    from scoreboard import smoke_cli  # the scenarios and their images: only for this command
+
+    smoke_cli.add_arguments(p)
+
+
+def _batch_arguments(p: argparse.ArgumentParser) -> None:
+    from genai_baseten import batch_cli  # sqlite3 and the engines: only for this command
+
+    batch_cli.add_arguments(p)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``genai`` command: its name, the help line ``genai --help`` lists, and a function
+    adding its arguments to its parser (and ``set_defaults(func=handler)``, the handler taking
+    the parsed arguments and returning the exit status). ``add_arguments`` runs only when the
+    command is the one given (or the full parser is built), so it may import what it needs."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+
+
+#: The commands, in the order ``genai --help`` lists them.
+COMMANDS: dict[str, Command] = {}
+
+
+def register_command(command: Command) -> None:
+    """Add (or replace) a ``genai`` command."""
+    COMMANDS[command.name] = command
+
+
+for _command in (
+    Command(
+        "demo",
+        "a streamed tool-calling conversation, replayed offline (--live: against Baseten)",
+        _demo_arguments,
     ),
-    "scoreboard": (
-        "scoreboard.render_cli",
+    Command(
+        "chat", "send one prompt, or chat interactively, streaming the answers", _chat_arguments
+    ),
+    Command("models", "list the provider's models with context and prices", _models_arguments),
+    Command("keys", "store, show, list API keys (genai keys set PROVIDER)", _keys_arguments),
+    Command(
+        "scoreboard",
         "which model does what (tools, JSON, logprobs, images...), sync and stream",
+        _scoreboard_arguments,
     ),
-    "smoke": (
-        "scoreboard.smoke_cli",
+    Command(
+        "smoke",
         "measure a model with the smoke scenarios (replay, record or live)",
+        _smoke_arguments,
     ),
-}
+    Command(
+        "batch",
+        "run a JSONL file of prompts, resumably (chat calls or Baseten async inference)",
+        _batch_arguments,
+    ),
+):
+    register_command(_command)
+
+
+# --- entry point --------------------------------------------------------------------------------
 
 
 def _command_word(argv: Sequence[str]) -> str | None:
@@ -444,90 +1109,55 @@ def _command_word(argv: Sequence[str]) -> str | None:
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The ``genai`` parser. Given ``argv``, only the command it names among
-    :data:`LAZY_COMMANDS` is loaded (the others are listed by name and help line); without it,
-    every command is."""
+    """The ``genai`` parser with every command and its arguments. Given ``argv``, only the
+    command it names gets its arguments (the others are listed by name and help line), which
+    keeps ``genai demo`` from importing the scoreboard."""
     parser = argparse.ArgumentParser(
-        prog="genai", description="Talk to LLM providers (Baseten first) from the command line."
+        prog="genai", description="Talk to LLM providers from the command line."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log the library's requests to stderr (logger 'genai'); -vv adds httpx's",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def reasoning_flags(p: argparse.ArgumentParser) -> None:
-        group = p.add_mutually_exclusive_group()
-        group.add_argument(
-            "--show-reasoning",
-            dest="show_reasoning",
-            action="store_true",
-            default=True,
-            help="show the model's reasoning, dimmed (default)",
-        )
-        group.add_argument(
-            "--hide-reasoning",
-            dest="show_reasoning",
-            action="store_false",
-            help="do not show the model's reasoning",
-        )
-
-    demo = sub.add_parser(
-        "demo",
-        help="a streamed tool-calling conversation; offline unless BASETEN_API_KEY is set",
-        description="A two-turn conversation with a tool call. Replays the shipped cassette "
-        "(no network, no key) unless BASETEN_API_KEY is set, then talks to Baseten.",
-    )
-    mode = demo.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--live", dest="mode", action="store_const", const="live", help="talk to Baseten"
-    )
-    mode.add_argument(
-        "--replay",
-        dest="mode",
-        action="store_const",
-        const="replay",
-        help="replay the shipped cassette, even when BASETEN_API_KEY is set",
-    )
-    demo.set_defaults(mode=None, func=cmd_demo)
-    reasoning_flags(demo)
-
-    chat = sub.add_parser(
-        "chat",
-        help="send one prompt and stream the answer",
-        description="Send PROMPT (or '-' to read it from stdin) and stream the answer to stdout; "
-        "reasoning and the token usage go to stderr.",
-    )
-    chat.add_argument("prompt", metavar="PROMPT")
-    chat.add_argument("--provider", default="baseten", help="provider name (default: baseten)")
-    chat.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
-    chat.add_argument("--model", help="model id (default for baseten: openai/gpt-oss-120b)")
-    chat.add_argument("--system", metavar="TEXT", help="system prompt")
-    chat.add_argument("--max-tokens", type=int, metavar="N", help="maximum tokens to generate")
-    chat.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
-    chat.add_argument(
-        "--json", action="store_true", help="print the whole result as one JSON object"
-    )
-    chat.add_argument("--no-stream", action="store_true", help="one request for the whole answer")
-    chat.add_argument(
-        "--replay", metavar="CASSETTE", help="answer from this cassette file, without network"
-    )
-    reasoning_flags(chat)
-    chat.set_defaults(func=cmd_chat)
-
-    models = sub.add_parser("models", help="list the provider's models with context and prices")
-    models.add_argument("--provider", default="baseten", help="provider name (default: baseten)")
-    models.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
-    models.add_argument("--json", action="store_true", help="print the models as JSON")
-    models.add_argument(
-        "--replay", metavar="CASSETTE", help="answer from this cassette file, without network"
-    )
-    models.set_defaults(func=cmd_models)
-
     word = None if argv is None else _command_word(argv)
-    for name, (module, help_text) in LAZY_COMMANDS.items():
-        if argv is None or word == name:
-            importlib.import_module(module).add_parser(sub)
-        else:
-            sub.add_parser(name, help=help_text)  # not run this time: its name and help suffice
+    for command in COMMANDS.values():
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        p.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=argparse.SUPPRESS,
+            help="log the library's requests to stderr (logger 'genai'); -vv adds httpx's",
+        )
+        if argv is None or word == command.name:
+            command.add_arguments(p)
     return parser
+
+
+def _configure_logging(verbosity: int) -> Callable[[], None]:
+    """-v: the ``genai`` logger at DEBUG on stderr; -vv: httpx and httpcore too. Returns what
+    undoes it (``main`` may run several times in one process, as in tests)."""
+    if verbosity <= 0:
+        return lambda: None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    loggers = [logging.getLogger(n) for n in ["genai"] + (["httpx", "httpcore"] * (verbosity > 1))]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+
+    def restore() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return restore
 
 
 def _error(message: str) -> None:
@@ -536,16 +1166,30 @@ def _error(message: str) -> None:
     sys.stderr.flush()
 
 
+def _error_text(exc: BaseException) -> str:
+    text = "; ".join([str(exc) or type(exc).__name__, *getattr(exc, "__notes__", [])])
+    target = getattr(exc, "cli_target", None)
+    if target:
+        provider, url = target
+        text = text.removeprefix(f"{provider}: ")  # said once, with the URL
+        text = f"{provider} at {url}: {text}" if url else f"{provider}: {text}"
+        if isinstance(exc, APIConnectionError):
+            text += " (check --base-url, the network and any proxy; --timeout sets the limit)"
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (the console script exits with it)."""
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(argv)
+    restore_logging: Callable[[], None] = lambda: None  # noqa: E731 - replaced once parsed
     try:
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
+        restore_logging = _configure_logging(args.verbose)
         status: int = args.func(args)
         return status
     except KeyboardInterrupt:
@@ -553,8 +1197,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
         sys.stderr.write("\ninterrupted\n")
         return 130
-    except UnknownProviderError as exc:
-        _error(str(exc))
+    except MissingAPIKeyError as exc:
+        defaults = ProviderDefaults(api_key_env=exc.env_var, key_url=exc.key_url)
+        _error(_missing_key_message(exc.provider, defaults))
+        return 2
+    except (UsageError, UnknownProviderError, keys.KeyStoreError) as exc:
+        _error(str(exc))  # nothing was sent: fix the command line or the setup
         return 2
     except BrokenPipeError:
         # The reader went away (``genai models | head``): nothing more to say to it.
@@ -565,9 +1213,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReplayMismatchError as exc:
         _error(exc.summary)  # the body diff that follows is for test output, not a terminal
         return 1
+    except (ValidationError, NotSupportedError) as exc:
+        if isinstance(exc, DecodeError):  # the answer did not decode: the request was sent
+            _error(_error_text(exc))
+            return 1
+        _error(str(exc))  # refused before anything was sent: a usage or configuration error
+        return 2
     except (GenAIError, OSError, httpx.HTTPError) as exc:
-        _error("; ".join([str(exc) or type(exc).__name__, *getattr(exc, "__notes__", [])]))
+        _error(_error_text(exc))
         return 1
+    finally:
+        restore_logging()
 
 
 if __name__ == "__main__":

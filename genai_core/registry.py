@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ProviderDefaults",
     "ProviderEntry",
     "Registrar",
     "UnknownProviderError",
@@ -51,10 +52,29 @@ class UnknownProviderError(GenAIError, KeyError):
 
 
 @dataclass(frozen=True)
+class ProviderDefaults:
+    """What tools such as the ``genai`` command need to know about a provider before building a
+    client: the provider supplies it when it registers, so the command itself stays neutral."""
+
+    model: str | None = None
+    """The model used when none is given (None: a model must be given)."""
+    api_key_env: str | None = None
+    """The environment variable holding the API key (None: the provider reads none)."""
+    base_url: str | None = None
+    """The default API root (None: every client must be given one)."""
+    key_url: str | None = None
+    """Where a user gets a key."""
+    options: type[Any] | None = None
+    """The provider's own options class (a :class:`~genai_core.options.GenOption`), for tools that
+    map ``key=value`` settings onto it."""
+
+
+@dataclass(frozen=True)
 class ProviderEntry:
     name: str
     sync_factory: Callable[..., Any]
     async_factory: Callable[..., Any] | None = None
+    defaults: ProviderDefaults | None = None
 
 
 class Registrar:
@@ -71,11 +91,14 @@ class Registrar:
         name: str,
         sync_factory: Callable[..., Any],
         async_factory: Callable[..., Any] | None = None,
+        *,
+        defaults: ProviderDefaults | None = None,
     ) -> None:
-        """Register ``name``; registering it again replaces the earlier entry."""
+        """Register ``name``; registering it again replaces the earlier entry. ``defaults``
+        tells tools (the ``genai`` command) the provider's default model, key variable and URL."""
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise ValidationError(f"invalid provider name {name!r}")
-        self._entries[name] = ProviderEntry(name, sync_factory, async_factory)
+        self._entries[name] = ProviderEntry(name, sync_factory, async_factory, defaults)
 
     def unregister(self, name: str) -> None:
         self._entries.pop(name, None)
@@ -129,10 +152,14 @@ _REGISTRY = Registrar()
 
 
 def register_provider(
-    name: str, sync_factory: Callable[..., Any], async_factory: Callable[..., Any] | None = None
+    name: str,
+    sync_factory: Callable[..., Any],
+    async_factory: Callable[..., Any] | None = None,
+    *,
+    defaults: ProviderDefaults | None = None,
 ) -> None:
     """Register a provider programmatically (the entry point is the usual way)."""
-    _REGISTRY.register(name, sync_factory, async_factory)
+    _REGISTRY.register(name, sync_factory, async_factory, defaults=defaults)
 
 
 def unregister_provider(name: str) -> None:

@@ -17,7 +17,6 @@ validated model per streamed chunk would cost more than decoding the chunk.
 
 from __future__ import annotations
 
-import enum
 import json
 import mimetypes
 import posixpath
@@ -33,6 +32,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import ValidationError, pydantic_message
+from .openenum import OpenStrEnum
 
 __all__ = [
     "Citation",
@@ -585,7 +585,7 @@ def _to_reply(part: AssistantPart) -> Reply:
 # --- results ----------------------------------------------------------------------------------
 
 
-class FinishReason(str, enum.Enum):
+class FinishReason(OpenStrEnum):
     """Why the model stopped. A value the library does not know is kept verbatim.
 
     ``FinishReason("eos")`` returns a member whose value is ``"eos"``; it compares equal to the
@@ -602,15 +602,6 @@ class FinishReason(str, enum.Enum):
     """The provider filtered the output."""
     PENDING = "pending"
     """An asynchronous job that has not finished yet."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> FinishReason | None:
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = value.upper()
-        member._value_ = value
-        return member
 
     @property
     def is_known(self) -> bool:
@@ -687,6 +678,9 @@ class Result(Message):
     non-streamed call; for a stream, a read-only list of its decoded chunks when asked for (the
     ``raw_chunks`` option of OpenAI-compatible providers), else None. Not serialised with the
     conversation."""
+    pricing: dict[str, Decimal] | None = Field(default=None, repr=False, exclude=True)
+    """The per-token prices of the model that answered, when the client knew them (its
+    ``model_info=``, ``models=`` or an earlier ``list_models()``); what :attr:`cost` uses."""
 
     _allow_empty: ClassVar[bool] = True
 
@@ -695,6 +689,21 @@ class Result(Message):
         if self.requests or self.tool_call_results:
             raise ValueError("a result holds replies only")
         return self
+
+    @property
+    def cost(self) -> Decimal | None:
+        """What this call cost in US dollars, from :attr:`usage` and :attr:`pricing`; None when
+        either is unknown (never 0 for unknown). See :func:`genai_core.cost`."""
+        from .pricing import cost
+
+        return cost(self, self.pricing)
+
+    def cost_for(self, model: Model | dict[str, Decimal]) -> Decimal | None:
+        """What this call cost at the prices of ``model`` (a :class:`Model` from a model list, or
+        its ``pricing``); None when unknown."""
+        from .pricing import cost
+
+        return cost(self, model)
 
     @property
     def finish_reason(self) -> FinishReason | None:

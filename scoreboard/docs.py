@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .registry import load, providers
 from .render import MARKS, legend, render
+from .render_cli import add_arguments, scoreboard_text
 from .schema import Status
 
 __all__ = [
@@ -85,9 +86,9 @@ Where a cell comes from:
   yet re-measured here). The cell names the document, and its note says what was read there.
 
 `genai scoreboard --model MODEL` prints every cell of a model with its source (the scenarios,
-the model id they ran against, the recording date, or the document); `--format json` gives the
-table in its file format. From Python: `scoreboard.supports("baseten", MODEL, "tools",
-mode="stream")`, `scoreboard.find(...)` and `client.supports(...)`, described in
+the model id they ran against, the recording date, or the document); `--format json` gives
+the tables in their file format (always a list). From Python: `scoreboard.supports("baseten",
+MODEL, "tools", mode="stream")`, `scoreboard.find(...)` and `client.supports(...)`, described in
 [scoreboard-query.md](scoreboard-query.md) with the model tiers.
 
 This page is generated from the tables the providers ship (`genai_baseten/scoreboard.json`):
@@ -107,15 +108,15 @@ def query_output() -> str:
 
 
 def cli_output(args: Sequence[str] = README_CLI) -> str:
-    """What ``genai ARGS`` prints, run in this process through the real command."""
-    from genai_core.cli import main as genai
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = genai(list(args))
-    if status != 0:
-        raise RuntimeError(f"genai {' '.join(args)} exited with status {status}")
-    return out.getvalue()
+    """What ``genai ARGS`` prints for a ``scoreboard`` command line, made by the function the
+    command itself calls (no round trip through the ``genai`` command, which imports this
+    package's modules)."""
+    if not args or args[0] != "scoreboard":
+        raise ValueError(f"only `genai scoreboard ...` output is generated, not {list(args)}")
+    parser = argparse.ArgumentParser(prog="genai scoreboard")
+    add_arguments(parser)
+    ns = parser.parse_args(list(args[1:]))
+    return scoreboard_text(ns.provider, ns.format, ns.model, legend=not ns.no_legend)
 
 
 def readme_section() -> str:

@@ -4,10 +4,13 @@
 
     genai scoreboard                                  # every provider's table, for a terminal
     genai scoreboard --provider baseten --format markdown
-    genai scoreboard --format json                    # a list of tables, in the file format
+    genai scoreboard --format json                    # always a list of tables, in the file format
     genai scoreboard --model openai/gpt-oss-120b      # each cell of that model and its source
+    genai scoreboard --model cheap                    # a tier: the model each table marks with it
 
 An unknown provider or model is a usage error (exit status 2) whose message lists what exists.
+The command is registered by :mod:`genai_core.cli`, which calls :func:`add_arguments`;
+:func:`scoreboard_text` is what it prints, for callers (``scoreboard.docs``) that want the text.
 """
 
 from __future__ import annotations
@@ -15,26 +18,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from .query import tables_listing
 from .registry import load, providers
-from .render import FORMATS, model_dict, parse_format, render, render_model
-from .schema import ProviderScore, UnknownEntryError
+from .render import FORMATS, parse_format, render, render_model
+from .schema import TIERS, ProviderScore, UnknownEntryError, parse_tier
 
-__all__ = ["add_parser", "run", "scoreboard_text"]
+__all__ = ["DESCRIPTION", "add_arguments", "run", "scoreboard_text"]
+
+DESCRIPTION = (
+    "Print the capability tables shipped with the installed providers: one row per model and "
+    "mode, one mark per feature (yes, flaky, no or unknown), and a legend. With --model, every "
+    "cell of that model with the scenario or document it comes from."
+)
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``scoreboard`` command to the ``genai`` command's subparsers."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "scoreboard",
-        help="which model does what (tools, JSON, logprobs, images...), sync and stream",
-        description="Print the capability tables shipped with the installed providers: one row "
-        "per model and mode, one mark per feature (yes, flaky, no or unknown), and a legend. "
-        "With --model, every cell of that model with the scenario or document it comes from.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``scoreboard`` command's arguments, on the parser ``genai`` made for it."""
+    parser.description = DESCRIPTION
     parser.add_argument(
+        "-p",
         "--provider",
         action="append",
         metavar="NAME",
@@ -44,22 +47,48 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--format",
         choices=FORMATS,
         default="table",
-        help="table: aligned plain text (default); markdown: GitHub Markdown; json: file format",
+        help="table: aligned plain text (default); markdown: GitHub Markdown; json: a list of "
+        "tables in the file format, whatever the filters",
     )
     parser.add_argument(
-        "--model", metavar="ID", help="show every cell of this model with its source"
+        "-m",
+        "--model",
+        metavar="ID",
+        help="show every cell of this model (or tier: cheap, good, sota) with its source",
     )
     parser.add_argument(
         "--no-legend", action="store_true", help="leave out the legend after the table"
     )
     parser.set_defaults(func=run)
-    return parser
 
 
 def _tables(names: list[str] | None) -> list[ProviderScore]:
     if not names:
         return [load(p) for p in providers()]
     return [load(p) for p in dict.fromkeys(names)]  # in the order given, once each
+
+
+def _is_tier(model: str) -> bool:
+    return model.strip().lower() in TIERS
+
+
+def _holders(tables: list[ProviderScore], model: str) -> list[tuple[ProviderScore, str]]:
+    """The tables listing ``model`` with the id each lists it as; a tier is the model each table
+    marks with it (tables without that tier are left out). Nothing found raises, listing what
+    exists."""
+    if not _is_tier(model):
+        return [(t, model) for t in tables_listing(tables, model)]
+    tier = parse_tier(model)
+    found = [(t, e.model) for t in tables for e in t.models if e.tier == tier]
+    if not found:
+        names = ", ".join(t.provider for t in tables) or "none"
+        raise UnknownEntryError(f"no scoreboard marks a {tier} model (tables: {names})")
+    return found
+
+
+def _only(table: ProviderScore, model: str) -> ProviderScore:
+    """``table`` reduced to the entry listing ``model``."""
+    return table.model_copy(update={"models": (table.entry(model),)})
 
 
 def scoreboard_text(
@@ -70,17 +99,20 @@ def scoreboard_text(
     legend: bool = True,
 ) -> str:
     """What ``genai scoreboard`` prints for these arguments; unknown names raise
-    :class:`UnknownEntryError` listing what exists."""
+    :class:`UnknownEntryError` listing what exists. JSON is always a list of tables in the file
+    format: ``--provider`` and ``--model`` only leave tables and entries out."""
     tables = _tables(provider)
-    one = provider is not None and len(tables) == 1  # JSON: one object, else a list
+    fmt = parse_format(format)
     if model is None:
+        if fmt == "json":
+            return json.dumps([t.to_dict() for t in tables], indent=2, ensure_ascii=False) + "\n"
+        one = provider is not None and len(tables) == 1  # a named table renders without heading
         return render(tables[0] if one else tables, format, legend=legend)
-    holders = tables_listing(tables, model)
-    if parse_format(format) == "json":
-        found = [model_dict(t, model) for t in holders]
-        data = found[0] if one else found
+    holders = _holders(tables, model)
+    if fmt == "json":
+        data = [_only(t, m).to_dict() for t, m in holders]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return "\n".join(render_model(t, model, format) for t in holders)
+    return "\n".join(render_model(t, m, format) for t, m in holders)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,39 +9,77 @@
 ``--replay`` answers from the cassettes (no network, no key), ``--record`` sends the requests
 and writes the cassettes, ``--live`` sends them and writes nothing. Replaying without
 ``--image``/``--image-url`` sends the images the image cassettes were recorded with. Registered by
-:mod:`genai_core.cli`.
+:mod:`genai_core.cli`, which calls :func:`add_arguments`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from genai_core import keys
 from genai_core.errors import ValidationError
+from genai_core.registry import get_provider, provider_entry
 
 from .cassettes import DEFAULT_ROOT, Cassettes, SmokeMode
+from .registry import load, providers
 from .scenarios import DEFAULT_IMAGES, ImageInput
-from .schema import MODES, Cell, ModelScore, ProviderScore, Status, UnknownEntryError
+from .schema import (
+    MODES,
+    TIERS,
+    Cell,
+    ModelScore,
+    ProviderScore,
+    ScoreboardError,
+    Status,
+    UnknownEntryError,
+)
 from .smoke import SmokeReport, merge_entry, run_smoke
 
-__all__ = ["add_parser", "cmd_smoke", "format_table", "update_file"]
+__all__ = [
+    "DESCRIPTION",
+    "SmokeUsageError",
+    "add_arguments",
+    "check_update_file",
+    "cmd_smoke",
+    "format_table",
+    "update_file",
+]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``smoke`` to the ``genai`` command's subparsers."""
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "smoke",
-        help="measure a model with the smoke scenarios (replay, record or live)",
-        description="Run the smoke scenarios (text, seed, max tokens, stop, JSON, tools, "
-        "logprobs, citations, images; sync and stream) against one model and print its "
-        "scoreboard entry with the warnings. Each scenario has its own cassette under "
-        f"--cassettes (default {DEFAULT_ROOT}/<provider>).",
+DESCRIPTION = (
+    "Run the smoke scenarios (text, seed, max tokens, stop, JSON, tools, logprobs, citations, "
+    "images; sync and stream) against one model and print its scoreboard entry with the "
+    "warnings. Each scenario has its own cassette under --cassettes (default "
+    f"{DEFAULT_ROOT}/<provider>). A configuration error, or a run that measured nothing, exits "
+    "non-zero and writes nothing."
+)
+
+
+class SmokeUsageError(ValidationError):
+    """The command line or the setup cannot give a measurement: nothing is sent or written."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``smoke`` command's arguments, on the parser ``genai`` made for it."""
+    p.description = DESCRIPTION
+    p.add_argument(
+        "-p",
+        "--provider",
+        help="provider name (default: $GENAI_PROVIDER, else the one provider shipping a "
+        "scoreboard)",
     )
-    p.add_argument("--provider", default="baseten", help="provider name (default: baseten)")
-    p.add_argument("--model", required=True, help="the model id to measure")
+    p.add_argument(
+        "-m",
+        "--model",
+        required=True,
+        help="the model id to measure, or a tier (cheap, good, sota: the model the provider's "
+        "scoreboard marks with it)",
+    )
     mode = p.add_mutually_exclusive_group(required=True)
     for flag, help_text in (
         ("replay", "answer from the cassettes: no network, no key"),
@@ -85,7 +123,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.set_defaults(func=cmd_smoke)
-    return p
 
 
 def _images(args: argparse.Namespace) -> tuple[ImageInput, ...] | None:
@@ -106,32 +143,104 @@ def _images(args: argparse.Namespace) -> tuple[ImageInput, ...] | None:
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
-    """The command's handler: 0; 2 with one ``error:`` line for a model the provider does not
-    list (live and record runs check it first); other errors go to ``genai``'s handler."""
+    """The command's handler: 0; 1 when the run measured nothing; 2 with one ``error:`` line for
+    a configuration error (a model the provider does not list, a client setting it refuses, an
+    unusable ``--update`` file), nothing sent or written; other errors go to ``genai``'s
+    handler."""
     try:
         return _smoke(args)
-    except UnknownEntryError as exc:
+    except (UnknownEntryError, SmokeUsageError, ScoreboardError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
 
 
+def _model(provider: str, model: str) -> str:
+    """``model``, or for a tier the model the provider's shipped scoreboard marks with it."""
+    if model.strip().lower() not in TIERS:
+        return model
+    entry = load(provider).tier(model)  # no table, or no such tier: UnknownEntryError
+    sys.stderr.write(f"tier {model.strip().lower()}: {entry.model}\n")
+    return entry.model
+
+
+def _check_config(provider: str, model: str, extra: dict[str, Any]) -> None:
+    """Build (and close) one client before anything is sent: a setting the client refuses (no
+    --base-url for a provider without a default URL, a bad URL) stops the run here, instead of
+    turning every scenario into a "no"."""
+    try:
+        client = get_provider(provider, model=model, api_key="not-sent", **extra)
+    except ValidationError as exc:
+        hint = " (pass --base-url URL)" if "base_url" in str(exc) else ""
+        raise SmokeUsageError(f"{exc}{hint}") from None
+    close = getattr(client, "close", None)
+    if close is not None:
+        close()
+
+
+def _stored_key(provider: str) -> dict[str, str]:
+    """``api_key=`` from ``genai keys`` when the provider's variable is not set (the order of the
+    ``genai`` command: the environment first, then the stored key)."""
+    defaults = provider_entry(provider).defaults
+    if defaults is None or not defaults.api_key_env or os.environ.get(defaults.api_key_env):
+        return {}
+    key = keys.get(provider)
+    return {} if key is None else {"api_key": key}
+
+
+def check_update_file(path: Path, provider: str) -> ProviderScore:
+    """Before any request: ``--update FILE`` must be a readable, writable scoreboard file of
+    ``provider``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SmokeUsageError(f"--update {path}: {exc.strerror or exc}") from None
+    table = ProviderScore.from_json(text, where=str(path))
+    if not os.access(path, os.W_OK):
+        raise SmokeUsageError(f"--update {path}: the file is not writable")
+    if table.provider != provider:
+        raise SmokeUsageError(
+            f"--update {path}: the file is {table.provider}'s scoreboard, not {provider}'s"
+        )
+    return table
+
+
+def _provider(given: str | None) -> str:
+    """``--provider``, else ``$GENAI_PROVIDER``, else the only provider with a scoreboard."""
+    if given or os.environ.get("GENAI_PROVIDER"):
+        return given or os.environ["GENAI_PROVIDER"]
+    with_tables = providers()
+    if len(with_tables) == 1:
+        return with_tables[0]
+    raise SmokeUsageError(
+        "no provider given: pass -p/--provider NAME or set GENAI_PROVIDER (providers with a "
+        f"scoreboard: {', '.join(with_tables) or 'none'})"
+    )
+
+
 def _smoke(args: argparse.Namespace) -> int:
     mode: SmokeMode = args.mode
+    args.provider = _provider(args.provider)
     given = _images(args)
     extra = {} if args.base_url is None else {"base_url": args.base_url}
+    model = _model(args.provider, args.model)
+    if args.update:
+        check_update_file(Path(args.update), args.provider)
+    _check_config(args.provider, model, extra)
+    if mode != "replay":
+        extra.update(_stored_key(args.provider))
     with Cassettes(
-        args.provider, args.model, mode=mode, root=args.cassettes, thinking=args.thinking, **extra
+        args.provider, model, mode=mode, root=args.cassettes, thinking=args.thinking, **extra
     ) as cassettes:
         cassettes.check_model()
         where = "" if mode == "live" else f" ({cassettes.directory})"
-        sys.stderr.write(f"{mode}: {args.provider} {args.model}{where}\n")
+        sys.stderr.write(f"{mode}: {args.provider} {model}{where}\n")
         images = given or cassettes.recorded_images() or DEFAULT_IMAGES
         if given is None and images != DEFAULT_IMAGES:
             shown = ", ".join(i.scenario for i in images)
             sys.stderr.write(f"images: the recorded ones ({shown})\n")
         report = run_smoke(
             cassettes,
-            args.model,
+            model,
             provider=args.provider,
             images=images,
             recorded=cassettes.recorded,
@@ -142,6 +251,15 @@ def _smoke(args: argparse.Namespace) -> int:
                 f"stale: {path} was not written by this run (an earlier one left it) and a "
                 "replay may still read it; delete it unless it is meant to stay\n"
             )
+    answers = sum(o.result is not None for o in report.outcomes)
+    if answers == 0:
+        for warning in report.warnings:
+            sys.stderr.write(f"warning: {warning}\n")
+        sys.stderr.write(
+            f"error: the run measured nothing: no scenario got an answer from {args.provider} "
+            f"{model}; nothing printed or written (see the warnings above)\n"
+        )
+        return 1
     if args.format == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -147,6 +147,21 @@ class Answer:
         )
 
 
+def failing_midway(answer: Answer, events: int) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler streaming the first ``events`` events of ``answer``, then an SSE error event."""
+    server = Server(answer)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        full = server(request)
+        head = full.read().split(b"\n\n")[:events]
+        error = b'event: error\ndata: {"error": {"message": "overloaded"}}'
+        return httpx.Response(
+            200, headers=full.headers, content=b"\n\n".join([*head, error]) + b"\n\n"
+        )
+
+    return handler
+
+
 def cut(text: str, n: int) -> list[str]:
     """``text`` in ``n`` roughly equal pieces (fewer when shorter); [] for ""."""
     if not text:

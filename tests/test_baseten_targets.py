@@ -80,7 +80,7 @@ def test_parts_are_validated_and_named() -> None:
         Target.model("abcd1234", environment="staging", deployment_id="q7x")
     with pytest.raises(ValidationError, match="deployment_id and development"):
         Target.model("abcd1234", deployment_id="q7x", development=True)
-    with pytest.raises(ValidationError, match="model_id .* empty string"):
+    with pytest.raises(ValidationError, match=r"model_id .* empty string"):
         Target.model("")
     with pytest.raises(ValidationError, match="model_id"):
         Target.model("ab/cd")
@@ -121,11 +121,11 @@ def test_urls_of_every_endpoint_family() -> None:
 
 
 def test_urls_refused_where_the_family_does_not_exist() -> None:
-    with pytest.raises(ValidationError, match="Target.model"):
+    with pytest.raises(ValidationError, match=r"Target\.model"):
         Target.chain("xyz9").predict_url()
-    with pytest.raises(ValidationError, match="Target.chain"):
+    with pytest.raises(ValidationError, match=r"Target\.chain"):
         Target.model("abcd1234").run_remote_url()
-    with pytest.raises(ValidationError, match="/predict needs Target.model"):
+    with pytest.raises(ValidationError, match=r"/predict needs Target\.model"):
         Target.model_apis().predict_url()
     with pytest.raises(ValidationError, match="a deployment path"):
         _ = Target.bridge("abcd1234").path

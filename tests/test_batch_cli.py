@@ -52,7 +52,8 @@ def test_bad_line_is_a_clear_error(
     monkeypatch.setattr(batch_cli, "_provider", lambda args: Echo())
     src = tmp_path / "p.jsonl"
     src.write_text('"ok"\n[1, 2]\n', encoding="utf-8")
-    assert main(["batch", str(src), "--out", str(tmp_path / "o.jsonl")]) == 1
+    # A bad input is a usage error (2), like every ValidationError of the command line.
+    assert main(["batch", str(src), "--out", str(tmp_path / "o.jsonl")]) == 2
     assert "p.jsonl:2" in capsys.readouterr().err
 
 
@@ -70,5 +71,5 @@ def test_async_target_needs_a_webhook_secret(
         "--async-target",
         "https://model-abcd1234.api.baseten.co/production",
     ]
-    assert main(args) == 1
+    assert main(args) == 2
     assert "BASETEN_WEBHOOK_SECRET" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -39,6 +40,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", refuse)
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", arefuse)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # tests/conftest.py gives each test an empty GENAI_CONFIG_DIR and no GENAI_* settings.
     return attempts
 
 
@@ -71,17 +73,30 @@ def test_demo_hide_reasoning(capsys: pytest.CaptureFixture[str]) -> None:
     assert "The square root of 2025 is 45." in out
 
 
-def test_demo_goes_live_when_a_key_is_set(
+def test_demo_stays_offline_when_a_key_is_set(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     _no_network: list[str],
 ) -> None:
     monkeypatch.setenv("BASETEN_API_KEY", "sk-test-live-key-123456")
-    assert cli.main(["demo"]) == 1
+    assert cli.main(["demo"]) == 0
+    assert capsys.readouterr().out.startswith("replaying recorded traffic from ")
+    assert _no_network == []
+
+
+def test_demo_live_goes_to_baseten_and_names_it_in_a_connection_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    _no_network: list[str],
+) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", "sk-test-live-key-123456")
+    assert cli.main(["demo", "--live"]) == 1
     out, err = capsys.readouterr()
-    assert out.startswith("live: talking to Baseten")
-    assert _no_network == ["https://inference.baseten.co/v1/chat/completions"]
-    assert err.startswith("error: connection failed")
+    assert out.startswith("live: talking to baseten")
+    # Retries are on by default: the fixture refuses every attempt.
+    assert set(_no_network) == {"https://inference.baseten.co/v1/chat/completions"}
+    assert err.startswith("error: baseten at https://inference.baseten.co/v1: connection failed")
+    assert "check --base-url" in err
     assert "sk-test-live-key-123456" not in out + err
 
 
@@ -97,7 +112,7 @@ def test_demo_replay_flag_wins_over_a_key(
 
 
 def test_demo_live_without_key_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["demo", "--live"]) == 1
+    assert cli.main(["demo", "--live"]) == 2  # a configuration error: nothing was sent
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert "BASETEN_API_KEY" in err
@@ -129,8 +144,11 @@ def test_demo_request_bodies_are_byte_identical_to_the_client(
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
 
-    def client(stack: Any, provider: str, model: str | None, replay_path: str | None) -> Any:
-        return get_provider(provider, model=model, api_key=cli.REPLAY_API_KEY, http_client=http)
+    def client(stack: Any, target: cli.Target) -> Any:
+        assert target.replay is not None
+        return get_provider(
+            target.provider, model=target.model, api_key=cli.REPLAY_API_KEY, http_client=http
+        )
 
     monkeypatch.setattr(cli, "_client", client)
     assert cli.main(["demo", "--replay"]) == 0
@@ -158,7 +176,7 @@ def test_chat_streams_text_to_stdout_and_reasoning_to_stderr(
     # Values from the authored cassette testdata/demo/chat.json, interaction 0.
     assert out == "Hello! Nice to meet you.\n"
     assert err.splitlines() == [
-        "Just a friendly greeting.",
+        "[reasoning] Just a friendly greeting.",  # labelled: stderr is not a terminal
         "usage: 74 in (0 cached) + 13 out (0 reasoning) = 87 tokens; finish: stop",
     ]
 
@@ -220,7 +238,7 @@ def test_chat_reasoning_is_dimmed_only_on_a_terminal(
 def test_chat_without_key_fails_before_any_request(
     capsys: pytest.CaptureFixture[str], _no_network: list[str]
 ) -> None:
-    assert cli.main(["chat", "hello"]) == 1
+    assert cli.main(["chat", "hello"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("error: ")
@@ -236,7 +254,10 @@ def test_chat_api_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert out == ""
     assert err.count("\n") == 1
     # The status and message of the authored cassette testdata/demo/error_403.json.
-    assert err.startswith("error: baseten: HTTP 403: this example key is not accepted")
+    assert err.startswith(
+        "error: baseten at https://inference.baseten.co/v1: HTTP 403: this example key is not "
+        "accepted"
+    )
     assert "Traceback" not in err
 
 
@@ -252,7 +273,7 @@ def test_chat_prompt_not_in_cassette_names_the_closest(capsys: pytest.CaptureFix
 def test_chat_corrupt_cassette(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"version": 1, "interactions": [{"request": 1}]}')
-    assert cli.main(["chat", "--replay", str(bad), "hi"]) == 1
+    assert cli.main(["chat", "--replay", str(bad), "hi"]) == 2  # nothing sent: a usage error
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(bad) in err and "interaction 0" in err
 
@@ -275,7 +296,7 @@ def test_chat_replaying_a_hand_broken_answer_names_the_cassette(
 
 
 def test_chat_missing_cassette_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert cli.main(["chat", "--replay", str(tmp_path / "nope.json"), "hi"]) == 1
+    assert cli.main(["chat", "--replay", str(tmp_path / "nope.json"), "hi"]) == 2
     assert "nope.json" in capsys.readouterr().err
 
 
@@ -338,11 +359,11 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "demo" in capsys.readouterr().out
 
 
-def test_lazy_commands_are_listed_as_their_own_parsers_describe_them() -> None:
-    # `genai --help` lists scoreboard and smoke from cli.LAZY_COMMANDS without importing them:
-    # what it prints must be what the full parser (every command loaded) prints.
+def test_help_lists_every_command_as_the_full_parser_does() -> None:
+    # `genai --help` lists the commands from cli.COMMANDS without adding their arguments (the
+    # scoreboard ones would import the scoreboard): it must print what the full parser prints.
     assert cli.build_parser(["--help"]).format_help() == cli.build_parser().format_help()
-    assert set(cli.LAZY_COMMANDS) == {"batch", "scoreboard", "smoke"}
+    assert list(cli.COMMANDS) == ["demo", "chat", "models", "keys", "scoreboard", "smoke", "batch"]
 
 
 def test_other_commands_do_not_load_the_scoreboard_commands(tmp_path: Path) -> None:
@@ -397,3 +418,83 @@ def test_module_runs_demo_offline_in_a_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("replaying recorded traffic from ")
     assert "The square root of 2025 is 45." in proc.stdout
+
+
+def test_every_argument_of_every_command_has_help() -> None:
+    # The reference documentation is generated by walking build_parser(): nothing may be bare.
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert sorted(sub.choices) == sorted(cli.COMMANDS)
+    for name, command_parser in sub.choices.items():
+        assert command_parser.description, name
+        for action in command_parser._actions:
+            assert action.help, f"genai {name} {action.option_strings or action.dest}"
+
+
+def test_a_registered_command_is_listed_and_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def add_arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--times", type=int, default=1, help="how many")
+        p.set_defaults(func=lambda args: print("ran " * args.times) or 3)
+
+    monkeypatch.setitem(
+        cli.COMMANDS, "extra", cli.Command("extra", "an extra command", add_arguments)
+    )
+    assert cli.main(["--help"]) == 0
+    assert "an extra command" in capsys.readouterr().out
+    assert cli.main(["extra", "--times", "2"]) == 3
+    assert capsys.readouterr().out == "ran ran \n"
+
+
+def test_scoreboard_docs_do_not_run_the_cli(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import scoreboard.docs as d\n"
+        "text = d.cli_output()\n"
+        "assert 'openai/gpt-oss-120b' in text\n"
+        "print('CLI' if 'genai_core.cli' in sys.modules else 'NO CLI')\n"
+    )
+    proc = run_offline(["-c", code], ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "NO CLI"
+
+
+def test_dimmed_text_ending_a_line_needs_no_extra_newline() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    styled = cli._Styled(term)
+    styled.write("banner\n", dim=True)
+    styled.end_line()  # already at a line start: nothing added
+    assert term.getvalue() == "\x1b[2mbanner\n\x1b[22m"
+
+
+def test_cost_is_shown_only_when_known() -> None:
+    from types import SimpleNamespace
+
+    known: Any = SimpleNamespace(cost=Decimal("0.000123"))
+    assert cli.cost_text(known) == "cost: $0.000123"
+    unknown: Any = SimpleNamespace(cost=None)
+    assert cli.cost_text(unknown) is None
+    assert cli.result_cost(unknown) is None
+
+
+def test_chat_json_has_the_same_keys_with_or_without_a_cost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["chat", "--json", "--replay", CHAT, CHAT_PROMPT]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {
+        "model",
+        "id",
+        "request_id",
+        "text",
+        "reasoning",
+        "tool_calls",
+        "finish_reason",
+        "cost",
+        "usage",
+    }

@@ -28,6 +28,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n", re.S | re.M)
 
 SQRT = ("call_1", "square_root", '{"number": 132413}')
+COST_USAGE = {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
 
 # Per page: the answers, in the order the examples ask.
 ANSWERS: dict[str, list[Answer]] = {
@@ -86,6 +87,16 @@ ANSWERS: dict[str, list[Answer]] = {
         )
     ],
     "scoreboard-query.md": [Answer(content="Hello")],
+    "cost.md": [
+        Answer(content="Hello!", usage=COST_USAGE),
+        Answer(content="Hello!", usage=COST_USAGE),
+        Answer(content="Hello!", usage=COST_USAGE),
+        Answer(
+            content="Goodbye!",
+            usage={"prompt_tokens": 15, "completion_tokens": 10, "total_tokens": 25},
+        ),
+    ],
+    "tracing.md": [Answer(content="Hello!"), Answer(content="Hello!"), Answer(content="Hello!")],
 }
 
 # Per page: the model list served at GET /models (pages that resolve a model tier). Authored: an
@@ -196,7 +207,24 @@ def check_scoreboard_query(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["chat_template_args"] == {"enable_thinking": True}  # GLM's default
 
 
+def check_cost(bodies: list[dict[str, Any]]) -> None:
+    assert [b["messages"][0]["content"] for b in bodies] == [
+        "Say hello",
+        "Say hello",
+        "Say hello",
+        "Say goodbye",
+    ]
+    assert [b.get("stream", False) for b in bodies] == [False, True, False, False]
+
+
+def check_tracing(bodies: list[dict[str, Any]]) -> None:
+    assert bodies[0]["max_completion_tokens"] == 50
+    assert [b.get("stream", False) for b in bodies] == [False, True, False]
+
+
 CHECKS = {
+    "cost.md": check_cost,
+    "tracing.md": check_tracing,
     "tools.md": check_tools,
     "structured-output.md": check_structured,
     "reasoning.md": check_reasoning,

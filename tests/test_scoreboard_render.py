@@ -415,7 +415,8 @@ def test_cli_formats(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert [ProviderScore.from_dict(d) for d in json.loads(out)] == [acme()]  # no --provider
     status, out, _ = _run(capsys, "--provider", "acme", "--format", "json")
-    assert ProviderScore.from_json(out) == acme()  # one named provider: one object
+    # One shape whatever the filters: a list of tables, here of one.
+    assert [ProviderScore.from_dict(d) for d in json.loads(out)] == [acme()]
 
 
 @pytest.mark.usefixtures("only_acme")
@@ -423,10 +424,16 @@ def test_cli_model_detail(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = _run(capsys, "--model", "acme/small-fp8")
     assert (status, out, err) == (0, DETAIL, "")
     status, out, _ = _run(capsys, "--provider", "acme", "--model", BIG, "--format", "json")
-    data: dict[str, Any] = json.loads(out)
-    assert (data["provider"], data["tier"]) == ("acme", "sota")
+    data: list[dict[str, Any]] = json.loads(out)
+    # The same list of tables, each reduced to the model's entry.
+    assert [d["provider"] for d in data] == ["acme"]
+    assert [(e["models"], e["tier"]) for e in data[0]["models"]] == [([BIG], "sota")]
     status, out, _ = _run(capsys, "--model", BIG, "--format", "json")
-    assert [d["models"] for d in json.loads(out)] == [[BIG]]
+    assert [[e["models"] for e in d["models"]] for d in json.loads(out)] == [[[BIG]]]
+    # A tier stands for the model the table marks with it.
+    status, out, _ = _run(capsys, "--model", "SOTA", "--format", "json")
+    assert status == 0
+    assert [[e["models"] for e in d["models"]] for d in json.loads(out)] == [[[BIG]]]
 
 
 @pytest.mark.usefixtures("only_acme")

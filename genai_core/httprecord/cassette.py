@@ -489,7 +489,8 @@ class Cassette:
         return cls(interactions=interactions, metadata=dict(metadata), path=path)
 
     def to_dict(self, *, pretty: bool = False) -> dict[str, Any]:
-        """The file content: vcrpy's layout; ``pretty`` re-indents JSON request bodies."""
+        """The file content: vcrpy's layout; ``pretty`` re-indents JSON bodies (request bodies
+        freely, as matching parses them; response bodies so that replay restores their bytes)."""
         data: dict[str, Any] = {"version": CASSETTE_VERSION}
         if self.metadata:
             data["metadata"] = self.metadata
@@ -593,6 +594,13 @@ def _text_body(value: Any, where: _Where, what: str) -> bytes:
         return value
     if isinstance(value, dict) and isinstance(value.get("string"), (str, bytes)):
         text = value["string"]
+        layout = value.get("json_layout")
+        if layout is not None:
+            if layout not in JSON_LAYOUTS or not isinstance(text, str):
+                raise where.fail(
+                    f"{what}.json_layout must be one of {', '.join(JSON_LAYOUTS)}, got {layout!r}"
+                )
+            text = restore_json(text, layout)
         return text if isinstance(text, bytes) else text.encode("utf-8")
     if isinstance(value, dict) and value.get("string") is None and "base64" not in value:
         return b""
@@ -674,6 +682,89 @@ def _body_dict(body: bytes) -> dict[str, Any]:
         return {"base64": base64.b64encode(body).decode("ascii")}
 
 
+def _response_body_dict(resp: RecordedResponse, pretty: bool) -> dict[str, Any]:
+    """A response body as stored: a JSON answer re-indented for people when ``pretty`` and when
+    the exact bytes can be rebuilt from the indented text (see :func:`readable_json`)."""
+    stored = _body_dict(resp.body)
+    text = stored.get("string")
+    if pretty and text is not None and not resp.is_event_stream:
+        readable = readable_json(text)
+        if readable is not None:
+            return {"string": readable[0], "json_layout": readable[1]}
+    return stored
+
+
+# --- readable JSON bodies --------------------------------------------------------------------
+#
+# A JSON answer is stored indented so that people can read and diff it, yet replay must serve the
+# bytes the server sent. Re-serialising parsed JSON would not give them back (escapes, number
+# spellings such as 1e5 or 1.0, duplicate keys), so the indenting only adds whitespace between
+# the tokens, each token kept verbatim; the stored ``json_layout`` names the rule that puts the
+# original whitespace back. A body no rule rebuilds exactly is stored as it came.
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+_JSON_WS = " \t\n\r"
+
+# How the tokens of the original body were joined (the separators after "," and ":").
+JSON_LAYOUTS: dict[str, tuple[str, str]] = {"compact": (",", ":"), "spaced": (", ", ": ")}
+
+
+def _join_json(tokens: Sequence[str], layout: str) -> str:
+    comma, colon = JSON_LAYOUTS[layout]
+    return "".join(comma if t == "," else colon if t == ":" else t for t in tokens)
+
+
+def _indent_json(tokens: Sequence[str]) -> str:
+    out: list[str] = []
+    depth = 0
+    for i, tok in enumerate(tokens):
+        if tok in "{[":
+            out.append(tok)
+            if i + 1 < len(tokens) and tokens[i + 1] not in "}]":
+                depth += 1
+                out.append("\n" + "  " * depth)
+        elif tok in "}]":
+            if i and tokens[i - 1] not in "{[":
+                depth -= 1
+                out.append("\n" + "  " * depth)
+            out.append(tok)
+        elif tok == ",":
+            out.append(",\n" + "  " * depth)
+        elif tok == ":":
+            out.append(": ")
+        else:
+            out.append(tok)
+    return "".join(out)
+
+
+def readable_json(text: str) -> tuple[str, str] | None:
+    """``text`` (a JSON object or array) indented, and the layout that restores it exactly.
+
+    None when ``text`` is not JSON or no layout rebuilds it byte for byte; trailing whitespace
+    (a final newline) is kept as it is.
+    """
+    core = text.rstrip(_JSON_WS)
+    if not core.startswith(("{", "[")):
+        return None
+    try:
+        json.loads(core)
+    except ValueError:
+        return None
+    tokens = _JSON_TOKEN.findall(core)
+    for layout in JSON_LAYOUTS:
+        if _join_json(tokens, layout) == core:
+            readable = _indent_json(tokens) + text[len(core) :]
+            if readable != text and restore_json(readable, layout) == text:
+                return readable, layout
+    return None
+
+
+def restore_json(readable: str, layout: str) -> str:
+    """The original text of a body stored by :func:`readable_json` with ``layout``."""
+    core = readable.rstrip(_JSON_WS)
+    return _join_json(_JSON_TOKEN.findall(core), layout) + readable[len(core) :]
+
+
 def _readable_request_body(body: bytes, pretty: bool) -> Any:
     if not body:
         return None
@@ -699,7 +790,7 @@ def _interaction_dict(it: Interaction, *, pretty: bool = False) -> dict[str, Any
                 "message": resp.reason or httpx.codes.get_reason_phrase(resp.status_code),
             },
             "headers": {k: list(v) for k, v in resp.headers.items()},
-            "body": _body_dict(resp.body),
+            "body": _response_body_dict(resp, pretty),
         },
     }
 

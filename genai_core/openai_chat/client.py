@@ -24,15 +24,19 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar
 
 import httpx
 
+from .. import tracing
 from .._version import __version__
 from ..errors import (
     APIError,
+    GenAIError,
     MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
@@ -53,7 +57,7 @@ from ..http import (
 )
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream, StreamCore
-from ..types import Embeddings, Message, Messages, Model, RateLimit, Result
+from ..types import Embeddings, Message, Messages, Model, RateLimit, Reply, Result
 from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
 from .options import Options, apply_chat_options, merge_extra_body
@@ -66,6 +70,7 @@ from .think import ThinkTags
 if TYPE_CHECKING:
     from scoreboard import ProviderScore, Status
 
+    from .._otel import CallSpan, StreamCall
     from .embeddings import EncodingFormat
 
 __all__ = [
@@ -491,6 +496,30 @@ class ChatClientBase(Generic[_H]):
         tier = f", tier={self._tier!r}" if self._tier is not None else ""
         return f"{name}(model={self._model!r}{tier}, base_url={url!r}, api_key={key})"
 
+    # -- per call: prices and tracing --------------------------------------------------------
+
+    def _pricing(self) -> dict[str, Decimal] | None:
+        """The prices of the client's model, when its model list entry (or ``model_info=``)
+        gave any; they go on every Result so that ``result.cost`` needs no argument."""
+        info = self._known_models.get(self._model) if self._model else None
+        return info.pricing if info is not None and info.pricing else None
+
+    def _priced(self, result: Result) -> Result:
+        return _with_pricing(result, self._pricing())
+
+    def _span(
+        self, operation: str, request: httpx.Request
+    ) -> AbstractContextManager[CallSpan | None]:
+        """The tracing span of one call, or a no-op when tracing is off."""
+        inst = tracing.active()
+        if inst is None:
+            return _NO_SPAN
+        return inst.call(self.config.name, operation, request)
+
+    def _stream_call(self) -> StreamCall | None:
+        inst = tracing.active()
+        return None if inst is None else inst.stream_call(self.config.name)
+
     # -- requests ----------------------------------------------------------------------------
 
     def _key(self) -> str | None:
@@ -771,7 +800,9 @@ class ChatClientBase(Generic[_H]):
         self._remember_models(models)
         return models
 
-    def _stream_core(self, response: httpx.Response, plan: _ReadPlan) -> StreamCore:
+    def _stream_core(
+        self, response: httpx.Response, plan: _ReadPlan, call: StreamCall | None = None
+    ) -> StreamCore:
         assembler = ChatStreamAssembler(
             provider=self.config.name,
             request_id=self._request_id(response),
@@ -779,7 +810,56 @@ class ChatClientBase(Generic[_H]):
             keep_raw=plan.keep_raw,
             think_tags=plan.think_tags,
         )
-        return StreamCore(assembler, secrets=(self.__api_key,))
+        return _CallStreamCore(assembler, (self.__api_key,), self._pricing(), call)
+
+
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
+def _with_pricing(result: Result, pricing: dict[str, Decimal] | None) -> Result:
+    if pricing is None or result.pricing is not None:
+        return result
+    return result.model_copy(update={"pricing": pricing})
+
+
+class _CallStreamCore(StreamCore):
+    """A :class:`StreamCore` with what the client adds per call: its model's prices on the
+    Result, and the end of the tracing span at the last fragment (or at the error). Nothing is
+    added per chunk: ``feed`` is the base class's."""
+
+    __slots__ = ("_call", "_pricing")
+
+    def __init__(
+        self,
+        assembler: ChatStreamAssembler,
+        secrets: tuple[str | None, ...],
+        pricing: dict[str, Decimal] | None,
+        call: StreamCall | None,
+    ) -> None:
+        super().__init__(assembler, secrets)
+        self._pricing = pricing
+        self._call = call
+
+    def result(self) -> Result:
+        return _with_pricing(super().result(), self._pricing)
+
+    def finish(self) -> list[Reply]:
+        return self._ended(super().finish())
+
+    def feed_json(self, body: bytes) -> list[Reply]:
+        return self._ended(super().feed_json(body))
+
+    def fail(self, exc: GenAIError) -> GenAIError:
+        exc = super().fail(exc)
+        if self._call is not None:
+            self._call.failed(exc)
+        return exc
+
+    def _ended(self, fragments: list[Reply]) -> list[Reply]:
+        if self._call is not None:
+            self._call.succeeded(self.result())
+            self._call.end()
+        return fragments
 
 
 def _check_headers(headers: Mapping[str, str | None] | None) -> None:
@@ -848,7 +928,11 @@ class ChatClient(ChatClientBase[httpx.Client]):
         if self._tier_pending:
             self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(self._send(request, max_retries), plan)
+        with self._span("chat", request) as span:
+            result = self._priced(self._parse_chat(self._send(request, max_retries), plan))
+            if span is not None:
+                span.succeeded(result)
+        return result
 
     def gen_stream(
         self,
@@ -863,21 +947,33 @@ class ChatClient(ChatClientBase[httpx.Client]):
         # picked, together with how to read its answer.
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
+        call = self._stream_call()
+
+        def send_request(request: httpx.Request) -> httpx.Response:
+            return send_with_retries(
+                self._http, request, policy, raise_for_status=self._raise_for_status
+            )
+
+        send = send_request if call is None else call.wrap_send(send_request)
 
         def open_response() -> httpx.Response:
             if self._tier_pending:
                 self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return send_with_retries(
-                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
-            )
+            return send(built[0][0])
 
-        return Stream(open_response, lambda response: self._stream_core(response, built[0][1]))
+        return Stream(
+            open_response, lambda response: self._stream_core(response, built[0][1], call)
+        )
 
     def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
-        return self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
+        with self._span("list_models", request) as span:
+            models = self._parse_models(self._send(request, USE_CLIENT_DEFAULT))
+            if span is not None:
+                span.succeeded(models)
+        return models
 
     def resolve_model(self) -> str | None:
         """The client's model id. With a tier (``model="cheap"``), pick it now: from the model
@@ -916,7 +1012,11 @@ class ChatClient(ChatClientBase[httpx.Client]):
             extra_body=extra_body,
             timeout=timeout,
         )
-        return self._parse_embeddings(self._send(request, max_retries), count)
+        with self._span("embeddings", request) as span:
+            embeddings = self._parse_embeddings(self._send(request, max_retries), count)
+            if span is not None:
+                span.succeeded(embeddings)
+        return embeddings
 
     def close(self) -> None:
         if self._owns_http:
@@ -976,7 +1076,11 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         if self._tier_pending:
             await self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
-        return self._parse_chat(await self._send(request, max_retries), plan)
+        with self._span("chat", request) as span:
+            result = self._priced(self._parse_chat(await self._send(request, max_retries), plan))
+            if span is not None:
+                span.succeeded(result)
+        return result
 
     def gen_stream(
         self,
@@ -988,21 +1092,33 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
+        call = self._stream_call()
+
+        async def send_request(request: httpx.Request) -> httpx.Response:
+            return await asend_with_retries(
+                self._http, request, policy, raise_for_status=self._raise_for_status
+            )
+
+        send = send_request if call is None else call.wrap_asend(send_request)
 
         async def open_response() -> httpx.Response:
             if self._tier_pending:
                 await self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return await asend_with_retries(
-                self._http, built[0][0], policy, raise_for_status=self._raise_for_status
-            )
+            return await send(built[0][0])
 
-        return AsyncStream(open_response, lambda response: self._stream_core(response, built[0][1]))
+        return AsyncStream(
+            open_response, lambda response: self._stream_core(response, built[0][1], call)
+        )
 
     async def list_models(self) -> list[Model]:
         """The models the provider serves, in its order."""
         request = self._build("GET", "/models")
-        return self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
+        with self._span("list_models", request) as span:
+            models = self._parse_models(await self._send(request, USE_CLIENT_DEFAULT))
+            if span is not None:
+                span.succeeded(models)
+        return models
 
     async def resolve_model(self) -> str | None:
         """The client's model id, a tier picked on first call; see
@@ -1039,7 +1155,11 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
             extra_body=extra_body,
             timeout=timeout,
         )
-        return self._parse_embeddings(await self._send(request, max_retries), count)
+        with self._span("embeddings", request) as span:
+            embeddings = self._parse_embeddings(await self._send(request, max_retries), count)
+            if span is not None:
+                span.succeeded(embeddings)
+        return embeddings
 
     async def aclose(self) -> None:
         if self._owns_http:

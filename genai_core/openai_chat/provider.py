@@ -75,4 +75,8 @@ class AsyncOpenAICompatibleClient(AsyncChatClient):
 
 def register(registrar: Registrar) -> None:
     """Entry point of group ``genai.providers``: registers ``openaicompatible``."""
-    registrar.register(NAME, OpenAICompatibleClient, AsyncOpenAICompatibleClient)
+    from ..registry import ProviderDefaults
+
+    # No default model, key variable or URL: each server behind this provider has its own.
+    defaults = ProviderDefaults(options=Options)
+    registrar.register(NAME, OpenAICompatibleClient, AsyncOpenAICompatibleClient, defaults=defaults)

@@ -1,0 +1,199 @@
+"""The legacy bridge (https://bridge.baseten.co/{model_id}/v1) through the chat client.
+
+The answers are authored here in the shape the bridge's docs show: a random ``chatcmpl-<uuid>``
+id, ``finish_reason: null``, ``usage`` all zeros, ``model`` echoing the model id. None of those
+may come out as a meaningful value: no id, no finish reason, the "not reported" usage.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from baseten_fake import KEY as FAKE_KEY
+from baseten_fake import serve
+
+import genai_baseten
+import genai_core as genai
+from genai_baseten import Target
+from genai_baseten.bridge import AsyncBridgeClient, BridgeClient
+from genai_core.pricing import COMPLETION, PROMPT, usage_known
+from genai_core.types import Model, Usage
+
+KEY = "fake-bridge-key-0123456789"
+URL = "https://bridge.baseten.co/abcd1234/v1/chat/completions"
+ANSWER = "It was played at a neutral site."
+PRICED = Model(
+    id="mistral-7b", pricing={PROMPT: Decimal("0.000001"), COMPLETION: Decimal("0.000002")}
+)
+ZERO: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+def completion() -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-0b3c2d4e-1111-4222-8333-944455556666",
+        "object": "chat.completion",
+        "created": 1733212800,
+        "model": "abcd1234",
+        "choices": [
+            {"index": 0, "finish_reason": None, "message": {"role": "assistant", "content": ANSWER}}
+        ],
+        "usage": ZERO,
+    }
+
+
+def chunks() -> bytes:
+    base: dict[str, Any] = {
+        "id": "chatcmpl-7f7f7f7f-aaaa-4bbb-8ccc-dddddddddddd",
+        "model": "abcd1234",
+    }
+    events = [
+        {**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
+        for p in ("It was played ", "at a neutral site.")
+    ]
+    events.append(
+        {
+            **base,
+            "choices": [],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
+    )
+    text = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return text.encode()
+
+
+def handler(bodies: list[dict[str, Any]]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert str(request.url) == URL
+        assert request.headers["authorization"] == f"Api-Key {KEY}"
+        body = json.loads(request.content)
+        bodies.append(body)
+        if body.get("stream"):
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=chunks()
+            )
+        return httpx.Response(200, json=completion())
+
+    return httpx.MockTransport(answer)
+
+
+def check(res: genai.Result, bodies: list[dict[str, Any]]) -> None:
+    assert res.text == ANSWER
+    assert res.id is None  # the bridge's random UUID means nothing
+    assert res.finish_reason is None  # null: unknown, not "stop"
+    assert res.raw_finish_reason is None
+    assert res.usage == Usage()  # zeros: not reported, never a count of zero tokens
+    assert not usage_known(res.usage)
+    assert res.cost is None  # unknown, not $0
+    assert res.usage.finish_reason is None
+    assert bodies[0]["model"] == "mistral-7b"
+    assert bodies[0]["max_tokens"] == 64  # the bridge's documented name for the limit
+    assert "max_completion_tokens" not in bodies[0]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_bridge_sync(stream: bool) -> None:
+    bodies: list[dict[str, Any]] = []
+    client = genai_baseten.Client.for_target(
+        Target.bridge("abcd1234"),
+        "mistral-7b",
+        api_key=KEY,
+        http_client=httpx.Client(transport=handler(bodies)),
+        model_info=PRICED,  # prices known: only the unknown usage keeps the cost unknown
+    )
+    msgs = [genai.Message.user("Where was it played?")]
+    opts = genai.TextOptions(max_tokens=64)
+    if stream:
+        with client.gen_stream(msgs, opts) as s:
+            assert "".join(f.text for f in s) == ANSWER
+            res = s.result()
+    else:
+        res = client.gen_sync(msgs, opts)
+    assert isinstance(client, BridgeClient)
+    assert res.pricing == PRICED.pricing  # the engine's prices are kept, stream or not
+    check(res, bodies)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_bridge_async(stream: bool) -> None:
+    bodies: list[dict[str, Any]] = []
+
+    async def run() -> genai.Result:
+        client = AsyncBridgeClient(
+            model="mistral-7b",
+            base_url="https://bridge.baseten.co/abcd1234/v1",
+            api_key=KEY,
+            http_client=httpx.AsyncClient(transport=handler(bodies)),
+        )
+        msgs = [genai.Message.user("Where was it played?")]
+        opts = genai.TextOptions(max_tokens=64)
+        if not stream:
+            return await client.gen_sync(msgs, opts)
+        async with client.gen_stream(msgs, opts) as s:
+            async for _ in s:
+                pass
+            return s.result()
+
+    check(anyio.run(run), bodies)
+
+
+def test_dedicated_answers_keep_their_ids() -> None:
+    """Only the bridge loses its id and usage: a dedicated deployment's answer keeps them."""
+    body = completion()
+    body["usage"] = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
+    body["choices"][0]["finish_reason"] = "stop"
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, json=body))
+    client = genai_baseten.Client.for_target(
+        "https://model-abcd1234.api.baseten.co/production/predict",
+        "m",
+        api_key=KEY,
+        http_client=httpx.Client(transport=transport),
+    )
+    res = client.gen_sync([genai.Message.user("hi")])
+    assert res.id == body["id"]
+    assert (res.usage.input_tokens, res.usage.output_tokens) == (7, 5)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_bridge_on_the_loopback_fake(mode: str, stream: bool) -> None:
+    msgs = [genai.Message.user("Where was it played?")]
+    opts = genai.TextOptions(max_tokens=64)
+    with serve() as loop:
+        if mode == "sync":
+            with httpx.Client(transport=loop.transport()) as http:
+                client = genai_baseten.Client.for_target(
+                    "https://bridge.baseten.co/abcd1234/v1",
+                    "mistral-7b",
+                    api_key=FAKE_KEY,
+                    http_client=http,
+                )
+                if stream:
+                    with client.gen_stream(msgs, opts) as s:
+                        res = s.result() if list(s) else None
+                else:
+                    res = client.gen_sync(msgs, opts)
+        else:
+
+            async def run() -> genai.Result | None:
+                async with httpx.AsyncClient(transport=loop.async_transport()) as http:
+                    aclient = genai_baseten.AsyncClient.for_target(
+                        Target.bridge("abcd1234"), "mistral-7b", api_key=FAKE_KEY, http_client=http
+                    )
+                    if not stream:
+                        return await aclient.gen_sync(msgs, opts)
+                    async with aclient.gen_stream(msgs, opts) as s:
+                        return s.result() if [f async for f in s] else None
+
+            res = anyio.run(run)
+        (seen,) = loop.fake.requests
+    assert res is not None
+    assert res.text == ANSWER
+    assert (res.id, res.finish_reason, res.usage) == (None, None, Usage())
+    assert seen.host == "bridge.baseten.co"
+    assert seen.path == "/abcd1234/v1/chat/completions"
+    assert seen.json()["max_tokens"] == 64
