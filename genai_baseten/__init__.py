@@ -44,6 +44,7 @@ from .webhooks import (
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
+    from scoreboard import ProviderScore
 
     from .batch import (
         AsyncInferenceEngine,
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
         agen_batch,
         gen_batch,
     )
-    from scoreboard import ProviderScore
 
 __all__ = [
     "API_KEY_URL",
