@@ -122,6 +122,11 @@ def _provider(args: argparse.Namespace) -> Any:
 
 def _engine(args: argparse.Namespace) -> ChatEngine | AsyncInferenceEngine:
     if args.async_target:
+        if not args.public_url:
+            raise ValidationError(
+                "--async-target needs --public-url: the HTTPS address (a tunnel or proxy to "
+                "--listen) Baseten delivers the outputs to"
+            )
         host, _, port = args.listen.rpartition(":")
         secrets = [s for s in os.environ.get(SECRET_ENV, "").split(",") if s]
         if not secrets:

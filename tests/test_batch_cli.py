@@ -57,7 +57,7 @@ def test_bad_line_is_a_clear_error(
     assert "p.jsonl:2" in capsys.readouterr().err
 
 
-def test_async_target_needs_a_webhook_secret(
+def test_async_target_needs_a_public_url_and_a_webhook_secret(
     tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BASETEN_WEBHOOK_SECRET", raising=False)
@@ -72,4 +72,6 @@ def test_async_target_needs_a_webhook_secret(
         "https://model-abcd1234.api.baseten.co/production",
     ]
     assert main(args) == 2
+    assert "--public-url" in capsys.readouterr().err  # Baseten cannot reach 127.0.0.1
+    assert main([*args, "--public-url", "https://hooks.example.com"]) == 2
     assert "BASETEN_WEBHOOK_SECRET" in capsys.readouterr().err
