@@ -46,7 +46,7 @@ import genai_baseten
 from genai_core import _json
 from genai_core.openai_chat import stream as assembler_module
 from genai_core.openai_chat.stream import ChatStreamAssembler
-from genai_core.provider import StreamCore
+from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 from genai_core.types import Message, Result
 
 MODEL = "openai/gpt-oss-120b"

@@ -26,7 +26,7 @@ from .async_inference import (
 from .batch_receiver import WebhookReceiver, webhook_asgi_app
 from .bridge import AsyncBridgeClient, BridgeClient
 from .chains import AsyncSubmission
-from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url
+from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
 from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
 from .options import Options
 from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
@@ -44,7 +44,6 @@ from .webhooks import (
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
-    from scoreboard import ProviderScore
 
     from .batch import (
         AsyncInferenceEngine,
@@ -125,16 +124,9 @@ def register(registrar: Registrar) -> None:
         base_url=BASE_URL,
         key_url=API_KEY_URL,
         options=Options,
+        prices_in_model_list=True,
     )
     registrar.register("baseten", Client, AsyncClient, defaults=defaults)
-
-
-def scoreboard() -> ProviderScore:
-    """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
-    ``genai.scoreboards``."""
-    from scoreboard.registry import load_resource
-
-    return load_resource(__name__)
 
 
 # Batch generation runs on anyio (and sqlite3): loaded on first use, so that a sync application

@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
+from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 from genai_core.options import GenOption
-from genai_core.provider import StreamCore
 from genai_core.types import Result, Usage
 
 from .client import AsyncClient, Client

@@ -19,7 +19,7 @@ Reference: https://docs.baseten.co/reference/inference-api/chat-completions
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from genai_core.errors import ValidationError
 from genai_core.openai_chat.client import ProviderConfig
@@ -33,10 +33,22 @@ from .options import Options
 from .targets import MODEL_APIS_URL, Target
 from .thinking import thinking_default
 
+if TYPE_CHECKING:
+    from scoreboard import ProviderScore, Status
+
 __all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client", "deployment_url"]
 
 BASE_URL = MODEL_APIS_URL
 API_KEY_URL = "https://app.baseten.co/settings/api_keys"
+
+
+def scoreboard() -> ProviderScore:
+    """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
+    ``genai.scoreboards``."""
+    from scoreboard.registry import load_resource
+
+    return load_resource("genai_baseten")
+
 
 CONFIG = ProviderConfig(
     name="baseten",
@@ -54,7 +66,7 @@ CONFIG = ProviderConfig(
     request_id_headers=("x-baseten-request-id", "x-request-id"),
     # The generic provider's Options are taken too; genai_baseten.Options has all their fields.
     option_types=(TextOptions, Options, ChatOptions),
-    scoreboard="genai_baseten:scoreboard",
+    capabilities=scoreboard,
 )
 
 
@@ -86,6 +98,13 @@ class _Baseten:
     config: ClassVar[ProviderConfig] = CONFIG
     _model: str | None
     _known_models: dict[str, Model]
+
+    if TYPE_CHECKING:
+        # Baseten's table is a scoreboard.ProviderScore: narrowed for type checkers only, so
+        # that the chat engine never imports the scoreboard package.
+        def scoreboard(self) -> ProviderScore: ...
+
+        def supports(self, feature: str, mode: str = "sync") -> Status: ...
 
     def _extend_body(
         self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]

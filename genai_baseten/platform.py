@@ -31,15 +31,24 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypedDict, TypeVar
 import httpx
 
 from genai_core._version import __version__
-from genai_core.errors import APIError, MissingAPIKeyError, RateLimitError, ValidationError
+from genai_core.errors import (
+    APIError,
+    GenAIError,
+    MissingAPIKeyError,
+    RateLimitError,
+    ValidationError,
+)
 from genai_core.http import (
     DEFAULT_MAX_RETRIES,
+    HTTPX_ERRORS,
     RetryPolicy,
+    aread_body,
     asend_with_retries,
+    body_error,
     new_request_id,
     parse_retry_after,
+    read_body,
     send_with_retries,
-    transport_error,
 )
 from genai_core.openai_chat.client import (
     USE_CLIENT_DEFAULT,
@@ -271,6 +280,14 @@ class _PlatformBase(Generic[_H]):
         )
         return decode_body(response, provider=PROVIDER, secrets=(self.__api_key,))
 
+    def _secrets(self) -> tuple[str | None, ...]:
+        """What must never appear in errors, logs or a redirect to another origin."""
+        return (self.__api_key,)
+
+    def _body_error(self, exc: Exception, response: httpx.Response) -> GenAIError:
+        """The typed error for a success answer whose body could not be read or decoded."""
+        return body_error(exc, status_code=response.status_code, provider=PROVIDER)
+
     def _waiting(self, call: Call, err: APIError, delay: float) -> None:
         log.warning(
             "%s %s: HTTP %d while the deployment starts; trying again in %.1f s",
@@ -304,6 +321,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
                     request,
                     cold.round_policy(policy),
                     raise_for_status=self._raise_for_status,
+                    secrets=self._secrets(),
                 )
             except APIError as err:
                 delay = cold.after_error(err)
@@ -315,11 +333,9 @@ class PlatformClient(_PlatformBase[httpx.Client]):
     def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
         response = self._open(call, **kw)
         try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
-        finally:
-            response.close()
+            response = read_body(response)
+        except HTTPX_ERRORS as exc:
+            raise self._body_error(exc, response) from exc
         return self._decode(response)
 
     # -- predict and wake ---------------------------------------------------------------------
@@ -483,6 +499,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
                     request,
                     cold.round_policy(policy),
                     raise_for_status=self._raise_for_status,
+                    secrets=self._secrets(),
                 )
             except APIError as err:
                 delay = cold.after_error(err)
@@ -494,11 +511,9 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     async def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
         response = await self._open(call, **kw)
         try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
-        finally:
-            await response.aclose()
+            response = await aread_body(response)
+        except HTTPX_ERRORS as exc:
+            raise self._body_error(exc, response) from exc
         return self._decode(response)
 
     async def predict(self, target: Target | str, payload: Any, **kw: Unpack[CallOptions]) -> Any:
@@ -678,7 +693,7 @@ class PredictStream(_StreamBase):
             for chunk in response.iter_bytes():
                 yield from core.feed(chunk)
             yield from core.finish()
-        except httpx.TransportError as exc:
+        except HTTPX_ERRORS as exc:
             raise core.broken(exc) from exc
         finally:
             self.close()
@@ -719,7 +734,7 @@ class AsyncPredictStream(_StreamBase):
                     yield item
             for item in core.finish():
                 yield item
-        except httpx.TransportError as exc:
+        except HTTPX_ERRORS as exc:
             raise core.broken(exc) from exc
         finally:
             await self.aclose()

@@ -154,7 +154,7 @@ class PredictStreamCore:
     def failed(self, message: str) -> PredictStreamError:
         return PredictStreamError(message, list(self.received))
 
-    def broken(self, exc: httpx.TransportError) -> PredictStreamError:
+    def broken(self, exc: Exception) -> PredictStreamError:
         """The error for a stream cut by ``exc``, holding what arrived."""
         lines = str(exc).strip().splitlines()
         detail = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

@@ -78,7 +78,6 @@ __all__ = [
     "main",
     "register_command",
     "resolve_target",
-    "result_cost",
     "run_square_root",
 ]
 
@@ -189,7 +188,7 @@ def _call_text(call: ToolCall) -> str:
     return f"{call.name}({args})"
 
 
-def result_json(result: Result) -> dict[str, Any]:
+def result_json(result: Result, cost: Decimal | None = None) -> dict[str, Any]:
     """What ``chat --json`` prints: the answer, its tool calls, usage and identifiers."""
     u = result.usage
     return {
@@ -202,7 +201,7 @@ def result_json(result: Result) -> dict[str, Any]:
             {"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls
         ],
         "finish_reason": u.finish_reason.value if u.finish_reason is not None else None,
-        "cost": None if (cost := result_cost(result)) is None else str(cost),
+        "cost": None if cost is None else str(cost),
         "usage": {
             "input_tokens": u.input_tokens,
             "input_cached_tokens": u.input_cached_tokens,
@@ -591,18 +590,31 @@ def _attachment(name: str) -> Doc:
         raise UsageError(f"-a {name}: {exc}") from None
 
 
-def result_cost(result: Result) -> Decimal | None:
-    """The result's cost in US dollars when known, else None (never 0 for unknown).
+class _Pricer:
+    """Prices answers for the chat command: from what the client knows of its model's prices,
+    else, on a live run of a provider whose model list carries prices, from one model list
+    fetched the first time an answer has no price (a failure leaves the cost unknown)."""
 
-    COST: reads ``Result.cost`` (a Decimal or None), added by the cost feature; until it exists
-    the cost is unknown and nothing is printed."""
-    cost = getattr(result, "cost", None)
-    return cost if isinstance(cost, Decimal) else None
+    def __init__(self, client: Provider, *, fetch: bool) -> None:
+        self._client = client
+        self._fetch = fetch
+
+    def cost(self, result: Result) -> Decimal | None:
+        """The result's cost in US dollars when known, else None (never 0 for unknown)."""
+        if result.cost is not None or not self._fetch:
+            return result.cost
+        self._fetch = False  # once per command, whatever the outcome
+        try:
+            models = self._client.list_models()  # the client now prices later answers itself
+        except GenAIError:
+            return None
+        wanted = {self._client.model, result.model}
+        model = next((m for m in models if m.id in wanted), None)
+        return None if model is None else result.cost_for(model)
 
 
-def cost_text(result: Result) -> str | None:
-    """``cost: $0.000123`` when the result's cost is known, else None."""
-    cost = result_cost(result)
+def cost_text(cost: Decimal | None) -> str | None:
+    """``cost: $0.000123`` when the cost is known, else None."""
     return None if cost is None else f"cost: ${cost}"
 
 
@@ -614,8 +626,10 @@ def _answer(
     args: argparse.Namespace,
     out: _Styled,
     err: _Styled,
-) -> Result:
-    """One turn: streamed (or not) to the terminal, or silently for ``--json``."""
+    pricer: _Pricer,
+) -> tuple[Result, Decimal | None]:
+    """One turn: streamed (or not) to the terminal, or silently for ``--json``; the result and
+    its cost."""
     printer = _ChatPrinter(out, err, show_reasoning=args.show_reasoning)
     if args.no_stream:
         result = client.gen_sync(messages, *options)
@@ -631,10 +645,10 @@ def _answer(
         out.end_line()
         err.end_line()
         err.write(format_usage(result.usage) + "\n", dim=True)
-        cost = cost_text(result)
-        if cost is not None:
-            err.write(cost + "\n", dim=True)
-    return result
+    cost = pricer.cost(result)
+    if not args.json and (shown := cost_text(cost)) is not None:
+        err.write(shown + "\n", dim=True)
+    return result, cost
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -651,12 +665,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
     )
     with contextlib.ExitStack() as stack:
         client = _client(stack, target)
+        live_prices = target.replay is None and target.defaults.prices_in_model_list
+        pricer = _Pricer(client, fetch=live_prices and not args.no_cost)
         if args.prompt is None:
-            return _session(client, options, docs, args=args, out=out, err=err)
+            return _session(client, options, docs, args=args, out=out, err=err, pricer=pricer)
         messages = [Message.user(_read_prompt(args.prompt), *docs)]
-        result = _answer(client, messages, options, args=args, out=out, err=err)
+        result, cost = _answer(
+            client, messages, options, args=args, out=out, err=err, pricer=pricer
+        )
     if args.json:
-        out.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
+        out.write(json.dumps(result_json(result, cost), ensure_ascii=False, indent=2) + "\n")
     return 0
 
 
@@ -671,6 +689,7 @@ def _session(
     args: argparse.Namespace,
     out: _Styled,
     err: _Styled,
+    pricer: _Pricer,
 ) -> int:
     """An interactive chat: one line per user turn, the conversation kept in memory.
 
@@ -700,7 +719,9 @@ def _session(
             break
         message = Message.user(text, *pending)
         try:
-            result = _answer(client, [*history, message], options, args=args, out=out, err=err)
+            result, cost = _answer(
+                client, [*history, message], options, args=args, out=out, err=err, pricer=pricer
+            )
         except KeyboardInterrupt:
             out.end_line()
             err.end_line()
@@ -714,7 +735,7 @@ def _session(
         pending = []
         history += [message, result]
         if args.json:
-            out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+            out.write(json.dumps(result_json(result, cost), ensure_ascii=False) + "\n")
     if interactive:
         err.end_line()
     return 0
@@ -1001,6 +1022,12 @@ def _chat_arguments(p: argparse.ArgumentParser) -> None:
         help="print the whole result as one JSON object (a session: one line per answer)",
     )
     p.add_argument("--no-stream", action="store_true", help="one request for the whole answer")
+    p.add_argument(
+        "--no-cost",
+        action="store_true",
+        help="do not fetch the model list to price the answer (a provider whose list carries "
+        "prices is asked once per command, live runs only)",
+    )
     _reasoning_flags(p)
     p.set_defaults(func=cmd_chat)
 

@@ -13,7 +13,9 @@ The tree::
     ├── NotSupportedError         an option or input the provider or model cannot take; nothing sent
     ├── MissingAPIKeyError        no key given and none in the environment; nothing sent
     ├── APIConnectionError        the request did not get an HTTP answer
-    │   └── APITimeoutError       ... because a timeout expired
+    │   ├── APITimeoutError       ... because a timeout expired
+    │   │   └── DeadlineExceededError  ... because the call's own ``deadline=`` passed
+    │   └── (StreamConnectionError, below)
     └── APIError                  the server answered, and the answer is an error
         ├── BadRequestError       400, 422
         │   └── UnsupportedInputError  ... because the model refused an image, audio or file
@@ -21,8 +23,18 @@ The tree::
         ├── NotFoundError         404
         ├── RateLimitError        429 (``retry_after`` in seconds when the server said)
         ├── ServerError           5xx
-        └── StreamError           HTTP 200, but the answer breaks the protocol: an error event
-                                  in a stream, a chunk or body of the wrong shape
+        ├── RedirectError         3xx: the answer points elsewhere (``location``); not followed
+        └── StreamError           HTTP 200, but the answer broke afterwards: an error event in a
+            │                     stream, a chunk or body of the wrong shape, a body whose
+            │                     Content-Encoding does not decode
+            ├── IncompleteStreamError   the stream ended with neither [DONE] nor a finish reason
+            └── StreamConnectionError   the connection failed after HTTP 200 (also an
+                │                       APIConnectionError)
+                └── StreamTimeoutError  ... because a read stalled past the timeout or the
+                                        deadline passed (also an APITimeoutError)
+
+``except StreamError`` catches every failure after the 200 status, whatever its cause;
+``except APIConnectionError`` still catches every connection failure, before or after it.
 
 Any of them raised while a stream was being read carries the part of the answer received so far in
 ``partial_result``; nothing that arrived is lost.
@@ -48,16 +60,21 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "DeadlineExceededError",
     "DecodeError",
     "GenAIError",
+    "IncompleteStreamError",
     "InputRef",
     "MaxTurnsError",
     "MissingAPIKeyError",
     "NotFoundError",
     "NotSupportedError",
     "RateLimitError",
+    "RedirectError",
     "ServerError",
+    "StreamConnectionError",
     "StreamError",
+    "StreamTimeoutError",
     "ToolArgumentsError",
     "ToolError",
     "ToolExecutionError",
@@ -204,6 +221,19 @@ class APITimeoutError(APIConnectionError):
     """A connect, read, write or pool timeout expired."""
 
 
+class DeadlineExceededError(APITimeoutError):
+    """The call's total ``deadline=`` (seconds, retries and the whole stream included) passed.
+
+    Raised instead of starting a retry that could not finish in time, or when the deadline
+    passes while waiting for the answer; ``deadline`` is the limit in seconds. (When it passes
+    while the answer is read, the error is a :class:`StreamTimeoutError` carrying the partial
+    result; ``except APITimeoutError`` catches both.)
+    """
+
+    #: The call's deadline in seconds.
+    deadline: float | None = None
+
+
 class APIError(GenAIError):
     """The server answered with an error.
 
@@ -331,6 +361,44 @@ class StreamError(APIError):
     """
 
 
+class RedirectError(APIError):
+    """3xx: the server sent the request elsewhere; the library does not follow on its own.
+
+    ``location`` is the ``Location`` header (None when missing). The usual causes are a base URL
+    written with ``http://`` for an ``https://`` API, or an API that moved: put the new address in
+    ``base_url``. (An injected ``http_client`` with ``follow_redirects=True`` is followed, and the
+    credentials are not sent to another origin.)
+    """
+
+    def __init__(self, message: str, *, location: str | None = None, **kw: Any) -> None:
+        self.location = location
+        super().__init__(message, **kw)
+
+
+class IncompleteStreamError(StreamError):
+    """The stream ended (the server closed it) with neither ``[DONE]`` nor a finish reason.
+
+    The answer was cut: ``partial_result`` holds what arrived, a tool call possibly cut in the
+    middle of its arguments. Servers that end with EOF after a finish reason are not concerned.
+    """
+
+
+class StreamConnectionError(StreamError, APIConnectionError):
+    """The connection broke after the HTTP 200 status, while the answer was being read.
+
+    A :class:`StreamError` (status 200, ``request_id``, ``partial_result``) and an
+    :class:`APIConnectionError`; the transport's exception is ``__cause__``. Not retried: part of
+    the answer was already handed over.
+    """
+
+
+class StreamTimeoutError(StreamConnectionError, APITimeoutError):
+    """A read stalled past the read timeout (or the call's deadline) after HTTP 200."""
+
+    #: The call's deadline in seconds when that is what passed; None for a read timeout.
+    deadline: float | None = None
+
+
 _STATUS_CLASSES: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -348,6 +416,8 @@ def error_class_for_status(status_code: int) -> type[APIError]:
         return cls
     if status_code >= 500:
         return ServerError
+    if 300 <= status_code < 400:
+        return RedirectError
     return APIError
 
 

@@ -25,20 +25,33 @@ de-duplicate. The request body must therefore be re-sendable (bytes, not a one-s
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import math
 import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import timezone
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar, cast
 
 import httpx
 
-from .errors import APIConnectionError, APITimeoutError, ValidationError
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    DeadlineExceededError,
+    GenAIError,
+    StreamConnectionError,
+    StreamError,
+    StreamTimeoutError,
+    ValidationError,
+)
+
+T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -48,16 +61,25 @@ __all__ = [
     "MAX_RETRY_DELAY",
     "RETRYABLE_STATUS",
     "SENSITIVE_HEADERS",
+    "Deadline",
+    "Interrupter",
     "RetryPolicy",
     "RetryState",
+    "aread_body",
     "asend_with_retries",
+    "body_error",
+    "check_deadline",
+    "deadline_seconds",
     "new_request_id",
     "parse_retry_after",
+    "read_body",
     "redact_headers",
+    "redirect_request",
     "retry_delay",
     "send_with_retries",
     "should_retry",
     "transport_error",
+    "within",
 ]
 
 # Two retries (three attempts) ride out a brief overload or a dropped connection without making a
@@ -265,15 +287,292 @@ class RetryState:
         return transport_error(exc, attempts=self.retries_taken + 1)
 
 
-def transport_error(exc: httpx.TransportError, *, attempts: int = 1) -> APIConnectionError:
-    """The library's error for an httpx transport failure: one line, no headers, no URL."""
+# Every exception httpx raises on its own (``httpx.StreamError`` and ``InvalidURL`` are not
+# ``HTTPError``s); the stream drivers and send loops turn each into a GenAIError.
+HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL, httpx.CookieConflict)
+
+
+def _detail(exc: BaseException) -> str:
     # str(exc) is the transport's own message (no request headers); keep the first line only.
     lines = str(exc).strip().splitlines()
-    detail = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def transport_error(exc: Exception, *, attempts: int = 1) -> APIConnectionError:
+    """The library's error for an httpx failure before any answer: one line, no headers, no URL."""
+    detail = _detail(exc)
     tail = f" (after {attempts} attempts)" if attempts > 1 else ""
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out: {detail}{tail}")
     return APIConnectionError(f"connection failed: {detail}{tail}")
+
+
+def body_error(
+    exc: Exception, *, status_code: int, provider: str = "", request_id: str | None = None
+) -> StreamError:
+    """The library's error for an httpx failure while the body of a success answer was read.
+
+    A body whose ``Content-Encoding`` does not decode is a :class:`StreamError`; a timeout a
+    :class:`StreamTimeoutError`; any other failure a :class:`StreamConnectionError`.
+    """
+    kw: dict[str, object] = {
+        "status_code": status_code,
+        "provider": provider,
+        "request_id": request_id,
+    }
+    detail = _detail(exc)
+    if isinstance(exc, httpx.DecodingError):
+        return StreamError(
+            f"the body does not decode as its Content-Encoding says: {detail}",
+            **kw,  # type: ignore[arg-type]
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return StreamTimeoutError(f"reading the answer timed out: {detail}", **kw)  # type: ignore[arg-type]
+    return StreamConnectionError(f"the connection broke during the answer: {detail}", **kw)  # type: ignore[arg-type]
+
+
+class Deadline:
+    """A total time limit for one call: every attempt, every wait between them, the whole body.
+
+    ``seconds`` counts from construction on ``clock`` (monotonic). The send loops cap each
+    attempt's httpx timeouts to the time left and refuse a retry that could not start in time;
+    the body readers check it between reads (and interrupt a blocked sync read, see
+    :class:`Interrupter`).
+    """
+
+    __slots__ = ("_clock", "at", "seconds")
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self.at = clock() + seconds
+
+    def remaining(self) -> float:
+        return self.at - self._clock()
+
+    def error(self, after_200: bool = False, **kw: object) -> GenAIError:
+        """The error for a passed deadline: before the answer, or during its body."""
+        message = f"the call's deadline of {self.seconds:g} s passed"
+        err: StreamTimeoutError | DeadlineExceededError
+        if after_200:
+            err = StreamTimeoutError(message + " while the answer was read", **kw)  # type: ignore[arg-type]
+        else:
+            err = DeadlineExceededError(message)
+        err.deadline = self.seconds
+        return err
+
+    def cap(self, request: httpx.Request) -> None:
+        """Bound each of ``request``'s httpx timeouts by the time left; raise if none is left."""
+        left = self.remaining()
+        if left <= 0:
+            raise self.error()
+        timeouts = dict(request.extensions.get("timeout") or {})
+        for phase in ("connect", "read", "write", "pool"):
+            value = timeouts.get(phase)
+            timeouts[phase] = left if value is None else min(value, left)
+        request.extensions["timeout"] = timeouts
+
+
+async def within(deadline: Deadline | None, step: Awaitable[T]) -> T:
+    """Await ``step`` within the time ``deadline`` leaves (no limit without one); anyio's
+    ``TimeoutError`` when it passes."""
+    if deadline is None:
+        return await step
+    import anyio  # only calls with a deadline pay for it
+
+    with anyio.fail_after(max(deadline.remaining(), 0.0)):
+        return await step
+
+
+def deadline_seconds(deadline: object) -> float | None:
+    """``deadline=`` checked: a number of seconds > 0, or None for no deadline."""
+    if deadline is None:
+        return None
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
+        raise ValidationError(
+            f"deadline must be a number of seconds > 0 (or None for no deadline), got {deadline!r}"
+        )
+    if not math.isfinite(deadline):
+        return None
+    return float(deadline)
+
+
+def check_deadline(deadline: Deadline | None, delay: float, cause: BaseException | None) -> None:
+    """Raise :class:`DeadlineExceededError` (from ``cause``) when a retry ``delay`` seconds away
+    could not start before the deadline."""
+    if deadline is not None and delay >= deadline.remaining():
+        raise deadline.error() from cause
+
+
+class Interrupter:
+    """Stops a blocked synchronous read from another thread (``close()``, a deadline's timer).
+
+    Shutting the socket down wakes the reading thread, which then closes the response itself:
+    the connection pool is only ever touched by the thread that uses it.
+    """
+
+    __slots__ = ("_response", "_timer", "reason")
+
+    def __init__(self) -> None:
+        self._response: httpx.Response | None = None
+        self._timer: Any = None
+        #: Why the read was interrupted: "closed", "deadline", or None.
+        self.reason: str | None = None
+
+    def watch(self, response: httpx.Response, deadline: Deadline | None) -> None:
+        self._response = response
+        if self.reason is not None:
+            self._shutdown()
+        elif deadline is not None:
+            import threading
+
+            self._timer = threading.Timer(max(deadline.remaining(), 0.0), self.fire, ("deadline",))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def fire(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        response = self._response
+        stream = response.extensions.get("network_stream") if response is not None else None
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            import socket
+
+            with contextlib.suppress(OSError):  # already closed: nothing left to wake
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def done(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._response = None
+
+
+def redirect_request(
+    request: httpx.Request, response: httpx.Response, secrets: tuple[str | None, ...] = ()
+) -> httpx.Request:
+    """The request to send after a redirect ``response``, for a client that follows redirects.
+
+    As browsers and httpx do: 303 (and 301/302 after a POST) becomes a GET without a body. On a
+    hop to another origin (scheme, host or port; http to https on the same host excepted, as httpx
+    allows), every credential header is dropped: the sensitive names of :func:`redact_headers`
+    and any header whose value holds one of ``secrets``.
+    """
+    location = response.headers.get("location", "")
+    url = request.url.join(location)
+    method = request.method
+    if response.status_code == 303 and method != "HEAD":
+        method = "GET"
+    if response.status_code in (301, 302) and method == "POST":
+        method = "GET"
+    headers = httpx.Headers(request.headers)
+    if not _same_origin(request.url, url):
+        for name in list(headers.keys()):
+            value = headers[name]
+            if _is_sensitive(name) or any(s and s in value for s in secrets):
+                del headers[name]
+    headers["Host"] = url.netloc.decode("ascii")
+    content = request.content
+    if method != request.method:
+        content = b""
+        for name in ("content-length", "content-type", "transfer-encoding"):
+            headers.pop(name, None)
+    return httpx.Request(
+        method, url, headers=headers, content=content, extensions=request.extensions
+    )
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    if a.host != b.host:
+        return False
+    if a.scheme == b.scheme and a.port == b.port:
+        return True
+    # http://host → https://host on the default ports: an upgrade, not another site.
+    return (
+        a.scheme == "http"
+        and b.scheme == "https"
+        and a.port in (None, 80)
+        and b.port in (None, 443)
+    )
+
+
+def _is_sensitive(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SENSITIVE_HEADERS or lowered.endswith(_SENSITIVE_SUFFIXES)
+
+
+def _in_memory(response: httpx.Response, raw: bytes, *, decode: bool = True) -> httpx.Response:
+    """A closed copy of ``response`` holding ``raw``, its body decoded (``httpx.DecodingError``
+    when it does not decode as its Content-Encoding says) or, with ``decode=False``, dropped."""
+    headers = response.headers
+    if not decode:
+        headers = httpx.Headers(
+            [(k, v) for k, v in headers.multi_items() if k.lower() != "content-encoding"]
+        )
+        raw = b""
+    copy = httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=raw,
+        request=response.request,
+        extensions=response.extensions,
+    )
+    copy.read()
+    return copy
+
+
+def read_body(response: httpx.Response) -> httpx.Response:
+    """Read and close ``response``; ``httpx.DecodingError`` when its body does not decode."""
+    try:
+        response.read()
+    finally:
+        response.close()
+    return response
+
+
+async def aread_body(response: httpx.Response) -> httpx.Response:
+    """The async twin of :func:`read_body`: an in-memory copy with the decoded body.
+
+    The raw bytes are read first and decoded after, in memory: a body that does not decode then
+    raises ``httpx.DecodingError`` with the connection already released (httpx's own decoding
+    raises inside its chain of async byte iterators and leaves them to the garbage collector,
+    which trio reports).
+    """
+    if response.is_stream_consumed:  # an answer made in memory (a mock transport): read already
+        await response.aread()
+        return response
+    try:
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+        async with aclosing(chunks):
+            raw = b"".join([c async for c in chunks])
+    finally:
+        await response.aclose()
+    return _in_memory(response, raw)
+
+
+def _undecodable(response: httpx.Response) -> httpx.Response:
+    """An error answer whose body does not decode, with the body dropped: a 503 whose gzip is
+    corrupt is still retried and reported as a 503."""
+    return _in_memory(response, b"", decode=False)
+
+
+def _next_hop(
+    request: httpx.Request,
+    response: httpx.Response,
+    secrets: tuple[str | None, ...],
+    raise_for_status: Callable[[httpx.Response], NoReturn],
+) -> httpx.Request:
+    try:
+        return redirect_request(request, response, secrets)
+    except httpx.InvalidURL:  # a Location that is no URL: report the redirect as it is
+        raise_for_status(response)
+
+
+def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int) -> bool:
+    return bool(client.follow_redirects and response.is_redirect and hops < client.max_redirects)
 
 
 def send_with_retries(
@@ -282,32 +581,49 @@ def send_with_retries(
     policy: RetryPolicy,
     *,
     raise_for_status: Callable[[httpx.Response], NoReturn],
+    deadline: Deadline | None = None,
+    secrets: tuple[str | None, ...] = (),
 ) -> httpx.Response:
     """Send ``request`` until it succeeds or the policy gives up; return the open response.
 
-    A success (status < 400) is returned still streaming: the caller reads and closes it. An error
-    answer is read in full and closed, then retried or handed to ``raise_for_status``, which must
-    raise the typed error for it. A request that got no answer is retried or raised as
-    :class:`APIConnectionError` / :class:`APITimeoutError`.
+    A success (status < 300) is returned still streaming: the caller reads and closes it. An error
+    answer (a redirect included) is read in full and closed, then retried or handed to
+    ``raise_for_status``, which must raise the typed error for it. A request that got no answer is
+    retried or raised as :class:`APIConnectionError` / :class:`APITimeoutError`. Redirects are
+    followed only when ``client.follow_redirects`` is set, by :func:`redirect_request` (which
+    keeps credentials from another origin). ``deadline`` bounds the whole loop.
     """
     state = policy.start()
+    hops = 0
     while True:
+        cause: BaseException | None = None
+        if deadline is not None:
+            deadline.cap(request)
         try:
-            response = client.send(request, stream=True)
-            if response.status_code < 400:
+            response = client.send(request, stream=True, follow_redirects=False)
+            if response.status_code < 300:
                 return response
             try:
-                response.read()
-            finally:
-                response.close()
+                response = read_body(response)
+            except httpx.DecodingError:
+                response = _undecodable(response)
         except httpx.TransportError as exc:
+            cause = exc
+            if deadline is not None and deadline.remaining() <= 0:
+                raise deadline.error() from exc
             delay = state.after_exception(exc)
+        except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
+            raise transport_error(exc) from exc
         else:
+            if _follows(client, response, hops):
+                request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
+                continue
             retry_in = state.after_response(response)
             if retry_in is None:
                 raise_for_status(response)
                 raise TypeError("raise_for_status returned instead of raising")
             delay = retry_in
+        check_deadline(deadline, delay, cause)
         policy.sleep(delay)
 
 
@@ -317,26 +633,41 @@ async def asend_with_retries(
     policy: RetryPolicy,
     *,
     raise_for_status: Callable[[httpx.Response], NoReturn],
+    deadline: Deadline | None = None,
+    secrets: tuple[str | None, ...] = (),
 ) -> httpx.Response:
     """The async twin of :func:`send_with_retries`, sleeping with ``policy.async_sleep``."""
     state = policy.start()
+    hops = 0
     while True:
+        cause: BaseException | None = None
+        if deadline is not None:
+            deadline.cap(request)
         try:
-            response = await client.send(request, stream=True)
-            if response.status_code < 400:
+            response = await client.send(request, stream=True, follow_redirects=False)
+            if response.status_code < 300:
                 return response
             try:
-                await response.aread()
-            finally:
-                await response.aclose()
+                response = await aread_body(response)
+            except httpx.DecodingError:
+                response = _undecodable(response)
         except httpx.TransportError as exc:
+            cause = exc
+            if deadline is not None and deadline.remaining() <= 0:
+                raise deadline.error() from exc
             delay = state.after_exception(exc)
+        except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
+            raise transport_error(exc) from exc
         else:
+            if _follows(client, response, hops):
+                request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
+                continue
             retry_in = state.after_response(response)
             if retry_in is None:
                 raise_for_status(response)
                 raise TypeError("raise_for_status returned instead of raising")
             delay = retry_in
+        check_deadline(deadline, delay, cause)
         await policy.async_sleep(delay)
 
 

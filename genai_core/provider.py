@@ -6,13 +6,23 @@ that sends nothing until it is iterated, releases the connection when closed or 
 keeps the accumulated Result for :meth:`Stream.result`. :class:`AsyncProvider` and
 :class:`AsyncStream` are the same with ``await``.
 
-All protocol work of a stream (SSE decoding, chunk assembly, error mapping) is in
-:class:`StreamCore`, a sans-IO object; the two stream classes only move bytes into it.
+All protocol work of a stream (decoding, assembly, error mapping) is in a sans-IO object
+meeting :class:`StreamCoreProtocol` (the OpenAI chat one is
+:class:`genai_core.openai_chat.stream_core.ChatStreamCore`); the two stream classes only move
+bytes into it, and own the connection's life:
+
+* no reference cycle: the generator that reads holds a small state object, not the stream, so a
+  stream dropped without ``close()`` is closed at once by reference counting (never by the cycle
+  collector, which can run inside httpcore's pool while it holds its lock);
+* ``Stream.close()`` may be called from another thread: it wakes a blocked read;
+* ``deadline=`` (seconds) bounds the whole call: every attempt, the waits between them and the body;
+* an :class:`AsyncStream` dropped without ``aclose()`` warns (ResourceWarning) and is closed by the
+  event loop's async generator hook as soon as it runs.
 """
 
 from __future__ import annotations
 
-import json
+import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
 from types import TracebackType
@@ -20,23 +30,24 @@ from typing import Protocol, cast, runtime_checkable
 
 import httpx
 
-from .errors import GenAIError, StreamError, redact_error
-from .http import transport_error
-from .openai_chat.errors import excerpt, parse_error_body
-from .openai_chat.response import parse_chat_response
-from .openai_chat.stream import ChatStreamAssembler
-from .sse import SSEDecodeError, SSEDecoder
+from .errors import GenAIError
+from .http import (
+    HTTPX_ERRORS,
+    Deadline,
+    Interrupter,
+    body_error,
+    deadline_seconds,
+    transport_error,
+    within,
+)
 from .types import Messages, Model, Reply, Result
-
-# How much of a body that is not an event stream is kept to quote in the error.
-_HEAD = 512
 
 __all__ = [
     "AsyncProvider",
     "AsyncStream",
     "Provider",
     "Stream",
-    "StreamCore",
+    "StreamCoreProtocol",
 ]
 
 
@@ -103,101 +114,34 @@ class AsyncProvider(Protocol):
     ) -> None: ...
 
 
-class StreamCore:
-    """Bytes of one streamed response in, fragments out; no I/O.
-
-    ``feed`` and ``finish`` return the fragments to yield; ``fail`` attaches the partial Result to
-    an error; ``result`` is the final Result.
-    """
-
-    __slots__ = ("_assembler", "_decoder", "_head", "_json_result", "_secrets")
-
-    def __init__(
-        self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()
-    ) -> None:
-        self._assembler = assembler
-        self._secrets = secrets
-        self._decoder = SSEDecoder()
-        self._json_result: Result | None = None
-        # The first bytes of a body that gave no event yet, to quote when it never does.
-        self._head = b""
+class StreamCoreProtocol(Protocol):
+    """What a stream class asks of the sans-IO object that reads one streamed answer."""
 
     @property
-    def done(self) -> bool:
-        return self._assembler.done
+    def provider(self) -> str: ...
+
+    @property
+    def request_id(self) -> str | None: ...
 
     def feed(self, data: bytes) -> list[Reply]:
-        try:
-            events = self._decoder.feed(data)
-        except SSEDecodeError as exc:
-            raise self._protocol_error(str(exc)) from None
-        if not events:
-            if len(self._head) < _HEAD and not self._assembler.chunks:
-                self._head += data[: _HEAD - len(self._head)]
-            return []
-        feed = self._assembler.feed
-        if len(events) == 1 and not events[0].event:
-            return feed(events[0].data)
-        out: list[Reply] = []
-        for ev in events:
-            if ev.event == "error":
-                raise self._protocol_error(parse_error_body(ev.data).message)
-            out.extend(feed(ev.data))
-        return out
-
-    def finish(self) -> list[Reply]:
-        """End of the body: flush what is buffered."""
-        out: list[Reply] = []
-        if not self._assembler.done:
-            try:
-                events = self._decoder.close()
-            except SSEDecodeError as exc:
-                raise self._protocol_error(str(exc)) from None
-            for ev in events:
-                out.extend(self._assembler.feed(ev.data))
-            if not self._assembler.chunks and not self._assembler.done:
-                # Not one event: an HTML page, plain text or nothing at all was sent with a
-                # success status. Saying so beats returning an empty answer.
-                head = self._head.decode("utf-8", "replace")
-                lines = [line for line in head.splitlines() if line.strip()]
-                raise self._protocol_error(
-                    f"expected an event stream, got: {excerpt(head)!r}"
-                    if any(not line.startswith(":") for line in lines)  # not only SSE comments
-                    else "the server ended the stream without sending any event"
-                )
-        out.extend(self._assembler.end())
-        return out
+        """Bytes of the body in; the fragments they complete out."""
 
     def feed_json(self, body: bytes) -> list[Reply]:
-        """The server answered a stream request with a plain JSON completion: take it whole."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise self._protocol_error(
-                f"expected an event stream, got: {excerpt(body.decode('utf-8', 'replace'))!r}"
-            ) from None
-        a = self._assembler
-        self._json_result = parse_chat_response(
-            data,
-            provider=a.provider,
-            request_id=a.request_id,
-            limits=a.limits,
-            think_tags=a.think_tags,
-        )
-        a.done = True
-        return list(self._json_result.replies)
+        """The whole body of a plain JSON answer to a stream request."""
+
+    def finish(self) -> list[Reply]:
+        """End of the body: the fragments only the end completes (raises if the answer was cut)."""
 
     def fail(self, exc: GenAIError) -> GenAIError:
         """Attach the partial Result to ``exc`` and remove secrets from its text."""
-        exc.partial_result = self.result()
-        return redact_error(exc, self._secrets)
 
-    def result(self) -> Result:
-        return self._json_result or self._assembler.result()
+    def result(self) -> Result: ...
 
-    def _protocol_error(self, message: str) -> StreamError:
-        a = self._assembler
-        return StreamError(message, status_code=200, provider=a.provider, request_id=a.request_id)
+
+MakeCore = Callable[[httpx.Response], StreamCoreProtocol]
+
+# What the stream classes turn into a GenAIError: their own errors, and anything httpx raises.
+_CAUGHT = (GenAIError, *HTTPX_ERRORS)
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -205,41 +149,152 @@ def _is_json(response: httpx.Response) -> bool:
     return content_type.startswith("application/json")
 
 
-class _StreamBase:
-    """State shared by the two stream classes: the outcome, and how ``result()`` reports it."""
+class _State:
+    """What a stream and its reading generator share. The generator holds this, never the stream,
+    so dropping the stream drops the generator by reference counting, which closes the response."""
 
-    def __init__(self, make_core: Callable[[httpx.Response], StreamCore]) -> None:
-        self._make_core = make_core
-        self._core: StreamCore | None = None
-        self._result: Result | None = None
-        self._error: GenAIError | None = None
-        self._closed = False
+    __slots__ = ("closed", "core", "deadline", "error", "interrupter", "response", "result")
 
-    def _failed(self, exc: BaseException) -> GenAIError:
-        err = transport_error(exc) if isinstance(exc, httpx.TransportError) else exc
-        assert isinstance(err, GenAIError)
-        if self._core is not None:
-            self._core.fail(err)
-        self._error = err
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.core: StreamCoreProtocol | None = None
+        self.response: httpx.Response | None = None
+        self.result: Result | None = None
+        self.error: GenAIError | None = None
+        self.closed = False
+        self.interrupter = Interrupter()
+
+    def failed(self, exc: BaseException, deadline: Deadline | None) -> GenAIError:
+        """The GenAIError for ``exc`` (raised during open or reading), partial result attached."""
+        core = self.core
+        if isinstance(exc, GenAIError):
+            err = exc
+        elif core is None or self.response is None:
+            err = transport_error(cast(Exception, exc))
+        elif deadline is not None and (
+            self.interrupter.reason == "deadline" or deadline.remaining() <= 0
+        ):
+            err = deadline.error(
+                after_200=True,
+                status_code=self.response.status_code,
+                provider=core.provider,
+                request_id=core.request_id,
+            )
+        else:
+            err = body_error(
+                cast(Exception, exc),
+                status_code=self.response.status_code,
+                provider=core.provider,
+                request_id=core.request_id,
+            )
+        if core is not None:
+            core.fail(err)
+        self.error = err
         return err
 
-    def _check_open(self) -> None:
+    def check_open(self) -> None:
         # A stream closed before its end must not look like a complete, shorter answer.
-        if self._closed and self._result is None and self._error is None:
+        if self.closed and self.result is None and self.error is None:
             raise RuntimeError("the stream was closed before its end; its answer is incomplete")
 
-    def _outcome(self) -> Result:
-        if self._error is not None:
-            raise self._error
-        if self._result is None:
+    def outcome(self) -> Result:
+        if self.error is not None:
+            raise self.error
+        if self.result is None:
             raise RuntimeError("the stream was closed before it ended; no result")
-        return self._result
+        return self.result
 
 
-_CAUGHT = (GenAIError, httpx.TransportError)
+def _run(
+    state: _State,
+    open_response: Callable[[Deadline | None], httpx.Response],
+    make_core: MakeCore,
+) -> Iterator[Reply]:
+    """Open, read and close one streamed answer (the body of :class:`Stream`)."""
+    deadline = Deadline(state.deadline) if state.deadline is not None else None
+    interrupter = state.interrupter
+    response: httpx.Response | None = None
+    try:
+        response = state.response = open_response(deadline)
+        core = state.core = make_core(response)
+        interrupter.watch(response, deadline)
+        if _is_json(response):
+            yield from core.feed_json(response.read())
+        else:
+            for data in response.iter_bytes():
+                fragments = core.feed(data)
+                if fragments:
+                    yield from fragments
+        if interrupter.reason is not None:
+            # The socket was shut from another thread and the body ended there: not an answer.
+            raise httpx.ReadError(f"interrupted ({interrupter.reason})")
+        yield from core.finish()
+        state.result = core.result()
+    except _CAUGHT as exc:
+        if interrupter.reason == "closed":
+            return  # close() from another thread: iteration ends, result() says it was cut
+        err = state.failed(exc, deadline)
+        if err is exc:
+            raise
+        raise err from exc
+    finally:
+        interrupter.done()
+        if response is not None:
+            response.close()
 
 
-class Stream(_StreamBase):
+async def _arun(
+    state: _State,
+    open_response: Callable[[Deadline | None], Awaitable[httpx.Response]],
+    make_core: MakeCore,
+) -> AsyncIterator[Reply]:
+    """The body of :class:`AsyncStream`: :func:`_run` with ``await``."""
+    deadline = Deadline(state.deadline) if state.deadline is not None else None
+    response: httpx.Response | None = None
+    try:
+        response = state.response = await open_response(deadline)
+        core = state.core = make_core(response)
+        if _is_json(response):
+            for fragment in core.feed_json(await within(deadline, response.aread())):
+                yield fragment
+        else:
+            # aclosing: when reading stops early (an error, or the caller closed the stream),
+            # httpx's byte iterator is finalised now, not by the garbage collector (trio warns
+            # about that). Reading goes on to EOF after [DONE]: the body ends there.
+            chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+            async with aclosing(chunks):
+                while True:
+                    try:
+                        data = await within(deadline, chunks.__anext__())
+                    except StopAsyncIteration:
+                        break
+                    for fragment in core.feed(data):
+                        yield fragment
+        for fragment in core.finish():
+            yield fragment
+        state.result = core.result()
+    except (*_CAUGHT, TimeoutError) as exc:
+        err = state.failed(exc, deadline)
+        if err is exc:
+            raise
+        raise err from exc
+    except GeneratorExit:
+        if not state.closed and state.result is None:
+            # Collected by the event loop's async generator hook: the caller dropped the stream
+            # without aclose(). Say so, as httpx does for its responses.
+            warnings.warn(
+                "an AsyncStream was dropped before its end without aclose(); use "
+                "'async with client.gen_stream(...) as stream' to release the connection at once",
+                ResourceWarning,
+                stacklevel=1,
+            )
+        raise
+    finally:
+        if response is not None:
+            await response.aclose()
+
+
+class Stream:
     """Fragments of a streamed answer, as they arrive. Nothing is sent before iteration.
 
     ::
@@ -250,42 +305,27 @@ class Stream(_StreamBase):
             result = stream.result()
 
     An error raised during iteration carries the partial Result (``err.partial_result``);
-    :meth:`result` raises it again. Leaving the ``with`` block closes the connection.
+    :meth:`result` raises it again. Leaving the ``with`` block closes the connection; so does
+    dropping the stream (``break`` out of a bare ``for``), at once. :meth:`close` may be called
+    from another thread: a read blocked in the iterating thread is woken and iteration ends.
     """
 
     def __init__(
         self,
-        open_response: Callable[[], httpx.Response],
-        make_core: Callable[[httpx.Response], StreamCore],
+        open_response: Callable[[Deadline | None], httpx.Response],
+        make_core: MakeCore,
+        *,
+        deadline: float | None = None,
     ) -> None:
-        super().__init__(make_core)
+        self._state = _State(deadline_seconds(deadline))
         self._open = open_response
+        self._make_core = make_core
         self._iter: Iterator[Reply] | None = None
 
-    def _run(self) -> Iterator[Reply]:
-        response: httpx.Response | None = None
-        try:
-            response = self._open()
-            core = self._core = self._make_core(response)
-            if _is_json(response):
-                yield from core.feed_json(response.read())
-            else:
-                for data in response.iter_bytes():
-                    fragments = core.feed(data)
-                    if fragments:
-                        yield from fragments
-            yield from core.finish()
-            self._result = core.result()
-        except _CAUGHT as exc:
-            raise self._failed(exc) from (exc if isinstance(exc, httpx.TransportError) else None)
-        finally:
-            if response is not None:
-                response.close()
-
     def __iter__(self) -> Iterator[Reply]:
-        self._check_open()
+        self._state.check_open()
         if self._iter is None:
-            self._iter = self._run()
+            self._iter = _run(self._state, self._open, self._make_core)
         return self._iter
 
     def __next__(self) -> Reply:
@@ -293,16 +333,24 @@ class Stream(_StreamBase):
 
     def result(self) -> Result:
         """The accumulated Result; reads the rest of the stream first if needed."""
-        if self._result is None and self._error is None and not self._closed:
+        s = self._state
+        if s.result is None and s.error is None and not s.closed:
             for _ in self:
                 pass
-        return self._outcome()
+        return s.outcome()
 
     def close(self) -> None:
-        """Stop reading and release the connection."""
-        self._closed = True
-        if self._iter is not None:
-            self._iter.close()  # type: ignore[attr-defined]
+        """Stop reading and release the connection (safe from another thread)."""
+        self._state.closed = True
+        it = self._iter
+        if it is None:
+            return
+        try:
+            it.close()  # type: ignore[attr-defined]
+        except ValueError:
+            # "generator already executing": another thread is blocked reading. Wake it; it
+            # then closes the response itself.
+            self._state.interrupter.fire("closed")
 
     def __enter__(self) -> Stream:
         return self
@@ -316,48 +364,25 @@ class Stream(_StreamBase):
         self.close()
 
 
-class AsyncStream(_StreamBase):
+class AsyncStream:
     """The asynchronous twin of :class:`Stream` (``async with`` / ``async for``)."""
 
     def __init__(
         self,
-        open_response: Callable[[], Awaitable[httpx.Response]],
-        make_core: Callable[[httpx.Response], StreamCore],
+        open_response: Callable[[Deadline | None], Awaitable[httpx.Response]],
+        make_core: MakeCore,
+        *,
+        deadline: float | None = None,
     ) -> None:
-        super().__init__(make_core)
+        self._state = _State(deadline_seconds(deadline))
         self._open = open_response
+        self._make_core = make_core
         self._iter: AsyncIterator[Reply] | None = None
 
-    async def _run(self) -> AsyncIterator[Reply]:
-        response: httpx.Response | None = None
-        try:
-            response = await self._open()
-            core = self._core = self._make_core(response)
-            if _is_json(response):
-                for fragment in core.feed_json(await response.aread()):
-                    yield fragment
-            else:
-                # aclosing: when reading stops early (an error, or the caller closed the
-                # stream), httpx's byte iterator is finalised now, not by the garbage collector
-                # (trio warns about that). Reading goes on to EOF after [DONE]: the body ends there.
-                chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
-                async with aclosing(chunks):
-                    async for data in chunks:
-                        for fragment in core.feed(data):
-                            yield fragment
-            for fragment in core.finish():
-                yield fragment
-            self._result = core.result()
-        except _CAUGHT as exc:
-            raise self._failed(exc) from (exc if isinstance(exc, httpx.TransportError) else None)
-        finally:
-            if response is not None:
-                await response.aclose()
-
     def __aiter__(self) -> AsyncIterator[Reply]:
-        self._check_open()
+        self._state.check_open()
         if self._iter is None:
-            self._iter = self._run()
+            self._iter = _arun(self._state, self._open, self._make_core)
         return self._iter
 
     async def __anext__(self) -> Reply:
@@ -369,22 +394,24 @@ class AsyncStream(_StreamBase):
         Not a coroutine, so that ``res = stream.result()`` reads the same in sync and async code;
         to read the rest of the stream and get the Result, ``await stream.aresult()``.
         """
-        if self._result is None and self._error is None:
+        s = self._state
+        if s.result is None and s.error is None:
             raise RuntimeError(
                 "the stream has not been read to its end: iterate it, or use await aresult()"
             )
-        return self._outcome()
+        return s.outcome()
 
     async def aresult(self) -> Result:
         """Read the rest of the stream (if any) and return the accumulated Result."""
-        if self._result is None and self._error is None and not self._closed:
+        s = self._state
+        if s.result is None and s.error is None and not s.closed:
             async for _ in self:
                 pass
-        return self._outcome()
+        return s.outcome()
 
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
-        self._closed = True
+        self._state.closed = True
         if self._iter is not None:
             await self._iter.aclose()  # type: ignore[attr-defined]
 

@@ -67,6 +67,9 @@ class ProviderDefaults:
     options: type[Any] | None = None
     """The provider's own options class (a :class:`~genai_core.options.GenOption`), for tools that
     map ``key=value`` settings onto it."""
+    prices_in_model_list: bool = False
+    """The provider's model list carries prices: a tool that wants an answer's cost may fetch
+    the list once to learn them."""
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 A provider publishes its table through the entry-point group ``genai.scoreboards``: the entry
 point's name is the provider name and its value a function returning a :class:`ProviderScore`.
-The tables shipped with this distribution are also reachable without installed metadata
-(a source checkout on ``sys.path``) through a built-in list of the same functions.
+Entry points are the one way tables are found (a source checkout is installed with
+``pip install -e .`` to publish them); a client reaches its own provider's table through its
+configuration (``ProviderConfig.capabilities``), without this registry.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable
 from importlib import metadata, resources
 
@@ -18,8 +18,6 @@ from .schema import ProviderScore, ScoreboardError, UnknownEntryError
 __all__ = ["ENTRY_POINT_GROUP", "load", "load_resource", "providers"]
 
 ENTRY_POINT_GROUP = "genai.scoreboards"
-
-_BUILTIN = {"baseten": "genai_baseten:scoreboard"}
 
 
 def load_resource(package: str, name: str = "scoreboard.json") -> ProviderScore:
@@ -39,11 +37,8 @@ def _load_resource(package: str, name: str) -> ProviderScore:
 
 
 @functools.lru_cache(maxsize=1)
-def _loaders() -> dict[str, str]:
-    found = dict(_BUILTIN)
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = ep.value
-    return found
+def _loaders() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def providers() -> list[str]:
@@ -53,21 +48,20 @@ def providers() -> list[str]:
 
 def load(provider: str) -> ProviderScore:
     """The capability table of ``provider``; an unknown name raises, listing the known ones."""
-    target = _loaders().get(provider)
-    if target is None:
+    ep = _loaders().get(provider)
+    if ep is None:
         known = ", ".join(providers()) or "none"
         raise UnknownEntryError(
             f"no scoreboard for provider {provider!r}; providers with one: {known}"
         )
-    module_name, _, attr = target.partition(":")
     try:
-        func: Callable[[], ProviderScore] = getattr(importlib.import_module(module_name), attr)
+        func: Callable[[], ProviderScore] = ep.load()
     except (ImportError, AttributeError) as exc:
         raise ScoreboardError(
-            f"the {provider!r} scoreboard comes from {target} (entry point group "
+            f"the {provider!r} scoreboard comes from {ep.value} (entry point group "
             f"{ENTRY_POINT_GROUP}), which cannot be loaded: {exc}"
         ) from exc
     score = func()
     if not isinstance(score, ProviderScore) or score.provider != provider:
-        raise ScoreboardError(f"{target} did not return the {provider!r} scoreboard")
+        raise ScoreboardError(f"{ep.value} did not return the {provider!r} scoreboard")
     return score

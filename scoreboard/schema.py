@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime
 import enum
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import pydantic
@@ -137,6 +137,7 @@ Modality = Literal["text", "image", "audio", "video", "document"]
 MODALITIES: tuple[Modality, ...] = ("text", "image", "audio", "video", "document")
 Tier = Literal["sota", "good", "cheap"]
 TIERS: tuple[Tier, ...] = ("sota", "good", "cheap")
+"""The tiers, as clients read them (:data:`genai_core.capabilities.TIERS`, checked by a test)."""
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=False, use_enum_values=False)
 
@@ -453,6 +454,31 @@ class ProviderScore(_Model):
             if entry.tier == wanted:
                 return entry
         raise UnknownEntryError(f"the {self.provider} scoreboard marks no model as {wanted!r}")
+
+    # -- what a client asks (genai_core.capabilities.CapabilityTable) ---------------------------
+
+    def tier_model(self, tier: str) -> str:
+        """The model the entry marked with ``tier`` names."""
+        return self.tier(tier).model
+
+    def pick_tier(self, tier: str, listed: Sequence[str]) -> str:
+        """The live model standing for ``tier`` among ``listed`` (:func:`scoreboard.pick_tier`)."""
+        from .query import pick_tier
+
+        return pick_tier(self, tier, listed)
+
+    def status(self, model: str, feature: str, mode: str, *, tier: str | None = None) -> Status:
+        """The status of ``feature`` for ``model`` in ``mode``. With ``tier``, a model the table
+        does not list (a release newer than the table) is answered from the tier's entry: that
+        is the bet the tier makes. Unknown names raise :class:`UnknownEntryError`."""
+        wanted, in_mode = parse_feature(feature), parse_mode(mode)
+        try:
+            entry = self.entry(model)
+        except UnknownEntryError:
+            if tier is None:
+                raise
+            entry = self.tier(tier)
+        return entry.cell(wanted, in_mode).status
 
     # -- JSON ------------------------------------------------------------------------------------
 

@@ -19,11 +19,14 @@ from baseten_fake import KEY, FakeBaseten, Reply, serve
 import genai_baseten
 from genai_baseten import AsyncPlatformClient, PlatformClient, Target
 from genai_core import (
+    APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    GenAIError,
     MissingAPIKeyError,
     NotFoundError,
     ServerError,
+    StreamError,
     ValidationError,
 )
 from genai_core.http import RetryPolicy
@@ -200,6 +203,17 @@ def test_404_explains_deactivation(drive: Driver) -> None:
     assert "may be deactivated" in text
     assert f"POST https://api.baseten.co/v1/models/{MODEL}/deployments/d9/activate" in text
     assert len(drive.fake.requests) == 1  # a 404 is not retried
+
+
+def test_a_body_that_does_not_decode_is_typed(drive: Driver) -> None:
+    garbled = Reply(200, b"not gzip at all", {"Content-Encoding": "gzip"})
+    drive.fake.route("POST", r"/environments/production/predict", lambda s, m: garbled, "model")
+    # A library error (StreamError on a real connection; httpx's mock transport decodes while
+    # sending, so there it is a connection error), with httpx's own as the cause.
+    with pytest.raises(GenAIError) as caught:
+        drive("predict", PROD, {})
+    assert isinstance(caught.value, (StreamError, APIConnectionError))
+    assert isinstance(caught.value.__cause__, httpx.DecodingError)
 
 
 def test_bad_key_is_typed_and_never_shown(drive: Driver) -> None:

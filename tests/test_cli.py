@@ -473,13 +473,8 @@ def test_dimmed_text_ending_a_line_needs_no_extra_newline() -> None:
 
 
 def test_cost_is_shown_only_when_known() -> None:
-    from types import SimpleNamespace
-
-    known: Any = SimpleNamespace(cost=Decimal("0.000123"))
-    assert cli.cost_text(known) == "cost: $0.000123"
-    unknown: Any = SimpleNamespace(cost=None)
-    assert cli.cost_text(unknown) is None
-    assert cli.result_cost(unknown) is None
+    assert cli.cost_text(Decimal("0.000123")) == "cost: $0.000123"
+    assert cli.cost_text(None) is None
 
 
 def test_chat_json_has_the_same_keys_with_or_without_a_cost(

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fake_openai
 import pytest
 from fake_openai import Canned, FakeOpenAI, json_canned, serve
 
@@ -498,3 +499,31 @@ def test_the_resolved_key_is_not_in_the_target_repr(monkeypatch: pytest.MonkeyPa
     target = cli.resolve_target(cli.build_parser().parse_args(["chat", "hi"]))
     assert target.api_key == FAKE_KEY
     assert FAKE_KEY not in repr(target)
+
+
+def test_a_live_chat_is_priced_from_one_model_list(
+    fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Baseten's model list carries per-token prices: the first unpriced answer of a live run
+    # fetches it once; later answers are priced by the client itself.
+    monkeypatch.setenv("BASETEN_API_KEY", "cli-pricing-test-key")
+    listed = {"id": MODEL, "pricing": {"prompt": "0.000001", "completion": "0.00001"}}
+    monkeypatch.setattr(fake_openai, "MODELS", [listed])
+    stdin(monkeypatch, "hello there\nand again\n")
+    argv = ["chat", "-p", "baseten", "--base-url", fake.base_url, "-m", MODEL]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    # Turn 1: 2 prompt words in, 3 out: 2 * 0.000001 + 3 * 0.00001 = 0.000032.
+    # Turn 2: the fake counts the words of the user turns sent, 2 + 2 = 4 in, 3 out:
+    # 4 * 0.000001 + 3 * 0.00001 = 0.000034.
+    assert [line for line in err.splitlines() if line.startswith("cost:")] == [
+        "cost: $0.000032",
+        "cost: $0.000034",
+    ]
+    paths = [r.path for r in fake.requests]
+    assert paths.count("/v1/models") == 1
+    # --no-cost (and replays) never ask.
+    stdin(monkeypatch, "hello there\n")
+    assert cli.main([*argv, "--no-cost"]) == 0
+    assert "cost:" not in capsys.readouterr().err
+    assert [r.path for r in fake.requests].count("/v1/models") == 1

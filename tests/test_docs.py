@@ -97,6 +97,10 @@ ANSWERS: dict[str, list[Answer]] = {
         ),
     ],
     "tracing.md": [Answer(content="Hello!"), Answer(content="Hello!"), Answer(content="Hello!")],
+    "reliability.md": [
+        Answer(content="Hello"),
+        Answer(status=503, error={"error": "overloaded"}),
+    ],
 }
 
 # Per page: the model list served at GET /models (pages that resolve a model tier). Authored: an
@@ -202,6 +206,10 @@ def check_logprobs(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["stream"] is True
 
 
+def check_reliability(bodies: list[dict[str, Any]]) -> None:
+    assert [b.get("stream", False) for b in bodies] == [True, False]
+
+
 def check_scoreboard_query(bodies: list[dict[str, Any]]) -> None:
     assert bodies[0]["model"] == "zai-org/GLM-5.2"  # the sota tier, resolved from the list
     assert bodies[0]["chat_template_args"] == {"enable_thinking": True}  # GLM's default
@@ -230,6 +238,7 @@ CHECKS = {
     "reasoning.md": check_reasoning,
     "logprobs.md": check_logprobs,
     "scoreboard-query.md": check_scoreboard_query,
+    "reliability.md": check_reliability,
 }
 
 

@@ -14,7 +14,7 @@ from genai_core import _json
 from genai_core.errors import GenAIError
 from genai_core.openai_chat import stream as stream_module
 from genai_core.openai_chat.stream import ChatStreamAssembler
-from genai_core.provider import StreamCore
+from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 
 DECODERS: list[tuple[str, Callable[[str], Any]]] = [("std", _json.loads_std)]
 if _json.HAVE_ORJSON:

@@ -16,6 +16,7 @@ import textwrap
 import threading
 import time
 import types
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,10 @@ from mockchat import Answer
 import genai_baseten
 import genai_core as genai
 import scoreboard
+from genai_core import capabilities
 from genai_core.errors import NotSupportedError, ValidationError
 from genai_core.httprecord import Cassette, ReplayTransport
 from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient
-from genai_core.openai_chat import client as chat_client
 from scoreboard import Feature, Match, ProviderScore, Status, UnknownEntryError
 from scoreboard import registry as sb_registry
 
@@ -71,13 +72,19 @@ ACME = ProviderScore.from_dict(
 )
 
 
+def entry_points(**targets: str) -> dict[str, metadata.EntryPoint]:
+    """Entry points of group genai.scoreboards, as installed metadata would list them."""
+    group = sb_registry.ENTRY_POINT_GROUP
+    return {name: metadata.EntryPoint(name, value, group) for name, value in targets.items()}
+
+
 @pytest.fixture
 def acme(monkeypatch: pytest.MonkeyPatch) -> ProviderScore:
     """``acme``'s table installed next to the shipped ones."""
     module = types.ModuleType("acme_scoreboard")
     module.table = lambda: ACME  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "acme_scoreboard", module)
-    loaders = {"acme": "acme_scoreboard:table", "baseten": "genai_baseten:scoreboard"}
+    loaders = entry_points(acme="acme_scoreboard:table", baseten="genai_baseten:scoreboard")
     monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
     return ACME
 
@@ -157,7 +164,7 @@ def test_unknown_names_list_what_exists(acme: ProviderScore) -> None:
 def test_a_table_that_cannot_be_loaded_says_where_it_comes_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    loaders = {"gone": "no_such_module_here:table", "baseten": "genai_baseten:missing"}
+    loaders = entry_points(gone="no_such_module_here:table", baseten="genai_baseten:missing")
     monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
     with pytest.raises(scoreboard.ScoreboardError, match="no_such_module_here:table") as info:
         scoreboard.load("gone")
@@ -320,7 +327,7 @@ def test_no_model_of_the_family() -> None:
 
 
 def test_client_tier_names_match_the_schema() -> None:
-    assert chat_client._TIERS == scoreboard.TIERS
+    assert capabilities.TIERS == scoreboard.TIERS
 
 
 # -- clients -------------------------------------------------------------------------------------

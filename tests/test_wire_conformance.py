@@ -40,7 +40,7 @@ from genai_core.errors import (
     ServerError,
 )
 from genai_core.openai_chat.stream import ChatStreamAssembler
-from genai_core.provider import StreamCore
+from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 from genai_core.types import FinishReason, Message, Model, Reply, Result, ToolCallResult
 
 WIRE = wire.wire_dir()

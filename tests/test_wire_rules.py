@@ -32,8 +32,8 @@ from genai_core.openai_chat.models import parse_models
 from genai_core.openai_chat.request import ChatDialect, build_chat_body
 from genai_core.openai_chat.response import parse_chat_response
 from genai_core.openai_chat.stream import ChatStreamAssembler
+from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 from genai_core.options import GenOption, TextOptions
-from genai_core.provider import StreamCore
 from genai_core.tools import ToolDef
 from genai_core.types import (
     FinishReason,
@@ -400,8 +400,10 @@ def test_stream_eof_without_done_is_clean_end(last_terminated: bool) -> None:
 
 
 def test_stream_no_finish_reason_reports_none() -> None:
+    # History GLM-5 streams: no finish reason at all, but the stream ends with [DONE].
     _, result = run_stream(
         chunk({"role": "assistant", "content": '{"a": 1}'}, usage=usage(2, 3)),
+        DONE,
     )
     assert result.text == '{"a": 1}'
     assert result.finish_reason is None

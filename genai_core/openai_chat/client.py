@@ -17,29 +17,29 @@ Per request, in order: the neutral inputs become the body (``build_chat_body``),
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar, cast
 
 import httpx
 
 from .. import tracing
 from .._version import __version__
+from ..capabilities import CapabilityStatus, CapabilityTable, TableSource, TierChoice, tier_of
 from ..errors import (
     APIError,
     GenAIError,
     MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
+    RedirectError,
     StreamError,
     ValidationError,
     redact,
@@ -48,15 +48,22 @@ from ..errors import (
 from ..http import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    HTTPX_ERRORS,
+    Deadline,
+    Interrupter,
     RetryPolicy,
+    aread_body,
     asend_with_retries,
+    body_error,
+    deadline_seconds,
     new_request_id,
     parse_retry_after,
+    read_body,
     send_with_retries,
-    transport_error,
+    within,
 )
 from ..options import GenOption, TextOptions, split_options
-from ..provider import AsyncStream, Stream, StreamCore
+from ..provider import AsyncStream, Stream
 from ..types import Embeddings, Message, Messages, Model, RateLimit, Reply, Result
 from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
@@ -65,11 +72,10 @@ from .ratelimits import parse_rate_limits
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
+from .stream_core import ChatStreamCore
 from .think import ThinkTags
 
 if TYPE_CHECKING:
-    from scoreboard import ProviderScore, Status
-
     from .._otel import CallSpan, StreamCall
     from .embeddings import EncodingFormat
 
@@ -212,20 +218,10 @@ class ProviderConfig:
     subclass is another provider's, whose fields this one would drop)."""
     key_required: bool = True
     extra_headers: Mapping[str, str] = field(default_factory=dict)
-    scoreboard: str | None = None
-    """Where the provider's capability table comes from, as ``"module:function"`` (the function
-    returns a :class:`scoreboard.ProviderScore`); None: the provider has none, and the tier names
-    (``"sota"``, ``"good"``, ``"cheap"``) are ordinary model ids."""
-
-
-# The tier names of scoreboard.TIERS, kept here so that building a client does not import the
-# scoreboard package (a test checks that the two agree).
-_TIERS = ("sota", "good", "cheap")
-
-
-def _tier_of(model: str | None) -> str | None:
-    low = model.strip().lower() if model else None
-    return low if low in _TIERS else None
+    capabilities: TableSource | None = None
+    """Returns the provider's capability table (called when first needed, so that building a
+    client loads no table); None: the provider has none, and the tier names (``"sota"``,
+    ``"good"``, ``"cheap"``) are ordinary model ids."""
 
 
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
@@ -262,6 +258,7 @@ class ChatClientBase(Generic[_H]):
         retry_policy: RetryPolicy | None = None,
         model_info: Model | None = None,
         models: Iterable[Model | str] | None = None,
+        deadline: float | None = None,
     ) -> None:
         name = self.config.name
         if model is not None and not isinstance(model, str):
@@ -269,8 +266,9 @@ class ChatClientBase(Generic[_H]):
         self._model = model or None
         # model="sota" | "good" | "cheap" (any case) on a provider with a scoreboard names a tier:
         # the model is picked from the provider's model list when first needed (resolve_model).
-        self._tier = _tier_of(model) if self.config.scoreboard else None
-        if self._tier is not None:
+        tier = tier_of(model) if self.config.capabilities is not None else None
+        self._choice = TierChoice(tier) if tier is not None else None
+        if self._choice is not None:
             self._model = None
             if model_info is not None:
                 raise ValidationError(
@@ -318,6 +316,9 @@ class ChatClientBase(Generic[_H]):
             retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
         self._policy = retry_policy
         self._timeout = timeout
+        # A total limit in seconds per call (retries and the whole body included), on top of
+        # httpx's per-phase timeouts; None for none.
+        self._deadline = deadline_seconds(deadline)
         if user_agent is not None and (not isinstance(user_agent, str) or not user_agent):
             raise ValidationError(f"user_agent must be a non-empty string, got {user_agent!r}")
         # Kept with their None values: None removes a header the library would send.
@@ -352,17 +353,11 @@ class ChatClientBase(Generic[_H]):
         # request is needed) and refreshed by every list_models(). Providers read it for
         # per-model defaults. The client's own entry is :attr:`model_info`.
         self._known_models: dict[str, Model] = {}
-        # The ids of the latest full model list, in the provider's order (tiers pick from it).
-        self._listed_ids: list[str] | None = None
-        # Concurrent first requests of a tier client wait for one model list, not one each (the
-        # async client's anyio lock is made on first use, inside its event loop).
-        self._resolving = threading.Lock() if self._tier is not None else None
-        self._aresolving: Any = None
         if model_info is not None:
             self._known_models[model_info.id] = model_info
         if models is not None:
             self._remember_models(models)
-            if self._tier is not None:
+            if self._choice is not None:
                 self._resolve_tier()  # a list is at hand: no request needed
 
     def _remember_models(self, given: Iterable[Model | str]) -> None:
@@ -381,7 +376,8 @@ class ChatClientBase(Generic[_H]):
             if self._model_info_given and m.id == self._model:
                 continue
             self._known_models[m.id] = m
-        self._listed_ids = [m.id for m in models]
+        if self._choice is not None:
+            self._choice.remember([m.id for m in models])
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -407,75 +403,65 @@ class ChatClientBase(Generic[_H]):
     @property
     def tier(self) -> str | None:
         """The tier the client was asked for (``"sota"``, ``"good"``, ``"cheap"``), or None."""
-        return self._tier
+        return self._choice.tier if self._choice is not None else None
 
     # -- capability table --------------------------------------------------------------------
 
-    def scoreboard(self) -> ProviderScore:
+    def scoreboard(self) -> CapabilityTable:
         """This provider's capability table (what each model does, sync and stream, and how that
         is known). A provider without one raises NotSupportedError."""
-        target = self.config.scoreboard
-        if not target:
-            from scoreboard import providers
+        source = self.config.capabilities
+        if source is None:
+            # Only the names of the published tables (entry points), nothing of them is loaded.
+            from importlib.metadata import entry_points
 
+            names = sorted({ep.name for ep in entry_points(group="genai.scoreboards")})
             raise NotSupportedError(
                 f"{self.config.name} has no capability scoreboard: what a server behind it does "
-                "depends on that server; providers with one: " + (", ".join(providers()) or "none"),
+                "depends on that server; providers with one: " + (", ".join(names) or "none"),
                 ["scoreboard"],
             )
-        module, _, attr = target.partition(":")
-        table: ProviderScore = getattr(importlib.import_module(module), attr)()
-        return table
+        return source()
 
-    def supports(self, feature: str, mode: str = "sync") -> Status:
+    def supports(self, feature: str, mode: str = "sync") -> CapabilityStatus:
         """How well the client's model does ``feature`` in ``mode`` (``"sync"`` for gen_sync,
         ``"stream"`` for gen_stream), per the provider's scoreboard.
 
-        The :class:`scoreboard.Status` is true only for ``yes``; ``flaky``, ``no`` and
-        ``unknown`` are false. An unknown feature or mode, or a model the table does not list,
-        raises :class:`scoreboard.UnknownEntryError` listing what exists.
+        The status is true only for ``yes``; ``flaky``, ``no`` and ``unknown`` are false. An
+        unknown feature or mode, or a model the table does not list, raises the table's
+        ``UnknownEntryError`` listing what exists.
 
         With a tier (``model="sota"``), the model must be resolved first (:meth:`resolve_model`
         or a request). A tier that picked a release newer than the table knows (the family's
         next version) is answered from the tier's entry, the release it supersedes: that is the
         bet the tier makes.
         """
-        from scoreboard.schema import UnknownEntryError, parse_feature, parse_mode
-
-        wanted, in_mode = parse_feature(feature), parse_mode(mode)
         table = self.scoreboard()
         if self._model is None:
-            if self._tier is not None:
+            if self._choice is not None:
                 raise ValidationError(
-                    f"{self.config.name}: the {self._tier!r} tier is not resolved to a model yet; "
-                    "call resolve_model() first (it lists the provider's models once)"
+                    f"{self.config.name}: the {self._choice.tier!r} tier is not resolved to a "
+                    "model yet; call resolve_model() first (it lists the provider's models once)"
                 )
             raise ValidationError(f"{self.config.name}: the client has no model; pass model=")
-        try:
-            entry = table.entry(self._model)
-        except UnknownEntryError:
-            if self._tier is None:
-                raise
-            entry = table.tier(self._tier)
-        return entry.cell(wanted, in_mode).status
+        tier = self._choice.tier if self._choice is not None else None
+        return table.status(self._model, feature, mode, tier=tier)
 
     @property
     def _tier_pending(self) -> bool:
-        return self._tier is not None and self._model is None
+        return self._choice is not None and self._choice.pending
 
     def _resolve_tier(self) -> str | None:
         """Pick the tier's model from the latest model list (the caller made sure there is one)."""
-        if self._tier is not None and self._model is None:
-            from scoreboard.query import pick_tier
-
-            self._model = pick_tier(self.scoreboard(), self._tier, self._listed_ids or [])
+        if self._choice is not None and self._choice.pending:
+            self._model = self._choice.pick(self.scoreboard())
         return self._model
 
     def _tier_stand_in(self) -> str:
         """The model the table names for the pending tier: inputs are checked against it before
         the list is fetched, so that bad input fails before any request."""
-        assert self._tier is not None
-        return self.scoreboard().tier(self._tier).model
+        assert self._choice is not None
+        return self.scoreboard().tier_model(self._choice.tier)
 
     @property
     def base_url(self) -> str:
@@ -493,7 +479,7 @@ class ChatClientBase(Generic[_H]):
         key = "set" if self.__api_key else "missing"
         name = type(self).__name__
         url = public_url(self._base_url)
-        tier = f", tier={self._tier!r}" if self._tier is not None else ""
+        tier = f", tier={self._choice.tier!r}" if self._choice is not None else ""
         return f"{name}(model={self._model!r}{tier}, base_url={url!r}, api_key={key})"
 
     # -- per call: prices and tracing --------------------------------------------------------
@@ -545,6 +531,35 @@ class ChatClientBase(Generic[_H]):
             timeout = self._timeout
         return httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout
 
+    def _deadline_for(self, deadline: float | UseClientDefault | None) -> float | None:
+        return (
+            self._deadline if isinstance(deadline, UseClientDefault) else deadline_seconds(deadline)
+        )
+
+    def _start_deadline(self, deadline: float | UseClientDefault | None) -> Deadline | None:
+        seconds = self._deadline_for(deadline)
+        return None if seconds is None else Deadline(seconds)
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return (self.__api_key,)
+
+    def _body_error(
+        self, exc: Exception, response: httpx.Response, deadline: Deadline | None
+    ) -> APIError:
+        """The error for a failure while the body of a success answer was read (not retried:
+        the server did answer)."""
+        kw: dict[str, Any] = {
+            "status_code": response.status_code,
+            "provider": self.config.name,
+            "request_id": self._request_id(response),
+        }
+        if deadline is not None and deadline.remaining() <= 0:
+            err = deadline.error(after_200=True, **kw)
+        else:
+            err = body_error(exc, **kw)
+        assert isinstance(err, APIError)
+        return cast(APIError, redact_error(err, (self.__api_key,)))
+
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
         if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
             return self._policy
@@ -564,7 +579,7 @@ class ChatClientBase(Generic[_H]):
             messages = [messages]
         by_class = split_options(options, self.config.option_types, self.config.name)
         chat_opts = self._chat_options(by_class)
-        model = self._model or (self._tier_stand_in() if self._tier is not None else None)
+        model = self._model or (self._tier_stand_in() if self._choice is not None else None)
         if not model:
             raise ValidationError(
                 f"{self.config.name}: a model is required to generate; pass model="
@@ -705,6 +720,8 @@ class ChatClientBase(Generic[_H]):
     def _raise_for_status(self, response: httpx.Response) -> NoReturn:
         """Raise the typed error for an error response whose body has been read."""
         status = response.status_code
+        if 300 <= status < 400:
+            raise self._redirect_error(response)
         hint = None
         if status in (401, 403) and self.config.key_url:
             where = f"${self._env_var} or api_key=" if self._env_var else "api_key="
@@ -736,6 +753,29 @@ class ChatClientBase(Generic[_H]):
             cls=RateLimitError if status == 429 else None,
             inputs=inputs,
             model=model,
+        )
+
+    def _redirect_error(self, response: httpx.Response) -> RedirectError:
+        location = response.headers.get("location")
+        secrets = (self.__api_key,)
+        shown = public_url(redact(location, secrets)) if location else None
+        sent = public_url(str(response.request.url))
+        if shown is None:
+            hint = "the answer has no Location header"
+        elif sent.startswith("http://") and shown.startswith("https://"):
+            hint = "the server wants HTTPS: write base_url with https://"
+        else:
+            hint = "the API moved: set base_url to the new address"
+        return RedirectError(
+            f"redirected to {shown!r} (HTTP {response.status_code} {response.reason_phrase}); "
+            "redirects are not followed",
+            location=shown,
+            status_code=response.status_code,
+            body=excerpt(redact(response.text, secrets), 2000),
+            headers={k: redact(v, secrets) for k, v in response.headers.items()},
+            request_id=self._request_id(response),
+            provider=self.config.name,
+            hint=hint,
         )
 
     def _json(self, response: httpx.Response) -> Any:
@@ -802,7 +842,7 @@ class ChatClientBase(Generic[_H]):
 
     def _stream_core(
         self, response: httpx.Response, plan: _ReadPlan, call: StreamCall | None = None
-    ) -> StreamCore:
+    ) -> ChatStreamCore:
         assembler = ChatStreamAssembler(
             provider=self.config.name,
             request_id=self._request_id(response),
@@ -822,8 +862,8 @@ def _with_pricing(result: Result, pricing: dict[str, Decimal] | None) -> Result:
     return result.model_copy(update={"pricing": pricing})
 
 
-class _CallStreamCore(StreamCore):
-    """A :class:`StreamCore` with what the client adds per call: its model's prices on the
+class _CallStreamCore(ChatStreamCore):
+    """A :class:`ChatStreamCore` with what the client adds per call: its model's prices on the
     Result, and the end of the tracing span at the last fragment (or at the error). Nothing is
     added per chunk: ``feed`` is the base class's."""
 
@@ -901,20 +941,34 @@ class ChatClient(ChatClientBase[httpx.Client]):
             )
         return httpx.Client(timeout=timeout, transport=transport, proxy=proxy)
 
-    def _send(self, request: httpx.Request, max_retries: int | UseClientDefault) -> httpx.Response:
-        response = send_with_retries(
+    def _open(
+        self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
+    ) -> httpx.Response:
+        return send_with_retries(
             self._http,
             request,
-            self._policy_for(max_retries),
+            policy,
             raise_for_status=self._raise_for_status,
+            deadline=deadline,
+            secrets=self._secrets(),
         )
+
+    def _send(
+        self,
+        request: httpx.Request,
+        max_retries: int | UseClientDefault,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        limit = self._start_deadline(deadline)
+        response = self._open(request, self._policy_for(max_retries), limit)
+        interrupter = Interrupter()
+        interrupter.watch(response, limit)
         try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
+            return read_body(response)
+        except HTTPX_ERRORS as exc:
+            raise self._body_error(exc, response, limit) from exc
         finally:
-            response.close()
-        return response
+            interrupter.done()
 
     def gen_sync(
         self,
@@ -922,14 +976,18 @@ class ChatClient(ChatClientBase[httpx.Client]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Result:
-        """Generate the whole answer in one request."""
+        """Generate the whole answer in one request (``deadline``: total seconds, retries
+        included; defaults to the client's)."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         if self._tier_pending:
             self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         with self._span("chat", request) as span:
-            result = self._priced(self._parse_chat(self._send(request, max_retries), plan))
+            result = self._priced(
+                self._parse_chat(self._send(request, max_retries, deadline), plan)
+            )
             if span is not None:
                 span.succeeded(result)
         return result
@@ -940,6 +998,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily."""
         # Inputs are checked now (a pending tier against the model its table entry names); the
@@ -949,21 +1008,22 @@ class ChatClient(ChatClientBase[httpx.Client]):
         policy = self._policy_for(max_retries)
         call = self._stream_call()
 
-        def send_request(request: httpx.Request) -> httpx.Response:
-            return send_with_retries(
-                self._http, request, policy, raise_for_status=self._raise_for_status
-            )
+        seconds = self._deadline_for(deadline)
 
-        send = send_request if call is None else call.wrap_send(send_request)
-
-        def open_response() -> httpx.Response:
+        def open_response(limit: Deadline | None) -> httpx.Response:
             if self._tier_pending:
                 self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return send(built[0][0])
+
+            def send(request: httpx.Request) -> httpx.Response:
+                return self._open(request, policy, limit)
+
+            return (send if call is None else call.wrap_send(send))(built[0][0])
 
         return Stream(
-            open_response, lambda response: self._stream_core(response, built[0][1], call)
+            open_response,
+            lambda response: self._stream_core(response, built[0][1], call),
+            deadline=seconds,
         )
 
     def list_models(self) -> list[Model]:
@@ -979,10 +1039,10 @@ class ChatClient(ChatClientBase[httpx.Client]):
         """The client's model id. With a tier (``model="cheap"``), pick it now: from the model
         list already known (``models=``, an earlier ``list_models()``) or else from one
         ``list_models()`` request; later calls return the same id without a request."""
-        if self._tier_pending and self._listed_ids is None:
-            assert self._resolving is not None
-            with self._resolving:
-                if self._listed_ids is None:
+        choice = self._choice
+        if choice is not None and choice.needs_list:
+            with choice.lock:
+                if choice.needs_list:
                     self.list_models()
         return self._resolve_tier()
 
@@ -1047,22 +1107,30 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
             )
         return httpx.AsyncClient(timeout=timeout, transport=transport, proxy=proxy)
 
-    async def _send(
-        self, request: httpx.Request, max_retries: int | UseClientDefault
+    async def _open(
+        self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
     ) -> httpx.Response:
-        response = await asend_with_retries(
+        return await asend_with_retries(
             self._http,
             request,
-            self._policy_for(max_retries),
+            policy,
             raise_for_status=self._raise_for_status,
+            deadline=deadline,
+            secrets=self._secrets(),
         )
+
+    async def _send(
+        self,
+        request: httpx.Request,
+        max_retries: int | UseClientDefault,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        limit = self._start_deadline(deadline)
+        response = await self._open(request, self._policy_for(max_retries), limit)
         try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
-        finally:
-            await response.aclose()
-        return response
+            return await within(limit, aread_body(response))
+        except (*HTTPX_ERRORS, TimeoutError) as exc:
+            raise self._body_error(exc, response, limit) from exc
 
     async def gen_sync(
         self,
@@ -1070,14 +1138,18 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Result:
-        """Generate the whole answer in one request."""
+        """Generate the whole answer in one request (``deadline``: total seconds, retries
+        included; defaults to the client's)."""
         request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         if self._tier_pending:
             await self.resolve_model()
             request, plan = self._build_chat(messages, options, stream=False, timeout=timeout)
         with self._span("chat", request) as span:
-            result = self._priced(self._parse_chat(await self._send(request, max_retries), plan))
+            result = self._priced(
+                self._parse_chat(await self._send(request, max_retries, deadline), plan)
+            )
             if span is not None:
                 span.succeeded(result)
         return result
@@ -1088,27 +1160,29 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         *options: object,
         max_retries: int | UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+        deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
         built = [self._build_chat(messages, options, stream=True, timeout=timeout)]
         policy = self._policy_for(max_retries)
         call = self._stream_call()
 
-        async def send_request(request: httpx.Request) -> httpx.Response:
-            return await asend_with_retries(
-                self._http, request, policy, raise_for_status=self._raise_for_status
-            )
+        seconds = self._deadline_for(deadline)
 
-        send = send_request if call is None else call.wrap_asend(send_request)
-
-        async def open_response() -> httpx.Response:
+        async def open_response(limit: Deadline | None) -> httpx.Response:
             if self._tier_pending:
                 await self.resolve_model()
                 built[0] = self._build_chat(messages, options, stream=True, timeout=timeout)
-            return await send(built[0][0])
+
+            async def send(request: httpx.Request) -> httpx.Response:
+                return await self._open(request, policy, limit)
+
+            return await (send if call is None else call.wrap_asend(send))(built[0][0])
 
         return AsyncStream(
-            open_response, lambda response: self._stream_core(response, built[0][1], call)
+            open_response,
+            lambda response: self._stream_core(response, built[0][1], call),
+            deadline=seconds,
         )
 
     async def list_models(self) -> list[Model]:
@@ -1123,13 +1197,10 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
     async def resolve_model(self) -> str | None:
         """The client's model id, a tier picked on first call; see
         :meth:`ChatClient.resolve_model`."""
-        if self._tier_pending and self._listed_ids is None:
-            if self._aresolving is None:  # no await since the check: one lock for all tasks
-                import anyio
-
-                self._aresolving = anyio.Lock()
-            async with self._aresolving:
-                if self._listed_ids is None:
+        choice = self._choice
+        if choice is not None and choice.needs_list:
+            async with choice.alock():
+                if choice.needs_list:
                     await self.list_models()
         return self._resolve_tier()
 

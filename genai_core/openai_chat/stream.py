@@ -266,6 +266,11 @@ class ChatStreamAssembler:
                 out.extend(self._flush_calls())
         return out
 
+    @property
+    def finish_reason(self) -> Any:
+        """The last finish reason the stream gave (raw), or None when it gave none yet."""
+        return self._finish
+
     def end(self) -> list[Reply]:
         """The stream ended (``[DONE]`` or EOF): the fragments only the end completes."""
         self.done = True

@@ -1,0 +1,153 @@
+"""The chat stream core: bytes of one streamed chat completion in, fragments out; no I/O.
+
+:class:`~genai_core.provider.Stream` and :class:`~genai_core.provider.AsyncStream` move bytes
+into it; SSE decoding, chunk assembly (:class:`~.stream.ChatStreamAssembler`), the end-of-stream
+rules and error mapping are here, next to the assembler, so the provider-neutral
+``genai_core.provider`` knows nothing of the OpenAI wire format.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import GenAIError, IncompleteStreamError, StreamError, redact_error
+from ..sse import SSEDecodeError, SSEDecoder
+from ..types import Reply, Result
+from .errors import excerpt, parse_error_body
+from .response import parse_chat_response
+from .stream import ChatStreamAssembler
+
+__all__ = ["ChatStreamCore"]
+
+# How much of a body that is not an event stream is kept to quote in the error.
+_HEAD = 512
+
+
+class ChatStreamCore:
+    """Bytes of one streamed response in, fragments out; no I/O.
+
+    ``feed`` and ``finish`` return the fragments to yield; ``fail`` attaches the partial Result to
+    an error; ``result`` is the final Result.
+    """
+
+    __slots__ = ("_assembler", "_decoder", "_head", "_json_result", "_pending", "_secrets")
+
+    def __init__(
+        self, assembler: ChatStreamAssembler, secrets: tuple[str | None, ...] = ()
+    ) -> None:
+        self._assembler = assembler
+        self._secrets = secrets
+        self._decoder = SSEDecoder()
+        self._json_result: Result | None = None
+        # The first bytes of a body that gave no event yet, to quote when it never does.
+        self._head = b""
+        # An error met after other events of the same read: raised by the next call, once the
+        # fragments before it were handed over (the fragments seen must add up to the partial
+        # result).
+        self._pending: StreamError | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._assembler.done
+
+    @property
+    def provider(self) -> str:
+        return self._assembler.provider
+
+    @property
+    def request_id(self) -> str | None:
+        return self._assembler.request_id
+
+    def feed(self, data: bytes) -> list[Reply]:
+        if self._pending is not None:
+            raise self._pending
+        try:
+            events = self._decoder.feed(data)
+        except SSEDecodeError as exc:
+            raise self._protocol_error(str(exc)) from None
+        if not events:
+            if len(self._head) < _HEAD and not self._assembler.chunks:
+                self._head += data[: _HEAD - len(self._head)]
+            return []
+        feed = self._assembler.feed
+        if len(events) == 1 and not events[0].event:
+            return feed(events[0].data)
+        out: list[Reply] = []
+        try:
+            for ev in events:
+                if ev.event == "error":
+                    raise self._protocol_error(parse_error_body(ev.data).message)
+                out.extend(feed(ev.data))
+        except StreamError as exc:
+            if not out:
+                raise
+            self._pending = exc
+        return out
+
+    def finish(self) -> list[Reply]:
+        """End of the body: flush what is buffered."""
+        if self._pending is not None:
+            raise self._pending
+        out: list[Reply] = []
+        if not self._assembler.done:
+            try:
+                events = self._decoder.close()
+            except SSEDecodeError as exc:
+                raise self._protocol_error(str(exc)) from None
+            for ev in events:
+                out.extend(self._assembler.feed(ev.data))
+            if not self._assembler.chunks and not self._assembler.done:
+                # Not one event: an HTML page, plain text or nothing at all was sent with a
+                # success status. Saying so beats returning an empty answer.
+                head = self._head.decode("utf-8", "replace")
+                lines = [line for line in head.splitlines() if line.strip()]
+                raise self._protocol_error(
+                    f"expected an event stream, got: {excerpt(head)!r}"
+                    if any(not line.startswith(":") for line in lines)  # not only SSE comments
+                    else "the server ended the stream without sending any event"
+                )
+        a = self._assembler
+        if not a.done and a.finish_reason is None:
+            # EOF with neither [DONE] nor a finish reason: the answer was cut (a tool call may
+            # be cut mid-arguments). Servers that end at EOF do so after a finish reason.
+            out.extend(a.end())
+            raise IncompleteStreamError(
+                "the stream ended before the answer did (no [DONE] and no finish reason); "
+                "partial_result holds what arrived",
+                status_code=200,
+                provider=a.provider,
+                request_id=a.request_id,
+            )
+        out.extend(a.end())
+        return out
+
+    def feed_json(self, body: bytes) -> list[Reply]:
+        """The server answered a stream request with a plain JSON completion: take it whole."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise self._protocol_error(
+                f"expected an event stream, got: {excerpt(body.decode('utf-8', 'replace'))!r}"
+            ) from None
+        a = self._assembler
+        self._json_result = parse_chat_response(
+            data,
+            provider=a.provider,
+            request_id=a.request_id,
+            limits=a.limits,
+            think_tags=a.think_tags,
+        )
+        a.done = True
+        return list(self._json_result.replies)
+
+    def fail(self, exc: GenAIError) -> GenAIError:
+        """Attach the partial Result to ``exc`` and remove secrets from its text."""
+        exc.partial_result = self.result()
+        return redact_error(exc, self._secrets)
+
+    def result(self) -> Result:
+        return self._json_result or self._assembler.result()
+
+    def _protocol_error(self, message: str) -> StreamError:
+        a = self._assembler
+        return StreamError(message, status_code=200, provider=a.provider, request_id=a.request_id)
