@@ -1069,6 +1069,12 @@ def _smoke_arguments(p: argparse.ArgumentParser) -> None:
     smoke_cli.add_arguments(p)
 
 
+def _batch_arguments(p: argparse.ArgumentParser) -> None:
+    from genai_baseten import batch_cli  # sqlite3 and the engines: only for this command
+
+    batch_cli.add_arguments(p)
+
+
 @dataclass(frozen=True)
 class Command:
     """One ``genai`` command: its name, the help line ``genai --help`` lists, and a function
@@ -1110,6 +1116,11 @@ for _command in (
         "smoke",
         "measure a model with the smoke scenarios (replay, record or live)",
         _smoke_arguments,
+    ),
+    Command(
+        "batch",
+        "run a JSONL file of prompts, resumably (chat calls or Baseten async inference)",
+        _batch_arguments,
     ),
 ):
     register_command(_command)
