@@ -11,6 +11,8 @@ after a crash or Ctrl-C and only the missing items are sent.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -18,6 +20,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from genai_core.cli import add_target_arguments, open_client, resolve_target
 from genai_core.errors import ValidationError
 from genai_core.options import TextOptions
 from genai_core.types import Message
@@ -26,7 +29,6 @@ from .batch import AsyncInferenceEngine, BatchProgress, ChatEngine, gen_batch
 
 __all__ = ["add_arguments", "run"]
 
-DEFAULT_MODEL = "openai/gpt-oss-120b"
 SECRET_ENV = "BASETEN_WEBHOOK_SECRET"
 
 
@@ -36,9 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="PROMPTS.jsonl", help="one prompt per line")
     p.add_argument("--out", required=True, metavar="RESULTS.jsonl", help="where results go")
     p.add_argument("--state", metavar="PATH", help="state file (default: OUT.state.sqlite)")
-    p.add_argument("--provider", default="baseten", help="provider name (default: baseten)")
-    p.add_argument("--model", help=f"model id (default for baseten: {DEFAULT_MODEL})")
-    p.add_argument("--base-url", metavar="URL", help="API root of an OpenAI-compatible server")
+    add_target_arguments(p)  # -p, -m, --base-url, the key flags, --timeout, --max-retries
     p.add_argument("--concurrency", type=int, default=16, help="chat calls at once (16)")
     p.add_argument("--max-tokens", type=int, metavar="N", help="maximum tokens per answer")
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
@@ -111,16 +111,18 @@ class ProgressBar:
             self.out.write("\n")
 
 
-def _provider(args: argparse.Namespace) -> Any:
-    from genai_core.registry import get_provider
+def _provider(stack: contextlib.ExitStack, args: argparse.Namespace) -> Any:
+    """The chat client, chosen like every ``genai`` command's. The batch retries a 429 across
+    all its items itself, so the client retries nothing unless --max-retries says so."""
+    target = resolve_target(args)
+    if target.max_retries is None:
+        target = dataclasses.replace(target, max_retries=0)
+    return open_client(stack, target)
 
-    kw: dict[str, Any] = {"model": args.model or DEFAULT_MODEL, "max_retries": 0}
-    if args.base_url:
-        kw["base_url"] = args.base_url
-    return get_provider(args.provider, **kw)
 
-
-def _engine(args: argparse.Namespace) -> ChatEngine | AsyncInferenceEngine:
+def _engine(
+    stack: contextlib.ExitStack, args: argparse.Namespace
+) -> ChatEngine | AsyncInferenceEngine:
     if args.async_target:
         if not args.public_url:
             raise ValidationError(
@@ -141,29 +143,30 @@ def _engine(args: argparse.Namespace) -> ChatEngine | AsyncInferenceEngine:
             host=host or "127.0.0.1",
             port=int(port),
         )
-    return ChatEngine(_provider(args), concurrency=args.concurrency)
+    return ChatEngine(_provider(stack, args), concurrency=args.concurrency)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the batch; write every item's outcome to ``--out``. Exit 0 when all succeeded, 1
     when some failed (their errors are in the results)."""
-    engine = _engine(args)
-    options = []
-    if args.max_tokens is not None or args.temperature is not None:
-        options.append(TextOptions(max_tokens=args.max_tokens, temperature=args.temperature))
-    bar = None if args.no_progress else ProgressBar(sys.stderr)
-    try:
-        results = gen_batch(
-            read_prompts(args.input),
-            *options,
-            engine=engine,
-            state=args.state or f"{args.out}.state.sqlite",
-            progress=bar,
-            retry_failed=args.retry_failed,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    with contextlib.ExitStack() as stack:
+        engine = _engine(stack, args)
+        options = []
+        if args.max_tokens is not None or args.temperature is not None:
+            options.append(TextOptions(max_tokens=args.max_tokens, temperature=args.temperature))
+        bar = None if args.no_progress else ProgressBar(sys.stderr)
+        try:
+            results = gen_batch(
+                read_prompts(args.input),
+                *options,
+                engine=engine,
+                state=args.state or f"{args.out}.state.sqlite",
+                progress=bar,
+                retry_failed=args.retry_failed,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
     failed = 0
     tmp = f"{args.out}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:

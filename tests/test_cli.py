@@ -150,7 +150,7 @@ def test_demo_request_bodies_are_byte_identical_to_the_client(
             target.provider, model=target.model, api_key=cli.REPLAY_API_KEY, http_client=http
         )
 
-    monkeypatch.setattr(cli, "_client", client)
+    monkeypatch.setattr(cli, "open_client", client)
     assert cli.main(["demo", "--replay"]) == 0
     assert sent == [i.request.body.decode() for i in cassette.interactions]
 

@@ -179,6 +179,9 @@ RUN_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "baseten-management.md": ("test_docs_baseten.py",),
     "baseten-predict.md": ("test_docs_baseten.py",),
     "baseten-targets.md": ("test_docs_baseten.py",),
+    "async-inference.md": ("test_docs_batch.py",),
+    "webhooks.md": ("test_docs_batch.py",),
+    "batch.md": ("test_docs_batch.py",),
 }
 
 
