@@ -44,7 +44,6 @@ import httpx
 
 import genai_baseten
 from genai_core import _json
-from genai_core.openai_chat import stream as assembler_module
 from genai_core.openai_chat.stream import ChatStreamAssembler
 from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 from genai_core.types import Message, Result
@@ -505,9 +504,14 @@ def orjson_floor_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
 
 
 def set_decoder(decoder: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Make genai's stream assembler decode chunks with ``decoder``; returns the previous one."""
-    saved: Callable[[str], Any] = getattr(assembler_module, "_loads_chunk")  # noqa: B009
-    setattr(assembler_module, "_loads_chunk", decoder)  # noqa: B010
+    """Make genai decode chunks with ``decoder`` from now on; returns the previous one.
+
+    An assembler takes its decoder (``loads=``) when it is made, by default
+    ``genai_core._json.loads_chunk``; the clients make theirs per stream with the default, so
+    setting the default is how a benchmark pins a client's decoder.
+    """
+    saved: Callable[[str], Any] = _json.loads_chunk
+    _json.loads_chunk = decoder
     return saved
 
 

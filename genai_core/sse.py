@@ -175,8 +175,37 @@ class SSEDecoder:
         self._id = None
         self._retry = None
 
+    def feed_single(self, data: bytes) -> str | None:
+        """The data of ``data`` if it is exactly one plain event, else None.
+
+        A plain event is one ``data: ...`` line and the blank line that ends it (what a server
+        flushing each token sends), starting at an event boundary with nothing buffered. Then
+        ``feed_single(data)`` consumes it and returns what ``feed(data)`` would have returned as
+        ``[ServerSentEvent(text)]``, minus the event object; otherwise it returns None and
+        consumes nothing, and the caller hands ``data`` to :meth:`feed`.
+        """
+        if self._buf or self._block or self._at_start or self._pending_cr:
+            return None
+        n = len(data) - 2
+        if (
+            data.endswith(b"\n\n")
+            and data.startswith(b"data: ")
+            and data.find(b"\n") == n  # one line end: no second line in this read
+            and data.find(b"\r") < 0
+            and n < self._max  # the line's size, len(line) + 1, is at most the limit
+        ):
+            raw = data[6:n]
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _decode_error(raw, exc) from None
+        return None
+
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Add ``data`` to the stream; return every event completed by it, in order."""
+        text = self.feed_single(data)
+        if text is not None:
+            return [ServerSentEvent(text)]
         if self._at_start:
             if not data:
                 return []

@@ -22,7 +22,7 @@ import mimetypes
 import posixpath
 import typing
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -101,6 +101,58 @@ def build_trusted(cls: type[_M], data: dict[str, Any], fields_set: set[str]) -> 
     _SET_EXTRA(obj, None)
     _SET_PRIVATE(obj, None)
     return obj
+
+
+def fragment_builder(field: Literal["text", "reasoning"]) -> Callable[[str], Reply]:
+    """A function making the :class:`Reply` whose ``field`` is the given string, unvalidated.
+
+    The stream hot path builds one per content chunk: the same as :func:`build_trusted` with the
+    dict and the fields set written out, and no call to it.
+    """
+    new = object.__new__
+    set_dict, set_fields = _SET_DICT, _SET_FIELDS_SET
+    set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
+    if field == "text":
+
+        def build(value: str) -> Reply:
+            obj = new(Reply)
+            set_dict(
+                obj,
+                {
+                    "text": value,
+                    "reasoning": "",
+                    "tool_call": None,
+                    "doc": None,
+                    "citation": None,
+                    "opaque": {},
+                },
+            )
+            set_fields(obj, {"text"})
+            set_extra(obj, None)
+            set_private(obj, None)
+            return obj
+
+    else:
+
+        def build(value: str) -> Reply:
+            obj = new(Reply)
+            set_dict(
+                obj,
+                {
+                    "text": "",
+                    "reasoning": value,
+                    "tool_call": None,
+                    "doc": None,
+                    "citation": None,
+                    "opaque": {},
+                },
+            )
+            set_fields(obj, {"reasoning"})
+            set_extra(obj, None)
+            set_private(obj, None)
+            return obj
+
+    return build
 
 
 def trusted(cls: type[_M], **values: Any) -> _M:
