@@ -203,9 +203,9 @@ class SSEDecoder:
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Add ``data`` to the stream; return every event completed by it, in order."""
-        text = self.feed_single(data)
-        if text is not None:
-            return [ServerSentEvent(text)]
+        single = self.feed_single(data)
+        if single is not None:
+            return [ServerSentEvent(single)]
         if self._at_start:
             if not data:
                 return []
