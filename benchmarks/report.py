@@ -41,6 +41,64 @@ def _ratio(x: float | None) -> str:
     return "" if x is None else f"{x:.2f}×"
 
 
+# The floor each genai row is compared with like for like (the same JSON decoder).
+LIKE_FOR_LIKE = {"b": "a=", "c": "a=", "d": "a=", "c+": "a+"}
+TARGET_LIKE_FOR_LIKE = 1.2  # issue 14: per chunk, both read shapes
+TARGET_GEN_SYNC_64 = 1.05  # issue 14: gen_sync CPU per request at concurrency 64
+TARGET_IMPORT_MS = 50.0  # issue 14: import genai_baseten - import httpx, pydantic, anyio
+
+
+def _like(r: dict[str, Any]) -> str:
+    x = r.get("ratio_like_for_like")
+    return "" if x is None else f"{x:.2f}× ({LIKE_FOR_LIKE[r['case']]})"
+
+
+def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets of issue 14, as measured in this run: name, value, target, met."""
+    items: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, target: float) -> None:
+        if value is not None:
+            items.append({"name": name, "value": value, "target": target, "ok": value <= target})
+
+    s = res.get("stream")
+    if s:
+        for mode, m in s["modes"].items():
+            for r in m["rows"]:
+                if r["case"] in ("c", "c+", "d") and r.get("ratio_like_for_like") is not None:
+                    add(
+                        f"per chunk, {mode}: ({r['case']}) ÷ ({LIKE_FOR_LIKE[r['case']]})",
+                        r["ratio_like_for_like"],
+                        TARGET_LIKE_FOR_LIKE,
+                    )
+    g = res.get("gen_sync64")
+    if g:
+        add(
+            f"gen_sync at concurrency {g['threads']}: genai CPU ÷ httpx + json.loads",
+            g["ratio"],
+            TARGET_GEN_SYNC_64,
+        )
+    imp = res.get("imports")
+    if imp and imp.get("over_floor_ms") is not None:
+        add(
+            "import genai_baseten − import httpx, pydantic, anyio (ms)",
+            imp["over_floor_ms"],
+            TARGET_IMPORT_MS,
+        )
+    return items
+
+
+def render_targets(res: dict[str, Any]) -> list[str]:
+    items = targets(res)
+    if not items:
+        return []
+    out = ["### Targets of issue 14", ""]
+    for t in items:
+        verdict = "met" if t["ok"] else "NOT met"
+        out.append(f"- {t['name']}: {t['value']:.2f} (target ≤ {t['target']:.2f}) — {verdict}")
+    return [*out, ""]
+
+
 def render(res: dict[str, Any]) -> str:
     m = res["machine"]
     pk = m["packages"]
@@ -74,20 +132,22 @@ def render(res: dict[str, Any]) -> str:
             out += [
                 f"{mode['title']} ({mode['pieces']:,} reads):",
                 "",
-                "| row | µs/chunk | ÷ (a) floor | ÷ (a), min ÷ min | ÷ (e) openai |",
-                "|---|---|---|---|---|",
+                "| row | µs/chunk | ÷ (a) floor | ÷ (a), min ÷ min | ÷ like-for-like floor "
+                "| ÷ (ah) httpx floor | ÷ (e) openai |",
+                "|---|---|---|---|---|---|---|",
             ]
             floor = _row(mode["rows"], "a")
             for r in mode["rows"]:
                 label = f"({r['case']}) {r['label']}"
                 if "median" not in r:
-                    out.append(f"| {label} | {r['note']} | | | |")
+                    out.append(f"| {label} | {r['note']} | | | | | |")
                     continue
                 note = f" ({r['note']})" if r["note"] else ""
                 by_min = r["min"] / floor["min"] if floor else None
                 out.append(
                     f"| {label}{note} | {_spread(r)} | {_ratio(r['ratio_to_floor'])} | "
-                    f"{_ratio(by_min)} | {_ratio(r['ratio_to_openai'])} |"
+                    f"{_ratio(by_min)} | {_like(r)} | {_ratio(r.get('ratio_to_httpx'))} | "
+                    f"{_ratio(r['ratio_to_openai'])} |"
                 )
             out.append("")
     imp = res.get("imports")
@@ -201,6 +261,7 @@ def render(res: dict[str, Any]) -> str:
                 f"{e['own_us_per_chunk']:.2f} | {e['own_share'] * 100:.0f}% |"
             )
         out.append("")
+    out += render_targets(res)
     chk = res.get("check")
     if chk:
         out += ["### Ratio checks (`--check`)", ""]

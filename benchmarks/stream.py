@@ -338,6 +338,34 @@ def floor_runner(
     return run
 
 
+def httpx_floor_runner(
+    syn: Synthetic, pieces: list[bytes], loads: Callable[[str], Any] = _json.loads_std
+) -> Runner:
+    """The floor's loop behind ``httpx.Client.stream(...).iter_bytes()`` on the same transport
+    as the clients: what any httpx-based reader pays before doing anything of its own."""
+    http = httpx.Client(transport=PiecesTransport(pieces))
+    url = BASE_URL + "/chat/completions"
+
+    def run() -> Extracted:
+        buf = b""
+        n = 0
+        with http.stream("POST", url, json={"model": MODEL, "stream": True}) as r:
+            for piece in r.iter_bytes():
+                events = (buf + piece).split(b"\n\n")
+                buf = events.pop()
+                for ev in events:
+                    text = ev.decode()
+                    if text.startswith("data: "):
+                        text = text[6:]
+                    if text == "[DONE]":
+                        return ("", "", "", n)
+                    loads(text)
+                    n += 1
+        return ("", "", "", n)
+
+    return run
+
+
 def _from_result(res: Result) -> Extracted:
     calls = res.tool_calls
     usage = res.usage
@@ -503,6 +531,10 @@ def orjson_floor_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
     return floor_runner(syn, pieces, importlib.import_module("orjson").loads)
 
 
+def scanner_floor_runner(syn: Synthetic, pieces: list[bytes]) -> Runner:
+    return floor_runner(syn, pieces, _json.loads_std)
+
+
 def set_decoder(decoder: Callable[[str], Any]) -> Callable[[str], Any]:
     """Make genai decode chunks with ``decoder`` from now on; returns the previous one.
 
@@ -538,7 +570,14 @@ def with_decoder(decoder: Callable[[str], Any], make: MakeRunner) -> MakeRunner:
 _std = _json.loads_std
 CASES = [
     Case("a", "floor: split + json.loads", floor_runner, checks_content=False),
+    Case(
+        "a=",
+        "floor: split + json's C scanner (genai's loads_std)",
+        scanner_floor_runner,
+        checks_content=False,
+    ),
     Case("a+", "floor: split + orjson.loads", orjson_floor_runner, "orjson", False),
+    Case("ah", "floor (a=) behind httpx iter_bytes", httpx_floor_runner, checks_content=False),
     Case("b", "genai StreamCore (sans-IO)", with_decoder(_std, core_runner)),
     Case("c", "genai_baseten.Client.gen_stream", with_decoder(_std, client_runner)),
     Case(
@@ -552,6 +591,11 @@ CASES = [
     Case("f", "LiteLLM completion(stream=True), baseten/", litellm_runner, module="litellm"),
 ]
 MODES = (("4k", "4 KiB pieces"), ("event", "1 event per piece"))
+
+# Like for like (issue 14): each genai row against the floor that decodes JSON with the same
+# function it does; (c+) uses orjson, the others json's C scanner.
+LIKE_FOR_LIKE = {"b": "a=", "c": "a=", "d": "a=", "c+": "a+"}
+TARGET_LIKE_FOR_LIKE = 1.2
 
 
 # -- measuring ----------------------------------------------------------------------------------
@@ -636,7 +680,10 @@ def rows_to_json(rows: list[Row]) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"case": r.case, "label": r.label, "note": r.note}
         if r.ok:
             entry.update(spread(r.samples_us))
-            for ref, key in (("a", "ratio_to_floor"), ("e", "ratio_to_openai")):
+            refs = [("a", "ratio_to_floor"), ("e", "ratio_to_openai"), ("ah", "ratio_to_httpx")]
+            if r.case in LIKE_FOR_LIKE:
+                refs.append((LIKE_FOR_LIKE[r.case], "ratio_like_for_like"))
+            for ref, key in refs:
                 entry[key] = r.median / by_case[ref].median if ref in by_case else None
         out.append(entry)
     return out
@@ -668,7 +715,16 @@ def run_stream(chunks: int, repeat: int, log: Callable[[str], None]) -> dict[str
         }
         for entry in modes[mode]["rows"]:
             if "median" in entry:
-                log(f"  {mode:<5} ({entry['case']}) {entry['label']:<44} {entry['median']:9.2f} µs")
+                like = entry.get("ratio_like_for_like")
+                extra = (
+                    f"  {like:.2f}× like-for-like floor ({LIKE_FOR_LIKE[entry['case']]})"
+                    if like is not None
+                    else ""
+                )
+                log(
+                    f"  {mode:<5} ({entry['case']}) {entry['label']:<44} "
+                    f"{entry['median']:9.2f} µs{extra}"
+                )
             else:
                 log(f"  {mode:<5} ({entry['case']}) {entry['label']:<44} {entry['note']}")
     return {
@@ -777,9 +833,12 @@ def _modules_loaded(code: str) -> set[str]:
 
 
 IMPORT_FLOOR = "import httpx, pydantic"
+# The floor of issue 14's import target: genai_baseten's three dependencies.
+IMPORT_DEPS = "import httpx, pydantic, anyio"
 IMPORT_CASES = {
     "python -c pass": "pass",
     IMPORT_FLOOR: IMPORT_FLOOR,
+    IMPORT_DEPS: IMPORT_DEPS,
     # pydantic imports lazily: the first BaseModel loads most of it, a model with a Field the
     # rest (pydantic.fields, pydantic.types, annotated_types); any library with models pays it.
     "httpx + a pydantic model": (
@@ -834,14 +893,61 @@ def measure_imports(runs: int, log: Callable[[str], None]) -> dict[str, Any]:
         ranked = sorted(((m, med_self.get(m, 0) / 1e3) for m in mods), key=lambda kv: -kv[1])
         return ranked[:n]
 
+    over = statistics.median(times["import genai_baseten"]) - statistics.median(times[IMPORT_DEPS])
+    log(f"  import genai_baseten − {IMPORT_DEPS}: {over:+.1f} ms (medians)")
+    first = measure_first_request(runs, log)
     return {
         "runs": runs,
+        "over_floor_ms": over,
+        "first_request": first,
         "cases": [{"name": n, "code": codes[n], **spread(ts)} for n, ts in times.items()],
         "beyond_model_modules": extra,
         "beyond_model_self_ms": sum(med_self.get(m, 0) for m in extra) / 1e3,
         "top_self_ms_beyond_model": top([m for m in extra if m not in own], 6),
         "top_self_ms_own": top(own, 8),
     }
+
+
+_FIRST_REQUEST = """
+import json, time
+t0 = time.perf_counter()
+import genai_baseten
+t1 = time.perf_counter()
+import httpx
+from genai_core import Message
+BODY = (b'{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,'
+        b'"message":{"role":"assistant","content":"Hello there."},"finish_reason":"stop"}],'
+        b'"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}')
+def handler(request):
+    return httpx.Response(200, headers={"content-type": "application/json"}, content=BODY)
+def once():
+    client = genai_baseten.Client(model="openai/gpt-oss-120b", api_key="x",
+        base_url="http://bench.invalid/v1",
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    assert client.gen_sync([Message.user("hi")]).text == "Hello there."
+t2 = time.perf_counter()
+once()
+t3 = time.perf_counter()
+once()
+t4 = time.perf_counter()
+print(json.dumps([(t1 - t0) * 1e3, (t3 - t2) * 1e3, (t4 - t3) * 1e3]))
+"""
+
+
+def measure_first_request(runs: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """In fresh processes: ``import genai_baseten``, then a first client and ``gen_sync``
+    (in-process transport), then a second; ms each. Lazy loading would move import time into
+    the first request: this shows where it went."""
+    _python(_FIRST_REQUEST)
+    samples: list[list[float]] = [json.loads(_python(_FIRST_REQUEST).stdout) for _ in range(runs)]
+    out = {}
+    for i, key in enumerate(("import_ms", "first_request_ms", "second_request_ms")):
+        out[key] = spread([s[i] for s in samples])
+    imp, first, second = (
+        out[k]["median"] for k in ("import_ms", "first_request_ms", "second_request_ms")
+    )
+    log(f"  import {imp:.1f} ms, first client + gen_sync {first:.1f} ms, second {second:.1f} ms")
+    return out
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, cast
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -160,28 +160,40 @@ def trusted(cls: type[_M], **values: Any) -> _M:
 
     Fields not given take their declared defaults; used for objects built from parsed wire data.
     """
-    data = dict(_defaults(cls))
+    entry = _DEFAULTS.get(cls)
+    if entry is None:
+        entry = _defaults(cls)
+    defaults, factories = entry
+    data = defaults.copy()
+    for name, factory in factories:
+        # A factory default (a list, a dict) is made fresh, unless a value replaces it.
+        data[name] = values[name] if name in values else factory()
     data.update(values)
     return build_trusted(cls, data, set(values))
 
 
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+# Per model class: its plain defaults, and its factory defaults as (name, factory) pairs, in
+# field order (which is the order of the instance's __dict__, hence of repr and model_dump).
+_DEFAULTS: dict[
+    type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]
+] = {}
 
 
-def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
-    # Only immutable defaults are cached; factory defaults (lists, dicts) are made fresh each time.
-    cached = _DEFAULTS.get(cls)
-    factories: dict[str, Any] = {}
-    if cached is None:
-        cached = {}
-        for name, field in cls.model_fields.items():
-            if field.default_factory is None:
-                cached[name] = field.default
-        _DEFAULTS[cls] = cached
-    for name, field in cls.model_fields.items():
-        if field.default_factory is not None:
-            factories[name] = field.default_factory()  # type: ignore[call-arg]
-    return {**cached, **factories} if factories else cached
+def _defaults(
+    cls: type[BaseModel],
+) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]:
+    fields = cls.model_fields
+    factories: list[tuple[str, Callable[[], Any]]] = [
+        (n, cast("Callable[[], Any]", f.default_factory))  # no model here takes validated data
+        for n, f in fields.items()
+        if f.default_factory is not None
+    ]
+    entry = (
+        {n: f.default for n, f in fields.items() if f.default_factory is None},
+        tuple(factories),
+    )
+    _DEFAULTS[cls] = entry
+    return entry
 
 
 # --- documents --------------------------------------------------------------------------------
