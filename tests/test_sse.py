@@ -564,7 +564,7 @@ def test_feed_single_invalid_utf8_raises() -> None:
 
 
 plain_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12
+    st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=12
 )
 stream_lines = st.one_of(
     plain_text.map(lambda t: f"data: {t}\n\n"),  # a plain event: the fast path's case
