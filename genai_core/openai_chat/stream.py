@@ -90,9 +90,9 @@ class RawChunks(Sequence[Any]):
     """The chunks of a stream as a read-only list of decoded JSON objects (``Result.raw``).
 
     The chunks' text is kept and each is decoded when first read: keeping decoded objects for
-    a whole stream costs about 4 µs per chunk (measured with benchmarks/stream.py), keeping the
-    text almost nothing, and most callers read only a few chunks. :meth:`text` gives the JSON
-    text of a chunk as received.
+    a whole stream costs per chunk (dicts are several times the size of their text, and the
+    garbage collector walks them), keeping the text almost nothing, and most callers read only a
+    few chunks. :meth:`text` gives the JSON text of a chunk as received.
     """
 
     __slots__ = ("_decoded", "_loads", "_texts")
