@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "gen_sync64" in parts:
         _log("== gen_sync, 64 threads")
         res["gen_sync64"] = scale.run_gen_sync_concurrent(
-            64, 5 if quick else 20, 3 if quick else 7, _log
+            64, 2 if quick else 10, 3 if quick else 7, _log
         )
     if "profile" in parts:
         _log("== profile")

@@ -73,11 +73,13 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
                     )
     g = res.get("gen_sync64")
     if g:
-        add(
-            f"gen_sync at concurrency {g['threads']}: genai CPU ÷ httpx + json.loads",
-            g["ratio"],
-            TARGET_GEN_SYNC_64,
-        )
+        for row in g["rows"]:
+            add(
+                f"gen_sync at concurrency {g['threads']}, {row['bytes']:,}-byte answer: "
+                "genai CPU ÷ httpx + json.loads",
+                row["ratio"],
+                TARGET_GEN_SYNC_64,
+            )
     imp = res.get("imports")
     if imp and imp.get("over_floor_ms") is not None:
         add(
@@ -261,6 +263,40 @@ def render(res: dict[str, Any]) -> str:
                 f"{e['own_us_per_chunk']:.2f} | {e['own_share'] * 100:.0f}% |"
             )
         out.append("")
+    g = res.get("gen_sync64")
+    if g:
+        out += [
+            f"### `gen_sync` from {g['threads']} threads",
+            "",
+            f"One `Client` (and, for the floor, one `httpx.Client`) shared by {g['threads']} "
+            "threads started together, in-process transport; process CPU per request, µs, "
+            f"median [min–max] of {g['repeat']} interleaved rounds.",
+            "",
+            "| answer | httpx + json.loads | genai_baseten.Client.gen_sync | ratio |",
+            "|---|---|---|---|",
+        ]
+        for row in g["rows"]:
+            out.append(
+                f"| {row['bytes']:,} B | {_spread(row['floor_us'], 1)} | "
+                f"{_spread(row['genai_us'], 1)} | {_ratio(row['ratio'])} |"
+            )
+        out.append("")
+    imp = res.get("imports")
+    first = imp.get("first_request") if imp else None
+    if first:
+        out += [
+            "### First request",
+            "",
+            "Fresh processes: `import genai_baseten`, then a first `Client` and `gen_sync` "
+            "(in-process transport, a small answer), then a second; ms, median [min–max].",
+            "",
+            "| step | ms |",
+            "|---|---|",
+            f"| import genai_baseten | {_spread(first['import_ms'], 1)} |",
+            f"| first Client + gen_sync | {_spread(first['first_request_ms'], 1)} |",
+            f"| second Client + gen_sync | {_spread(first['second_request_ms'], 1)} |",
+            "",
+        ]
     out += render_targets(res)
     chk = res.get("check")
     if chk:

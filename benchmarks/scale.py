@@ -523,33 +523,37 @@ def _threaded_cpu_us(fn: Callable[[], Any], threads: int, per_thread: int) -> fl
     return cpu * 1e6 / (threads * per_thread)
 
 
-def run_gen_sync_concurrent(
-    threads: int, per_thread: int, repeat: int, log: Log, answer_bytes: int = 4000
-) -> dict[str, Any]:
+def run_gen_sync_concurrent(threads: int, rounds: int, repeat: int, log: Log) -> dict[str, Any]:
     """``Client.gen_sync`` from ``threads`` threads sharing one client, against raw httpx (one
-    shared ``httpx.Client``) + ``json.loads``: process CPU per request, same in-process
-    transport and body (a ~4 KB completion: reasoning, text, a tool call, usage)."""
-    body, want = build_big_completion(answer_bytes)
-    expected = (want["reasoning"], want["text"], want["args"], want["total_tokens"])
-    runners = {key: fn for key, _label, fn in _sync_runners(body)[:2]}
-    for key, fn in runners.items():
-        if fn() != expected:
-            raise RuntimeError(f"gen_sync concurrent: row {key} extracted the wrong answer")
-    samples: dict[str, list[float]] = {k: [] for k in runners}
-    for _ in range(repeat):
+    shared ``httpx.Client``) + ``json.loads``: process CPU per request, the same in-process
+    transport and body, for a small answer (~4 KB: where the per-request work shows) and a
+    1 MB one (reasoning, text, a tool call, usage). Rows interleaved, ``repeat`` times."""
+    sizes = [(4_000, 5 * rounds), (1_000_000, max(1, rounds // 10))]
+    rows = []
+    for answer_bytes, per_thread in sizes:
+        body, want = build_big_completion(answer_bytes)
+        expected = (want["reasoning"], want["text"], want["args"], want["total_tokens"])
+        runners = {key: fn for key, _label, fn in _sync_runners(body)[:2]}
         for key, fn in runners.items():
-            samples[key].append(_threaded_cpu_us(fn, threads, per_thread))
-    ratio = _median(samples["genai"]) / _median(samples["floor"])
-    log(
-        f"  gen_sync x{threads} threads: httpx + json.loads {_median(samples['floor']):.1f} µs, "
-        f"genai {_median(samples['genai']):.1f} µs CPU per request ({ratio:.2f}×)"
-    )
-    return {
-        "threads": threads,
-        "per_thread": per_thread,
-        "repeat": repeat,
-        "bytes": len(body),
-        "floor_us": spread(samples["floor"]),
-        "genai_us": spread(samples["genai"]),
-        "ratio": ratio,
-    }
+            if fn() != expected:
+                raise RuntimeError(f"gen_sync concurrent: row {key} extracted the wrong answer")
+        samples: dict[str, list[float]] = {k: [] for k in runners}
+        for _ in range(repeat):
+            for key, fn in runners.items():
+                samples[key].append(_threaded_cpu_us(fn, threads, per_thread))
+        ratio = _median(samples["genai"]) / _median(samples["floor"])
+        log(
+            f"  gen_sync {len(body):>9,} B x{threads} threads: httpx + json.loads "
+            f"{_median(samples['floor']):8.1f} µs, genai {_median(samples['genai']):8.1f} µs "
+            f"CPU per request ({ratio:.2f}×)"
+        )
+        rows.append(
+            {
+                "bytes": len(body),
+                "per_thread": per_thread,
+                "floor_us": spread(samples["floor"]),
+                "genai_us": spread(samples["genai"]),
+                "ratio": ratio,
+            }
+        )
+    return {"threads": threads, "repeat": repeat, "rows": rows}
