@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -314,26 +314,31 @@ Runner = Callable[[], Extracted]
 MakeRunner = Callable[["Synthetic", list[bytes]], Runner]
 
 
+def _floor_loop(pieces: Iterable[bytes], loads: Callable[[str], Any]) -> Extracted:
+    """The least a correct reader of this stream must do (no CR handling, no accumulation)."""
+    buf = b""
+    n = 0
+    for piece in pieces:
+        events = (buf + piece).split(b"\n\n")
+        buf = events.pop()
+        for ev in events:
+            text = ev.decode()
+            if text.startswith("data: "):
+                text = text[6:]
+            if text == "[DONE]":
+                return ("", "", "", n)
+            loads(text)
+            n += 1
+    return ("", "", "", n)
+
+
 def floor_runner(
     syn: Synthetic, pieces: list[bytes], loads: Callable[[str], Any] = json.loads
 ) -> Runner:
-    """The least a correct reader of this stream must do (no CR handling, no accumulation)."""
+    """The floor's loop over the pieces in memory."""
 
     def run() -> Extracted:
-        buf = b""
-        n = 0
-        for piece in pieces:
-            events = (buf + piece).split(b"\n\n")
-            buf = events.pop()
-            for ev in events:
-                text = ev.decode()
-                if text.startswith("data: "):
-                    text = text[6:]
-                if text == "[DONE]":
-                    return ("", "", "", n)
-                loads(text)
-                n += 1
-        return ("", "", "", n)
+        return _floor_loop(pieces, loads)
 
     return run
 
@@ -347,21 +352,8 @@ def httpx_floor_runner(
     url = BASE_URL + "/chat/completions"
 
     def run() -> Extracted:
-        buf = b""
-        n = 0
         with http.stream("POST", url, json={"model": MODEL, "stream": True}) as r:
-            for piece in r.iter_bytes():
-                events = (buf + piece).split(b"\n\n")
-                buf = events.pop()
-                for ev in events:
-                    text = ev.decode()
-                    if text.startswith("data: "):
-                        text = text[6:]
-                    if text == "[DONE]":
-                        return ("", "", "", n)
-                    loads(text)
-                    n += 1
-        return ("", "", "", n)
+            return _floor_loop(r.iter_bytes(), loads)
 
     return run
 

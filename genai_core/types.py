@@ -111,45 +111,23 @@ def fragment_builder(field: Literal["text", "reasoning"]) -> Callable[[str], Rep
     new = object.__new__
     set_dict, set_fields = _SET_DICT, _SET_FIELDS_SET
     set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
-    if field == "text":
 
-        def build(value: str) -> Reply:
-            obj = new(Reply)
-            set_dict(
-                obj,
-                {
-                    "text": value,
-                    "reasoning": "",
-                    "tool_call": None,
-                    "doc": None,
-                    "citation": None,
-                    "opaque": {},
-                },
-            )
-            set_fields(obj, {"text"})
-            set_extra(obj, None)
-            set_private(obj, None)
-            return obj
-
-    else:
-
-        def build(value: str) -> Reply:
-            obj = new(Reply)
-            set_dict(
-                obj,
-                {
-                    "text": "",
-                    "reasoning": value,
-                    "tool_call": None,
-                    "doc": None,
-                    "citation": None,
-                    "opaque": {},
-                },
-            )
-            set_fields(obj, {"reasoning"})
-            set_extra(obj, None)
-            set_private(obj, None)
-            return obj
+    def build(value: str) -> Reply:
+        obj = new(Reply)
+        data: dict[str, Any] = {
+            "text": "",
+            "reasoning": "",
+            "tool_call": None,
+            "doc": None,
+            "citation": None,
+            "opaque": {},
+        }
+        data[field] = value
+        set_dict(obj, data)
+        set_fields(obj, {field})
+        set_extra(obj, None)
+        set_private(obj, None)
+        return obj
 
     return build
 
