@@ -126,7 +126,7 @@ def render(res: dict[str, Any]) -> str:
             f"One stream of {s['chunks']:,} JSON chunks ({s['bytes'] / 1e6:.2f} MB, mean event "
             f"{s['mean_event_bytes']:.0f} bytes), read whole by every row, {s['repeat']} "
             "repetitions interleaved across rows (fewer for a row slower than "
-            "8 s a run). µs per chunk, median [min–max]; ratios of medians, and of the "
+            "8 s a run). Process CPU µs per chunk, median [min–max]; ratios of medians, and of the "
             "fastest runs (on a busy machine the minima are the steadier estimate of CPU cost).",
             "",
         ]
