@@ -163,7 +163,7 @@ def render(res: dict[str, Any]) -> str:
                 if any(c["name"] == "import litellm" for c in imp["cases"])
                 else ""
             )
-            + "; ms, median [min–max].",
+            + "; CPU ms of the process (user + system), median [min–max].",
             "",
             "| command | ms |",
             "|---|---|",
@@ -288,7 +288,7 @@ def render(res: dict[str, Any]) -> str:
             "### First request",
             "",
             "Fresh processes: `import genai_baseten`, then a first `Client` and `gen_sync` "
-            "(in-process transport, a small answer), then a second; ms, median [min–max].",
+            "(in-process transport, a small answer), then a second; CPU ms, median [min–max].",
             "",
             "| step | ms |",
             "|---|---|",
