@@ -176,7 +176,16 @@ def genai_recorder(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Recorder]:
     """A Recorder named after the test, routing the test's httpx clients through its cassette."""
-    from .recorder import Recorder  # imports vcrpy
+    try:
+        from .recorder import Recorder  # imports vcrpy
+    except ImportError as exc:
+        if exc.name not in ("vcr", "yaml", "wrapt"):
+            raise
+        pytest.fail(
+            f"the genai_recorder fixture needs vcrpy (no module named {exc.name!r}); install it "
+            "with: pip install 'genai-baseten[record]'",
+            pytrace=False,
+        )
 
     config = request.config
     marker = request.node.get_closest_marker("genai_record")
