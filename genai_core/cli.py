@@ -409,8 +409,13 @@ def _flag_wording(text: str, *, key_flags: bool = True) -> str:
     """A library message said with the command's flags: ``base_url`` is ``--base-url``; a key
     given as ``api_key=`` came from the key flags (when the command has them) or `genai keys`."""
     text = re.sub(r"\bbase_url\b", "--base-url", text)
-    given = "--api-key-env NAME, --api-key-stdin or " if key_flags else ""
-    return re.sub(r"( or |\b)api_key=", lambda m: f"{m[1]}{given}`genai keys set`", text)
+    flags = "--api-key-env NAME, --api-key-stdin or " if key_flags else ""
+
+    def said(m: re.Match[str]) -> str:
+        joint = ", " if m[1] and flags else m[1]  # "$VAR, --api-key-env NAME, ... or ..."
+        return f"{joint}{flags}`genai keys set`"
+
+    return re.sub(r"( or |\b)api_key=", said, text)
 
 
 def _public_url(url: str) -> str:
