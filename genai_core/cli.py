@@ -1306,7 +1306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, DecodeError):  # the answer did not decode: the request was sent
             _error(_error_text(exc, key_flags=key_flags))
             return 1
-        _error(str(exc))  # refused before anything was sent: a usage or configuration error
+        # Refused before anything was sent: a usage or configuration error.
+        _error(_flag_wording(str(exc), key_flags=key_flags))
         return 2
     except (GenAIError, OSError, httpx.HTTPError) as exc:
         _error(_error_text(exc, key_flags=key_flags))

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from fake_openai import Canned, FakeOpenAI, json_canned, serve, sse_event
@@ -425,22 +426,37 @@ def busy(request: httpx.Request) -> httpx.Response:
     return httpx.Response(503, json={"error": {"message": "busy"}}, headers={"Retry-After": "5"})
 
 
-def test_deadline_too_short_for_a_retry_says_so_and_chains_the_answer() -> None:
-    slept: list[float] = []
+def deadline_error(
+    handler: Any, seconds: float, slept: list[float], *, asynchronous: bool = False
+) -> errors.DeadlineExceededError:
+    """The error a call with ``deadline=seconds`` raises against ``handler`` (retries on)."""
     policy = RetryPolicy(max_retries=3, sleep=slept.append, rand=lambda: 0.0)
-    with (
-        genai_baseten.Client(
-            "m",
-            api_key=FAKE_KEY,
-            http_client=httpx.Client(transport=httpx.MockTransport(busy)),
-            retry_policy=policy,
-            deadline=0.3,
-        ) as client,
-        pytest.raises(errors.DeadlineExceededError) as info,
-    ):
-        client.gen_sync([Message.user("hi")])
-    err = info.value
+    kw: dict[str, Any] = {"api_key": FAKE_KEY, "retry_policy": policy, "deadline": seconds}
+    transport = httpx.MockTransport(handler)
+    with pytest.raises(errors.DeadlineExceededError) as info:
+        if asynchronous:
+
+            async def call() -> None:
+                async with genai_baseten.AsyncClient(
+                    "m", http_client=httpx.AsyncClient(transport=transport), **kw
+                ) as client:
+                    await client.gen_sync([Message.user("hi")])
+
+            anyio.run(call)
+        else:
+            with genai_baseten.Client(
+                "m", http_client=httpx.Client(transport=transport), **kw
+            ) as c:
+                c.gen_sync([Message.user("hi")])
+    return info.value
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_deadline_too_short_for_a_retry_says_so_and_chains_the_answer(asynchronous: bool) -> None:
+    slept: list[float] = []
+    err = deadline_error(busy, 0.3, slept, asynchronous=asynchronous)
     text = str(err)
+    # Retry-After: 5 is beyond the 0.3 s the call has: nothing waits, nothing is sent again.
     assert text.startswith("the call's deadline of 0.3 s leaves no time to retry after HTTP 503")
     assert "passed" not in text
     assert err.deadline == 0.3 and slept == []
@@ -451,20 +467,9 @@ def test_deadline_too_short_after_a_connection_error_names_it() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    policy = RetryPolicy(max_retries=3, sleep=lambda s: None, rand=lambda: 0.0)
-    with (
-        genai_baseten.Client(
-            "m",
-            api_key=FAKE_KEY,
-            http_client=httpx.Client(transport=httpx.MockTransport(refuse)),
-            retry_policy=policy,
-            deadline=0.2,
-        ) as client,
-        pytest.raises(errors.DeadlineExceededError) as info,
-    ):
-        client.gen_sync([Message.user("hi")])
-    assert "leaves no time to retry after ConnectError" in str(info.value)
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    err = deadline_error(refuse, 0.2, [])
+    assert "leaves no time to retry after ConnectError" in str(err)
+    assert isinstance(err.__cause__, httpx.ConnectError)
 
 
 # --- 11. an empty prompt, smoke --replay in a fresh clone -----------------------------------------
