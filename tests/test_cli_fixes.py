@@ -500,3 +500,22 @@ def test_smoke_replay_without_cassettes_suggests_cassettes_dir(
     err = capsys.readouterr().err
     assert "--record" in err
     assert "or replay cassettes kept elsewhere with --cassettes DIR" in err
+
+
+@pytest.mark.parametrize(
+    ("key_flags", "said"),
+    [
+        (
+            True,
+            "check the key given in $K, --api-key-env NAME, --api-key-stdin or `genai keys set`",
+        ),
+        (False, "check the key given in $K or `genai keys set`"),
+    ],
+)
+def test_library_key_wording_names_only_the_flags_a_command_has(key_flags: bool, said: str) -> None:
+    from genai_core.cli import _flag_wording
+
+    assert _flag_wording("check the key given in $K or api_key=", key_flags=key_flags) == said
+    assert _flag_wording("pass api_key= or base_url=", key_flags=False) == (
+        "pass `genai keys set` or --base-url="
+    )
