@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .baseten_options import Options
 from .bridge import AsyncBridgeClient, BridgeClient
 from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
 from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
-from .options import Options
 from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
 from .predict import DeploymentFailedError, PredictStreamError
 from .queue import QueueStatus

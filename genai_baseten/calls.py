@@ -24,7 +24,7 @@ import httpx
 
 from genai_core.errors import APIError, ServerError, StreamError, ValidationError, redact
 from genai_core.http import RetryPolicy, parse_retry_after
-from genai_core.openai_chat.errors import excerpt, looks_like_html
+from genai_core.openai_chat.error_body import excerpt, looks_like_html
 
 from .targets import Target
 

@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from genai_core.errors import ValidationError
+from genai_core.openai_chat.chat_options import Options as ChatOptions
 from genai_core.openai_chat.client import ProviderConfig
-from genai_core.openai_chat.options import Options as ChatOptions
-from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
+from genai_core.openai_chat.compatible import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.openai_chat.request import ChatDialect, ContentRules
 from genai_core.options import GenOption, TextOptions
 from genai_core.types import Model
 
-from .options import Options
+from .baseten_options import Options
 from .targets import MODEL_APIS_URL, Target
 from .thinking import thinking_default
 
@@ -45,7 +45,7 @@ API_KEY_URL = "https://app.baseten.co/settings/api_keys"
 def scoreboard() -> ProviderScore:
     """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
     ``genai.scoreboards``."""
-    from scoreboard.registry import load_resource
+    from scoreboard.tables import load_resource
 
     return load_resource("genai_baseten")
 

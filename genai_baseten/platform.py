@@ -59,7 +59,7 @@ from genai_core.openai_chat.client import (
     merge_headers,
     public_url,
 )
-from genai_core.openai_chat.errors import api_error
+from genai_core.openai_chat.error_body import api_error
 
 from . import chains, management, queue
 from .calls import (

@@ -16,14 +16,14 @@ import pytest
 import genai_baseten
 from genai_core.errors import StreamError, ValidationError
 from genai_core.openai_chat import OpenAICompatibleClient
+from genai_core.openai_chat.chat_options import merge_extra_body
 from genai_core.openai_chat.client import merge_headers, normalize_base_url
 from genai_core.openai_chat.embeddings import (
     build_embeddings_body,
     decode_base64_vector,
     parse_embeddings_response,
 )
-from genai_core.openai_chat.errors import excerpt, looks_like_html
-from genai_core.openai_chat.options import merge_extra_body
+from genai_core.openai_chat.error_body import excerpt, looks_like_html
 from genai_core.openai_chat.ratelimits import parse_duration, parse_rate_limits, parse_reset
 from genai_core.openai_chat.stream import ChatStreamAssembler, RawChunks
 from genai_core.types import RateLimit

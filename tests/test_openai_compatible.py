@@ -189,7 +189,7 @@ def test_entry_point_is_declared() -> None:
     from importlib.metadata import entry_points
 
     names = {ep.name: ep.value for ep in entry_points(group="genai.providers")}
-    assert names.get("openaicompatible") == "genai_core.openai_chat.provider:register"
+    assert names.get("openaicompatible") == "genai_core.openai_chat.compatible:register"
 
 
 @each_flavor

@@ -28,7 +28,7 @@ from genai_core.errors import (
     ServerError,
     StreamError,
 )
-from genai_core.openai_chat.errors import api_error, parse_error_body
+from genai_core.openai_chat.error_body import api_error, parse_error_body
 from genai_core.openai_chat.models import parse_models
 from genai_core.openai_chat.request import ChatDialect, build_chat_body
 from genai_core.openai_chat.response import parse_chat_response

@@ -1,15 +1,16 @@
 """The OpenAI chat wire layer, sans-IO, and the generic ``openaicompatible`` provider on it.
 
 ``request`` builds bodies, ``response``, ``stream`` and ``stream_core`` parse answers,
-``embeddings`` and ``ratelimits`` handle their routes and headers, ``client`` is the engine every
-OpenAI-compatible provider shares and ``provider`` is that engine with no extensions.
+``error_body`` reads error answers, ``embeddings`` and ``ratelimits`` handle their routes and
+headers, ``client`` is the engine every OpenAI-compatible provider shares and ``compatible`` is
+that engine with no extensions.
 
 Imports go downward only: ``genai_core``'s neutral modules never import this package.
 """
 
 from __future__ import annotations
 
-from .options import Options
-from .provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
+from .chat_options import Options
+from .compatible import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 
 __all__ = ["AsyncOpenAICompatibleClient", "OpenAICompatibleClient", "Options"]

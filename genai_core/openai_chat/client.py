@@ -5,11 +5,11 @@ building, error mapping and parsing. :class:`ChatClient` and :class:`AsyncChatCl
 client and short send methods of identical shape. A provider is a subclass that sets
 :attr:`ChatClientBase.config` (URLs, auth scheme, key variable, dialect) and, for extensions,
 overrides :meth:`ChatClientBase._extend_body`. The generic provider
-(:mod:`genai_core.openai_chat.provider`) is the engine with an empty configuration; Baseten's
+(:mod:`genai_core.openai_chat.compatible`) is the engine with an empty configuration; Baseten's
 client is that provider with Baseten's configuration and extensions.
 
 Per request, in order: the neutral inputs become the body (``build_chat_body``), the fields of
-:class:`~genai_core.openai_chat.options.Options` are added, then the provider's extensions, then
+:class:`~genai_core.openai_chat.Options` are added, then the provider's extensions, then
 ``extra_body`` (which never overwrites). Per response: rate-limit headers become
 ``Usage.limits``; the decoded body (or, on request, the stream's chunks) is ``Result.raw``.
 """
@@ -75,9 +75,9 @@ from ..http import (
 from ..options import GenOption, TextOptions, split_options
 from ..provider import AsyncStream, Stream
 from ..types import Embeddings, Message, Messages, Model, RateLimit, Reply, Result
-from .errors import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
+from .chat_options import Options, apply_chat_options, merge_extra_body
+from .error_body import api_error, excerpt, looks_like_html, note_inputs, noted_inputs
 from .models import parse_models
-from .options import Options, apply_chat_options, merge_extra_body
 from .ratelimits import parse_rate_limits
 from .request import ChatDialect, build_chat_body
 from .response import parse_chat_response

@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 from ..errors import StreamError, ValidationError
 from ..types import Embeddings, RateLimit, trusted
-from .errors import excerpt
-from .options import merge_extra_body
+from .chat_options import merge_extra_body
+from .error_body import excerpt
 from .response import parse_usage
 
 __all__ = [

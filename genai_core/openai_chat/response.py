@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import StreamError
 from ..types import FinishReason, Logprob, RateLimit, Reply, Result, ToolCall, Usage, trusted
-from .errors import error_from_json, excerpt
+from .error_body import error_from_json, excerpt
 from .think import ThinkTags, split_think_text
 
 __all__ = [

@@ -38,7 +38,7 @@ from typing import Any, overload
 from .._json import loads_chunk as _loads_chunk
 from ..errors import StreamError
 from ..types import RateLimit, Reply, Result, ToolCall, build_trusted, trusted
-from .errors import error_from_json, excerpt
+from .error_body import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
 from .think import REASONING, TEXT, ThinkSplitter, ThinkTags
 

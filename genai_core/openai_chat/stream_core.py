@@ -13,7 +13,7 @@ import json
 from ..errors import GenAIError, IncompleteStreamError, StreamError, redact_error
 from ..sse import SSEDecodeError, SSEDecoder
 from ..types import Reply, Result
-from .errors import excerpt, parse_error_body
+from .error_body import excerpt, parse_error_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
 
