@@ -286,7 +286,7 @@ class _PlatformBase(Generic[_H]):
 
     def _body_error(self, exc: Exception, response: httpx.Response) -> GenAIError:
         """The typed error for a success answer whose body could not be read or decoded."""
-        return body_error(exc, status_code=response.status_code, provider=PROVIDER)
+        return body_error(exc, status_code=response.status_code, provider=PROVIDER, streamed=False)
 
     def _waiting(self, call: Call, err: APIError, delay: float) -> None:
         log.warning(

@@ -43,11 +43,13 @@ import httpx
 from . import _log
 from .errors import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     DeadlineExceededError,
     GenAIError,
+    MalformedResponseError,
+    MalformedStreamError,
     StreamConnectionError,
-    StreamError,
     StreamTimeoutError,
     ValidationError,
     redact,
@@ -310,12 +312,19 @@ def transport_error(exc: Exception, *, attempts: int = 1) -> APIConnectionError:
 
 
 def body_error(
-    exc: Exception, *, status_code: int, provider: str = "", request_id: str | None = None
-) -> StreamError:
+    exc: Exception,
+    *,
+    status_code: int,
+    provider: str = "",
+    request_id: str | None = None,
+    streamed: bool = True,
+) -> APIError:
     """The library's error for an httpx failure while the body of a success answer was read.
 
-    A body whose ``Content-Encoding`` does not decode is a :class:`StreamError`; a timeout a
-    :class:`StreamTimeoutError`; any other failure a :class:`StreamConnectionError`.
+    A body whose ``Content-Encoding`` does not decode is malformed: a
+    :class:`MalformedStreamError` when ``streamed``, else a :class:`MalformedResponseError`. A
+    timeout is a :class:`StreamTimeoutError`; any other failure a
+    :class:`StreamConnectionError`.
     """
     kw: dict[str, object] = {
         "status_code": status_code,
@@ -324,7 +333,8 @@ def body_error(
     }
     detail = _detail(exc)
     if isinstance(exc, httpx.DecodingError):
-        return StreamError(
+        malformed = MalformedStreamError if streamed else MalformedResponseError
+        return malformed(
             f"the body does not decode as its Content-Encoding says: {detail}",
             **kw,  # type: ignore[arg-type]
         )

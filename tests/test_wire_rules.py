@@ -25,6 +25,7 @@ from genai_core.errors import (
     AuthenticationError,
     BadRequestError,
     IncompleteStreamError,
+    MalformedResponseError,
     ServerError,
     StreamError,
 )
@@ -689,8 +690,8 @@ def test_stream_structurally_malformed_chunk_raises_stream_error(obj: dict[str, 
         ),
     ],
 )
-def test_sync_structurally_malformed_body_raises_stream_error(body: dict[str, Any]) -> None:
-    with pytest.raises(StreamError):
+def test_sync_structurally_malformed_body_raises_malformed_response(body: dict[str, Any]) -> None:
+    with pytest.raises(MalformedResponseError):
         parse(body)
 
 

@@ -46,11 +46,11 @@ from ..capabilities import CapabilityStatus, CapabilityTable, TableSource, TierC
 from ..errors import (
     APIError,
     GenAIError,
+    MalformedResponseError,
     MissingAPIKeyError,
     NotSupportedError,
     RateLimitError,
     RedirectError,
-    StreamError,
     ValidationError,
     redact,
     redact_error,
@@ -576,7 +576,7 @@ class ChatClientBase(Generic[_H]):
         if deadline is not None and deadline.remaining() <= 0:
             err = deadline.error(after_200=True, **kw)
         else:
-            err = body_error(exc, **kw)
+            err = body_error(exc, streamed=False, **kw)
         assert isinstance(err, APIError)
         return cast(APIError, redact_error(err, (self.__api_key,)))
 
@@ -800,14 +800,15 @@ class ChatClientBase(Generic[_H]):
         )
 
     def _json(self, response: httpx.Response) -> Any:
-        """The decoded body of a success answer; StreamError quoting it when it is not JSON."""
+        """The decoded body of a success answer; MalformedResponseError quoting it when it is not
+        JSON."""
         try:
             return json.loads(response.content)
         except ValueError:
             text = redact(response.text, (self.__api_key,))
             kind = "an HTML page" if looks_like_html(text) else "a body that is not JSON"
             shown = excerpt(text) if text.strip() else "(empty)"
-            raise StreamError(
+            raise MalformedResponseError(
                 f"expected JSON, got {kind}: {shown!r}",
                 status_code=response.status_code,
                 body=excerpt(text, 2000),
@@ -852,7 +853,7 @@ class ChatClientBase(Generic[_H]):
             models = parse_models(self._json(response))
         except ValueError as exc:
             # A 200 whose body breaks the protocol, like a malformed chat answer.
-            raise StreamError(
+            raise MalformedResponseError(
                 f"{exc}: {excerpt(redact(response.text, (self.__api_key,)))!r}",
                 status_code=response.status_code,
                 provider=self.config.name,
