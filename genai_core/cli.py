@@ -72,10 +72,12 @@ __all__ = [
     "Command",
     "Target",
     "UsageError",
+    "add_target_arguments",
     "build_parser",
     "cost_text",
     "demo_cassette_path",
     "main",
+    "open_client",
     "register_command",
     "resolve_target",
     "run_square_root",
@@ -350,8 +352,9 @@ def resolve_target(args: argparse.Namespace, *, model_required: bool = True) -> 
     )
 
 
-def _client(stack: contextlib.ExitStack, target: Target) -> Provider:
-    """A client for ``target``; with a replay cassette it answers from it, offline."""
+def open_client(stack: contextlib.ExitStack, target: Target) -> Provider:
+    """A client for ``target``, closed with ``stack``; with a replay cassette it answers from it,
+    offline. Commands added by plugins use it with :func:`resolve_target`."""
     given = {
         "base_url": target.base_url,
         "timeout": target.timeout,
@@ -545,7 +548,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             args.provider, args.model, args.replay = DEMO_PROVIDER, DEMO_MODEL, str(path)
             target = resolve_target(args)
-        client = _client(stack, target)
+        client = open_client(stack, target)
         out.write(f"model: {DEMO_MODEL}; tool offered: square_root\n\n")
 
         out.write(f"user: {DEMO_PROMPT}\n")
@@ -664,7 +667,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         temperature=args.temperature,
     )
     with contextlib.ExitStack() as stack:
-        client = _client(stack, target)
+        client = open_client(stack, target)
         live_prices = target.replay is None and target.defaults.prices_in_model_list
         pricer = _Pricer(client, fetch=live_prices and not args.no_cost)
         if args.prompt is None:
@@ -792,7 +795,7 @@ def _price(model: Model, *keys: str) -> Decimal | None:
 
 def cmd_models(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
-        client = _client(stack, resolve_target(args, model_required=False))
+        client = open_client(stack, resolve_target(args, model_required=False))
         models = client.list_models()
     if args.json:
         data = [m.model_dump(mode="json", exclude={"raw"}) for m in models]
@@ -1069,6 +1072,12 @@ def _smoke_arguments(p: argparse.ArgumentParser) -> None:
     smoke_cli.add_arguments(p)
 
 
+def _batch_arguments(p: argparse.ArgumentParser) -> None:
+    from genai_baseten import batch_cli  # sqlite3 and the engines: only for this command
+
+    batch_cli.add_arguments(p)
+
+
 @dataclass(frozen=True)
 class Command:
     """One ``genai`` command: its name, the help line ``genai --help`` lists, and a function
@@ -1110,6 +1119,11 @@ for _command in (
         "smoke",
         "measure a model with the smoke scenarios (replay, record or live)",
         _smoke_arguments,
+    ),
+    Command(
+        "batch",
+        "run a JSONL file of prompts, resumably (chat calls or Baseten async inference)",
+        _batch_arguments,
     ),
 ):
     register_command(_command)
