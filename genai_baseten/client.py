@@ -106,14 +106,15 @@ class _Baseten:
 
         def supports(self, feature: str, mode: str = "sync") -> Status: ...
 
-    def _extend_body(
-        self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
-    ) -> None:
+    def _body_extensions(
+        self, body: Mapping[str, Any], options: Mapping[type[GenOption], GenOption]
+    ) -> dict[str, Any]:
         # At most one of the two: the engine refuses both in one call.
         opts = options.get(Options)
         if opts is None:
             opts = options.get(ChatOptions)
         assert opts is None or isinstance(opts, ChatOptions)
+        fields: dict[str, Any] = {}
         template: dict[str, Any] = {}
         if isinstance(opts, Options):
             if opts.top_k is not None:
@@ -122,11 +123,11 @@ class _Baseten:
                         f"top_k given twice with different values ({body['top_k']} in "
                         f"TextOptions, {opts.top_k} in baseten.Options)"
                     )
-                body["top_k"] = opts.top_k
+                fields["top_k"] = opts.top_k
             for name in ("min_p", "top_p_min", "repetition_penalty"):
                 value = getattr(opts, name)
                 if value is not None:
-                    body[name] = value
+                    fields[name] = value
             template.update(opts.chat_template_args or {})
             if opts.thinking is not None:
                 template["enable_thinking"] = opts.thinking
@@ -144,7 +145,8 @@ class _Baseten:
         ):
             template["enable_thinking"] = True
         if template:
-            body["chat_template_args"] = template
+            fields["chat_template_args"] = template
+        return fields
 
 
 class Client(_Baseten, OpenAICompatibleClient):

@@ -21,7 +21,6 @@ deployment scaling up is waited out for ``cold_start_timeout`` seconds (:class:`
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -30,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypedDict, TypeVar
 
 import httpx
 
-from genai_core._version import __version__
 from genai_core.errors import (
     APIError,
     GenAIError,
@@ -50,15 +48,19 @@ from genai_core.http import (
     read_body,
     send_with_retries,
 )
-from genai_core.openai_chat.client import (
+from genai_core.http_setup import (
     USE_CLIENT_DEFAULT,
-    AsyncChatClient,
-    ChatClient,
     ProxyTypes,
+    TimeoutTypes,
     UseClientDefault,
+    base_headers,
     merge_headers,
-    public_url,
+    new_http_client,
+    open_http_client,
+    per_call_policy,
+    per_call_timeout,
 )
+from genai_core.http_setup import retry_policy as retry_policy_for
 from genai_core.openai_chat.error_body import api_error
 
 from . import chains, management, queue
@@ -98,7 +100,6 @@ ENV_VAR = "BASETEN_API_KEY"
 KEY_URL = "https://app.baseten.co/settings/api_keys"
 PROVIDER = "baseten"
 
-TimeoutTypes = float | httpx.Timeout | None
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
 _CALL = "genai_baseten_call"  # request extension: the Call a request was built from
 _Sync = TypeVar("_Sync", bound="PlatformClient")
@@ -156,42 +157,20 @@ class _PlatformBase(Generic[_H]):
         if api_key is not None and not isinstance(api_key, str):
             raise ValidationError(f"api_key must be a string, got {type(api_key).__name__}")
         self.__api_key = api_key or os.environ.get(ENV_VAR) or None
-        if retry_policy is None:
-            retry_policy = RetryPolicy(max_retries=max_retries)
-        elif max_retries != DEFAULT_MAX_RETRIES:
-            retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
-        self._policy = retry_policy
+        self._policy = retry_policy_for(max_retries, retry_policy)
         self._cold_start_timeout = check_budget(cold_start_timeout, argument="cold_start_timeout")
         self._timeout = timeout
-        headers: dict[str, str | None] = {"User-Agent": f"genai-baseten/{__version__}"}
-        if default_headers is not None:
-            if not isinstance(default_headers, Mapping):
-                raise ValidationError(
-                    "default_headers must be a mapping of names to values, got "
-                    f"{type(default_headers).__name__}"
-                )
-            headers.update(default_headers)
-        self._default_headers = headers
-        self._owns_http = http_client is None
-        if http_client is None:
-            try:
-                http_client = self._new_http_client(
-                    PREDICT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout,
-                    transport,
-                    proxy,
-                )
-            except (httpx.InvalidURL, TypeError, ValueError) as exc:
-                if isinstance(exc, ValidationError):
-                    raise
-                # httpx's own check of proxy= or timeout=, without the proxy's password.
-                raise ValidationError(
-                    f"{public_url(str(exc))} (check proxy= and timeout=)"
-                ) from None
-        elif transport is not None or proxy is not None:
-            raise ValidationError(
-                "give transport= and proxy= to the http_client you pass, not beside it"
-            )
-        self._http: _H = http_client
+        self._default_headers = base_headers(default_headers)
+        self._http: _H
+        # The chat client's construction, shared: the same arguments mean the same thing.
+        self._http, self._owns_http = open_http_client(
+            self._new_http_client,
+            http_client,
+            timeout=timeout,
+            default_timeout=PREDICT_TIMEOUT,
+            transport=transport,
+            proxy=proxy,
+        )
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -215,14 +194,12 @@ class _PlatformBase(Generic[_H]):
             base["Content-Type"] = call.content_type
         headers = merge_headers(base, self._default_headers)
         headers["Authorization"] = f"Api-Key {self.__api_key}"
-        if isinstance(timeout, UseClientDefault):
-            timeout = self._timeout
         request = self._http.build_request(
             call.method,
             call.url,
             headers=headers,
             content=call.content,
-            timeout=httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout,
+            timeout=per_call_timeout(timeout, self._timeout),
         )
         request.extensions[_CALL] = call
         log.debug("%s %s (%s)", call.method, call.url, call.what)
@@ -235,9 +212,7 @@ class _PlatformBase(Generic[_H]):
         return request, policy, self._cold_start(kw.get("cold_start_timeout", USE_CLIENT_DEFAULT))
 
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
-        if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
-            return self._policy
-        return dataclasses.replace(self._policy, max_retries=max_retries)
+        return per_call_policy(self._policy, max_retries)
 
     def _cold_start(self, budget: float | UseClientDefault) -> ColdStart:
         seconds = (
@@ -309,7 +284,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
-        return ChatClient._new_http_client(timeout, transport, proxy)  # the same checks
+        return new_http_client(httpx.Client, timeout, transport, proxy)
 
     def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         """Send ``call`` under the policy; the success answer is returned still streaming."""
@@ -488,7 +463,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     def _new_http_client(
         timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes
     ) -> httpx.AsyncClient:
-        return AsyncChatClient._new_http_client(timeout, transport, proxy)
+        return new_http_client(httpx.AsyncClient, timeout, transport, proxy)
 
     async def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         request, policy, cold = self._prepare(call, kw)
