@@ -20,7 +20,7 @@ configuration; Baseten's client is that provider with Baseten's configuration an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from types import TracebackType
@@ -60,6 +60,7 @@ from ..http_setup import (
     public_url,
 )
 from ..options import GenOption
+from ..plans import Plan, adrive, drive
 from ..provider import AsyncStream, Stream
 from ..types import Embeddings, Message, Messages, Model, Result
 from .config import ClientSettings, ProviderConfig, configure, normalize_base_url
@@ -110,33 +111,6 @@ class _Send(NamedTuple):
 
 _RESOLVE = "resolve the tier"
 """A step of a plan: pick the tier's model (one model listing at most); the plan gets None."""
-
-_DONE: Any = object()
-
-#: A call described as a generator of steps (:data:`_RESOLVE` or :class:`_Send`).
-Plan = Generator["_Send | str", Any, _T]
-
-
-class _Stepper(Generic[_T]):
-    """Moves a plan along: hands it the outcome of the step it asked for, a value or an
-    exception, and keeps what it returns. The sync and async drivers only do the steps."""
-
-    __slots__ = ("_plan", "error", "result", "value")
-
-    def __init__(self, plan: Plan[_T]) -> None:
-        self._plan = plan
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.result: Any = None
-
-    def next(self) -> Any:
-        """The next step, or ``_DONE`` once the plan has returned (``result``)."""
-        error, self.error = self.error, None
-        try:
-            return self._plan.send(self.value) if error is None else self._plan.throw(error)
-        except StopIteration as stop:
-            self.result = stop.value
-            return _DONE
 
 
 class PreparedChat:
@@ -520,11 +494,10 @@ class ChatClientBase(Generic[_H]):
         note_inputs(request, self._model, [messages] if isinstance(messages, Message) else messages)
         return request, plan
 
-    def _prepare_chat(
+    def _prepare_chat(  # noqa: PLR0917 (the call's own arguments, in their order)
         self,
         messages: Messages,
         options: Sequence[object],
-        *,
         stream: bool,
         timeout: TimeoutTypes | UseClientDefault,
         max_retries: int | UseClientDefault,
@@ -634,13 +607,10 @@ class ChatClient(ChatClientBase[httpx.Client]):
         return new_http_client(httpx.Client, timeout, transport, proxy)
 
     def _run(self, plan: Plan[_T]) -> _T:
-        run = _Stepper(plan)
-        while (step := run.next()) is not _DONE:
-            try:
-                run.value = self.resolve_model() if step is _RESOLVE else self._send(*step)
-            except BaseException as exc:  # noqa: PERF203 (handed to the plan: its span records it)
-                run.error = exc
-        return run.result  # type: ignore[no-any-return]
+        return drive(plan, self._act)
+
+    def _act(self, step: _Send | str) -> Any:
+        return self.resolve_model() if isinstance(step, str) else self._send(*step)
 
     def _open(
         self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
@@ -674,14 +644,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
     ) -> Result:
         """Generate the whole answer in one request (``deadline``: total seconds, retries
         included; defaults to the client's)."""
-        call = self._prepare_chat(
-            messages,
-            options,
-            stream=False,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-        )
+        call = self._prepare_chat(messages, options, False, timeout, max_retries, deadline)
         return self._run(self._chat_plan(call))
 
     def gen_stream(
@@ -694,14 +657,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
     ) -> Stream:
         """A :class:`Stream` of the answer. Inputs are checked now; the request is sent lazily
         (a pending tier is resolved when the stream opens)."""
-        call = self._prepare_chat(
-            messages,
-            options,
-            stream=True,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-        )
+        call = self._prepare_chat(messages, options, True, timeout, max_retries, deadline)
         policy = self._policy_for(max_retries)
 
         def open_response(limit: Deadline | None) -> httpx.Response:
@@ -786,13 +742,10 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         return new_http_client(httpx.AsyncClient, timeout, transport, proxy)
 
     async def _run(self, plan: Plan[_T]) -> _T:
-        run = _Stepper(plan)
-        while (step := run.next()) is not _DONE:
-            try:
-                run.value = await (self.resolve_model() if step is _RESOLVE else self._send(*step))
-            except BaseException as exc:  # noqa: PERF203 (handed to the plan: its span records it)
-                run.error = exc
-        return run.result  # type: ignore[no-any-return]
+        return await adrive(plan, self._act)
+
+    def _act(self, step: _Send | str) -> Awaitable[Any]:
+        return self.resolve_model() if isinstance(step, str) else self._send(*step)
 
     async def _open(
         self, request: httpx.Request, policy: RetryPolicy, deadline: Deadline | None
@@ -821,14 +774,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Result:
         """Generate the whole answer in one request; see :meth:`ChatClient.gen_sync`."""
-        call = self._prepare_chat(
-            messages,
-            options,
-            stream=False,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-        )
+        call = self._prepare_chat(messages, options, False, timeout, max_retries, deadline)
         return await self._run(self._chat_plan(call))
 
     def gen_stream(
@@ -840,14 +786,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> AsyncStream:
         """An :class:`AsyncStream` of the answer. Inputs are checked now; sent lazily."""
-        call = self._prepare_chat(
-            messages,
-            options,
-            stream=True,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-        )
+        call = self._prepare_chat(messages, options, True, timeout, max_retries, deadline)
         policy = self._policy_for(max_retries)
 
         async def open_response(limit: Deadline | None) -> httpx.Response:
