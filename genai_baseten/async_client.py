@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
-from genai_core.errors import RateLimitError, StreamError, ValidationError
+from genai_core.errors import MalformedResponseError, RateLimitError, ValidationError
 from genai_core.http import MAX_RETRY_AFTER, retry_delay
 
 from .async_inference import (
@@ -114,11 +114,11 @@ async def _async(
 
 
 def _parsed(parse: Callable[..., T], data: Any, *args: Any) -> T:
-    """``parse(data, *args)``; an answer of the wrong shape is a :class:`StreamError`."""
+    """``parse(data, *args)``; an answer of the wrong shape is a :class:`MalformedResponseError`."""
     try:
         return parse(data, *args)
     except ValueError as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             f"unexpected answer from Baseten: {exc}: {str(data)[:200]!r}",
             status_code=200,
             provider="baseten",

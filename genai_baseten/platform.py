@@ -62,6 +62,7 @@ from genai_core.http_setup import (
 )
 from genai_core.http_setup import retry_policy as retry_policy_for
 from genai_core.openai_chat.error_body import api_error
+from genai_core.plans import Plan, adrive, drive
 
 from . import chains, management, queue
 from .calls import (
@@ -263,6 +264,60 @@ class _PlatformBase(Generic[_H]):
         """The typed error for a success answer whose body could not be read or decoded."""
         return body_error(exc, status_code=response.status_code, provider=PROVIDER, streamed=False)
 
+    def _loop_options(self) -> dict[str, Any]:
+        return {"raise_for_status": self._raise_for_status, "secrets": self._secrets()}
+
+    # -- plans (genai_core.plans): each operation once; a step names the method that does it --
+
+    def _act(self, step: tuple[Any, ...]) -> Any:
+        """Do one step with this client's I/O: a value, or an awaitable for the async client."""
+        name, *args = step
+        return getattr(self, name)(*args)
+
+    def _open_plan(self, call: Call, kw: CallOptions) -> Plan[httpx.Response]:
+        """Send ``call`` under the policy, and again while the deployment starts (502/503
+        within the cold-start budget); returns the success answer still streaming."""
+        request, policy, cold = self._prepare(call, kw)
+        while True:
+            try:
+                response: httpx.Response = yield "_send_round", request, cold.round_policy(policy)
+            except APIError as err:
+                delay = cold.after_error(err)
+                if delay is None:
+                    raise
+                self._waiting(call, err, delay)
+            else:
+                return response
+            yield "_sleep", policy, delay
+
+    def _call_plan(self, call: Call, kw: CallOptions) -> Plan[Any]:
+        """:meth:`_open_plan`, then the whole body, decoded by its content type."""
+        response = yield from self._open_plan(call, kw)
+        try:
+            response = yield "_read", response
+        except HTTPX_ERRORS as exc:
+            raise self._body_error(exc, response) from exc
+        return self._decode(response)
+
+    def _ready_plan(
+        self, target: Target | str, timeout: float, interval: float, wake: bool
+    ) -> Plan[management.DeploymentStatus]:
+        where = Target.of(target)
+        ready = Readiness(
+            where,
+            timeout=check_budget(timeout, argument="timeout"),
+            interval=_poll_interval(interval),
+            clock=self._policy.clock,
+        )
+        if wake:
+            yield "wake", where
+        while True:
+            status = yield "deployment_status", where
+            delay = ready.after_status(status)
+            if delay is None:
+                return status  # type: ignore[no-any-return]
+            yield "_sleep", self._policy, delay
+
     def _waiting(self, call: Call, err: APIError, delay: float) -> None:
         log.warning(
             "%s %s: HTTP %d while the deployment starts; trying again in %.1f s",
@@ -286,32 +341,21 @@ class PlatformClient(_PlatformBase[httpx.Client]):
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
         return new_http_client(httpx.Client, timeout, transport, proxy)
 
+    def _send_round(self, request: httpx.Request, policy: RetryPolicy) -> httpx.Response:
+        return send_with_retries(self._http, request, policy, **self._loop_options())
+
+    _read = staticmethod(read_body)
+
+    @staticmethod
+    def _sleep(policy: RetryPolicy, delay: float) -> None:
+        policy.sleep(delay)
+
     def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         """Send ``call`` under the policy; the success answer is returned still streaming."""
-        request, policy, cold = self._prepare(call, kw)
-        while True:
-            try:
-                return send_with_retries(
-                    self._http,
-                    request,
-                    cold.round_policy(policy),
-                    raise_for_status=self._raise_for_status,
-                    secrets=self._secrets(),
-                )
-            except APIError as err:
-                delay = cold.after_error(err)
-                if delay is None:
-                    raise
-                self._waiting(call, err, delay)
-            policy.sleep(delay)
+        return drive(self._open_plan(call, kw), self._act)
 
     def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
-        response = self._open(call, **kw)
-        try:
-            response = read_body(response)
-        except HTTPX_ERRORS as exc:
-            raise self._body_error(exc, response) from exc
-        return self._decode(response)
+        return drive(self._call_plan(call, kw), self._act)
 
     # -- predict and wake ---------------------------------------------------------------------
 
@@ -361,21 +405,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         A status waiting cannot fix (a failed build, deactivated) raises
         :class:`~genai_baseten.predict.DeploymentFailedError` at once.
         """
-        where = Target.of(target)
-        ready = Readiness(
-            where,
-            timeout=check_budget(timeout, argument="timeout"),
-            interval=_poll_interval(interval),
-            clock=self._policy.clock,
-        )
-        if wake:
-            self.wake(where)
-        while True:
-            status = self.deployment_status(where)
-            delay = ready.after_status(status)
-            if delay is None:
-                return status
-            self._policy.sleep(delay)
+        return drive(self._ready_plan(target, timeout, interval, wake), self._act)
 
     def async_queue_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
@@ -465,31 +495,20 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     ) -> httpx.AsyncClient:
         return new_http_client(httpx.AsyncClient, timeout, transport, proxy)
 
+    def _send_round(self, request: httpx.Request, policy: RetryPolicy) -> Awaitable[httpx.Response]:
+        return asend_with_retries(self._http, request, policy, **self._loop_options())
+
+    _read = staticmethod(aread_body)
+
+    @staticmethod
+    def _sleep(policy: RetryPolicy, delay: float) -> Awaitable[None]:
+        return policy.async_sleep(delay)
+
     async def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
-        request, policy, cold = self._prepare(call, kw)
-        while True:
-            try:
-                return await asend_with_retries(
-                    self._http,
-                    request,
-                    cold.round_policy(policy),
-                    raise_for_status=self._raise_for_status,
-                    secrets=self._secrets(),
-                )
-            except APIError as err:
-                delay = cold.after_error(err)
-                if delay is None:
-                    raise
-                self._waiting(call, err, delay)
-            await policy.async_sleep(delay)
+        return await adrive(self._open_plan(call, kw), self._act)
 
     async def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
-        response = await self._open(call, **kw)
-        try:
-            response = await aread_body(response)
-        except HTTPX_ERRORS as exc:
-            raise self._body_error(exc, response) from exc
-        return self._decode(response)
+        return await adrive(self._call_plan(call, kw), self._act)
 
     async def predict(self, target: Target | str, payload: Any, **kw: Unpack[CallOptions]) -> Any:
         """See :meth:`PlatformClient.predict`."""
@@ -521,21 +540,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         wake: bool = True,
     ) -> management.DeploymentStatus:
         """See :meth:`PlatformClient.wait_until_ready`."""
-        where = Target.of(target)
-        ready = Readiness(
-            where,
-            timeout=check_budget(timeout, argument="timeout"),
-            interval=_poll_interval(interval),
-            clock=self._policy.clock,
-        )
-        if wake:
-            await self.wake(where)
-        while True:
-            status = await self.deployment_status(where)
-            delay = ready.after_status(status)
-            if delay is None:
-                return status
-            await self._policy.async_sleep(delay)
+        return await adrive(self._ready_plan(target, timeout, interval, wake), self._act)
 
     async def async_queue_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
