@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
@@ -74,15 +73,6 @@ class Exchange:
     def safe(self, err: GenAIError) -> GenAIError:
         """``err`` with the secrets removed from its message, body and headers."""
         return redact_error(err, self.secrets)
-
-    @contextmanager
-    def guarded(self) -> Iterator[None]:
-        """Errors raised inside leave redacted, with no chained context (the body they quote
-        is the redacted one)."""
-        try:
-            yield
-        except APIError as exc:
-            raise self.safe(exc) from None
 
     # -- per response --------------------------------------------------------------------------
 
@@ -194,7 +184,7 @@ class Exchange:
     def chat(
         self, response: httpx.Response, plan: ReadPlan, pricing: dict[str, Decimal] | None
     ) -> Result:
-        with self.guarded():
+        try:
             result = parse_chat_response(
                 self.json(response),
                 provider=self._config.name,
@@ -203,12 +193,14 @@ class Exchange:
                 limits=self.limits(response),
                 think_tags=plan.think_tags,
             )
+        except APIError as exc:  # the body it quotes is the server's: redacted here
+            raise self.safe(exc) from None
         return with_pricing(result, pricing)
 
     def embeddings(self, response: httpx.Response, count: int) -> Embeddings:
         from .embeddings import parse_embeddings_response  # only clients that embed pay for it
 
-        with self.guarded():
+        try:
             return parse_embeddings_response(
                 self.json(response),
                 count=count,
@@ -216,6 +208,8 @@ class Exchange:
                 request_id=self.request_id(response),
                 limits=self.limits(response),
             )
+        except APIError as exc:
+            raise self.safe(exc) from None
 
     def models(self, response: httpx.Response) -> list[Model]:
         data = self.json(response)
