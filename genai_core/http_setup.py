@@ -114,10 +114,9 @@ def open_http_client(
             default_timeout if isinstance(timeout, UseClientDefault) else timeout, transport, proxy
         )
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        # httpx's own check of proxy= or timeout=, without the proxy's password; a
-        # ValidationError (a ValueError) is already the library's.
-        if isinstance(exc, ValidationError):
-            raise
+        if isinstance(exc, ValidationError):  # ours (the transport's kind): name the provider
+            raise ValidationError(f"{_prefix(provider)}{exc}") from None
+        # httpx's own check of proxy= or timeout=, without the proxy's password.
         raise ValidationError(
             f"{_prefix(provider)}{public_url(str(exc))} (check proxy= and timeout=)"
         ) from None
@@ -182,35 +181,41 @@ def merge_headers(
     return {name: value for name, value in folded.items() if value is not None}
 
 
-def check_headers(headers: Mapping[str, str | None] | None) -> None:
+def check_headers(headers: Mapping[str, str | None] | None, provider: str = "") -> None:
     """Refuse, when the client is made, a header httpx would refuse at the first request."""
     if headers is None:
         return
+    who = _prefix(provider)
     if not isinstance(headers, Mapping):
         raise ValidationError(
-            f"default_headers must be a mapping of names to values, got {type(headers).__name__}"
+            f"{who}default_headers must be a mapping of names to values, got "
+            f"{type(headers).__name__}"
         )
     for name, value in headers.items():
         if not isinstance(name, str) or not name:
-            raise ValidationError(f"default_headers: a header name must be a string, got {name!r}")
+            raise ValidationError(
+                f"{who}default_headers: a header name must be a string, got {name!r}"
+            )
         if value is not None and not isinstance(value, str):
             raise ValidationError(
-                f"default_headers[{name!r}] must be a string (or None to drop the header), "
+                f"{who}default_headers[{name!r}] must be a string (or None to drop the header), "
                 f"got {type(value).__name__}"
             )
 
 
 def base_headers(
-    *layers: Mapping[str, str | None] | None, user_agent: str | None = None
+    *layers: Mapping[str, str | None] | None, user_agent: str | None = None, provider: str = ""
 ) -> dict[str, str | None]:
     """The headers every request of a client starts from: the library's User-Agent, then each
     layer in turn (the provider's, then the caller's ``default_headers=``), then
     ``user_agent=``. ``None`` values are kept: they remove a header the library would send."""
     if user_agent is not None and (not isinstance(user_agent, str) or not user_agent):
-        raise ValidationError(f"user_agent must be a non-empty string, got {user_agent!r}")
+        raise ValidationError(
+            f"{_prefix(provider)}user_agent must be a non-empty string, got {user_agent!r}"
+        )
     out: dict[str, str | None] = {"User-Agent": f"genai-baseten/{__version__}"}
     for layer in layers:
-        check_headers(layer)
+        check_headers(layer, provider)
         out = fold_headers(out, layer or {})
     if user_agent is not None:
         out = fold_headers(out, {"User-Agent": user_agent})

@@ -63,7 +63,7 @@ from ..options import GenOption
 from ..plans import Plan, adrive, drive
 from ..provider import AsyncStream, Stream
 from ..types import Embeddings, Message, Messages, Model, Result
-from .config import ClientSettings, ProviderConfig, configure, normalize_base_url
+from .config import ClientSettings, ProviderConfig, check_models, configure, normalize_base_url
 from .error_body import note_inputs
 from .exchange import Exchange
 from .prepare import ReadPlan, encode_body, prepare_chat_body
@@ -250,14 +250,7 @@ class ChatClientBase(Generic[_H]):
         """Learn from a model list; this client's own entry becomes :attr:`model_info` unless
         ``model_info=`` was given (which always wins). A bare id stands for a model known by its
         id alone (enough to pick a tier, nothing to learn defaults from)."""
-        models: list[Model] = []
-        for item in given:
-            m = Model(id=item.strip()) if isinstance(item, str) and item.strip() else item
-            if not isinstance(m, Model):
-                raise ValidationError(
-                    f"models= takes Model objects or model ids, got {type(m).__name__}"
-                )
-            models.append(m)
+        models = check_models(given, self.config.name)
         for m in models:
             if self._settings.model_info is not None and m.id == self._model:
                 continue

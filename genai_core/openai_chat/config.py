@@ -7,7 +7,7 @@ and what to pass. Nothing here sends a request or holds an httpx client.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -30,7 +30,14 @@ from .chat_options import Options
 from .error_body import excerpt
 from .request import ChatDialect
 
-__all__ = ["ClientSettings", "ProviderConfig", "configure", "normalize_base_url"]
+__all__ = [
+    "APIKey",
+    "ClientSettings",
+    "ProviderConfig",
+    "check_models",
+    "configure",
+    "normalize_base_url",
+]
 
 _SCHEMES = ("http", "https")
 
@@ -174,7 +181,7 @@ def configure(
                 "picked at run time; pass the model id with model_info=, or drop model_info="
             )
         model = None
-    model_info = _check_model_info(model_info, model or None)
+    model_info = _check_model_info(model_info, model or None, name)
     key = _api_key(config, api_key, api_key_env)
     url = _base_url(config, base_url)
     scheme = config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
@@ -197,7 +204,9 @@ def configure(
         timeout=timeout,
         deadline=deadline_seconds(deadline),
         max_request_bytes=max_request_bytes,
-        headers=base_headers(config.extra_headers, default_headers, user_agent=user_agent),
+        headers=base_headers(
+            config.extra_headers, default_headers, user_agent=user_agent, provider=name
+        ),
     )
 
 
@@ -233,11 +242,27 @@ def _api_key(
     return APIKey(api_key or None, env_var, required)
 
 
-def _check_model_info(info: Model | None, model: str | None) -> Model | None:
+def check_models(given: Iterable[Model | str], provider: str) -> list[Model]:
+    """``models=``: Model objects or bare ids (a model known by its id alone: enough to pick a
+    tier, nothing to learn defaults from)."""
+    models: list[Model] = []
+    for item in given:
+        m = Model(id=item.strip()) if isinstance(item, str) and item.strip() else item
+        if not isinstance(m, Model):
+            raise ValidationError(
+                f"{provider}: models= takes Model objects or model ids, got {type(m).__name__}"
+            )
+        models.append(m)
+    return models
+
+
+def _check_model_info(info: Model | None, model: str | None, provider: str) -> Model | None:
     if info is None:
         return None
     if not isinstance(info, Model):
-        raise ValidationError(f"model_info must be a Model, got {type(info).__name__}")
+        raise ValidationError(f"{provider}: model_info must be a Model, got {type(info).__name__}")
     if model is not None and info.id != model:
-        raise ValidationError(f"model_info describes {info.id!r}, but the model is {model!r}")
+        raise ValidationError(
+            f"{provider}: model_info describes {info.id!r}, but the model is {model!r}"
+        )
     return info
