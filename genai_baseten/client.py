@@ -19,7 +19,7 @@ Reference: https://docs.baseten.co/reference/inference-api/chat-completions
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from genai_core.errors import ValidationError
 from genai_core.openai_chat.chat_options import Options as ChatOptions
@@ -170,12 +170,7 @@ class Client(_Baseten, OpenAICompatibleClient):
         other arguments are the constructor's (``base_url`` comes from the target). For the
         bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
         which drops the bridge's meaningless answer fields."""
-        where = Target.of(target)
-        if where.kind == "bridge" and cls is Client:
-            from .bridge import BridgeClient
-
-            return BridgeClient(model, **_target_kw(where, kw))
-        return cls(model, **_target_kw(where, kw))
+        return cast(Client, _for_target(cls, Client, target, model, kw))
 
 
 class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
@@ -183,14 +178,19 @@ class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
 
     @classmethod
     def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> AsyncClient:
-        """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
-        model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
-        other arguments are the constructor's (``base_url`` comes from the target). For the
-        bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
-        which drops the bridge's meaningless answer fields."""
-        where = Target.of(target)
-        if where.kind == "bridge" and cls is AsyncClient:
-            from .bridge import AsyncBridgeClient
+        """A client whose calls go to ``target``; see :meth:`Client.for_target` (for the bridge,
+        an :class:`~genai_baseten.bridge.AsyncBridgeClient`)."""
+        return cast(AsyncClient, _for_target(cls, AsyncClient, target, model, kw))
 
-            return AsyncBridgeClient(model, **_target_kw(where, kw))
-        return cls(model, **_target_kw(where, kw))
+
+def _for_target(
+    cls: type[Any], plain: type[Any], target: Target | str, model: str | None, kw: dict[str, Any]
+) -> Any:
+    """``cls`` built for ``target``; the bridge gets the bridge twin of the plain client class
+    (a subclass of it asked for the bridge keeps its own class)."""
+    where = Target.of(target)
+    if where.kind == "bridge" and cls is plain:
+        from . import bridge
+
+        cls = bridge.BridgeClient if plain is Client else bridge.AsyncBridgeClient
+    return cls(model, **_target_kw(where, kw))
