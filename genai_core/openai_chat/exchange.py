@@ -2,7 +2,8 @@
 
 :class:`Exchange` is built once per client with the client's secrets, and it is the one place
 they are removed from what the client raises or returns: every error leaves through
-:meth:`Exchange.safe` (or is built from text that went through :meth:`Exchange.redact`), the
+:meth:`Exchange.safe` (or is built from text that went through :meth:`Exchange.redact`, or by
+:func:`~.error_body.api_error` given :attr:`Exchange.secrets`), the
 send loops get :attr:`Exchange.secrets`, and a stream core gets them for its errors. The client
 itself never redacts. No I/O: each method takes an ``httpx.Response`` already read.
 """
