@@ -2,8 +2,10 @@
 
 ``request`` builds bodies, ``response``, ``stream`` and ``stream_core`` parse answers,
 ``error_body`` reads error answers, ``embeddings`` and ``ratelimits`` handle their routes and
-headers, ``client`` is the engine every OpenAI-compatible provider shares and ``compatible`` is
-that engine with no extensions.
+headers. The engine every OpenAI-compatible provider shares is split by concern: ``config``
+(what a client is built with, checked once), ``prepare`` (a call's inputs → the finished body),
+``exchange`` (answers → results and errors, secrets removed) and ``client`` (the plans of each
+call and the thin sync/async clients); ``compatible`` is that engine with no extensions.
 
 Imports go downward only: ``genai_core``'s neutral modules never import this package.
 """
