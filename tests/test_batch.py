@@ -190,6 +190,7 @@ def engine(fake: FakeAsyncBaseten, **kw: Any) -> AsyncInferenceEngine:
         webhook_secret=SECRET,
         api_key=KEY,
         transport=AsyncLoopbackTransport(fake),
+        local_webhook=True,
         tick=0.02,
         **kw,
     )
