@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from genai_core.errors import RateLimitError, StreamError, ValidationError
 from genai_core.http import MAX_RETRY_AFTER, retry_delay
+from genai_core.openai_chat.client import USE_CLIENT_DEFAULT, UseClientDefault
 
 from .async_inference import (
     AsyncRateLimitError,
@@ -43,7 +44,7 @@ from .async_inference import (
 )
 from .calls import Call
 from .chains import AsyncSubmission, parse_submission
-from .platform import AsyncPlatformClient, PlatformClient
+from .platform import AsyncPlatformClient, CallOptions, PlatformClient, TimeoutTypes
 from .targets import Target
 
 T = TypeVar("T")
@@ -125,13 +126,27 @@ def _parsed(parse: Callable[..., T], data: Any, *args: Any) -> T:
         ) from exc
 
 
-def submit(client: PlatformClient, call: Call, max_retries: int) -> AsyncSubmission:
+def _submit_options(timeout: TimeoutTypes | UseClientDefault) -> CallOptions:
+    # One attempt per submit and no cold-start wait: anything but a 429 may have queued it.
+    kw: CallOptions = {"max_retries": 0, "cold_start_timeout": 0}
+    if not isinstance(timeout, UseClientDefault):
+        kw["timeout"] = timeout
+    return kw
+
+
+def submit(
+    client: PlatformClient,
+    call: Call,
+    max_retries: int,
+    timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+) -> AsyncSubmission:
     """Send a submit call, retrying only 429s."""
     retries = 0
+    kw = _submit_options(timeout)
     while True:
         try:
             with _async_429s():
-                data = client._call(call, max_retries=0, cold_start_timeout=0)
+                data = client._call(call, **kw)
         except AsyncRateLimitError as err:
             delay = submit_retry_delay(err, retries, max_retries)
             if delay is None:
@@ -143,13 +158,19 @@ def submit(client: PlatformClient, call: Call, max_retries: int) -> AsyncSubmiss
         return parse_submission(data, call.target)
 
 
-async def asubmit(client: AsyncPlatformClient, call: Call, max_retries: int) -> AsyncSubmission:
+async def asubmit(
+    client: AsyncPlatformClient,
+    call: Call,
+    max_retries: int,
+    timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+) -> AsyncSubmission:
     """The coroutine twin of :func:`submit`."""
     retries = 0
+    kw = _submit_options(timeout)
     while True:
         try:
             with _async_429s():
-                data = await client._call(call, max_retries=0, cold_start_timeout=0)
+                data = await client._call(call, **kw)
         except AsyncRateLimitError as err:
             delay = submit_retry_delay(err, retries, max_retries)
             if delay is None:

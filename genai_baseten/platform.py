@@ -9,8 +9,15 @@ the same.
 
 The HTTP policy is the chat client's (:mod:`genai_core.http`): retries with backoff and
 ``Retry-After``, per-phase timeouts, an ``X-Request-Id`` per call, typed errors
-(:mod:`genai_core.errors`) whose text never holds the key. On top of it, a 502/503 from a
+(:mod:`genai_core.errors`) whose text never holds the key. On top of it, a 503 from a
 deployment scaling up is waited out for ``cold_start_timeout`` seconds (:class:`.calls.ColdStart`).
+
+Calls that run the model (``predict``, ``predict_stream``, ``run_remote``) are retried only where
+it cannot have run twice: a 429, a 503 (scaling up) and a connection that failed before the
+request was sent. A 500 (``predict`` raised), a 502 (the container crashed during the request),
+a 504 (it ran for 1200 s) or a read timeout is raised at once; pass ``retry_unsafe=True`` to
+retry those too, accepting that the model may run more than once (:class:`.calls.Retries`).
+``async_run_remote`` is a submit like ``async_predict``: retried on a 429 only.
 
 ::
 
@@ -32,6 +39,7 @@ import httpx
 
 from genai_core._version import __version__
 from genai_core.errors import (
+    APIConnectionError,
     APIError,
     GenAIError,
     MissingAPIKeyError,
@@ -66,6 +74,7 @@ from .calls import (
     DEFAULT_COLD_START_TIMEOUT,
     Call,
     ColdStart,
+    Retries,
     check_budget,
     decode_body,
     error_hint,
@@ -75,6 +84,8 @@ from .predict import (
     PredictStreamCore,
     Readiness,
     StreamKind,
+    current_deployment_target,
+    needs_current_deployment,
     predict_call,
     wake_call,
 )
@@ -113,7 +124,10 @@ class CallOptions(TypedDict, total=False):
     max_retries: int
     """Retries of the HTTP policy for this call."""
     cold_start_timeout: float
-    """Seconds to keep retrying 502/503 while the deployment starts (0: not at all)."""
+    """Seconds to keep retrying 503 while the deployment starts (0: not at all)."""
+    retry_unsafe: bool
+    """predict / run_remote only: also retry 500, 502, 504 and read timeouts, although the
+    model may then run more than once (default False: 429, 503 and unsent requests only)."""
 
 
 # Readiness polling: how long wait_until_ready waits by default, and how often it asks.
@@ -228,11 +242,15 @@ class _PlatformBase(Generic[_H]):
         log.debug("%s %s (%s)", call.method, call.url, call.what)
         return request
 
-    def _prepare(self, call: Call, kw: CallOptions) -> tuple[httpx.Request, RetryPolicy, ColdStart]:
-        """The request for ``call``, the retry policy and the cold-start budget of this call."""
+    def _prepare(self, call: Call, kw: CallOptions) -> tuple[httpx.Request, RetryPolicy, Retries]:
+        """The request for ``call``, the retry policy and the retries beyond it."""
         request = self._request(call, kw.get("timeout", USE_CLIENT_DEFAULT))
         policy = self._policy_for(kw.get("max_retries", USE_CLIENT_DEFAULT))
-        return request, policy, self._cold_start(kw.get("cold_start_timeout", USE_CLIENT_DEFAULT))
+        cold = self._cold_start(kw.get("cold_start_timeout", USE_CLIENT_DEFAULT))
+        unsafe = kw.get("retry_unsafe", False)
+        if not isinstance(unsafe, bool):
+            raise ValidationError(f"retry_unsafe must be True or False, got {unsafe!r}")
+        return request, policy, Retries(call, policy, cold, unsafe=unsafe)
 
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
         if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
@@ -288,14 +306,13 @@ class _PlatformBase(Generic[_H]):
         """The typed error for a success answer whose body could not be read or decoded."""
         return body_error(exc, status_code=response.status_code, provider=PROVIDER)
 
-    def _waiting(self, call: Call, err: APIError, delay: float) -> None:
-        log.warning(
-            "%s %s: HTTP %d while the deployment starts; trying again in %.1f s",
-            call.what,
-            call.target,
-            err.status_code,
-            delay,
-        )
+    def _waiting(self, call: Call, err: GenAIError, delay: float) -> None:
+        if isinstance(err, APIError):
+            what = f"HTTP {err.status_code}"
+            what += " while the deployment starts" if err.status_code == 503 else ""
+        else:
+            what = f"{type(err).__name__} before the request was sent"
+        log.warning("%s %s: %s; trying again in %.1f s", call.what, call.target, what, delay)
 
 
 class PlatformClient(_PlatformBase[httpx.Client]):
@@ -313,18 +330,18 @@ class PlatformClient(_PlatformBase[httpx.Client]):
 
     def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         """Send ``call`` under the policy; the success answer is returned still streaming."""
-        request, policy, cold = self._prepare(call, kw)
+        request, policy, retries = self._prepare(call, kw)
         while True:
             try:
                 return send_with_retries(
                     self._http,
                     request,
-                    cold.round_policy(policy),
+                    retries.round_policy(),
                     raise_for_status=self._raise_for_status,
                     secrets=self._secrets(),
                 )
-            except APIError as err:
-                delay = cold.after_error(err)
+            except (APIError, APIConnectionError) as err:
+                delay = retries.after_error(err)
                 if delay is None:
                     raise
                 self._waiting(call, err, delay)
@@ -360,8 +377,18 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         return PredictStream(lambda: self._open(call, **kw), keep=keep)
 
     def wake(self, target: Target | str, **kw: Unpack[CallOptions]) -> None:
-        """``POST /{target}/wake``: start a deployment scaled to zero (Baseten answers 202)."""
-        self._call(wake_call(target), **kw)
+        """``POST /{target}/wake``: start a deployment scaled to zero (Baseten answers 202).
+
+        An environment (production included) is woken through its current deployment, looked
+        up with the management API first: Baseten's wake takes a deployment id or development.
+        """
+        where = Target.of(target)
+        if needs_current_deployment(where):
+            assert where.id is not None and where.environment is not None
+            env = self.get_environment(where.id, where.environment, **kw)
+            current = env.current_deployment
+            where = current_deployment_target(where, current.id if current else None)
+        self._call(wake_call(where), **kw)
 
     def deployment_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
@@ -393,10 +420,12 @@ class PlatformClient(_PlatformBase[httpx.Client]):
             interval=_poll_interval(interval),
             clock=self._policy.clock,
         )
+        # Each call is capped at the time left and does not wait out a cold start of its own
+        # (its default budget of 900 s would overrun timeout=).
         if wake:
-            self.wake(where)
+            self.wake(where, cold_start_timeout=0, timeout=ready.time_left())
         while True:
-            status = self.deployment_status(where)
+            status = self.deployment_status(where, cold_start_timeout=0, timeout=ready.time_left())
             delay = ready.after_status(status)
             if delay is None:
                 return status
@@ -420,10 +449,15 @@ class PlatformClient(_PlatformBase[httpx.Client]):
     def async_run_remote(
         self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
     ) -> chains.AsyncSubmission:
-        """``POST /{target}/async_run_remote``: queue a chain run; returns its request id."""
+        """``POST /{target}/async_run_remote``: queue a chain run; returns its request id.
+
+        A submit: retried on a 429 only (``max_retries`` times), never after a 5xx or a lost
+        connection, where Baseten may have queued it already."""
+        from .async_client import submit  # it builds on this module
+
         call = chains.async_run_remote_call(target, inputs)
-        assert call.target is not None
-        return chains.parse_submission(self._call(call, **kw), call.target)
+        retries = kw.get("max_retries", self._policy.max_retries)
+        return submit(self, call, retries, kw.get("timeout", USE_CLIENT_DEFAULT))
 
     # -- management (read-only) ---------------------------------------------------------------
 
@@ -491,18 +525,18 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         return AsyncChatClient._new_http_client(timeout, transport, proxy)
 
     async def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
-        request, policy, cold = self._prepare(call, kw)
+        request, policy, retries = self._prepare(call, kw)
         while True:
             try:
                 return await asend_with_retries(
                     self._http,
                     request,
-                    cold.round_policy(policy),
+                    retries.round_policy(),
                     raise_for_status=self._raise_for_status,
                     secrets=self._secrets(),
                 )
-            except APIError as err:
-                delay = cold.after_error(err)
+            except (APIError, APIConnectionError) as err:
+                delay = retries.after_error(err)
                 if delay is None:
                     raise
                 self._waiting(call, err, delay)
@@ -528,7 +562,14 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         return AsyncPredictStream(lambda: self._open(call, **kw), keep=keep)
 
     async def wake(self, target: Target | str, **kw: Unpack[CallOptions]) -> None:
-        await self._call(wake_call(target), **kw)
+        """See :meth:`PlatformClient.wake`."""
+        where = Target.of(target)
+        if needs_current_deployment(where):
+            assert where.id is not None and where.environment is not None
+            env = await self.get_environment(where.id, where.environment, **kw)
+            current = env.current_deployment
+            where = current_deployment_target(where, current.id if current else None)
+        await self._call(wake_call(where), **kw)
 
     async def deployment_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
@@ -554,9 +595,10 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
             clock=self._policy.clock,
         )
         if wake:
-            await self.wake(where)
+            await self.wake(where, cold_start_timeout=0, timeout=ready.time_left())
         while True:
-            status = await self.deployment_status(where)
+            left = ready.time_left()
+            status = await self.deployment_status(where, cold_start_timeout=0, timeout=left)
             delay = ready.after_status(status)
             if delay is None:
                 return status
@@ -576,9 +618,12 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     async def async_run_remote(
         self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
     ) -> chains.AsyncSubmission:
+        """See :meth:`PlatformClient.async_run_remote`."""
+        from .async_client import asubmit
+
         call = chains.async_run_remote_call(target, inputs)
-        assert call.target is not None
-        return chains.parse_submission(await self._call(call, **kw), call.target)
+        retries = kw.get("max_retries", self._policy.max_retries)
+        return await asubmit(self, call, retries, kw.get("timeout", USE_CLIENT_DEFAULT))
 
     async def list_models(self, **kw: Unpack[CallOptions]) -> list[management.ManagedModel]:
         data = await self._call(management.list_call("models"), **kw)

@@ -73,6 +73,23 @@ def predict_call(target: Target | str, payload: Any, *, stream: bool = False) ->
     return Call("POST", url, content, content_type, accept, where, "predict")
 
 
+def needs_current_deployment(target: Target) -> bool:
+    """Whether waking ``target`` first needs its environment's current deployment (Baseten's
+    wake takes a deployment id or ``development``, not an environment)."""
+    return target.kind == "model" and target.deployment_id is None and not target.development
+
+
+def current_deployment_target(target: Target, deployment_id: str | None) -> Target:
+    """The target of ``target``'s environment's current deployment, to wake it."""
+    if not deployment_id:
+        raise DeploymentFailedError(
+            f"{target} has no current deployment to wake; promote a deployment to it first",
+            "NO_DEPLOYMENT",
+        )
+    assert target.id is not None
+    return Target.model(target.id, deployment_id=deployment_id)
+
+
 def wake_call(target: Target | str) -> Call:
     """``POST /{target}/wake`` (answered 202 ``{}``)."""
     where = Target.of(target)
@@ -219,11 +236,16 @@ class Readiness:
                 f"{self.target} is {status} and will not become ready by waiting; {advice}",
                 status,
             )
+        return min(self.interval, self.time_left())
+
+    def time_left(self) -> float:
+        """Seconds left before ``timeout`` (the cap of each call made while waiting);
+        APITimeoutError once none is left."""
         left = self.deadline - self.clock()
         if left <= 0:
-            seen = " → ".join(dict.fromkeys(self.statuses))
+            seen = " → ".join(dict.fromkeys(self.statuses)) or "none"
             raise APITimeoutError(
                 f"{self.target} was not ready after {self.timeout:g} s (statuses seen: {seen}); "
                 "pass a longer timeout= or check the deployment in the dashboard"
             )
-        return min(self.interval, left)
+        return left
