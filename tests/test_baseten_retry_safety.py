@@ -136,7 +136,7 @@ def test_retry_unsafe_opts_in_to_retrying_server_errors() -> None:
         assert c.predict(MODEL, {"x": 1}, retry_unsafe=True) == {"output": 1}
     assert len(seen) == 3
     with client(handler, clock) as c, pytest.raises(ValidationError, match="retry_unsafe"):
-        c.predict(MODEL, {"x": 1}, retry_unsafe="yes")  # type: ignore[typeddict-item]
+        c.predict(MODEL, {"x": 1}, retry_unsafe="yes")  # type: ignore[arg-type]
 
 
 def test_a_503_is_waited_out_as_a_cold_start_but_a_502_is_not() -> None:
