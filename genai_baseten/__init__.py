@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from .batch import (
         AsyncInferenceEngine,
+        BatchInput,
         BatchItem,
         BatchItemError,
         BatchProgress,
@@ -70,6 +71,7 @@ __all__ = [
     "AsyncRequestError",
     "AsyncRequestStatus",
     "AsyncSubmission",
+    "BatchInput",
     "BatchItem",
     "BatchItemError",
     "BatchProgress",
@@ -134,6 +136,7 @@ def register(registrar: Registrar) -> None:
 _BATCH_NAMES = frozenset(
     {
         "AsyncInferenceEngine",
+        "BatchInput",
         "BatchItem",
         "BatchItemError",
         "BatchProgress",
