@@ -552,12 +552,6 @@ class AsyncInferenceEngine:
         self.target = Target.of(target)
         self.target.async_predict_url()  # ValidationError now for a chain or Model APIs
         self.secrets = webhook_secret
-        if not public_url and not local_webhook:
-            raise ValidationError(
-                "public_url is required: the HTTPS address (a tunnel or a proxy to the receiver "
-                "on host:port) Baseten delivers outputs to; it cannot reach 127.0.0.1. Pass "
-                "local_webhook=True only for a fake of Baseten on this machine"
-            )
         self.public_url = public_url.rstrip("/") if public_url else None
         self.host, self.port = host, port
         self.api_key = api_key
@@ -586,6 +580,12 @@ class AsyncInferenceEngine:
             raise ValidationError(f"unknown_wait must be seconds >= 0, got {unknown_wait!r}")
         self.unknown_wait = float(unknown_wait)
         self.timeout = timeout
+        if not public_url and not local_webhook:
+            raise ValidationError(
+                "public_url is required: the HTTPS address (a tunnel or a proxy to the receiver "
+                "on host:port) Baseten delivers outputs to; it cannot reach 127.0.0.1. Pass "
+                "local_webhook=True only for a fake of Baseten on this machine"
+            )
 
     def encode(self, item: Any) -> Any:
         if isinstance(item, BatchInput):

@@ -343,12 +343,18 @@ class BatchStore:
         """Move every item in ``from_status`` to ``to_status`` (start-of-run reconciliation).
 
         The item's error becomes ``error``: the reason it is in its new status (an item moved
-        to ``unknown`` must say why), or none for an item that is going to be sent again.
+        to ``unknown`` must say why), or none for an item that is going to be sent again. An
+        item moved to ``unknown`` keeps its time: that of its submit, from which its output is
+        awaited (see :meth:`awaiting_unknown`).
         """
-        return self._db.execute(
-            "UPDATE items SET status=?, updated=?, error=? WHERE status=?",
-            (to_status, time.time(), None if error is None else json.dumps(error), from_status),
-        ).rowcount
+        text = None if error is None else json.dumps(error)
+        args: tuple[Any, ...]
+        if to_status == UNKNOWN:
+            sql, args = "UPDATE items SET status=?, error=? WHERE status=?", (to_status, text)
+        else:
+            sql = "UPDATE items SET status=?, error=?, updated=? WHERE status=?"
+            args = (to_status, text, time.time())
+        return self._db.execute(sql, (*args, from_status)).rowcount
 
     def awaiting_unknown(self, since: float) -> int:
         """Unknown items changed since ``since`` whose output may still be delivered: all but

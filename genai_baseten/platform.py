@@ -84,10 +84,10 @@ from .predict import (
     PredictStreamCore,
     Readiness,
     StreamKind,
-    current_deployment_target,
-    needs_current_deployment,
     predict_call,
     wake_call,
+    wake_lookup_call,
+    wake_target,
 )
 from .targets import Target
 
@@ -383,11 +383,8 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         up with the management API first: Baseten's wake takes a deployment id or development.
         """
         where = Target.of(target)
-        if needs_current_deployment(where):
-            assert where.id is not None and where.environment is not None
-            env = self.get_environment(where.id, where.environment, **kw)
-            current = env.current_deployment
-            where = current_deployment_target(where, current.id if current else None)
+        if (lookup := wake_lookup_call(where)) is not None:
+            where = wake_target(where, self._call(lookup, **kw))
         self._call(wake_call(where), **kw)
 
     def deployment_status(
@@ -564,11 +561,8 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     async def wake(self, target: Target | str, **kw: Unpack[CallOptions]) -> None:
         """See :meth:`PlatformClient.wake`."""
         where = Target.of(target)
-        if needs_current_deployment(where):
-            assert where.id is not None and where.environment is not None
-            env = await self.get_environment(where.id, where.environment, **kw)
-            current = env.current_deployment
-            where = current_deployment_target(where, current.id if current else None)
+        if (lookup := wake_lookup_call(where)) is not None:
+            where = wake_target(where, await self._call(lookup, **kw))
         await self._call(wake_call(where), **kw)
 
     async def deployment_status(

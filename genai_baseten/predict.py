@@ -33,6 +33,7 @@ from genai_core.errors import APIConnectionError, APITimeoutError, GenAIError
 from genai_core.sse import ServerSentEvent, SSEDecodeError, SSEDecoder
 
 from .calls import Call, body_of, media_type
+from .management import environment_call, parse_environment
 from .targets import Target
 
 __all__ = [
@@ -73,14 +74,20 @@ def predict_call(target: Target | str, payload: Any, *, stream: bool = False) ->
     return Call("POST", url, content, content_type, accept, where, "predict")
 
 
-def needs_current_deployment(target: Target) -> bool:
-    """Whether waking ``target`` first needs its environment's current deployment (Baseten's
-    wake takes a deployment id or ``development``, not an environment)."""
-    return target.kind == "model" and target.deployment_id is None and not target.development
+def wake_lookup_call(target: Target) -> Call | None:
+    """The management call that finds what to wake for ``target``, or None when it is woken
+    directly: Baseten's wake takes a deployment id or ``development``, so an environment is
+    woken through its current deployment."""
+    if target.kind != "model" or target.deployment_id is not None or target.development:
+        return None
+    assert target.id is not None and target.environment is not None
+    return environment_call(target.id, target.environment)
 
 
-def current_deployment_target(target: Target, deployment_id: str | None) -> Target:
-    """The target of ``target``'s environment's current deployment, to wake it."""
+def wake_target(target: Target, lookup: Any) -> Target:
+    """The deployment to wake for ``target``, from the answer to :func:`wake_lookup_call`."""
+    current = parse_environment(lookup).current_deployment
+    deployment_id = current.id if current is not None else None
     if not deployment_id:
         raise DeploymentFailedError(
             f"{target} has no current deployment to wake; promote a deployment to it first",
