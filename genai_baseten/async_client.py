@@ -26,9 +26,10 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
-from genai_core.errors import RateLimitError, StreamError, ValidationError
+from genai_core.errors import MalformedResponseError, RateLimitError, ValidationError
 from genai_core.http import MAX_RETRY_AFTER, retry_delay
-from genai_core.openai_chat.client import USE_CLIENT_DEFAULT, UseClientDefault
+from genai_core.http_setup import USE_CLIENT_DEFAULT, TimeoutTypes, UseClientDefault
+from genai_core.plans import Plan, adrive, drive
 
 from .async_inference import (
     AsyncRateLimitError,
@@ -44,7 +45,7 @@ from .async_inference import (
 )
 from .calls import Call
 from .chains import AsyncSubmission, parse_submission
-from .platform import AsyncPlatformClient, CallOptions, PlatformClient, TimeoutTypes
+from .platform import AsyncPlatformClient, CallOptions, PlatformClient
 from .targets import Target
 
 T = TypeVar("T")
@@ -115,23 +116,15 @@ async def _async(
 
 
 def _parsed(parse: Callable[..., T], data: Any, *args: Any) -> T:
-    """``parse(data, *args)``; an answer of the wrong shape is a :class:`StreamError`."""
+    """``parse(data, *args)``; an answer of the wrong shape is a :class:`MalformedResponseError`."""
     try:
         return parse(data, *args)
     except ValueError as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             f"unexpected answer from Baseten: {exc}: {str(data)[:200]!r}",
             status_code=200,
             provider="baseten",
         ) from exc
-
-
-def _submit_options(timeout: TimeoutTypes | UseClientDefault) -> CallOptions:
-    # One attempt per submit and no cold-start wait: anything but a 429 may have queued it.
-    kw: CallOptions = {"max_retries": 0, "cold_start_timeout": 0}
-    if not isinstance(timeout, UseClientDefault):
-        kw["timeout"] = timeout
-    return kw
 
 
 def submit(
@@ -141,21 +134,7 @@ def submit(
     timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
 ) -> AsyncSubmission:
     """Send a submit call, retrying only 429s."""
-    retries = 0
-    kw = _submit_options(timeout)
-    while True:
-        try:
-            with _async_429s():
-                data = client._call(call, **kw)
-        except AsyncRateLimitError as err:
-            delay = submit_retry_delay(err, retries, max_retries)
-            if delay is None:
-                raise
-            retries += 1
-            client._policy.sleep(delay)
-            continue
-        assert call.target is not None
-        return parse_submission(data, call.target)
+    return drive(_submit_plan(client, call, max_retries, timeout), client._act)
 
 
 async def asubmit(
@@ -165,18 +144,31 @@ async def asubmit(
     timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
 ) -> AsyncSubmission:
     """The coroutine twin of :func:`submit`."""
+    return await adrive(_submit_plan(client, call, max_retries, timeout), client._act)
+
+
+def _submit_plan(
+    client: PlatformClient | AsyncPlatformClient,
+    call: Call,
+    max_retries: int,
+    timeout: TimeoutTypes | UseClientDefault,
+) -> Plan[AsyncSubmission]:
+    """The submit as a plan (:mod:`genai_core.plans`) over the client's own steps: one attempt
+    at a time (no retry but on a 429, and no cold-start wait), sleeping between 429s."""
+    once: CallOptions = {"max_retries": 0, "cold_start_timeout": 0}
+    if not isinstance(timeout, UseClientDefault):
+        once["timeout"] = timeout
     retries = 0
-    kw = _submit_options(timeout)
     while True:
         try:
             with _async_429s():
-                data = await client._call(call, **kw)
+                data = yield from client._call_plan(call, once)
         except AsyncRateLimitError as err:
             delay = submit_retry_delay(err, retries, max_retries)
             if delay is None:
                 raise
             retries += 1
-            await client._policy.async_sleep(delay)
+            yield "_sleep", client._policy, delay
             continue
         assert call.target is not None
         return parse_submission(data, call.target)

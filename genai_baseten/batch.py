@@ -52,6 +52,7 @@ from genai_core.errors import (
     APIError,
     APITimeoutError,
     GenAIError,
+    MalformedResponseError,
     NotFoundError,
     RateLimitError,
     StreamError,
@@ -854,7 +855,7 @@ def _maybe_queued(exc: GenAIError) -> bool:
     connection or a read timeout), a 5xx, or a 201 of the wrong shape. A 4xx was refused."""
     if isinstance(exc, APIConnectionError):
         return True
-    if isinstance(exc, StreamError):
+    if isinstance(exc, (StreamError, MalformedResponseError)):
         return True
     return isinstance(exc, APIError) and (exc.status_code or 0) >= 500
 
