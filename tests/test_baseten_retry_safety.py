@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_baseten_platform import Clock  # a clock that moves only when the client sleeps
 
 import genai_baseten
 from genai_baseten import AsyncPlatformClient, PlatformClient, Target
@@ -25,24 +26,10 @@ from genai_core import (
     ServerError,
     ValidationError,
 )
-from genai_core.http import RetryPolicy
 
 KEY = "fake-baseten-key-0123456789"
 MODEL = Target.model("abcd1234")
 CHAIN = Target.chain("xyz9", environment="staging")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 Reply = Callable[[httpx.Request], httpx.Response]
@@ -63,13 +50,7 @@ def scripted(*replies: Reply | int) -> tuple[list[httpx.Request], Callable[..., 
 
 
 def client(handler: Callable[..., httpx.Response], clock: Clock, **kw: Any) -> PlatformClient:
-    policy = RetryPolicy(
-        max_retries=kw.pop("max_retries", 2),
-        sleep=clock.sleep,
-        async_sleep=clock.asleep,
-        clock=lambda: clock.now,
-        rand=lambda: 0.0,
-    )
+    policy = clock.policy(kw.pop("max_retries", 2))
     return PlatformClient(
         api_key=KEY, transport=httpx.MockTransport(handler), retry_policy=policy, **kw
     )
@@ -177,7 +158,7 @@ def test_async_run_remote_retries_a_429() -> None:
 async def test_async_run_remote_async_twin_is_a_submit_too() -> None:
     clock = Clock()
     seen, handler = scripted(502)
-    policy = RetryPolicy(sleep=clock.sleep, async_sleep=clock.asleep, clock=lambda: clock.now)
+    policy = clock.policy()
     async with AsyncPlatformClient(
         api_key=KEY, transport=httpx.MockTransport(handler), retry_policy=policy
     ) as c:

@@ -76,16 +76,7 @@ def test_async_target_needs_a_public_url_and_a_webhook_secret(
     tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BASETEN_WEBHOOK_SECRET", raising=False)
-    src = tmp_path / "p.jsonl"
-    src.write_text('"ok"\n', encoding="utf-8")
-    args = [
-        "batch",
-        str(src),
-        "--out",
-        str(tmp_path / "o.jsonl"),
-        "--async-target",
-        "https://model-abcd1234.api.baseten.co/production",
-    ]
+    args = _async_args(tmp_path)[:-2]  # without --public-url
     assert main(args) == 2
     assert "--public-url" in capsys.readouterr().err  # Baseten cannot reach 127.0.0.1
     assert main([*args, "--public-url", "https://hooks.example.com"]) == 2
@@ -93,6 +84,7 @@ def test_async_target_needs_a_public_url_and_a_webhook_secret(
 
 
 def _async_args(tmp_path: Path, *extra: str) -> list[str]:
+    """``genai batch`` on a one-line file with --async-target, then --public-url, then extra."""
     src = tmp_path / "p.jsonl"
     src.write_text('"ok"\n', encoding="utf-8")
     return [
@@ -102,9 +94,9 @@ def _async_args(tmp_path: Path, *extra: str) -> list[str]:
         str(tmp_path / "o.jsonl"),
         "--async-target",
         "https://model-abcd1234.api.baseten.co/production",
+        *extra,
         "--public-url",
         "https://hooks.example.com",
-        *extra,
     ]
 
 
