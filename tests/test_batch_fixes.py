@@ -25,6 +25,7 @@ from genai_baseten.batch import BatchInput, TokenBucket, _Run, _Submitting, hold
 from genai_baseten.batch_store import BatchStore
 from genai_core import (
     APITimeoutError,
+    GenAIError,
     Message,
     RateLimitError,
     Reply,
@@ -346,3 +347,24 @@ def test_chat_engine_waits_a_retry_after_above_a_minute(tmp_path: Path) -> None:
     anyio.run(main)
     # The backoff used instead (0.5 s, then 1 s) would have called again within the second.
     assert provider.calls == 1
+
+
+def _group(*excs: BaseException) -> Any:
+    """An exception group as anyio raises it (builtin from Python 3.11, backport before)."""
+    import builtins
+
+    cls = getattr(builtins, "ExceptionGroup", None)
+    if cls is None:
+        cls = pytest.importorskip("exceptiongroup").ExceptionGroup
+    return cls("task group", list(excs))
+
+
+def test_task_group_errors_leave_as_the_library_errors() -> None:
+    from genai_baseten.batch import _batch_error
+
+    inner = ValidationError("bad item")
+    assert _batch_error(_group(_group(inner))) is inner
+    timeout = _batch_error(TimeoutError())
+    assert isinstance(timeout, APITimeoutError) and isinstance(timeout.__cause__, TimeoutError)
+    several = _batch_error(_group(ValueError("a"), inner))
+    assert isinstance(several, GenAIError) and "2 errors" in str(several)
