@@ -85,6 +85,7 @@ from .batch_store import (
     BatchStore,
     StoredItem,
 )
+from .calls import not_sent
 from .platform import AsyncPlatformClient
 from .targets import Target
 
@@ -111,6 +112,10 @@ log = logging.getLogger("genai.baseten.batch")
 #: come (the model's run and the delivery's retries).
 _DEFAULT_QUEUE_SECONDS = 600
 _UNKNOWN_MARGIN = 300.0
+
+#: Attempts of a submit whose connection is refused before sending (then the item fails: it
+#: never reached Baseten, so ``retry_failed=True`` may send it again safely).
+_UNSENT_ATTEMPTS = 5
 
 
 # --- sans-IO pacing -------------------------------------------------------------------------
@@ -715,6 +720,13 @@ class AsyncInferenceEngine:
                     attempt += 1
                     continue
                 except (APIConnectionError, APIError) as exc:
+                    if not_sent(exc) and attempt + 1 < _UNSENT_ATTEMPTS:
+                        # Refused before any byte left: nothing was queued, so it is safe to
+                        # send again (after a backoff that holds the batch, like a 429's).
+                        run.store.back_to_pending(index)
+                        run.gate.hold(run.clock(), hold_seconds(attempt, None))
+                        attempt += 1
+                        continue
                     if not _maybe_queued(exc):
                         run.store.mark_failed(index, _error_dict(exc))
                         run.failed += 1
@@ -852,9 +864,10 @@ def _chat_fields(options: Sequence[object]) -> dict[str, Any]:
 
 def _maybe_queued(exc: GenAIError) -> bool:
     """Whether Baseten may have queued a submit that raised ``exc``: no answer (a lost
-    connection or a read timeout), a 5xx, or a 201 of the wrong shape. A 4xx was refused."""
+    connection or a read timeout), a 5xx, or a 201 of the wrong shape. A 4xx or a connection
+    refused before sending was not."""
     if isinstance(exc, APIConnectionError):
-        return True
+        return not not_sent(exc)
     if isinstance(exc, (StreamError, MalformedResponseError)):
         return True
     return isinstance(exc, APIError) and (exc.status_code or 0) >= 500

@@ -368,3 +368,40 @@ def test_task_group_errors_leave_as_the_library_errors() -> None:
     assert isinstance(timeout, APITimeoutError) and isinstance(timeout.__cause__, TimeoutError)
     several = _batch_error(_group(ValueError("a"), inner))
     assert isinstance(several, GenAIError) and "2 errors" in str(several)
+
+
+@pytest.mark.parametrize("refusals", [1, 9])
+def test_a_submit_refused_before_sending_is_sent_again_or_fails(
+    tmp_path: Path, refusals: int
+) -> None:
+    # A connection refused before any byte left queued nothing: it is safe to send again, and
+    # if it never gets through the item failed (not unknown: retry_failed may resend it).
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if len(sent) <= refusals:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(201, json={"request_id": "r1"})
+
+    eng = AsyncInferenceEngine(TARGET, webhook_secret=SECRET, public_url="https://hooks.test")
+    store = BatchStore(tmp_path / "s.sqlite")
+    store.load([{"id": 0}])
+    client = genai_baseten.AsyncPlatformClient(
+        api_key=KEY, transport=httpx.MockTransport(handler), max_retries=0
+    )
+
+    async def submit() -> None:
+        run = _Run(store, 1, None, time.monotonic)
+        run.gate.hold = lambda now, seconds: None  # type: ignore[method-assign]  # no waiting
+        sub = _Submitting(run, client, "https://hooks.test/tok", [], TokenBucket(200, 20))
+        await eng._submit_one(sub, 0, json.dumps({"id": 0}))
+
+    anyio.run(submit)
+    item = store.item(0)
+    store.close()
+    assert item is not None
+    if refusals == 1:
+        assert (item.status, item.request_id, len(sent)) == ("submitted", "r1", 2)
+    else:
+        assert (item.status, len(sent)) == ("failed", 5)
