@@ -134,16 +134,29 @@ def _first_chars(secret: str) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in sorted(starts)) + "]")
 
 
+_RUN = re.compile(r"\\+")
+
+
 def _spans(text: str, secret: str) -> Iterator[tuple[int, int]]:
     pattern, first = secret_pattern(secret), _first_chars(secret)
+    # Every escape form starts with "one or more backslashes" and then a character that is not
+    # one, so when no occurrence starts at the first backslash of a run, none starts inside it
+    # either: the run is skipped whole. Retrying at each of its backslashes costs the length of
+    # the run each time (quadratic on a body of backslashes). A secret holding a backslash
+    # itself can start inside a run, so it keeps the one-step retry.
+    skip_runs = "\\" not in secret
     pos = 0
     while (candidate := first.search(text, pos)) is not None:
-        hit = pattern.match(text, candidate.start())
+        start = candidate.start()
+        hit = pattern.match(text, start)
         if hit is not None:
             yield hit.span()
             pos = hit.end()
+        elif skip_runs and text[start] == "\\":
+            run = _RUN.match(text, start)
+            pos = run.end() if run is not None else start + 1
         else:
-            pos = candidate.start() + 1
+            pos = start + 1
 
 
 def _secrets(secrets: Iterable[str | None]) -> list[str]:
