@@ -45,6 +45,8 @@ from genai_core.http import (
     aread_body,
     asend_with_retries,
     body_error,
+    build_request,
+    check_api_key,
     new_request_id,
     parse_retry_after,
     read_body,
@@ -156,6 +158,7 @@ class _PlatformBase(Generic[_H]):
         if api_key is not None and not isinstance(api_key, str):
             raise ValidationError(f"api_key must be a string, got {type(api_key).__name__}")
         self.__api_key = api_key or os.environ.get(ENV_VAR) or None
+        check_api_key(self.__api_key, type(self).__name__)
         if retry_policy is None:
             retry_policy = RetryPolicy(max_retries=max_retries)
         elif max_retries != DEFAULT_MAX_RETRIES:
@@ -217,9 +220,11 @@ class _PlatformBase(Generic[_H]):
         headers["Authorization"] = f"Api-Key {self.__api_key}"
         if isinstance(timeout, UseClientDefault):
             timeout = self._timeout
-        request = self._http.build_request(
-            call.method,
-            call.url,
+        request = build_request(
+            self._http,
+            self._secrets(),
+            method=call.method,
+            url=call.url,
             headers=headers,
             content=call.content,
             timeout=httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout,

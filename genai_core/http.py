@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
+    "MAX_API_KEY_LENGTH",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "RETRYABLE_STATUS",
@@ -70,6 +71,8 @@ __all__ = [
     "aread_body",
     "asend_with_retries",
     "body_error",
+    "build_request",
+    "check_api_key",
     "check_deadline",
     "deadline_seconds",
     "new_request_id",
@@ -234,9 +237,10 @@ class RetryPolicy:
         ):
             raise ValidationError(f"max_retries must be an integer >= 0, got {self.max_retries!r}")
 
-    def start(self) -> RetryState:
-        """A fresh :class:`RetryState` for one request (all of its attempts)."""
-        return RetryState(self)
+    def start(self, secrets: tuple[str | None, ...] = ()) -> RetryState:
+        """A fresh :class:`RetryState` for one request (all of its attempts); ``secrets`` are
+        redacted from the errors it raises."""
+        return RetryState(self, secrets)
 
 
 class RetryState:
@@ -246,9 +250,10 @@ class RetryState:
     attempt is under way).
     """
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, secrets: tuple[str | None, ...] = ()) -> None:
         self.policy = policy
         self.retries_taken = 0
+        self.secrets = secrets
 
     @property
     def retries_left(self) -> int:
@@ -286,7 +291,7 @@ class RetryState:
         return delay
 
     def _mapped(self, exc: httpx.TransportError) -> APIConnectionError:
-        return transport_error(exc, attempts=self.retries_taken + 1)
+        return transport_error(exc, attempts=self.retries_taken + 1, secrets=self.secrets)
 
 
 # Every exception httpx raises on its own (``httpx.StreamError`` and ``InvalidURL`` are not
@@ -300,13 +305,35 @@ def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def transport_error(exc: Exception, *, attempts: int = 1) -> APIConnectionError:
-    """The library's error for an httpx failure before any answer: one line, no headers, no URL."""
+def transport_error(
+    exc: Exception, *, attempts: int = 1, secrets: tuple[str | None, ...] = ()
+) -> APIConnectionError:
+    """The library's error for an httpx failure before any answer: one line, no headers, no URL.
+
+    ``secrets`` are redacted from it and, in place, from ``exc`` and the exceptions chained to it
+    (h11 quotes a header value it refuses, key included).
+    """
+    _scrub(exc, secrets)
     detail = _detail(exc)
     tail = f" (after {attempts} attempts)" if attempts > 1 else ""
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out: {detail}{tail}")
     return APIConnectionError(f"connection failed: {detail}{tail}")
+
+
+def _scrub(exc: BaseException, secrets: tuple[str | None, ...]) -> None:
+    """Redact ``secrets`` from the arguments of ``exc`` and of every exception chained to it."""
+    if not any(secrets):
+        return
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        with contextlib.suppress(Exception):  # an exception type whose args are read-only
+            current.args = tuple(
+                redact(a, secrets) if isinstance(a, str) else a for a in current.args
+            )
+        current = current.__cause__ or current.__context__
 
 
 def body_error(
@@ -595,7 +622,7 @@ def send_with_retries(
     followed only when ``client.follow_redirects`` is set, by :func:`redirect_request` (which
     keeps credentials from another origin). ``deadline`` bounds the whole loop.
     """
-    state = policy.start()
+    state = policy.start(secrets)
     attempts = policy.max_retries + 1
     hops = 0
     while True:
@@ -620,7 +647,7 @@ def send_with_retries(
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
         except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
-            raise transport_error(exc) from exc
+            raise transport_error(exc, secrets=secrets) from exc
         else:
             if _follows(client, response, hops):
                 request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
@@ -645,7 +672,7 @@ async def asend_with_retries(
     secrets: tuple[str | None, ...] = (),
 ) -> httpx.Response:
     """The async twin of :func:`send_with_retries`, sleeping with ``policy.async_sleep``."""
-    state = policy.start()
+    state = policy.start(secrets)
     attempts = policy.max_retries + 1
     hops = 0
     while True:
@@ -670,7 +697,7 @@ async def asend_with_retries(
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
         except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
-            raise transport_error(exc) from exc
+            raise transport_error(exc, secrets=secrets) from exc
         else:
             if _follows(client, response, hops):
                 request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
@@ -712,3 +739,45 @@ def _redacted_value(name: str, value: str) -> str:
         if len(parts) == 2 and _SCHEME.fullmatch(parts[0]):
             return f"{parts[0]} {_REDACTED}"
     return _REDACTED
+
+
+# --- API keys and the requests that carry them ---------------------------------------------------
+
+# Longer than any provider's key by far; bounds the cost of building the key's redaction pattern.
+MAX_API_KEY_LENGTH = 1024
+
+
+def check_api_key(key: str | None, owner: str) -> None:
+    """Refuse a key no HTTP header can carry as it is, without quoting it.
+
+    White space (a trailing newline read from a file), control and non-ASCII characters would make
+    httpx raise an error quoting the whole header, key included; they are never part of a real
+    key. ``owner`` names the client in the message.
+    """
+    if key is None:
+        return
+    if len(key) > MAX_API_KEY_LENGTH:
+        raise ValidationError(
+            f"{owner}: api_key is {len(key)} characters long, more than the "
+            f"{MAX_API_KEY_LENGTH} any API key has: check what was passed as the key"
+        )
+    for index, char in enumerate(key):
+        if not "!" <= char <= "~":  # the printable ASCII characters but the space
+            what = "white space or a control character" if char.isascii() else "non-ASCII"
+            raise ValidationError(
+                f"{owner}: api_key holds {what} (character {index + 1} of {len(key)}), which no "
+                "API key has: check for a stray newline or space where the key came from"
+            )
+
+
+def build_request(
+    client: httpx.Client | httpx.AsyncClient, secrets: tuple[str | None, ...], **kw: Any
+) -> httpx.Request:
+    """``client.build_request(**kw)``, a header or URL httpx cannot encode raised as
+    :class:`ValidationError` with the secrets redacted from httpx's message."""
+    try:
+        return client.build_request(**kw)
+    except (UnicodeError, httpx.LocalProtocolError, httpx.InvalidURL, ValueError) as exc:
+        raise ValidationError(
+            "the request cannot be sent as it is: " + redact(_detail(exc), secrets)
+        ) from None

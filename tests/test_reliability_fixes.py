@@ -85,3 +85,64 @@ def test_an_error_body_of_backslashes_is_redacted_once_per_field(
             c.gen_sync(MSGS)
     assert info.value.body == body.decode()
     assert sum(c.calls for c in attempts) < 100
+
+
+# -- 2. a key httpx would quote in its own error is refused up front ----------------------------
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+@pytest.mark.parametrize("bad", [KEY + "\r", KEY + "\n", " " + KEY, KEY[:5] + "\x00" + KEY[5:]])
+@pytest.mark.parametrize(
+    "make", [genai_baseten.Client, genai_baseten.AsyncClient, genai_baseten.PlatformClient]
+)
+def test_a_key_with_white_space_or_control_characters_is_refused(
+    make: type[object], bad: str
+) -> None:
+    args = () if make is genai_baseten.PlatformClient else (MODEL,)
+    with pytest.raises(genai.ValidationError, match="api_key holds white space") as info:
+        make(*args, api_key=bad)
+    assert KEY[:12] not in str(info.value) and info.value.__cause__ is None
+
+
+def test_a_key_read_from_the_environment_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BASETEN_API_KEY", KEY + "\n")
+    with pytest.raises(genai.ValidationError, match="character 31 of 31"):
+        genai_baseten.Client(MODEL)
+    with pytest.raises(genai.ValidationError, match="stray newline"):
+        genai_baseten.PlatformClient()
+
+
+def test_a_non_ascii_or_huge_key_is_refused() -> None:
+    with pytest.raises(genai.ValidationError, match="api_key holds non-ASCII") as info:
+        genai_baseten.Client(MODEL, api_key=KEY + "é")
+    assert KEY[:12] not in str(info.value)
+    with pytest.raises(genai.ValidationError, match="more than the 1024"):
+        genai_baseten.PlatformClient(api_key="k" * 1025)
+
+
+def test_httpx_refusing_a_header_never_quotes_the_key(server: FaultServer) -> None:
+    # A header httpx (h11) refuses at send time quotes its whole value, key included.
+    headers = {"X-Echo": f"Api-Key {KEY}\r"}
+    with genai_baseten.Client(
+        MODEL, api_key=KEY, base_url=server.url, default_headers=headers
+    ) as c:
+        with pytest.raises(genai.APIConnectionError) as info:
+            c.gen_sync(MSGS)
+    assert "Illegal header value" in str(info.value)
+    for exc in _chain(info.value):
+        assert KEY not in str(exc) and KEY not in repr(exc.args)
+    assert server.requests == []
+
+
+def test_a_header_httpx_cannot_encode_is_a_validation_error(server: FaultServer) -> None:
+    with genai_baseten.Client(
+        MODEL, api_key=KEY, base_url=server.url, default_headers={"X-Note": "café"}
+    ) as c:
+        with pytest.raises(genai.ValidationError, match="cannot be sent as it is") as info:
+            c.gen_sync(MSGS)
+    assert info.value.__cause__ is None and server.requests == []

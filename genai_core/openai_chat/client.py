@@ -65,6 +65,8 @@ from ..http import (
     aread_body,
     asend_with_retries,
     body_error,
+    build_request,
+    check_api_key,
     deadline_seconds,
     new_request_id,
     parse_retry_after,
@@ -304,6 +306,7 @@ class ChatClientBase(Generic[_H]):
         if api_key is None and env_var:
             api_key = os.environ.get(env_var) or None
         self.__api_key = api_key or None
+        check_api_key(self.__api_key, name)
         # httpx's and httpcore's debug records can echo what a server sent back: keep the key out.
         register_secret(self.__api_key)
         url = base_url if base_url is not None else self.config.base_url
@@ -673,9 +676,11 @@ class ChatClientBase(Generic[_H]):
                 raise ValidationError(_not_json_message(self.config.name, body, exc)) from None
             content = text.encode()
             check_request_size(len(content), self._max_request_bytes, self.config.name)
-        return self._http.build_request(
-            method,
-            self._base_url + path,
+        return build_request(
+            self._http,
+            self._secrets(),
+            method=method,
+            url=self._base_url + path,
             headers=headers,
             content=content,
             timeout=self._timeout_for(timeout),
