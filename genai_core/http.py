@@ -600,6 +600,12 @@ def _next_hop(
         raise_for_status(response)
 
 
+def _auth_for(origin: httpx.URL, request: httpx.Request) -> httpx._client.UseClientDefault | None:
+    """The client's own ``auth=`` on the first request's origin; none on a hop elsewhere (each hop
+    is a fresh ``send``, which would apply it again after :func:`redirect_request` dropped it)."""
+    return httpx.USE_CLIENT_DEFAULT if _same_origin(origin, request.url) else None
+
+
 def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int) -> bool:
     return bool(client.follow_redirects and response.is_redirect and hops < client.max_redirects)
 
@@ -625,6 +631,7 @@ def send_with_retries(
     state = policy.start(secrets)
     attempts = policy.max_retries + 1
     hops = 0
+    origin = request.url
     while True:
         cause: BaseException | None = None
         if deadline is not None:
@@ -632,7 +639,9 @@ def send_with_retries(
         attempt = state.retries_taken + 1
         started = _log.sent(request, attempt, attempts)
         try:
-            response = client.send(request, stream=True, follow_redirects=False)
+            response = client.send(
+                request, stream=True, follow_redirects=False, auth=_auth_for(origin, request)
+            )
             _log.answered(request, response, attempt, started)
             if response.status_code < 300:
                 return response
@@ -675,6 +684,7 @@ async def asend_with_retries(
     state = policy.start(secrets)
     attempts = policy.max_retries + 1
     hops = 0
+    origin = request.url
     while True:
         cause: BaseException | None = None
         if deadline is not None:
@@ -682,7 +692,9 @@ async def asend_with_retries(
         attempt = state.retries_taken + 1
         started = _log.sent(request, attempt, attempts)
         try:
-            response = await client.send(request, stream=True, follow_redirects=False)
+            response = await client.send(
+                request, stream=True, follow_redirects=False, auth=_auth_for(origin, request)
+            )
             _log.answered(request, response, attempt, started)
             if response.status_code < 300:
                 return response

@@ -5,11 +5,14 @@ foreign loggers, the secret filter's cost, stream close races and deadlines."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
+import anyio
+import httpx
 import pytest
-from faults import error
-from faultserver import FaultServer, fault_server
+from faults import HEL, LO, STOP, error, stream_head
+from faultserver import CLOSE, FaultServer, fault_server, http_response, sse
 
 import genai_baseten
 import genai_core as genai
@@ -80,9 +83,9 @@ def test_an_error_body_of_backslashes_is_redacted_once_per_field(
 ) -> None:
     body = b'{"error": "' + b"\\\\" * 32_768 + b'"}'
     server.scripts = [error(400, body)]
-    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=0) as c:
-        with pytest.raises(genai.BadRequestError) as info:
-            c.gen_sync(MSGS)
+    c = genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=0)
+    with c, pytest.raises(genai.BadRequestError) as info:
+        c.gen_sync(MSGS)
     assert info.value.body == body.decode()
     assert sum(c.calls for c in attempts) < 100
 
@@ -101,7 +104,7 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     "make", [genai_baseten.Client, genai_baseten.AsyncClient, genai_baseten.PlatformClient]
 )
 def test_a_key_with_white_space_or_control_characters_is_refused(
-    make: type[object], bad: str
+    make: Callable[..., object], bad: str
 ) -> None:
     args = () if make is genai_baseten.PlatformClient else (MODEL,)
     with pytest.raises(genai.ValidationError, match="api_key holds white space") as info:
@@ -128,21 +131,75 @@ def test_a_non_ascii_or_huge_key_is_refused() -> None:
 def test_httpx_refusing_a_header_never_quotes_the_key(server: FaultServer) -> None:
     # A header httpx (h11) refuses at send time quotes its whole value, key included.
     headers = {"X-Echo": f"Api-Key {KEY}\r"}
-    with genai_baseten.Client(
-        MODEL, api_key=KEY, base_url=server.url, default_headers=headers
-    ) as c:
-        with pytest.raises(genai.APIConnectionError) as info:
-            c.gen_sync(MSGS)
+    with (
+        genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, default_headers=headers) as c,
+        pytest.raises(genai.APIConnectionError) as info,
+    ):
+        c.gen_sync(MSGS)
     assert "Illegal header value" in str(info.value)
     for exc in _chain(info.value):
         assert KEY not in str(exc) and KEY not in repr(exc.args)
     assert server.requests == []
+    _wait_closed(server)
+
+
+def _wait_closed(server: FaultServer) -> None:
+    """Wait (up to 2 s) until the server has seen a connection and closed it: a connection the
+    client opened and dropped at once is otherwise still being accepted when the server stops."""
+    for _ in range(200):
+        if server.connections and not server.open_connections:
+            return
+        time.sleep(0.01)
 
 
 def test_a_header_httpx_cannot_encode_is_a_validation_error(server: FaultServer) -> None:
-    with genai_baseten.Client(
-        MODEL, api_key=KEY, base_url=server.url, default_headers={"X-Note": "café"}
-    ) as c:
-        with pytest.raises(genai.ValidationError, match="cannot be sent as it is") as info:
-            c.gen_sync(MSGS)
+    with (
+        genai_baseten.Client(
+            MODEL, api_key=KEY, base_url=server.url, default_headers={"X-Note": "café"}
+        ) as c,
+        pytest.raises(genai.ValidationError, match="cannot be sent as it is") as info,
+    ):
+        c.gen_sync(MSGS)
     assert info.value.__cause__ is None and server.requests == []
+
+
+# -- 3. the caller's client auth= is not applied again on a hop to another origin --------------
+
+
+class _TokenAuth(httpx.Auth):
+    """An auth= of the caller's own httpx client: a token in a header of its own."""
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["X-Gateway-Token"] = "gateway-token-0123456789"
+        yield request
+
+
+def _redirected_headers(use_async: bool) -> tuple[dict[str, str], dict[str, str]]:
+    with fault_server() as home, fault_server() as other:
+        home.script([http_response(307, headers=[("Location", f"{other.url}/chat/completions")])])
+        other.script([stream_head(), sse(HEL, LO, STOP, "[DONE]"), CLOSE])
+        if use_async:
+
+            async def main() -> str:
+                async with httpx.AsyncClient(follow_redirects=True, auth=_TokenAuth()) as http:
+                    c = genai_baseten.AsyncClient(
+                        MODEL, api_key=KEY, base_url=home.url, http_client=http
+                    )
+                    async with c.gen_stream(MSGS) as stream:
+                        return (await stream.aresult()).text
+
+            assert anyio.run(main) == "Hello"
+        else:
+            with httpx.Client(follow_redirects=True, auth=_TokenAuth()) as http:
+                c = genai_baseten.Client(MODEL, api_key=KEY, base_url=home.url, http_client=http)
+                with c.gen_stream(MSGS) as stream:
+                    assert stream.result().text == "Hello"
+        return home.requests[0].headers, other.requests[0].headers
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_client_auth_is_not_applied_again_on_a_cross_origin_hop(use_async: bool) -> None:
+    home, other = _redirected_headers(use_async)
+    assert home["x-gateway-token"] == "gateway-token-0123456789"
+    assert "x-gateway-token" not in other
+    assert "authorization" not in other
