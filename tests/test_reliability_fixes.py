@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import anyio
 import httpx
@@ -169,7 +169,7 @@ def test_a_header_httpx_cannot_encode_is_a_validation_error(server: FaultServer)
 class _TokenAuth(httpx.Auth):
     """An auth= of the caller's own httpx client: a token in a header of its own."""
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["X-Gateway-Token"] = "gateway-token-0123456789"
         yield request
 
