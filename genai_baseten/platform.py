@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypedDict, TypeVar
 
 import httpx
 
+from genai_core._log import register_secrets
 from genai_core._version import __version__
 from genai_core.errors import (
     APIError,
@@ -159,6 +160,8 @@ class _PlatformBase(Generic[_H]):
             raise ValidationError(f"api_key must be a string, got {type(api_key).__name__}")
         self.__api_key = api_key or os.environ.get(ENV_VAR) or None
         check_api_key(self.__api_key, type(self).__name__)
+        # httpx's and httpcore's debug records can echo what a server sent back.
+        self._unregister_secrets = register_secrets(self, (self.__api_key,))
         if retry_policy is None:
             retry_policy = RetryPolicy(max_retries=max_retries)
         elif max_retries != DEFAULT_MAX_RETRIES:
@@ -471,6 +474,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         return management.parse_environment(self._call(call, **kw))
 
     def close(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             self._http.close()
 
@@ -621,6 +625,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         return management.parse_environment(await self._call(call, **kw))
 
     async def aclose(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             await self._http.aclose()
 

@@ -4,6 +4,8 @@ foreign loggers, the secret filter's cost, stream close races and deadlines."""
 
 from __future__ import annotations
 
+import gc
+import logging
 import re
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -16,7 +18,7 @@ from faultserver import CLOSE, FaultServer, fault_server, http_response, sse
 
 import genai_baseten
 import genai_core as genai
-from genai_core import _redact, errors
+from genai_core import _log, _redact, errors
 
 KEY = "fake-key-for-relfix-0123456789"
 MSGS = [genai.Message.user("hi")]
@@ -203,3 +205,68 @@ def test_client_auth_is_not_applied_again_on_a_cross_origin_hop(use_async: bool)
     assert home["x-gateway-token"] == "gateway-token-0123456789"
     assert "x-gateway-token" not in other
     assert "authorization" not in other
+
+
+# -- 4. hpack's and h2's loggers are redacted too ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["hpack.hpack", "hpack.table", "h2.connection"])
+def test_http2_loggers_are_redacted(name: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger=name)
+    with genai_baseten.Client(MODEL, api_key=KEY):
+        # What hpack logs for each header it decodes: the name and value as bytes.
+        logging.getLogger(name).debug("Decoded %s", (b"x-echo", f"Api-Key {KEY}".encode()))
+    [record] = [r for r in caplog.records if r.name == name]
+    assert record.getMessage() == "Decoded (b'x-echo', b'Api-Key <redacted>')"
+
+
+# -- 5. the log filter keeps each key's patterns, and forgets a key when its client closes -----
+
+
+def test_many_keys_do_not_rebuild_patterns_per_record(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # More keys than a bounded cache of 64 patterns holds.
+    keys = [f"fake-key-{i:04d}-relfix-abcdefgh" for i in range(70)]
+    built: list[str] = []
+    real = _redact._build_pattern
+
+    def counting(secret: str) -> re.Pattern[str]:
+        built.append(secret)
+        return real(secret)
+
+    monkeypatch.setattr(_redact, "_build_pattern", counting)
+    http = httpx.Client()  # one for all (each new one loads the CA certificates)
+    clients = [genai_baseten.Client(MODEL, api_key=k, http_client=http) for k in keys]
+    assert built == []  # nothing is built while nothing logs
+    caplog.set_level(logging.INFO, logger="httpx")
+    try:
+        for key in keys[:5] * 2:
+            logging.getLogger("httpx").info("echoed %s", key)
+    finally:
+        for c in clients:
+            c.close()
+        http.close()
+    assert [r.getMessage() for r in caplog.records] == ["echoed <redacted>"] * 10
+    # Each key's pattern was built once, for the first record (the filter may hold other keys
+    # of clients still alive elsewhere in the process).
+    assert sorted(k for k in built if k in keys) == sorted(keys)
+
+
+def test_a_key_is_unregistered_when_the_last_client_using_it_closes() -> None:
+    key = "fake-key-relfix-refcount-0123"
+    a = genai_baseten.Client(MODEL, api_key=key)
+    b = genai_baseten.PlatformClient(api_key=key)
+    assert key in _log._FILTER.secrets
+    a.close()
+    a.close()  # closing twice unregisters once
+    assert key in _log._FILTER.secrets
+    b.close()
+    assert key not in _log._FILTER.secrets
+
+
+def test_a_client_collected_unclosed_unregisters_its_key() -> None:
+    key = "fake-key-relfix-collected-0123"
+    genai_baseten.Client(MODEL, api_key=key)
+    gc.collect()
+    assert key not in _log._FILTER.secrets

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, 
 import httpx
 
 from .. import tracing
-from .._log import register_secret
+from .._log import register_secrets
 from .._validate import (
     DEFAULT_MAX_REQUEST_BYTES,
     check_max_request_bytes,
@@ -307,8 +307,6 @@ class ChatClientBase(Generic[_H]):
             api_key = os.environ.get(env_var) or None
         self.__api_key = api_key or None
         check_api_key(self.__api_key, name)
-        # httpx's and httpcore's debug records can echo what a server sent back: keep the key out.
-        register_secret(self.__api_key)
         url = base_url if base_url is not None else self.config.base_url
         if not url:
             raise ValidationError(
@@ -316,8 +314,12 @@ class ChatClientBase(Generic[_H]):
                 "'http://localhost:8000/v1'"
             )
         self._base_url = normalize_base_url(url, name)
-        # httpx logs each request's URL, with a password in it (sent as Basic auth).
-        register_secret(httpx.URL(self._base_url).password or None)
+        # httpx's and httpcore's debug records can echo what a server sent back, and httpx logs
+        # each request's URL, with a password in it (sent as Basic auth): keep both out, until
+        # close().
+        self._unregister_secrets = register_secrets(
+            self, (self.__api_key, httpx.URL(self._base_url).password or None)
+        )
         self._auth_scheme = (
             self.config.auth_scheme if isinstance(auth_scheme, UseClientDefault) else auth_scheme
         )
@@ -1123,6 +1125,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         return embeddings
 
     def close(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             self._http.close()
 
@@ -1277,6 +1280,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         return embeddings
 
     async def aclose(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             await self._http.aclose()
 
