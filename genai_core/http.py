@@ -31,6 +31,7 @@ import math
 import random
 import re
 import secrets
+import threading
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
@@ -421,9 +422,14 @@ def deadline_seconds(deadline: object) -> float | None:
         raise ValidationError(
             f"deadline must be a number of seconds > 0 (or None for no deadline), got {deadline!r}"
         )
-    if not math.isfinite(deadline):
+    if not math.isfinite(deadline) or deadline > _LONGEST_WAIT:
+        # Longer than a timer thread can wait (centuries): the same as no deadline.
         return None
     return float(deadline)
+
+
+# The longest wait the threading module accepts (a longer one raises OverflowError).
+_LONGEST_WAIT = threading.TIMEOUT_MAX
 
 
 def check_deadline(deadline: Deadline | None, delay: float, cause: BaseException | None) -> None:
@@ -453,9 +459,8 @@ class Interrupter:
         if self.reason is not None:
             self._shutdown()
         elif deadline is not None:
-            import threading
-
-            self._timer = threading.Timer(max(deadline.remaining(), 0.0), self.fire, ("deadline",))
+            wait = min(max(deadline.remaining(), 0.0), _LONGEST_WAIT)
+            self._timer = threading.Timer(wait, self.fire, ("deadline",))
             self._timer.daemon = True
             self._timer.start()
 

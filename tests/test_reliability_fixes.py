@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 
@@ -19,6 +20,7 @@ from faultserver import CLOSE, FaultServer, fault_server, http_response, sse
 import genai_baseten
 import genai_core as genai
 from genai_core import _log, _redact, errors
+from genai_core.http import deadline_seconds
 
 KEY = "fake-key-for-relfix-0123456789"
 MSGS = [genai.Message.user("hi")]
@@ -270,3 +272,20 @@ def test_a_client_collected_unclosed_unregisters_its_key() -> None:
     genai_baseten.Client(MODEL, api_key=key)
     gc.collect()
     assert key not in _log._FILTER.secrets
+
+
+# -- 7. a deadline longer than a timer can wait is no deadline ----------------------------------
+
+
+def test_a_huge_deadline_does_not_crash_the_timer_thread(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    server.script([stream_head(), sse(HEL, LO, STOP, "[DONE]"), CLOSE])
+    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, deadline=1e10) as c:
+        with c.gen_stream(MSGS) as stream:
+            assert stream.result().text == "Hello"
+        time.sleep(0.05)  # a timer thread that failed has reported it by now
+    assert crashed == []
+    assert deadline_seconds(1e10) is None and deadline_seconds(1e9) == 1e9
