@@ -22,15 +22,16 @@ bytes into it, and own the connection's life:
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
 from types import TracebackType
-from typing import Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import httpx
 
-from .errors import GenAIError
+from .errors import GenAIError, StreamClosedError
 from .http import (
     HTTPX_ERRORS,
     Deadline,
@@ -41,6 +42,9 @@ from .http import (
     within,
 )
 from .types import Messages, Model, Reply, Result
+
+if TYPE_CHECKING:
+    from anyio import CancelScope
 
 __all__ = [
     "AsyncProvider",
@@ -195,14 +199,28 @@ class _State:
     def check_open(self) -> None:
         # A stream closed before its end must not look like a complete, shorter answer.
         if self.closed and self.result is None and self.error is None:
-            raise RuntimeError("the stream was closed before its end; its answer is incomplete")
+            raise self.closed_error()
 
     def outcome(self) -> Result:
         if self.error is not None:
             raise self.error
         if self.result is None:
-            raise RuntimeError("the stream was closed before it ended; no result")
+            raise self.closed_error()
         return self.result
+
+    def closed_error(self) -> StreamClosedError:
+        """The error for a stream closed before its end, with what had arrived."""
+        core, response = self.core, self.response
+        err = StreamClosedError(
+            "the stream was closed before its end; its answer is incomplete "
+            "(err.partial_result holds what arrived)",
+            status_code=response.status_code if response is not None else 0,
+            provider=core.provider if core is not None else "",
+            request_id=core.request_id if core is not None else None,
+        )
+        if core is not None:
+            core.fail(err)
+        return err
 
 
 def _run(
@@ -291,7 +309,11 @@ async def _arun(
         raise
     finally:
         if response is not None:
-            await response.aclose()
+            from anyio import CancelScope
+
+            # Shielded: after aclose() from another task cancelled the read, this must still run.
+            with CancelScope(shield=True):
+                await response.aclose()
 
 
 class Stream:
@@ -321,15 +343,23 @@ class Stream:
         self._open = open_response
         self._make_core = make_core
         self._iter: Iterator[Reply] | None = None
+        # Held while the reading generator runs: close() from another thread must not close a
+        # running generator ("generator already executing"), it wakes it instead.
+        self._stepping = threading.Lock()
 
     def __iter__(self) -> Iterator[Reply]:
         self._state.check_open()
         if self._iter is None:
             self._iter = _run(self._state, self._open, self._make_core)
-        return self._iter
+        return self
 
     def __next__(self) -> Reply:
-        return next(iter(self))
+        it = self._iter
+        if it is None:
+            iter(self)
+            it = cast(Iterator[Reply], self._iter)
+        with self._stepping:
+            return next(it)
 
     def result(self) -> Result:
         """The accumulated Result; reads the rest of the stream first if needed."""
@@ -345,11 +375,14 @@ class Stream:
         it = self._iter
         if it is None:
             return
-        try:
-            it.close()  # type: ignore[attr-defined]
-        except ValueError:
-            # "generator already executing": another thread is blocked reading. Wake it; it
-            # then closes the response itself.
+        if self._stepping.acquire(blocking=False):
+            try:
+                it.close()  # type: ignore[attr-defined]
+            finally:
+                self._stepping.release()
+        else:
+            # Another thread is inside next(), maybe blocked reading. Wake it; it then closes the
+            # response itself and its iteration ends.
             self._state.interrupter.fire("closed")
 
     def __enter__(self) -> Stream:
@@ -378,15 +411,31 @@ class AsyncStream:
         self._open = open_response
         self._make_core = make_core
         self._iter: AsyncIterator[Reply] | None = None
+        # The cancel scope of the step under way in another task, for aclose() to cancel: an
+        # async generator cannot be closed while it runs.
+        self._step: CancelScope | None = None
 
     def __aiter__(self) -> AsyncIterator[Reply]:
         self._state.check_open()
         if self._iter is None:
             self._iter = _arun(self._state, self._open, self._make_core)
-        return self._iter
+        return self
 
     async def __anext__(self) -> Reply:
-        return await self.__aiter__().__anext__()
+        it = self._iter
+        if it is None:
+            self.__aiter__()
+            it = cast(AsyncIterator[Reply], self._iter)
+        from anyio import CancelScope
+
+        with CancelScope() as scope:
+            self._step = scope
+            try:
+                return await it.__anext__()
+            finally:
+                self._step = None
+        # Cancelled by aclose() from another task: the reader released the connection.
+        raise StopAsyncIteration
 
     def result(self) -> Result:
         """The accumulated Result, once the stream has been read to its end.
@@ -412,7 +461,10 @@ class AsyncStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
         self._state.closed = True
-        if self._iter is not None:
+        if self._step is not None:
+            # Another task is inside __anext__: cancel its step; it closes the response.
+            self._step.cancel()
+        elif self._iter is not None:
             await self._iter.aclose()  # type: ignore[attr-defined]
 
     async def __aenter__(self) -> AsyncStream:

@@ -15,12 +15,12 @@ import anyio
 import httpx
 import pytest
 from faults import HEL, LO, STOP, error, stream_head
-from faultserver import CLOSE, FaultServer, fault_server, http_response, sse
+from faultserver import CLOSE, FaultServer, Script, Sleep, fault_server, http_response, sse
 
 import genai_baseten
 import genai_core as genai
 from genai_core import _log, _redact, errors
-from genai_core.http import deadline_seconds
+from genai_core.http import Interrupter, deadline_seconds
 
 KEY = "fake-key-for-relfix-0123456789"
 MSGS = [genai.Message.user("hi")]
@@ -289,3 +289,91 @@ def test_a_huge_deadline_does_not_crash_the_timer_thread(
         time.sleep(0.05)  # a timer thread that failed has reported it by now
     assert crashed == []
     assert deadline_seconds(1e10) is None and deadline_seconds(1e9) == 1e9
+
+
+# -- 6. close() racing the reader, and what result() says after it ------------------------------
+
+# One event, then a stall (the server gives up by itself after 5 s).
+STALLED: Script = [stream_head(), sse(HEL), Sleep(5.0), CLOSE]
+
+
+def test_next_while_another_thread_closes_waits_for_the_close(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.script(STALLED)
+    real_done = Interrupter.done
+
+    def slow_done(self: Interrupter) -> None:  # widens the window in which close() runs
+        time.sleep(0.3)
+        real_done(self)
+
+    monkeypatch.setattr(Interrupter, "done", slow_done)
+    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url) as c:
+        stream = c.gen_stream(MSGS)
+        assert next(stream).text == "Hel"
+        closer = threading.Thread(target=stream.close)
+        closer.start()
+        time.sleep(0.1)  # the closer is now inside the generator's cleanup
+        with pytest.raises(StopIteration):
+            next(stream)
+        closer.join(2)
+        with pytest.raises(errors.StreamClosedError) as info:
+            stream.result()
+    assert info.value.partial_result is not None
+    assert info.value.partial_result.text == "Hel"
+    assert isinstance(info.value, errors.StreamError) and info.value.status_code == 200
+
+
+def test_close_from_another_thread_keeps_the_partial_answer(server: FaultServer) -> None:
+    server.script(STALLED)
+    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, timeout=30.0) as c:
+        stream = c.gen_stream(MSGS)
+        threading.Timer(0.2, stream.close).start()
+        assert [f.text for f in stream] == ["Hel"]
+        with pytest.raises(errors.StreamClosedError, match="closed before its end") as info:
+            stream.result()
+        assert info.value.partial_result is not None
+        assert info.value.partial_result.text == "Hel"
+        assert server.wait_closed(1.0)
+
+
+def test_a_stream_closed_before_it_started_says_so() -> None:
+    with genai_baseten.Client(MODEL, api_key=KEY, base_url="http://127.0.0.1:9/v1") as c:
+        stream = c.gen_stream(MSGS)
+        stream.close()
+        with pytest.raises(errors.StreamClosedError) as info:
+            stream.result()
+    assert info.value.partial_result is None and info.value.status_code == 0
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_aclose_from_another_task_stops_the_reader(server: FaultServer, backend: str) -> None:
+    server.script(STALLED)
+
+    async def main() -> tuple[list[str], float, BaseException | None]:
+        async with genai_baseten.AsyncClient(
+            MODEL, api_key=KEY, base_url=server.url, timeout=30.0
+        ) as c:
+            stream = c.gen_stream(MSGS)
+            seen: list[str] = []
+            started = time.monotonic()
+            async with anyio.create_task_group() as tg:
+
+                async def closer() -> None:
+                    await anyio.sleep(0.2)
+                    await stream.aclose()  # the reader is blocked inside its __anext__
+
+                tg.start_soon(closer)
+                seen.extend([fragment.text async for fragment in stream])
+            elapsed = time.monotonic() - started
+            try:
+                await stream.aresult()
+            except errors.StreamClosedError as exc:
+                return seen, elapsed, exc
+            return seen, elapsed, None
+
+    seen, elapsed, err = anyio.run(main, backend=backend)
+    assert seen == ["Hel"] and elapsed < 2.0
+    assert isinstance(err, errors.StreamClosedError)
+    assert err.partial_result is not None and err.partial_result.text == "Hel"
+    assert server.wait_closed(1.0)
