@@ -587,6 +587,70 @@ async def aread_body(response: httpx.Response) -> httpx.Response:
     return _in_memory(response, raw)
 
 
+# The most of an error answer's body kept in memory: enough for any error message; the rest is
+# not read (the connection is closed instead), so a huge or endless error body costs nothing.
+MAX_ERROR_BODY = 1 << 20
+
+
+class _ErrorBody:
+    """The raw bytes of an error answer's body as they arrive, up to :data:`MAX_ERROR_BODY`."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk`` (cut at the limit); False once the limit is reached: stop reading."""
+        room = MAX_ERROR_BODY - self.size
+        self.chunks.append(chunk[:room])
+        self.size += min(len(chunk), room)
+        return self.size < MAX_ERROR_BODY
+
+
+def _read_error_body(response: httpx.Response, deadline: Deadline | None) -> httpx.Response:
+    """Read an error answer's body (at most :data:`MAX_ERROR_BODY` bytes) into an in-memory
+    copy, then close it. The deadline is checked after each piece: a server dripping bytes
+    resets httpx's read timeout each time, never this."""
+    if response.is_stream_consumed:  # an answer made in memory (a mock transport)
+        return read_body(response)
+    body = _ErrorBody()
+    try:
+        for chunk in response.iter_raw():
+            if deadline is not None and deadline.remaining() <= 0:
+                raise deadline.error()
+            if not body.add(chunk):
+                break
+    finally:
+        response.close()
+    return _in_memory(response, b"".join(body.chunks))
+
+
+async def _aread_error_body(response: httpx.Response) -> httpx.Response:
+    """The async twin of :func:`_read_error_body`; the caller bounds it with the deadline."""
+    if response.is_stream_consumed:
+        return await aread_body(response)
+    body = _ErrorBody()
+    try:
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                if not body.add(chunk):
+                    break
+    finally:
+        await _aclose_shielded(response)
+    return _in_memory(response, b"".join(body.chunks))
+
+
+async def _aclose_shielded(response: httpx.Response) -> None:
+    # Shielded: when the deadline cancelled the read, the connection must still be released.
+    import anyio
+
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
+
+
 def _undecodable(response: httpx.Response) -> httpx.Response:
     """An error answer whose body does not decode, with the body dropped: a 503 whose gzip is
     corrupt is still retried and reported as a 503."""
@@ -651,7 +715,7 @@ def send_with_retries(
             if response.status_code < 300:
                 return response
             try:
-                response = read_body(response)
+                response = _read_error_body(response, deadline)
             except httpx.DecodingError:
                 response = _undecodable(response)
         except httpx.TransportError as exc:
@@ -697,16 +761,25 @@ async def asend_with_retries(
         attempt = state.retries_taken + 1
         started = _log.sent(request, attempt, attempts)
         try:
-            response = await client.send(
-                request, stream=True, follow_redirects=False, auth=_auth_for(origin, request)
+            # Bounded by the deadline as a whole: headers or an error body that arrive a byte
+            # at a time reset httpx's read timeout with each byte.
+            response = await within(
+                deadline,
+                client.send(
+                    request, stream=True, follow_redirects=False, auth=_auth_for(origin, request)
+                ),
             )
             _log.answered(request, response, attempt, started)
             if response.status_code < 300:
                 return response
             try:
-                response = await aread_body(response)
+                response = await within(deadline, _aread_error_body(response))
             except httpx.DecodingError:
                 response = _undecodable(response)
+        except TimeoutError as exc:  # the deadline, from within()
+            if deadline is None:
+                raise
+            raise deadline.error() from exc
         except httpx.TransportError as exc:
             _log.failed(request, exc, attempt, started)
             cause = exc

@@ -15,7 +15,7 @@ import anyio
 import httpx
 import pytest
 from faults import HEL, LO, STOP, error, stream_head
-from faultserver import CLOSE, FaultServer, Script, Sleep, fault_server, http_response, sse
+from faultserver import CLOSE, Action, FaultServer, Script, Sleep, fault_server, http_response, sse
 
 import genai_baseten
 import genai_core as genai
@@ -376,4 +376,78 @@ def test_aclose_from_another_task_stops_the_reader(server: FaultServer, backend:
     assert seen == ["Hel"] and elapsed < 2.0
     assert isinstance(err, errors.StreamClosedError)
     assert err.partial_result is not None and err.partial_result.text == "Hel"
+    assert server.wait_closed(1.0)
+
+
+# -- 8. the deadline bounds headers and error bodies that drip; error bodies are capped ---------
+
+
+def _dripping(data: bytes, every: float = 0.05) -> list[Action]:
+    """``data`` one byte at a time, ``every`` seconds apart."""
+    out: list[Action] = []
+    for i in range(len(data)):
+        out += [Sleep(every), data[i : i + 1]]
+    return out
+
+
+# A 500 whose body of 60 bytes takes 3 s to arrive.
+DRIPPING_ERROR: Script = [
+    http_response(500, headers=[("Content-Length", "60")], length=False).replace(
+        b"Connection: close\r\n", b""
+    ),
+    *_dripping(b"x" * 60),
+    CLOSE,
+]
+
+
+def test_sync_deadline_bounds_an_error_body_that_drips(server: FaultServer) -> None:
+    server.script(DRIPPING_ERROR)
+    c = genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=0)
+    started = time.monotonic()
+    with c, pytest.raises(errors.DeadlineExceededError):
+        c.gen_sync(MSGS, deadline=0.5)
+    assert time.monotonic() - started < 2.0
+    assert server.wait_closed(1.0)
+
+
+@pytest.mark.parametrize("script", ["error body", "headers"])
+def test_async_deadline_bounds_what_drips_before_the_answer(
+    server: FaultServer, script: str
+) -> None:
+    head = http_response(200, b"{}")
+    server.script(DRIPPING_ERROR if script == "error body" else [*_dripping(head), CLOSE])
+
+    async def main() -> float:
+        async with genai_baseten.AsyncClient(
+            MODEL, api_key=KEY, base_url=server.url, max_retries=0
+        ) as c:
+            started = time.monotonic()
+            with pytest.raises(errors.DeadlineExceededError):
+                await c.gen_sync(MSGS, deadline=0.5)
+            return time.monotonic() - started
+
+    assert anyio.run(main) < 2.0
+    assert server.wait_closed(1.0)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_an_error_body_is_kept_up_to_one_mebibyte(server: FaultServer, use_async: bool) -> None:
+    server.script([http_response(500, b"e" * (3 << 20), content_type="text/plain"), CLOSE])
+    if use_async:
+
+        async def main() -> genai.APIError:
+            async with genai_baseten.AsyncClient(
+                MODEL, api_key=KEY, base_url=server.url, max_retries=0
+            ) as c:
+                with pytest.raises(genai.ServerError) as info:
+                    await c.gen_sync(MSGS)
+                return info.value
+
+        err = anyio.run(main)
+    else:
+        c = genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=0)
+        with c, pytest.raises(genai.ServerError) as info:
+            c.gen_sync(MSGS)
+        err = info.value
+    assert err.status_code == 500 and err.body == "e" * (1 << 20)
     assert server.wait_closed(1.0)
