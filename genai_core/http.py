@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, NoReturn, TypeVar, cast
@@ -75,6 +76,7 @@ __all__ = [
     "build_request",
     "check_api_key",
     "check_deadline",
+    "current_interrupter",
     "deadline_seconds",
     "new_request_id",
     "parse_retry_after",
@@ -446,32 +448,56 @@ class Interrupter:
     the connection pool is only ever touched by the thread that uses it.
     """
 
-    __slots__ = ("_response", "_timer", "reason")
+    __slots__ = ("_connected", "_response", "_timer", "_woken", "reason")
 
     def __init__(self) -> None:
         self._response: httpx.Response | None = None
+        # The network stream of a connection opened for the request, before any answer (from
+        # httpcore's trace): shutting it wakes a wait for the headers.
+        self._connected: Any = None
         self._timer: Any = None
+        self._woken = threading.Event()
         #: Why the read was interrupted: "closed", "deadline", or None.
         self.reason: str | None = None
 
-    def watch(self, response: httpx.Response, deadline: Deadline | None) -> None:
-        self._response = response
-        if self.reason is not None:
-            self._shutdown()
-        elif deadline is not None:
+    def arm(self, deadline: Deadline | None) -> None:
+        """Start the deadline's timer (once)."""
+        if deadline is not None and self._timer is None:
             wait = min(max(deadline.remaining(), 0.0), _LONGEST_WAIT)
             self._timer = threading.Timer(wait, self.fire, ("deadline",))
             self._timer.daemon = True
             self._timer.start()
 
+    def watch(self, response: httpx.Response, deadline: Deadline | None) -> None:
+        self._response = response
+        if self.reason is not None:
+            self._shutdown()
+        else:
+            self.arm(deadline)
+
     def fire(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
+        self._woken.set()
         self._shutdown()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when :meth:`fire` is called meanwhile."""
+        self._woken.wait(seconds)
+
+    def trace(self, name: str, info: Mapping[str, Any]) -> None:
+        """httpcore's ``trace`` extension: note the stream of each connection opened."""
+        if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._connected = info.get("return_value")
+            if self.reason is not None:
+                self._shutdown()
 
     def _shutdown(self) -> None:
         response = self._response
-        stream = response.extensions.get("network_stream") if response is not None else None
+        if response is not None:
+            stream = response.extensions.get("network_stream")
+        else:
+            stream = self._connected
         sock = stream.get_extra_info("socket") if stream is not None else None
         if sock is not None:
             import socket
@@ -482,7 +508,22 @@ class Interrupter:
     def done(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._response = None
+        self._response = self._connected = None
+
+
+#: The :class:`Interrupter` of the sync stream whose request is being sent (set by the stream
+#: around its ``open_response``): :func:`send_with_retries` arms it, lets it see new connections,
+#: checks it before each attempt and waits on it between retries, so ``close()`` from another
+#: thread or the deadline stops a stream still waiting for its answer.
+current_interrupter: ContextVar[Interrupter | None] = ContextVar(
+    "genai_current_interrupter", default=None
+)
+
+
+def _stopped(interrupter: Interrupter, deadline: Deadline | None) -> GenAIError:
+    if interrupter.reason == "deadline" and deadline is not None:
+        return deadline.error()
+    return APIConnectionError("the stream was closed before its answer came")
 
 
 def redirect_request(
@@ -675,6 +716,17 @@ def _auth_for(origin: httpx.URL, request: httpx.Request) -> httpx._client.UseCli
     return httpx.USE_CLIENT_DEFAULT if _same_origin(origin, request.url) else None
 
 
+def _traced(interrupter: Interrupter, prior: Any) -> Callable[[str, Mapping[str, Any]], None]:
+    """A ``trace`` extension feeding ``interrupter``, then the caller's own (if any)."""
+
+    def trace(name: str, info: Mapping[str, Any]) -> None:
+        interrupter.trace(name, info)
+        if prior is not None:
+            prior(name, info)
+
+    return trace
+
+
 def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int) -> bool:
     return bool(client.follow_redirects and response.is_redirect and hops < client.max_redirects)
 
@@ -701,8 +753,14 @@ def send_with_retries(
     attempts = policy.max_retries + 1
     hops = 0
     origin = request.url
+    interrupter = current_interrupter.get()
+    if interrupter is not None:
+        interrupter.arm(deadline)
+        request.extensions["trace"] = _traced(interrupter, request.extensions.get("trace"))
     while True:
         cause: BaseException | None = None
+        if interrupter is not None and interrupter.reason is not None:
+            raise _stopped(interrupter, deadline)
         if deadline is not None:
             deadline.cap(request)
         attempt = state.retries_taken + 1
@@ -721,6 +779,8 @@ def send_with_retries(
         except httpx.TransportError as exc:
             _log.failed(request, exc, attempt, started)
             cause = exc
+            if interrupter is not None and interrupter.reason is not None:
+                raise _stopped(interrupter, deadline) from exc
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
@@ -737,7 +797,10 @@ def send_with_retries(
             delay = retry_in
         check_deadline(deadline, delay, cause)
         _log.retrying(request, response if cause is None else cause, attempt + 1, attempts, delay)
-        policy.sleep(delay)
+        if interrupter is not None and policy.sleep is time.sleep:
+            interrupter.wait(delay)  # close() wakes it (an injected sleep is a test's clock)
+        else:
+            policy.sleep(delay)
 
 
 async def asend_with_retries(

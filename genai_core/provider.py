@@ -37,6 +37,7 @@ from .http import (
     Deadline,
     Interrupter,
     body_error,
+    current_interrupter,
     deadline_seconds,
     transport_error,
     within,
@@ -233,7 +234,11 @@ def _run(
     interrupter = state.interrupter
     response: httpx.Response | None = None
     try:
-        response = state.response = open_response(deadline)
+        token = current_interrupter.set(interrupter)
+        try:
+            response = state.response = open_response(deadline)
+        finally:
+            current_interrupter.reset(token)
         core = state.core = make_core(response)
         interrupter.watch(response, deadline)
         if _is_json(response):

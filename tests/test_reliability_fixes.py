@@ -451,3 +451,39 @@ def test_an_error_body_is_kept_up_to_one_mebibyte(server: FaultServer, use_async
         err = info.value
     assert err.status_code == 500 and err.body == "e" * (1 << 20)
     assert server.wait_closed(1.0)
+
+
+def test_close_from_another_thread_wakes_a_retry_wait(server: FaultServer) -> None:
+    server.script(error(503, b'{"error": "busy"}', ("Retry-After", "5")))
+    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=1) as c:
+        stream = c.gen_stream(MSGS)
+        threading.Timer(0.3, stream.close).start()
+        started = time.monotonic()
+        assert list(stream) == []
+        assert time.monotonic() - started < 2.0
+        with pytest.raises(errors.StreamClosedError):
+            stream.result()
+    assert len(server.requests) == 1
+
+
+def test_close_from_another_thread_wakes_a_wait_for_the_headers(server: FaultServer) -> None:
+    server.script([Sleep(5.0), stream_head(), sse(HEL), CLOSE])
+    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, timeout=30.0) as c:
+        stream = c.gen_stream(MSGS)
+        threading.Timer(0.3, stream.close).start()
+        started = time.monotonic()
+        assert list(stream) == []
+        assert time.monotonic() - started < 2.0
+        with pytest.raises(errors.StreamClosedError):
+            stream.result()
+        assert server.wait_closed(1.0)
+
+
+def test_sync_stream_deadline_bounds_headers_that_drip(server: FaultServer) -> None:
+    server.script([*_dripping(stream_head()), sse(HEL), CLOSE])
+    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=0) as c:
+        started = time.monotonic()
+        with pytest.raises(errors.DeadlineExceededError), c.gen_stream(MSGS, deadline=0.5) as s:
+            s.result()
+        assert time.monotonic() - started < 2.0
+        assert server.wait_closed(1.0)
