@@ -344,9 +344,8 @@ class Stream:
         *,
         deadline: float | None = None,
     ) -> None:
-        self._state = _State(deadline_seconds(deadline))
         self._open = open_response
-        self._make_core = make_core
+        self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: Iterator[Reply] | None = None
         # Held while the reading generator runs: close() from another thread must not close a
         # running generator ("generator already executing"), it wakes it instead.
@@ -412,9 +411,8 @@ class AsyncStream:
         *,
         deadline: float | None = None,
     ) -> None:
-        self._state = _State(deadline_seconds(deadline))
         self._open = open_response
-        self._make_core = make_core
+        self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: AsyncIterator[Reply] | None = None
         # The cancel scope of the step under way in another task, for aclose() to cancel: an
         # async generator cannot be closed while it runs.
