@@ -453,22 +453,22 @@ def test_an_error_body_is_kept_up_to_one_mebibyte(server: FaultServer, use_async
     assert server.wait_closed(1.0)
 
 
-def test_close_from_another_thread_wakes_a_retry_wait(server: FaultServer) -> None:
-    server.script(error(503, b'{"error": "busy"}', ("Retry-After", "5")))
-    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=1) as c:
-        stream = c.gen_stream(MSGS)
-        threading.Timer(0.3, stream.close).start()
-        started = time.monotonic()
-        assert list(stream) == []
-        assert time.monotonic() - started < 2.0
-        with pytest.raises(errors.StreamClosedError):
-            stream.result()
-    assert len(server.requests) == 1
-
-
-def test_close_from_another_thread_wakes_a_wait_for_the_headers(server: FaultServer) -> None:
-    server.script([Sleep(5.0), stream_head(), sse(HEL), CLOSE])
-    with genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, timeout=30.0) as c:
+@pytest.mark.parametrize(
+    ("scripts", "requests"),
+    [
+        # A 503 asking for a 5 s wait before the retry: close() wakes the wait.
+        ([error(503, b'{"error": "busy"}', ("Retry-After", "5"))], 1),
+        # No headers for 5 s: close() wakes the read waiting for them.
+        ([[Sleep(5.0), stream_head(), sse(HEL), CLOSE]], 1),
+    ],
+    ids=["retry wait", "waiting for headers"],
+)
+def test_close_from_another_thread_wakes_a_stream_before_its_answer(
+    server: FaultServer, scripts: list[Script], requests: int
+) -> None:
+    server.script(*scripts)
+    c = genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=1, timeout=30.0)
+    with c:
         stream = c.gen_stream(MSGS)
         threading.Timer(0.3, stream.close).start()
         started = time.monotonic()
@@ -477,6 +477,7 @@ def test_close_from_another_thread_wakes_a_wait_for_the_headers(server: FaultSer
         with pytest.raises(errors.StreamClosedError):
             stream.result()
         assert server.wait_closed(1.0)
+    assert len(server.requests) == requests
 
 
 def test_sync_stream_deadline_bounds_headers_that_drip(server: FaultServer) -> None:
