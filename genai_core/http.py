@@ -33,7 +33,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -81,6 +81,7 @@ __all__ = [
     "check_deadline",
     "current_interrupter",
     "deadline_seconds",
+    "interrupting",
     "new_request_id",
     "parse_retry_after",
     "read_body",
@@ -529,6 +530,16 @@ class Interrupter:
 current_interrupter: ContextVar[Interrupter | None] = ContextVar(
     "genai_current_interrupter", default=None
 )
+
+
+@contextlib.contextmanager
+def interrupting(interrupter: Interrupter) -> Iterator[Interrupter]:
+    """Make ``interrupter`` the :data:`current_interrupter` of the requests sent in the block."""
+    token = current_interrupter.set(interrupter)
+    try:
+        yield interrupter
+    finally:
+        current_interrupter.reset(token)
 
 
 def _stopped(interrupter: Interrupter, deadline: Deadline | None) -> GenAIError:

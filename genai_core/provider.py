@@ -37,8 +37,8 @@ from .http import (
     Deadline,
     Interrupter,
     body_error,
-    current_interrupter,
     deadline_seconds,
+    interrupting,
     transport_error,
     within,
 )
@@ -234,11 +234,8 @@ def _run(
     interrupter = state.interrupter
     response: httpx.Response | None = None
     try:
-        token = current_interrupter.set(interrupter)
-        try:
+        with interrupting(interrupter):
             response = state.response = open_response(deadline)
-        finally:
-            current_interrupter.reset(token)
         core = state.core = make_core(response)
         interrupter.watch(response, deadline)
         if _is_json(response):

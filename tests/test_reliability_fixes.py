@@ -488,3 +488,13 @@ def test_sync_stream_deadline_bounds_headers_that_drip(server: FaultServer) -> N
             s.result()
         assert time.monotonic() - started < 2.0
         assert server.wait_closed(1.0)
+
+
+def test_sync_gen_sync_deadline_bounds_headers_that_drip(server: FaultServer) -> None:
+    server.script([*_dripping(http_response(200, b"{}")), CLOSE])
+    c = genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=0)
+    started = time.monotonic()
+    with c, pytest.raises(errors.DeadlineExceededError):
+        c.gen_sync(MSGS, deadline=0.5)
+    assert time.monotonic() - started < 2.0
+    assert server.wait_closed(1.0)

@@ -44,6 +44,7 @@ from ..http import (
     asend_with_retries,
     build_request,
     deadline_seconds,
+    interrupting,
     new_request_id,
     read_body,
     send_with_retries,
@@ -627,15 +628,17 @@ class ChatClient(ChatClientBase[httpx.Client]):
         deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         limit = self._start_deadline(deadline)
-        response = self._open(request, self._policy_for(max_retries), limit)
-        interrupter = Interrupter()
-        interrupter.watch(response, limit)
-        try:
-            return read_body(response)
-        except HTTPX_ERRORS as exc:
-            raise self._exchange.body_error(exc, response, limit) from exc
-        finally:
-            interrupter.done()
+        # The interrupter's deadline timer runs from the send on (see send_with_retries).
+        with interrupting(Interrupter()) as interrupter:
+            try:
+                response = self._open(request, self._policy_for(max_retries), limit)
+                interrupter.watch(response, limit)
+                try:
+                    return read_body(response)
+                except HTTPX_ERRORS as exc:
+                    raise self._exchange.body_error(exc, response, limit) from exc
+            finally:
+                interrupter.done()
 
     def gen_sync(
         self,
