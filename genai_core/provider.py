@@ -158,7 +158,16 @@ class _State:
     """What a stream and its reading generator share. The generator holds this, never the stream,
     so dropping the stream drops the generator by reference counting, which closes the response."""
 
-    __slots__ = ("closed", "core", "deadline", "error", "interrupter", "response", "result")
+    __slots__ = (
+        "closed",
+        "core",
+        "deadline",
+        "error",
+        "interrupter",
+        "opening",
+        "response",
+        "result",
+    )
 
     def __init__(self, deadline: float | None) -> None:
         self.deadline = deadline
@@ -168,6 +177,9 @@ class _State:
         self.error: GenAIError | None = None
         self.closed = False
         self.interrupter = Interrupter()
+        # An async stream's cancel scope while it waits for its answer, for aclose() from
+        # another task to cancel.
+        self.opening: CancelScope | None = None
 
     def failed(self, exc: BaseException, deadline: Deadline | None) -> GenAIError:
         """The GenAIError for ``exc`` (raised during open or reading), partial result attached."""
@@ -272,7 +284,13 @@ async def _arun(
     deadline = Deadline(state.deadline) if state.deadline is not None else None
     response: httpx.Response | None = None
     try:
-        response = state.response = await open_response(deadline)
+        from anyio import CancelScope
+
+        with CancelScope() as state.opening:
+            response = state.response = await open_response(deadline)
+        state.opening = None
+        if response is None:  # cancelled by aclose() from another task
+            return
         core = state.core = make_core(response)
         if _is_json(response):
             for fragment in core.feed_json(await within(deadline, response.aread())):
@@ -294,6 +312,8 @@ async def _arun(
             yield fragment
         state.result = core.result()
     except (*_CAUGHT, TimeoutError) as exc:
+        if state.closed:
+            return  # aclose() from another task closed the response under the read
         err = state.failed(exc, deadline)
         if err is exc:
             raise
@@ -344,23 +364,19 @@ class Stream:
         self._open = open_response
         self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: Iterator[Reply] | None = None
-        # Held while the reading generator runs: close() from another thread must not close a
-        # running generator ("generator already executing"), it wakes it instead.
-        self._stepping = threading.Lock()
+        # The thread iterating the stream: only it may close the reading generator (closing it
+        # from another thread races its next(): "generator already executing").
+        self._reader: int | None = None
 
     def __iter__(self) -> Iterator[Reply]:
         self._state.check_open()
+        self._reader = threading.get_ident()
         if self._iter is None:
             self._iter = _run(self._state, self._open, self._make_core)
-        return self
+        return self._iter
 
     def __next__(self) -> Reply:
-        it = self._iter
-        if it is None:
-            iter(self)
-            it = cast(Iterator[Reply], self._iter)
-        with self._stepping:
-            return next(it)
+        return next(iter(self))
 
     def result(self) -> Result:
         """The accumulated Result; reads the rest of the stream first if needed."""
@@ -376,14 +392,12 @@ class Stream:
         it = self._iter
         if it is None:
             return
-        if self._stepping.acquire(blocking=False):
-            try:
-                it.close()  # type: ignore[attr-defined]
-            finally:
-                self._stepping.release()
+        if self._reader in (None, threading.get_ident()):
+            it.close()  # type: ignore[attr-defined]
         else:
-            # Another thread is inside next(), maybe blocked reading. Wake it; it then closes the
-            # response itself and its iteration ends.
+            # Another thread iterates: it may be inside next(), maybe blocked reading. Shut the
+            # connection to wake it; it then closes the response itself and its iteration ends
+            # (at its next step, if it is between two).
             self._state.interrupter.fire("closed")
 
     def __enter__(self) -> Stream:
@@ -411,9 +425,9 @@ class AsyncStream:
         self._open = open_response
         self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: AsyncIterator[Reply] | None = None
-        # The cancel scope of the step under way in another task, for aclose() to cancel: an
-        # async generator cannot be closed while it runs.
-        self._step: CancelScope | None = None
+        # Whether a step is under way (in another task, when aclose() sees it): an async
+        # generator cannot be closed while it runs.
+        self._running = False
 
     def __aiter__(self) -> AsyncIterator[Reply]:
         self._state.check_open()
@@ -426,16 +440,11 @@ class AsyncStream:
         if it is None:
             self.__aiter__()
             it = cast(AsyncIterator[Reply], self._iter)
-        from anyio import CancelScope
-
-        with CancelScope() as scope:
-            self._step = scope
-            try:
-                return await it.__anext__()
-            finally:
-                self._step = None
-        # Cancelled by aclose() from another task: the reader released the connection.
-        raise StopAsyncIteration
+        self._running = True
+        try:
+            return await it.__anext__()
+        finally:
+            self._running = False
 
     def result(self) -> Result:
         """The accumulated Result, once the stream has been read to its end.
@@ -461,9 +470,14 @@ class AsyncStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
         self._state.closed = True
-        if self._step is not None:
-            # Another task is inside __anext__: cancel its step; it closes the response.
-            self._step.cancel()
+        if self._running:
+            # Another task is inside __anext__. Waiting for the answer: cancel the wait. Reading
+            # it: close the response under the read, which then ends quietly.
+            state = self._state
+            if state.opening is not None:
+                state.opening.cancel()
+            elif state.response is not None:
+                await state.response.aclose()
         elif self._iter is not None:
             await self._iter.aclose()  # type: ignore[attr-defined]
 
