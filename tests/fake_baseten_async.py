@@ -7,6 +7,9 @@ attempts, as documented). ``GET``/``DELETE /async_request/{id}`` give the status
 queued request. Behaviour per item, from ``model_input`` keys: ``"fail": true`` fails it with
 ``MODEL_PREDICT_ERROR``; ``"hold": true`` keeps it queued until cancelled; ``"expire": true``
 expires it without a webhook. ``script_429`` answers the next submits with 429s first.
+Queued anyway, but with a lost answer: ``"answer": "drop"`` closes the connection, ``"500"``
+answers 500, ``"bad"`` answers a 201 without a request id; ``"delay": s`` delivers after ``s``
+seconds. ``status_error`` answers every status call with that HTTP status.
 
 Counts every submit per item (``model_input["id"]``) so tests can check nothing ran twice.
 Clients reach it through :func:`loopback_transport`, which sends ``https://model-*.api.baseten.co``
@@ -21,6 +24,7 @@ import http.client
 import json
 import queue
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +55,7 @@ class FakeAsyncBaseten:
         self.jobs: dict[str, Job] = {}
         self.submits: Counter[Any] = Counter()
         self.status_calls = 0
+        self.status_error: int | None = None
         self.script_429: list[tuple[str, float | None]] = []
         self.lock = threading.Lock()
         self.work: queue.Queue[Job | None] = queue.Queue()
@@ -104,7 +109,16 @@ class FakeAsyncBaseten:
                 elif mi.get("expire"):
                     job.status, job.webhook_status = "EXPIRED", "CANCELED"
                     job.errors = []
-                self._send(201, {"request_id": job.request_id})
+                answer = mi.get("answer") if isinstance(mi, dict) else None
+                if answer == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # queued, but the client gets no answer
+                elif answer == "500":
+                    self._send(500, {"error": "internal error"})
+                elif answer == "bad":
+                    self._send(201, {"id": job.request_id})
+                else:
+                    self._send(201, {"request_id": job.request_id})
 
             def _job(self) -> Job | None:
                 rid = self.path.rsplit("/", 1)[-1]
@@ -113,6 +127,11 @@ class FakeAsyncBaseten:
                     return fake.jobs.get(rid)
 
             def do_GET(self) -> None:
+                if fake.status_error is not None:
+                    with fake.lock:
+                        fake.status_calls += 1
+                    self._send(fake.status_error, {"error": "status unavailable"})
+                    return
                 job = self._job()
                 if job is None:
                     self._send(404, {"error": "request not found"})
@@ -195,6 +214,8 @@ class FakeAsyncBaseten:
             if not self.deliver:
                 job.status, job.webhook_status = "WEBHOOK_FAILED", "FAILED"
                 continue
+            if isinstance(job.model_input, dict) and job.model_input.get("delay"):
+                time.sleep(float(job.model_input["delay"]))
             body = self.payload(job)
             headers = {"Content-Type": "application/json", "X-BASETEN-REQUEST-ID": job.request_id}
             if self.secret:

@@ -25,7 +25,7 @@ from fake_openai import Canned, FakeOpenAI, json_canned, serve, sse_event
 # Imported before pytester's in-process run (see tests/test_httprecord_plugin.py).
 import genai_baseten
 import genai_core.httprecord.recorder  # noqa: F401
-from genai_baseten.batch_cli import host_port
+from genai_baseten.batch_cli import _listen, host_port
 from genai_core import Message, errors, keys
 from genai_core.cli import main
 from genai_core.http import RetryPolicy
@@ -173,7 +173,7 @@ def test_batch_ctrl_c_exits_130_at_once_and_keeps_the_state(
 # --- 2. genai batch / demo usage errors ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("listen", ["foo", "127.0.0.1:abc", ":99999", "127.0.0.1:0"])
+@pytest.mark.parametrize("listen", ["foo", "127.0.0.1:abc", ":99999", "127.0.0.1:-1"])
 def test_batch_listen_must_be_host_port(
     listen: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -182,13 +182,13 @@ def test_batch_listen_must_be_host_port(
     status = main(["batch", str(src), "--out", str(tmp_path / "o"), f"--listen={listen}"])
     err = capsys.readouterr().err
     assert status == 2
-    assert "argument --listen: expected HOST:PORT" in err and repr(listen) in err
+    assert f"argument --listen: {listen!r}: pass HOST:PORT, such as 127.0.0.1:8787" in err
     assert "Traceback" not in err
 
 
-def test_host_port_defaults_the_host() -> None:
-    assert host_port(":8080") == "127.0.0.1:8080"
-    assert host_port("0.0.0.0:65535") == "0.0.0.0:65535"
+def test_listen_defaults_the_host() -> None:
+    assert _listen(host_port(":8080")) == ("127.0.0.1", 8080)
+    assert _listen("0.0.0.0:65535") == ("0.0.0.0", 65535)
 
 
 def test_batch_missing_input_is_a_usage_error_naming_it(
