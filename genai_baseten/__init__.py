@@ -128,6 +128,7 @@ def register(registrar: Registrar) -> None:
         key_url=API_KEY_URL,
         options=Options,
         prices_in_model_list=True,
+        tiers=True,  # genai_baseten/scoreboard.json marks cheap, good and sota
     )
     registrar.register("baseten", Client, AsyncClient, defaults=defaults)
 

@@ -36,6 +36,7 @@ import inspect
 import json
 import logging
 import secrets as _secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -431,8 +432,8 @@ class ChatEngine:
         if self._is_async:
             result: Result = await self.provider.gen_sync(messages, *options)
             return result
-        return await anyio.to_thread.run_sync(
-            partial(self.provider.gen_sync, messages, *options), limiter=self._threads
+        return await _in_daemon_thread(
+            partial(self.provider.gen_sync, messages, *options), self._threads
         )
 
     async def run(self, run: _Run, options: Sequence[object]) -> None:
@@ -482,6 +483,33 @@ class ChatEngine:
         finally:
             run.report()
             slots.release()
+
+
+async def _in_daemon_thread(call: Callable[[], Result], limiter: anyio.CapacityLimiter) -> Result:
+    """``call()`` in a daemon thread, awaited from a worker thread that a cancellation (Ctrl-C)
+    abandons. A blocking read cannot be interrupted, not even by closing its socket, and an
+    abandoned non-daemon thread would keep the process alive until the read timeout."""
+    done = threading.Event()
+    outcome: list[tuple[bool, Any]] = []
+
+    def work() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # handed to the awaiting task as is
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="genai-batch-call", daemon=True).start()
+    try:
+        await anyio.to_thread.run_sync(done.wait, limiter=limiter, abandon_on_cancel=True)
+    finally:
+        done.set()  # cancelled: frees the waiting worker; the call is left to its daemon thread
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    result: Result = value
+    return result
 
 
 def _rand() -> float:

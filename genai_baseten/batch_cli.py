@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from genai_core.cli import add_target_arguments, open_client, resolve_target
+from genai_core.cli import UsageError, add_target_arguments, open_client, resolve_target
 from genai_core.errors import ValidationError
 from genai_core.options import TextOptions
 from genai_core.types import Message
@@ -34,7 +34,8 @@ SECRET_ENV = "BASETEN_WEBHOOK_SECRET"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``genai batch`` (the ``genai`` command registers it)."""
-    p.description = __doc__.split("\n\n", 1)[1] if __doc__ else None
+    # The module's docstring without its reST quoting: --help prints it as plain text.
+    p.description = __doc__.split("\n\n", 1)[1].replace("``", "") if __doc__ else None
     p.add_argument("input", metavar="PROMPTS.jsonl", help="one prompt per line")
     p.add_argument("--out", required=True, metavar="RESULTS.jsonl", help="where results go")
     p.add_argument("--state", metavar="PATH", help="state file (default: OUT.state.sqlite)")
@@ -52,10 +53,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="HTTPS address Baseten delivers webhooks to (a tunnel to --listen)",
     )
-    p.add_argument("--listen", default="127.0.0.1:8787", metavar="HOST:PORT", help="receiver")
+    p.add_argument(
+        "--listen",
+        type=host_port,
+        default="127.0.0.1:8787",
+        metavar="HOST:PORT",
+        help="where the webhook receiver listens, with --async-target (127.0.0.1:8787)",
+    )
     p.add_argument("--retry-failed", action="store_true", help="send failed items again")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
+
+
+def host_port(text: str) -> str:
+    """The argparse type of ``--listen``: ``HOST:PORT`` or ``:PORT`` (0: any free port), checked
+    when the command line is read, so a bad one is a usage error even without --async-target."""
+    _, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: pass HOST:PORT, such as 127.0.0.1:8787 (the port, 0 to 65535, is required)"
+        )
+    return text
 
 
 def read_prompts(path: str) -> Iterator[Any]:
@@ -155,18 +173,24 @@ def _engine(
 
 
 def _listen(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``:PORT``, on 127.0.0.1) of ``--listen``."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValidationError(
-            f"--listen {value!r}: pass HOST:PORT, such as 127.0.0.1:8787 (the port is required)"
-        )
+    """``HOST:PORT`` (or ``:PORT``, on 127.0.0.1) of ``--listen``, checked by :func:`host_port`."""
+    host, _, port = host_port(value).rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the batch; write every item's outcome to ``--out``. Exit 0 when all succeeded, 1
     when some failed (their errors are in the results)."""
+    if args.public_url and not args.async_target:
+        raise UsageError(
+            "--public-url is used only with --async-target (where Baseten delivers the outputs); "
+            "chat calls need no public address"
+        )
+    try:
+        with open(args.input, "rb"):
+            pass  # readable now: an error here is the command line's, not the batch's
+    except OSError as exc:
+        raise UsageError(f"PROMPTS.jsonl {args.input}: {exc.strerror or exc}") from None
     with contextlib.ExitStack() as stack:
         engine = _engine(stack, args)
         options = []

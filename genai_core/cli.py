@@ -32,6 +32,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ import httpx
 
 from . import keys
 from ._version import __version__
+from .capabilities import tier_of
 from .errors import (
     APIConnectionError,
     APIError,
@@ -172,6 +174,10 @@ def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
+#: Printed on stderr when a stream stopped without its end marker and without a finish reason.
+TRUNCATED_WARNING = "warning: the stream ended without an end marker; the answer may be truncated"
+
+
 def format_usage(usage: Usage) -> str:
     """``usage: 85 in (0 cached) + 51 out (12 reasoning) = 136 tokens; finish: stop``."""
     finish = usage.finish_reason.value if usage.finish_reason is not None else "unknown"
@@ -203,6 +209,7 @@ def result_json(result: Result, cost: Decimal | None = None) -> dict[str, Any]:
             {"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls
         ],
         "finish_reason": u.finish_reason.value if u.finish_reason is not None else None,
+        "maybe_truncated": result.maybe_truncated,
         "cost": None if cost is None else str(cost),
         "usage": {
             "input_tokens": u.input_tokens,
@@ -274,15 +281,16 @@ def _default_provider() -> str:
     )
 
 
-def _read_key_stdin(provider: str) -> str:
-    """A key from a prompt without echo on a terminal, else the first line of stdin."""
+def _read_key_stdin(provider: str, source: str = "--api-key-stdin") -> str:
+    """A key from a prompt without echo on a terminal, else the first line of stdin; ``source``
+    names what asked for it in the error for an empty key."""
     if sys.stdin.isatty():
         key = getpass.getpass(f"API key for {provider}: ")
     else:
         key = sys.stdin.readline()
     key = key.strip()
     if not key:
-        raise UsageError("--api-key-stdin: read an empty key")
+        raise UsageError(f"{source}: read an empty key from stdin (give the key on its first line)")
     return key
 
 
@@ -309,12 +317,14 @@ def _resolve_key(args: argparse.Namespace, provider: str, defaults: ProviderDefa
     return keys.get(provider)
 
 
-def _missing_key_message(provider: str, defaults: ProviderDefaults) -> str:
+def _missing_key_message(
+    provider: str, defaults: ProviderDefaults, *, key_flags: bool = True
+) -> str:
+    """How to give a key; the key flags only for a command that has them (``key_flags``)."""
     ways = [f"set {defaults.api_key_env}"] if defaults.api_key_env else []
-    ways += [
-        "pass --api-key-env NAME or --api-key-stdin",
-        f"store one with `genai keys set {provider}`",
-    ]
+    if key_flags:
+        ways.append("pass --api-key-env NAME or --api-key-stdin")
+    ways.append(f"store one with `genai keys set {provider}`")
     where = f" (get one at {defaults.key_url})" if defaults.key_url else ""
     return f"no API key for {provider}: {', '.join(ways[:-1])}, or {ways[-1]}{where}"
 
@@ -326,9 +336,15 @@ def resolve_target(args: argparse.Namespace, *, model_required: bool = True) -> 
     defaults = provider_entry(provider).defaults or ProviderDefaults()
     model = getattr(args, "model", None) or _env(ENV_MODEL) or defaults.model
     if model is None and model_required:
+        tiers = " (or a tier: cheap, good, sota)" if defaults.tiers else ""
         raise UsageError(
-            f"no model given for provider {provider}: pass -m/--model ID (or a tier: cheap, "
-            f"good, sota) or set {ENV_MODEL}"
+            f"no model given for provider {provider}: pass -m/--model ID{tiers} or set {ENV_MODEL}"
+        )
+    if model is not None and tier_of(model) is not None and not defaults.tiers:
+        # Sent as is, a tier name would reach the server as a model id that does not exist.
+        raise UsageError(
+            f"-m/--model {model}: provider {provider} has no scoreboard, so tier names (cheap, "
+            "good, sota) pick nothing; pass a model id (`genai models` lists them)"
         )
     base_url = getattr(args, "base_url", None) or _env(ENV_BASE_URL)
     if base_url is None and not defaults.base_url and provider_entry(provider).defaults:
@@ -379,13 +395,27 @@ def open_client(stack: contextlib.ExitStack, target: Target) -> Provider:
     try:
         client: Provider = get_provider(target.provider, **kwargs)
     except ValidationError as exc:
-        raise UsageError(f"{target.provider}: {exc}") from exc
+        text = str(exc).removeprefix(f"{target.provider}: ")  # said once, below
+        raise UsageError(f"{target.provider}: {_flag_wording(text)}") from exc
     url = str(getattr(client, "base_url", "") or target.base_url or target.defaults.base_url or "")
     stack.push(_name_target(target.provider, _public_url(url) if url else ""))
     close = getattr(client, "close", None)
     if close is not None:
         stack.callback(close)
     return client
+
+
+def _flag_wording(text: str, *, key_flags: bool = True) -> str:
+    """A library message said with the command's flags: ``base_url`` is ``--base-url``; a key
+    given as ``api_key=`` came from the key flags (when the command has them) or `genai keys`."""
+    text = re.sub(r"\bbase_url\b", "--base-url", text)
+    flags = "--api-key-env NAME, --api-key-stdin or " if key_flags else ""
+
+    def said(m: re.Match[str]) -> str:
+        joint = ", " if m[1] and flags else m[1]  # "$VAR, --api-key-env NAME, ... or ..."
+        return f"{joint}{flags}`genai keys set`"
+
+    return re.sub(r"( or |\b)api_key=", said, text)
 
 
 def _public_url(url: str) -> str:
@@ -525,10 +555,15 @@ def _stream_turn(
                 kind = "tool_call"
         result = stream.result()
     out.end_line()
+    if result.maybe_truncated:
+        sys.stderr.write(TRUNCATED_WARNING + "\n")
     return result
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if not args.live and (args.api_key_env or args.api_key_stdin):
+        flag = "--api-key-env" if args.api_key_env else "--api-key-stdin"
+        raise UsageError(f"{flag} is for --live: the replayed demo sends nothing and needs no key")
     out = _Styled(sys.stdout)
     with contextlib.ExitStack() as stack:
         if args.live:
@@ -574,10 +609,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_prompt(prompt: str) -> str:
-    if prompt != "-":
-        return prompt
-    return sys.stdin.read()
+def _read_prompt(prompt: str, *, docs: bool) -> str:
+    """The prompt's text (``-``: stdin); empty only when files go with it."""
+    text = sys.stdin.read() if prompt == "-" else prompt
+    if not text.strip() and not docs:
+        where = "PROMPT '-' read nothing from stdin" if prompt == "-" else "PROMPT is empty"
+        raise UsageError(
+            f"{where}: give the text to send, or -a FILE, or no PROMPT for an interactive session"
+        )
+    return text
 
 
 def _attachments(paths: Sequence[str]) -> list[Doc]:
@@ -648,6 +688,9 @@ def _answer(
         out.end_line()
         err.end_line()
         err.write(format_usage(result.usage) + "\n", dim=True)
+    if result.maybe_truncated:  # stderr even with --json, whose object says it too
+        err.end_line()
+        err.write(TRUNCATED_WARNING + "\n")
     cost = pricer.cost(result)
     if not args.json and (shown := cost_text(cost)) is not None:
         err.write(shown + "\n", dim=True)
@@ -672,7 +715,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         pricer = _Pricer(client, fetch=live_prices and not args.no_cost)
         if args.prompt is None:
             return _session(client, options, docs, args=args, out=out, err=err, pricer=pricer)
-        messages = [Message.user(_read_prompt(args.prompt), *docs)]
+        messages = [Message.user(_read_prompt(args.prompt, docs=bool(docs)), *docs)]
         result, cost = _answer(
             client, messages, options, args=args, out=out, err=err, pricer=pricer
         )
@@ -846,7 +889,14 @@ def cmd_keys(args: argparse.Namespace) -> int:
         sys.stderr.write(f"deleted the key of {provider} from {keys.path()}\n")
         return 0
     # set: the key is prompted for on a terminal (no echo), else read from stdin; never argv.
-    where = keys.set(provider, _read_key_stdin(provider))
+    from .registry import provider_names
+
+    if provider not in provider_names() and not args.force:
+        raise UsageError(
+            f"genai keys set {provider}: no provider is registered under that name (providers: "
+            f"{', '.join(provider_names()) or 'none'}); pass --force to store it anyway"
+        )
+    where = keys.set(provider, _read_key_stdin(provider, f"genai keys set {provider}"))
     sys.stderr.write(f"stored the key of {provider} in {where} (mode 600)\n")
     return 0
 
@@ -1055,6 +1105,11 @@ def _keys_arguments(p: argparse.ArgumentParser) -> None:
         "list: the providers with a key, keys masked; delete: forget it; path: the file",
     )
     p.add_argument("key_provider", nargs="?", metavar="PROVIDER", help="the provider's name")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="set: store the key even if no installed provider has that name",
+    )
     p.set_defaults(func=cmd_keys)
 
 
@@ -1196,8 +1251,9 @@ def _error(message: str) -> None:
     sys.stderr.flush()
 
 
-def _error_text(exc: BaseException) -> str:
+def _error_text(exc: BaseException, *, key_flags: bool = True) -> str:
     text = "; ".join([str(exc) or type(exc).__name__, *getattr(exc, "__notes__", [])])
+    text = _flag_wording(text, key_flags=key_flags)
     target = getattr(exc, "cli_target", None)
     if target:
         provider, url = target
@@ -1214,12 +1270,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     parser = build_parser(argv)
     restore_logging: Callable[[], None] = lambda: None  # noqa: E731 - replaced once parsed
+    # The key flags are named in an error only to a command that has them (smoke has not).
+    key_flags = True
     try:
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
         restore_logging = _configure_logging(args.verbose)
+        key_flags = hasattr(args, "api_key_stdin")
         status: int = args.func(args)
         return status
     except KeyboardInterrupt:
@@ -1229,7 +1288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except MissingAPIKeyError as exc:
         defaults = ProviderDefaults(api_key_env=exc.env_var, key_url=exc.key_url)
-        _error(_missing_key_message(exc.provider, defaults))
+        _error(_missing_key_message(exc.provider, defaults, key_flags=key_flags))
         return 2
     except (UsageError, UnknownProviderError, keys.KeyStoreError) as exc:
         _error(str(exc))  # nothing was sent: fix the command line or the setup
@@ -1245,12 +1304,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (ValidationError, NotSupportedError) as exc:
         if isinstance(exc, DecodeError):  # the answer did not decode: the request was sent
-            _error(_error_text(exc))
+            _error(_error_text(exc, key_flags=key_flags))
             return 1
-        _error(str(exc))  # refused before anything was sent: a usage or configuration error
+        # Refused before anything was sent: a usage or configuration error.
+        _error(_flag_wording(str(exc), key_flags=key_flags))
         return 2
     except (GenAIError, OSError, httpx.HTTPError) as exc:
-        _error(_error_text(exc))
+        _error(_error_text(exc, key_flags=key_flags))
         return 1
     finally:
         restore_logging()

@@ -446,11 +446,34 @@ def deadline_seconds(deadline: object) -> float | None:
 _LONGEST_WAIT = threading.TIMEOUT_MAX
 
 
-def check_deadline(deadline: Deadline | None, delay: float, cause: BaseException | None) -> None:
-    """Raise :class:`DeadlineExceededError` (from ``cause``) when a retry ``delay`` seconds away
-    could not start before the deadline."""
-    if deadline is not None and delay >= deadline.remaining():
-        raise deadline.error() from cause
+def check_deadline(
+    deadline: Deadline | None,
+    delay: float,
+    cause: BaseException | httpx.Response | None,
+    raise_for_status: Callable[[httpx.Response], NoReturn] | None = None,
+) -> None:
+    """Raise :class:`DeadlineExceededError` when a retry ``delay`` seconds away could not start
+    before the deadline. ``cause`` is what failed: an exception, or an error response (chained
+    as the error ``raise_for_status`` makes of it)."""
+    if deadline is None or delay < deadline.remaining():
+        return
+    if isinstance(cause, httpx.Response):
+        what = f"HTTP {cause.status_code}"
+        chained: BaseException | None = None
+        if raise_for_status is not None:
+            try:
+                raise_for_status(cause)
+            except GenAIError as exc:
+                chained = exc
+    else:
+        what, chained = (type(cause).__name__ if cause is not None else "a failure"), cause
+    # Not "the deadline passed": time is left, but less than the wait before the retry.
+    err = DeadlineExceededError(
+        f"the call's deadline of {deadline.seconds:g} s leaves no time to retry after {what} "
+        f"(the retry was due in {delay:.3g} s, {max(deadline.remaining(), 0.0):.3g} s were left)"
+    )
+    err.deadline = deadline.seconds
+    raise err from chained
 
 
 class Interrupter:
@@ -883,7 +906,7 @@ def _send_plan(  # noqa: PLR0917 (private; both drivers pass the same arguments)
                 raise_for_status(response)
                 raise TypeError("raise_for_status returned instead of raising")
             delay = retry_in
-        check_deadline(deadline, delay, cause)
+        check_deadline(deadline, delay, response if cause is None else cause, raise_for_status)
         _log.retrying(request, response if cause is None else cause, attempt + 1, attempts, delay)
         yield _SLEEP, delay
 

@@ -70,6 +70,9 @@ class ProviderDefaults:
     prices_in_model_list: bool = False
     """The provider's model list carries prices: a tool that wants an answer's cost may fetch
     the list once to learn them."""
+    tiers: bool = False
+    """The provider has a capability table (a scoreboard): the tier names ``cheap``, ``good``
+    and ``sota`` pick a model. Elsewhere a tier name is no model id, and tools refuse it."""
 
 
 @dataclass(frozen=True)

@@ -293,8 +293,12 @@ class Cassettes:
                 f"; {self.root} holds no cassette directory for {self.model} (neither {plain} "
                 f"nor {plain}{_THINKING}); {listed}"
             )
+        elsewhere = ""
+        if not self.directory.is_dir():
+            # A fresh clone or an installed package has no testdata/scoreboard of its own.
+            elsewhere = "; or replay cassettes kept elsewhere with --cassettes DIR"
         return MissingCassetteError(
-            f"{where}; record the model's cassettes with: {self.record_command()}"
+            f"{where}; record the model's cassettes with: {self.record_command()}{elsewhere}"
         )
 
     def models_recorded(self) -> list[str]:

@@ -105,7 +105,7 @@ def test_listen_without_a_port_is_a_usage_error(
 ) -> None:
     monkeypatch.setenv("BASETEN_WEBHOOK_SECRET", "whsec-test")
     assert main(_async_args(tmp_path, "--listen", "localhost")) == 2
-    assert "--listen 'localhost': pass HOST:PORT" in capsys.readouterr().err
+    assert "argument --listen: 'localhost': pass HOST:PORT" in capsys.readouterr().err
 
 
 def test_async_target_takes_the_key_flags_of_every_command(

@@ -490,6 +490,7 @@ def test_chat_json_has_the_same_keys_with_or_without_a_cost(
         "reasoning",
         "tool_calls",
         "finish_reason",
+        "maybe_truncated",
         "cost",
         "usage",
     }

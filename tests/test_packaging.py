@@ -63,3 +63,32 @@ def test_the_changelog_has_an_unreleased_section_first() -> None:
     headings = re.findall(r"^## \[([^\]]+)\]", path.read_text(encoding="utf-8"), re.M)
     assert headings[0] == "Unreleased"
     assert genai_core.__version__ in headings
+
+
+def test_the_license_file_is_apache_2_and_in_the_wheel_and_sdist(tmp_path: Path) -> None:
+    license_path = ROOT / "LICENSE"
+    if not (ROOT / "pyproject.toml").exists():
+        pytest.skip("the source tree is not installed with the tests")
+    text = license_path.read_text(encoding="utf-8")
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+    classifiers = _pyproject()["project"]["classifiers"]  # type: ignore[index]
+    assert "License :: OSI Approved :: Apache Software License" in classifiers
+    pytest.importorskip("hatchling")
+    import tarfile
+    import zipfile
+
+    from hatchling.builders.sdist import SdistBuilder
+    from hatchling.builders.wheel import WheelBuilder
+
+    wheel = next(iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path))))
+    with zipfile.ZipFile(wheel) as zf:
+        licenses = [n for n in zf.namelist() if n.endswith("/LICENSE") and ".dist-info/" in n]
+        assert len(licenses) == 1
+        assert zf.read(licenses[0]).decode("utf-8") == text
+    sdist = next(iter(SdistBuilder(str(ROOT)).build(directory=str(tmp_path))))
+    with tarfile.open(sdist) as tf:
+        names = [n for n in tf.getnames() if n.endswith("/LICENSE")]
+        assert len(names) == 1 and names[0].count("/") == 1  # at the root of the sdist
+        member = tf.extractfile(names[0])
+        assert member is not None and member.read().decode("utf-8") == text
