@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mockchat import KEY, Answer, Server
+from harness.chat import KEY, ChatAnswer, ChatServer
 
 import genai_baseten
 
@@ -31,28 +31,28 @@ SQRT = ("call_1", "square_root", '{"number": 132413}')
 COST_USAGE = {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
 
 # Per page: the answers, in the order the examples ask.
-ANSWERS: dict[str, list[Answer]] = {
+ANSWERS: dict[str, list[ChatAnswer]] = {
     "tools.md": [
-        Answer(reasoning="Call the tool.", tool_calls=[SQRT], finish="tool_calls"),
-        Answer(content="363.89"),
-        Answer(tool_calls=[SQRT], finish="tool_calls"),
-        Answer(content="363.89"),
-        Answer(
+        ChatAnswer(reasoning="Call the tool.", tool_calls=[SQRT], finish="tool_calls"),
+        ChatAnswer(content="363.89"),
+        ChatAnswer(tool_calls=[SQRT], finish="tool_calls"),
+        ChatAnswer(content="363.89"),
+        ChatAnswer(
             tool_calls=[
                 ("call_a", "lookup", '{"city": "Oslo"}'),
                 ("call_b", "lookup", '{"city": "Rome"}'),
             ],
             finish="tool_calls",
         ),
-        Answer(content="Rome is warmer (19 °C against 4 °C)."),
+        ChatAnswer(content="Rome is warmer (19 °C against 4 °C)."),
     ],
-    "logging.md": [Answer(content="Hello")],
+    "logging.md": [ChatAnswer(content="Hello")],
     "structured-output.md": [
-        Answer(content='{"name": "banana", "is_fruit": true}'),
-        Answer(content='{"name": "tomato", "is_fruit": true, "color": "red"}'),
+        ChatAnswer(content='{"name": "banana", "is_fruit": true}'),
+        ChatAnswer(content='{"name": "tomato", "is_fruit": true, "color": "red"}'),
     ],
     "reasoning.md": [
-        Answer(
+        ChatAnswer(
             reasoning="The user wants a one-word greeting.",
             content="Hello",
             usage={
@@ -62,10 +62,10 @@ ANSWERS: dict[str, list[Answer]] = {
                 "completion_tokens_details": {"reasoning_tokens": 9},  # type: ignore[dict-item]
             },
         ),
-        Answer(content="<think>\nA greeting is expected.\n</think>\n\nHello!", pieces=6),
+        ChatAnswer(content="<think>\nA greeting is expected.\n</think>\n\nHello!", pieces=6),
     ],
     "logprobs.md": [
-        Answer(
+        ChatAnswer(
             content="Hello!",
             logprobs=[
                 {
@@ -87,20 +87,24 @@ ANSWERS: dict[str, list[Answer]] = {
             ],
         )
     ],
-    "scoreboard-query.md": [Answer(content="Hello")],
+    "scoreboard-query.md": [ChatAnswer(content="Hello")],
     "cost.md": [
-        Answer(content="Hello!", usage=COST_USAGE),
-        Answer(content="Hello!", usage=COST_USAGE),
-        Answer(content="Hello!", usage=COST_USAGE),
-        Answer(
+        ChatAnswer(content="Hello!", usage=COST_USAGE),
+        ChatAnswer(content="Hello!", usage=COST_USAGE),
+        ChatAnswer(content="Hello!", usage=COST_USAGE),
+        ChatAnswer(
             content="Goodbye!",
             usage={"prompt_tokens": 15, "completion_tokens": 10, "total_tokens": 25},
         ),
     ],
-    "tracing.md": [Answer(content="Hello!"), Answer(content="Hello!"), Answer(content="Hello!")],
+    "tracing.md": [
+        ChatAnswer(content="Hello!"),
+        ChatAnswer(content="Hello!"),
+        ChatAnswer(content="Hello!"),
+    ],
     "reliability.md": [
-        Answer(content="Hello"),
-        Answer(status=503, error={"error": "overloaded"}),
+        ChatAnswer(content="Hello"),
+        ChatAnswer(status=503, error={"error": "overloaded"}),
     ],
 }
 
@@ -137,7 +141,7 @@ def blocks(page: Path) -> list[tuple[str, str | None]]:
 @pytest.mark.parametrize("name", sorted(ANSWERS))
 def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     page = DOCS / name
-    server = Server(*ANSWERS[name])
+    server = ChatServer(*ANSWERS[name])
     listed = MODEL_LISTS.get(name)
     lists_served: list[str] = []
 

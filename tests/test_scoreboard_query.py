@@ -24,7 +24,7 @@ import anyio
 import httpx
 import pytest
 import wire
-from mockchat import Answer
+from harness.chat import ChatAnswer
 
 import genai_baseten
 import genai_core as genai
@@ -349,7 +349,7 @@ class Baseten:
         assert request.url.path == "/v1/chat/completions", request.url
         body = json.loads(request.content)
         self.seen.append(("POST", "/chat/completions", body["model"]))
-        return Answer(content="Hi").response(body.get("stream") is True)
+        return ChatAnswer(content="Hi").response(body.get("stream") is True)
 
 
 def sync_client(server: Any, **kw: Any) -> genai_baseten.Client:
@@ -525,7 +525,7 @@ def test_the_answer_is_read_as_planned_for_the_model_picked(stream: bool) -> Non
             return httpx.Response(200, json={"data": [{"id": m} for m in WARMUP]})
         body = json.loads(request.content)
         served.append(body["model"])
-        return Answer(content="<think>hmm</think>Hi").response(stream)
+        return ChatAnswer(content="<think>hmm</think>Hi").response(stream)
 
     client = PerModel(model="cheap", api_key=KEY, transport=httpx.MockTransport(server))
     if stream:
@@ -585,7 +585,7 @@ def test_openaicompatible_has_no_scoreboard_and_no_tiers() -> None:
 
     def server(request: httpx.Request) -> httpx.Response:
         seen.append(json.loads(request.content)["model"])
-        return Answer(content="Hi").response(False)
+        return ChatAnswer(content="Hi").response(False)
 
     client = OpenAICompatibleClient(
         base_url="http://127.0.0.1:9/v1", model="cheap", transport=httpx.MockTransport(server)

@@ -1,0 +1,169 @@
+"""Wire bodies for tests, written from the documented format (shared/wire/README.md).
+
+Chat answers are ``chat.completion`` objects, or SSE ``data: <json>`` events of
+``chat.completion.chunk`` objects ending with ``data: [DONE]``; errors are OpenAI-style
+``{"error": {...}}`` objects. Builders return plain dicts (JSON bodies) or bytes (SSE), so a test
+can still change any field by hand. Nothing here is copied from the recordings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+ID = "chatcmpl-test"
+MODEL = "openai/gpt-oss-120b"
+DONE = b"data: [DONE]\n\n"
+"""The stream's end marker, as one SSE event."""
+
+_UNSET: Any = object()
+
+
+def usage(prompt: int = 10, completion: int = 2) -> dict[str, int]:
+    """A ``usage`` object; the total is the sum, as the wire has it."""
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+USAGE = usage(10, 2)
+
+
+def event(data: Mapping[str, Any] | str, *, name: str | None = None) -> bytes:
+    """One SSE event: ``event: <name>`` when given, ``data: <json or text>``, a blank line."""
+    text = data if isinstance(data, str) else json.dumps(data)
+    head = f"event: {name}\n" if name else ""
+    return f"{head}data: {text}\n\n".encode()
+
+
+def sse(*events: Mapping[str, Any] | str | bytes) -> bytes:
+    """SSE bytes: one ``data:`` event per item (bytes items are taken as ready-made events)."""
+    return b"".join(e if isinstance(e, bytes) else event(e) for e in events)
+
+
+def tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    """A complete ``tool_calls`` entry of a message."""
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def chunk(
+    delta: Mapping[str, Any] | None = None,
+    *,
+    finish: str | None = None,
+    usage: Mapping[str, int] | None = _UNSET,
+    logprobs: Any = _UNSET,
+    id: str = ID,
+    model: str | None = MODEL,
+    created: int | None = 1,
+    nulls: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A ``chat.completion.chunk`` object with one choice carrying ``delta`` (no choice when
+    ``delta`` is None). ``nulls=True`` writes the explicit nulls Baseten sends (``finish_reason``
+    and ``logprobs`` on every choice, ``usage`` on every chunk); ``extra`` fields go last."""
+    body: dict[str, Any] = {"id": id, "object": "chat.completion.chunk"}
+    if created is not None:
+        body["created"] = created
+    if model is not None:
+        body["model"] = model
+    body["choices"] = []
+    if delta is not None:
+        choice: dict[str, Any] = {"index": 0, "delta": dict(delta)}
+        if logprobs is not _UNSET or nulls:
+            choice["logprobs"] = None if logprobs is _UNSET else logprobs
+        if finish is not None or nulls:
+            choice["finish_reason"] = finish
+        body["choices"] = [choice]
+    if usage is not _UNSET or nulls:
+        body["usage"] = None if usage is _UNSET else usage
+    body.update(extra)
+    return body
+
+
+def completion(
+    content: str | None = None,
+    *,
+    reasoning: str | None = None,
+    tool_calls: Iterable[tuple[str, str, str]] = (),
+    finish: str | None = "stop",
+    usage: Mapping[str, int] | None = USAGE,
+    logprobs: list[dict[str, Any]] | None = None,
+    id: str = ID,
+    model: str | None = MODEL,
+    created: int | None = 1,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A non-streamed ``chat.completion`` object with one choice."""
+    message: dict[str, Any] = {"role": "assistant"}
+    if content is not None:
+        message["content"] = content
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    calls = [tool_call(*c) for c in tool_calls]
+    if calls:
+        message["tool_calls"] = calls
+    choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+    if logprobs is not None:
+        choice["logprobs"] = {"content": logprobs}
+    body: dict[str, Any] = {"id": id, "object": "chat.completion"}
+    if created is not None:
+        body["created"] = created
+    if model is not None:
+        body["model"] = model
+    body["choices"] = [choice]
+    if usage is not None:
+        body["usage"] = dict(usage)
+    body.update(extra)
+    return body
+
+
+def text_stream(
+    *pieces: str, finish: str = "stop", usage: Mapping[str, int] = USAGE, **chunk_kw: Any
+) -> list[bytes]:
+    """The events of a whole streamed text answer: one chunk per piece, the finish chunk, a
+    usage-only chunk and ``[DONE]``."""
+    return [
+        *(event(chunk({"content": p}, **chunk_kw)) for p in pieces),
+        event(chunk({}, finish=finish, **chunk_kw)),
+        event(chunk(None, usage=usage, **chunk_kw)),
+        DONE,
+    ]
+
+
+def error(
+    message: str, *, code: int | str | None = 400, type: str | None = "Bad Request"
+) -> dict[str, Any]:
+    """An OpenAI-style error object, ``{"error": {"code", "message", "type"}}``."""
+    inner: dict[str, Any] = {}
+    if code is not None:
+        inner["code"] = code
+    inner["message"] = message
+    if type is not None:
+        inner["type"] = type
+    return {"error": inner}
+
+
+def cut(text: str, n: int) -> list[str]:
+    """``text`` in ``n`` roughly equal pieces (fewer when shorter); [] for ""."""
+    if not text:
+        return []
+    size = max(1, -(-len(text) // n))
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def split_bytes(body: bytes, size: int) -> list[bytes]:
+    """``body`` in pieces of ``size`` bytes (SSE events and UTF-8 sequences get cut)."""
+    return [body[i : i + size] for i in range(0, len(body), size)]
+
+
+def json_bytes(data: Any) -> bytes:
+    """``data`` as a JSON body."""
+    return json.dumps(data).encode()
+
+
+def events_of(chunks: Sequence[Mapping[str, Any]], *, done: bool = True) -> bytes:
+    """An SSE body of ``chunks`` (one event each), ended by ``[DONE]`` unless ``done=False``."""
+    return sse(*chunks) + (DONE if done else b"")
