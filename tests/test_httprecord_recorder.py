@@ -257,7 +257,7 @@ async def test_an_async_stream_closed_early_is_recorded_whole(tmp_path: Path, se
     stored = Cassette.load(path).interactions[0].response.body
     assert stored.endswith(b"data: [DONE]\n\n")
     # Recording asks the server for an uncompressed body, so it is stored as text.
-    assert server.requests[0][2]["Accept-Encoding"] == "identity"
+    assert server.requests[0].headers["accept-encoding"] == "identity"
 
 
 # --- modes ------------------------------------------------------------------------------------

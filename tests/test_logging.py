@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import anyio
 import httpx
 import pytest
+from harness.loopback import HTTPLoopback, Incoming, Outgoing
 from secret_scan import assert_no_secret, encodings_of
 
 import genai_baseten
@@ -138,36 +136,17 @@ def test_safe_url_masks_credentials() -> None:
 def echo_server() -> Iterator[str]:
     """A loopback server answering 401 with the request's key echoed in headers and body."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
+    def answer(request: Incoming) -> Outgoing:
+        auth = request.headers.get("authorization", "")
+        body = json.dumps({"error": {"message": f"bad key {auth}"}}).encode()
+        headers = {"Content-Type": "application/json", "X-Echo-Auth": auth}
+        for i, form in enumerate(encodings_of(KEY)):
+            if form.isascii():
+                headers[f"X-Echo-{i}"] = form
+        return Outgoing(401, body, headers)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            auth = self.headers.get("Authorization", "")
-            body = json.dumps({"error": {"message": f"bad key {auth}"}}).encode()
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("X-Echo-Auth", auth)
-            for i, form in enumerate(encodings_of(KEY)):
-                if form.isascii():
-                    self.send_header(f"X-Echo-{i}", form)
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with HTTPLoopback(answer, protocol="HTTP/1.0") as server:
+        yield server.url + "/v1"
 
 
 def test_httpx_and_httpcore_debug_records_hold_no_key(

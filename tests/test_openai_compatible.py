@@ -19,16 +19,9 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from fake_openai import (
-    MODELS,
-    TEXT_ONLY_MODEL,
-    Canned,
-    FakeOpenAI,
-    fake_vector,
-    json_canned,
-    serve,
-    sse_event,
-)
+from fake_openai import MODELS, TEXT_ONLY_MODEL, FakeOpenAI, fake_vector, serve
+from harness.bodies import event
+from harness.loopback import Outgoing
 
 import genai_baseten
 import genai_core
@@ -356,7 +349,7 @@ async def test_header_names_differing_in_case_replace_each_other(
 
 @each_flavor
 async def test_max_retries_zero_is_one_attempt(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(*[json_canned(503, {"error": "overloaded"})] * 3)
+    fake.enqueue(*[Outgoing.json(503, {"error": "overloaded"})] * 3)
     async with flavor.open(fake, max_retries=0) as client:
         with pytest.raises(ServerError, match="overloaded"):
             await flavor.gen_sync(client, MSGS)
@@ -365,7 +358,7 @@ async def test_max_retries_zero_is_one_attempt(flavor: Flavor, fake: FakeOpenAI)
 
 @each_flavor
 async def test_retries_then_success(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(json_canned(503, {"error": "overloaded"}), json_canned(502, {"error": "bad"}))
+    fake.enqueue(Outgoing.json(503, {"error": "overloaded"}), Outgoing.json(502, {"error": "bad"}))
     async with flavor.open(fake, max_retries=2) as client:
         assert (await flavor.gen_sync(client, MSGS)).text == ECHO
     assert len(fake.requests) == 3
@@ -373,7 +366,7 @@ async def test_retries_then_success(flavor: Flavor, fake: FakeOpenAI) -> None:
 
 @each_flavor
 async def test_timeout_is_applied(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(Canned(200, b"{}", {"Content-Type": "application/json"}, delay=1.0))
+    fake.enqueue(Outgoing(200, b"{}", {"Content-Type": "application/json"}, delay=1.0))
     async with flavor.open(fake, timeout=0.2, max_retries=0) as client:
         with pytest.raises(APITimeoutError):
             await flavor.gen_sync(client, MSGS)
@@ -646,7 +639,7 @@ async def test_stream_answered_with_json_keeps_the_body_as_raw(
         "service_tier": "flex",
         "choices": [{"message": {"content": "whole"}, "finish_reason": "stop"}],
     }
-    fake.enqueue(json_canned(200, body))
+    fake.enqueue(Outgoing.json(200, body))
     async with flavor.open(fake) as client:
         _, result = await flavor.stream(client, MSGS)
     assert result.text == "whole"
@@ -1005,7 +998,7 @@ async def test_a_refusal_naming_no_document_sent_stays_a_plain_bad_request(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
     refusal = {"error": {"message": "image_url is not supported", "code": 400}}
-    fake.enqueue(json_canned(400, refusal))
+    fake.enqueue(Outgoing.json(400, refusal))
     async with flavor.open(fake) as client:
         with pytest.raises(BadRequestError) as info:
             await flavor.gen_sync(client, [Message.user(ASK)])
@@ -1081,7 +1074,7 @@ async def test_embed_bad_input_raises_before_sending(
 async def test_embed_wrong_number_of_vectors_is_a_stream_error(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    fake.enqueue(json_canned(200, {"data": [{"index": 0, "embedding": [1.0]}]}))
+    fake.enqueue(Outgoing.json(200, {"data": [{"index": 0, "embedding": [1.0]}]}))
     async with flavor.open(fake) as client:
         with pytest.raises(StreamError, match="expected 2 vectors, got 1"):
             await flavor.embed(client, ["a", "b"])
@@ -1129,8 +1122,8 @@ async def test_429_carries_retry_after_and_the_limits(
 ) -> None:
     exhausted = {**LIMIT_HEADERS, "x-ratelimit-remaining-requests": "0"}
     fake.enqueue(
-        json_canned(429, {"error": {"message": "slow down"}}, {"Retry-After": "7", **exhausted}),
-        json_canned(429, {"error": {"message": "slow"}}, {"retry-after-ms": "1500"}),
+        Outgoing.json(429, {"error": {"message": "slow down"}}, {"Retry-After": "7", **exhausted}),
+        Outgoing.json(429, {"error": {"message": "slow"}}, {"retry-after-ms": "1500"}),
     )
     call = flavor.stream if streamed else flavor.gen_sync
     async with flavor.open(fake, max_retries=0) as client:
@@ -1171,7 +1164,7 @@ PROXY_PAGE = (
 async def test_html_error_page_from_a_proxy(
     flavor: Flavor, fake: FakeOpenAI, streamed: bool
 ) -> None:
-    fake.enqueue(Canned(502, PROXY_PAGE, {"Content-Type": "text/html"}))
+    fake.enqueue(Outgoing(502, PROXY_PAGE, {"Content-Type": "text/html"}))
     call = flavor.stream if streamed else flavor.gen_sync
     async with flavor.open(fake, max_retries=0) as client:
         with pytest.raises(ServerError) as info:
@@ -1196,7 +1189,7 @@ async def test_html_error_page_from_a_proxy(
 async def test_non_json_success_body_is_a_stream_error(
     flavor: Flavor, fake: FakeOpenAI, content: bytes, ctype: str, match: str
 ) -> None:
-    fake.enqueue(Canned(200, content, {"Content-Type": ctype}))
+    fake.enqueue(Outgoing(200, content, {"Content-Type": ctype}))
     async with flavor.open(fake) as client:
         with pytest.raises(StreamError, match=match) as info:
             await flavor.gen_sync(client, MSGS)
@@ -1211,7 +1204,7 @@ async def test_non_json_success_body_is_a_stream_error(
 async def test_a_model_list_of_the_wrong_shape_is_a_stream_error(
     flavor: Flavor, fake: FakeOpenAI, body: Any
 ) -> None:
-    fake.enqueue(json_canned(200, body))
+    fake.enqueue(Outgoing.json(200, body))
     async with flavor.open(fake, api_key=KEY) as client:
         with pytest.raises(
             StreamError, match=r"expected \{'data': \[\.\.\.\]\} listing models"
@@ -1222,7 +1215,7 @@ async def test_a_model_list_of_the_wrong_shape_is_a_stream_error(
 
 @each_flavor
 async def test_html_page_answering_a_stream_request(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(Canned(200, [PROXY_PAGE[:300], PROXY_PAGE[300:]], {"Content-Type": "text/html"}))
+    fake.enqueue(Outgoing(200, [PROXY_PAGE[:300], PROXY_PAGE[300:]], {"Content-Type": "text/html"}))
     async with flavor.open(fake) as client:
         with pytest.raises(StreamError, match=r"expected an event stream, got: '502 Bad Gateway"):
             await flavor.stream(client, MSGS)
@@ -1232,7 +1225,7 @@ async def test_html_page_answering_a_stream_request(flavor: Flavor, fake: FakeOp
 async def test_empty_stream_is_an_error_not_an_empty_answer(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    fake.enqueue(Canned(200, [b": keep-alive\n\n"], {"Content-Type": "text/event-stream"}))
+    fake.enqueue(Outgoing(200, [b": keep-alive\n\n"], {"Content-Type": "text/event-stream"}))
     async with flavor.open(fake) as client:
         with pytest.raises(StreamError, match="without sending any event"):
             await flavor.stream(client, MSGS)
@@ -1242,7 +1235,7 @@ async def test_empty_stream_is_an_error_not_an_empty_answer(
 async def test_a_stream_of_only_done_is_a_clean_empty_answer(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    fake.enqueue(Canned(200, [sse_event("[DONE]")], {"Content-Type": "text/event-stream"}))
+    fake.enqueue(Outgoing(200, [event("[DONE]")], {"Content-Type": "text/event-stream"}))
     async with flavor.open(fake) as client:
         fragments, result = await flavor.stream(client, MSGS)
     assert fragments == []

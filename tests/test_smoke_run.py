@@ -531,7 +531,7 @@ def test_cli_live_run_of_a_model_the_provider_does_not_list(
     with fake_server() as server:
         argv = ["smoke", "--model", "nope/x", "--live", "--base-url", server.url]
         assert cli.main(argv) == 2
-        paths = [path for _, path, _, _ in server.requests]
+        paths = [r.target for r in server.requests]
     err = capsys.readouterr().err
     assert err.startswith("error: baseten does not list the model 'nope/x'; it lists: ")
     assert fake_server_model() in err
@@ -550,7 +550,7 @@ def test_cli_live_run_of_a_listed_model(
     with fake_server() as server:
         argv = ["smoke", "--model", model, "--live", "--base-url", server.url]
         assert cli.main([*argv, *image_args(tmp_path)]) == 0
-        paths = [path for _, path, _, _ in server.requests]
+        paths = [r.target for r in server.requests]
     assert paths[0] == "/v1/models"
     assert paths.count("/v1/models") == 1
     assert len(paths) > 20  # then the scenarios

@@ -11,8 +11,9 @@ for a plain ``def`` test, loop over :data:`FLAVORS` and call :meth:`Flavor.run`.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -82,16 +83,23 @@ class Flavor:
 
     async def stream(self, client: Any, *args: Any, **kw: Any) -> tuple[list[Reply], Result]:
         """Every fragment of a streamed answer, and its Result."""
-        return await self.drain(client.gen_stream(*args, **kw))
+        return await self.collect(client.gen_stream(*args, **kw))
 
-    async def drain(self, stream: Stream | AsyncStream) -> tuple[list[Reply], Result]:
+    async def collect(self, stream: Stream | AsyncStream) -> tuple[list[Reply], Result]:
         """Read ``stream`` to its end inside its context: the fragments and the Result."""
+        async with self.opened(stream) as s:
+            fragments = await self.drain(s)
+            return fragments, s.result()
+
+    @contextlib.asynccontextmanager
+    async def opened(self, stream: Stream | AsyncStream) -> AsyncIterator[Any]:
+        """``with stream`` / ``async with stream``."""
         if isinstance(stream, AsyncStream):
-            async with stream:
-                fragments = [f async for f in stream]
-                return fragments, stream.result()
-        with stream:
-            return list(stream), stream.result()
+            async with stream as s:
+                yield s
+        else:
+            with stream as t:
+                yield t
 
     async def take(self, stream: Stream | AsyncStream, n: int) -> list[Reply]:
         """The next ``n`` fragments."""
@@ -101,6 +109,18 @@ class Flavor:
         it_sync = iter(stream)
         return [next(it_sync) for _ in range(n)]
 
+    async def drain(self, stream: Stream | AsyncStream) -> list[Reply]:
+        """Every remaining fragment."""
+        if isinstance(stream, AsyncStream):
+            return [f async for f in stream]
+        return list(stream)
+
+    async def result(self, stream: Stream | AsyncStream) -> Result:
+        """The Result, reading the rest of the stream first: ``result()`` / ``await aresult()``."""
+        if isinstance(stream, AsyncStream):
+            return await stream.aresult()
+        return stream.result()
+
     async def list_models(self, client: Any) -> list[Model]:
         models: list[Model] = await resolve(client.list_models())
         return models
@@ -109,8 +129,9 @@ class Flavor:
         out: Embeddings = await resolve(client.embed(*args, **kw))
         return out
 
-    async def close(self, client: Any) -> None:
-        await resolve(client.aclose() if self.is_async else client.close())
+    async def close(self, obj: Any) -> None:
+        """Close a client or a stream of this flavor (``close()`` / ``await aclose()``)."""
+        await resolve(obj.aclose() if self.is_async else obj.close())
 
 
 SYNC = Flavor(False)
