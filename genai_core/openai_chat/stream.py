@@ -32,7 +32,6 @@ Rules, each from a real server:
 from __future__ import annotations
 
 import json
-
 from collections.abc import Sequence
 from typing import Any, overload
 
