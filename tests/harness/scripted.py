@@ -179,7 +179,12 @@ class ScriptedServer:
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
+        """The JSON bodies of every request, in order."""
         return [json.loads(r.content) for r in self.requests]
+
+    def bodies_for(self, path_suffix: str) -> list[dict[str, Any]]:
+        """The JSON bodies of the requests whose path ends with ``path_suffix``."""
+        return [json.loads(r.content) for r in self.requests if r.url.path.endswith(path_suffix)]
 
 
 class Sleeps:
