@@ -69,13 +69,20 @@ __all__ = [
     "ENV_PROVIDER",
     "REPLAY_API_KEY",
     "SQUARE_ROOT_TOOL",
+    "ChatPrinter",
     "Command",
+    "Styled",
     "Target",
     "UsageError",
     "build_parser",
+    "chat_turn",
+    "command_parsers",
+    "configure_logging",
     "cost_text",
     "demo_cassette_path",
     "main",
+    "make_client",
+    "parser_arguments",
     "register_command",
     "resolve_target",
     "run_square_root",
@@ -144,8 +151,9 @@ def _use_color(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-class _Styled:
-    """Writes to one stream, dimming text when the stream is a terminal."""
+class Styled:
+    """Writes to one stream, dimming text when the stream is a terminal. Public so a command
+    added with :func:`register_command` (and a test) can print the way the built-in ones do."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -350,8 +358,10 @@ def resolve_target(args: argparse.Namespace, *, model_required: bool = True) -> 
     )
 
 
-def _client(stack: contextlib.ExitStack, target: Target) -> Provider:
-    """A client for ``target``; with a replay cassette it answers from it, offline."""
+def make_client(stack: contextlib.ExitStack, target: Target) -> Provider:
+    """A client for ``target``; with a replay cassette it answers from it, offline. Every
+    command gets its client here (looked up at call time), so an embedder or a test may replace
+    it to supply its own client."""
     given = {
         "base_url": target.base_url,
         "timeout": target.timeout,
@@ -493,7 +503,7 @@ def _stream_turn(
     client: Provider,
     messages: Sequence[Message],
     options: TextOptions,
-    out: _Styled,
+    out: Styled,
     *,
     show_reasoning: bool,
 ) -> Result:
@@ -526,7 +536,7 @@ def _stream_turn(
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    out = _Styled(sys.stdout)
+    out = Styled(sys.stdout)
     with contextlib.ExitStack() as stack:
         if args.live:
             # The demo's provider and model are the ones its cassette was written for.
@@ -545,7 +555,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             args.provider, args.model, args.replay = DEMO_PROVIDER, DEMO_MODEL, str(path)
             target = resolve_target(args)
-        client = _client(stack, target)
+        client = make_client(stack, target)
         out.write(f"model: {DEMO_MODEL}; tool offered: square_root\n\n")
 
         out.write(f"user: {DEMO_PROMPT}\n")
@@ -618,19 +628,20 @@ def cost_text(cost: Decimal | None) -> str | None:
     return None if cost is None else f"cost: ${cost}"
 
 
-def _answer(
+def chat_turn(
     client: Provider,
     messages: Sequence[Message],
     options: Sequence[GenOption],
     *,
     args: argparse.Namespace,
-    out: _Styled,
-    err: _Styled,
+    out: Styled,
+    err: Styled,
     pricer: _Pricer,
 ) -> tuple[Result, Decimal | None]:
-    """One turn: streamed (or not) to the terminal, or silently for ``--json``; the result and
-    its cost."""
-    printer = _ChatPrinter(out, err, show_reasoning=args.show_reasoning)
+    """One turn of ``genai chat``: streamed (or not) to the terminal, or silently for
+    ``--json``; the result and its cost. Ctrl-C inside a turn cancels the turn, not the
+    session."""
+    printer = ChatPrinter(out, err, show_reasoning=args.show_reasoning)
     if args.no_stream:
         result = client.gen_sync(messages, *options)
         if not args.json:
@@ -652,8 +663,8 @@ def _answer(
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    out = _Styled(sys.stdout)
-    err = _Styled(sys.stderr)
+    out = Styled(sys.stdout)
+    err = Styled(sys.stderr)
     target = resolve_target(args)
     docs = _attachments(args.attach)
     options = build_options(
@@ -664,13 +675,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
         temperature=args.temperature,
     )
     with contextlib.ExitStack() as stack:
-        client = _client(stack, target)
+        client = make_client(stack, target)
         live_prices = target.replay is None and target.defaults.prices_in_model_list
         pricer = _Pricer(client, fetch=live_prices and not args.no_cost)
         if args.prompt is None:
             return _session(client, options, docs, args=args, out=out, err=err, pricer=pricer)
         messages = [Message.user(_read_prompt(args.prompt), *docs)]
-        result, cost = _answer(
+        result, cost = chat_turn(
             client, messages, options, args=args, out=out, err=err, pricer=pricer
         )
     if args.json:
@@ -687,8 +698,8 @@ def _session(
     docs: Sequence[Doc],
     *,
     args: argparse.Namespace,
-    out: _Styled,
-    err: _Styled,
+    out: Styled,
+    err: Styled,
     pricer: _Pricer,
 ) -> int:
     """An interactive chat: one line per user turn, the conversation kept in memory.
@@ -719,7 +730,7 @@ def _session(
             break
         message = Message.user(text, *pending)
         try:
-            result, cost = _answer(
+            result, cost = chat_turn(
                 client, [*history, message], options, args=args, out=out, err=err, pricer=pricer
             )
         except KeyboardInterrupt:
@@ -741,11 +752,12 @@ def _session(
     return 0
 
 
-class _ChatPrinter:
+class ChatPrinter:
     """Answer text to stdout; reasoning and tool calls to stderr. Reasoning is dimmed on a
-    terminal and labelled ``[reasoning]`` otherwise, so a log still tells it from the answer."""
+    terminal and labelled ``[reasoning]`` otherwise, so a log still tells it from the answer.
+    Public: ``genai chat`` prints every fragment through it."""
 
-    def __init__(self, out: _Styled, err: _Styled, *, show_reasoning: bool) -> None:
+    def __init__(self, out: Styled, err: Styled, *, show_reasoning: bool) -> None:
         self.out = out
         self.err = err
         self.show_reasoning = show_reasoning
@@ -792,7 +804,7 @@ def _price(model: Model, *keys: str) -> Decimal | None:
 
 def cmd_models(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
-        client = _client(stack, resolve_target(args, model_required=False))
+        client = make_client(stack, resolve_target(args, model_required=False))
         models = client.list_models()
     if args.json:
         data = [m.model_dump(mode="json", exclude={"raw"}) for m in models]
@@ -1155,9 +1167,26 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbosity: int) -> Callable[[], None]:
-    """-v: the ``genai`` logger at DEBUG on stderr; -vv: httpx and httpcore too. Returns what
-    undoes it (``main`` may run several times in one process, as in tests)."""
+def command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-command parsers of ``parser`` (as :func:`build_parser` makes it), by command name:
+    what reference docs and checks walk. argparse keeps these private; this is the one place
+    that reads them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def parser_arguments(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every argument ``parser`` declares (options and positionals, ``--help`` included), in
+    order."""
+    return list(parser._actions)
+
+
+def configure_logging(verbosity: int) -> Callable[[], None]:
+    """-v: the ``genai`` logger at DEBUG on stderr; -vv: httpx and httpcore too (what ``main``
+    does for ``-v``/``-vv``). Returns what undoes it (``main`` may run several times in one
+    process, as in tests)."""
     if verbosity <= 0:
         return lambda: None
     handler = logging.StreamHandler(sys.stderr)
@@ -1205,7 +1234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
-        restore_logging = _configure_logging(args.verbose)
+        restore_logging = configure_logging(args.verbose)
         status: int = args.func(args)
         return status
     except KeyboardInterrupt:

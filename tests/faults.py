@@ -30,7 +30,7 @@ _ID = ("X-Request-Id", RID)
 _USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 
 
-def chunk(delta: dict[str, Any] | None = None, *, finish: str | None = None, **extra: Any) -> Any:
+def chunk(delta: dict[str, Any] | None = None, *, finish: Any = bodies.ABSENT, **extra: Any) -> Any:
     """A short ``chat.completion.chunk`` (no ``created``, model ``m``)."""
     return bodies.chunk(delta, finish=finish, id="chatcmpl-f", model="m", created=None, **extra)
 

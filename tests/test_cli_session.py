@@ -268,7 +268,7 @@ def test_verbose_configures_the_genai_logger(
     fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[int] = []
-    original = cli._configure_logging
+    original = cli.configure_logging
 
     def spy(verbosity: int) -> Any:
         restore = original(verbosity)
@@ -276,7 +276,7 @@ def test_verbose_configures_the_genai_logger(
         logging.getLogger("genai.test").debug("a debug line")
         return restore
 
-    monkeypatch.setattr(cli, "_configure_logging", spy)
+    monkeypatch.setattr(cli, "configure_logging", spy)
     assert cli.main(["-vv", *chat(fake, "hi")]) == 0
     err = capsys.readouterr().err
     assert seen == [2]
@@ -326,7 +326,7 @@ def test_session_ends_at_end_of_input_and_prints_json_lines(
 def test_ctrl_c_cancels_the_answer_not_the_session(
     fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = cli._answer
+    original = cli.chat_turn
     calls = []
 
     def interrupted_once(*args: Any, **kwargs: Any) -> Any:
@@ -335,7 +335,7 @@ def test_ctrl_c_cancels_the_answer_not_the_session(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "_answer", interrupted_once)
+    monkeypatch.setattr(cli, "chat_turn", interrupted_once)
     stdin(monkeypatch, "cancelled question\nkept question\n")
     assert cli.main(chat(fake)) == 0
     out, err = capsys.readouterr()
@@ -364,7 +364,7 @@ def test_reasoning_is_labelled_when_piped() -> None:
     from genai_core.types import Reply
 
     err = io.StringIO()
-    printer = cli._ChatPrinter(cli._Styled(io.StringIO()), cli._Styled(err), show_reasoning=True)
+    printer = cli.ChatPrinter(cli.Styled(io.StringIO()), cli.Styled(err), show_reasoning=True)
     printer.show([Reply(reasoning=" Let me think"), Reply(reasoning=" more.")])
     assert err.getvalue() == "[reasoning] Let me think more."
 

@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from harness.chat import KEY, ChatAnswer, ChatServer
-
-import genai_baseten
+from harness.scripted import serve_default_transport
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n", re.S | re.M)
@@ -152,18 +151,8 @@ def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
             return httpx.Response(200, json={"data": [{"id": m} for m in listed]})
         return server(request)
 
-    transport = httpx.MockTransport(handler)
     monkeypatch.setenv("BASETEN_API_KEY", KEY)
-    monkeypatch.setattr(
-        genai_baseten.Client,
-        "_new_http_client",
-        staticmethod(lambda timeout, _transport, _proxy: httpx.Client(transport=transport)),
-    )
-    monkeypatch.setattr(
-        genai_baseten.AsyncClient,
-        "_new_http_client",
-        staticmethod(lambda timeout, _transport, _proxy: httpx.AsyncClient(transport=transport)),
-    )
+    serve_default_transport(monkeypatch, handler)
     namespace: dict[str, Any] = {"__name__": f"docs_{name}"}
     code_blocks = blocks(page)
     assert code_blocks, f"{name} has no python example"

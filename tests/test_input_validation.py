@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -176,14 +177,21 @@ def test_set_in_tool_parameters_names_the_tool_schema() -> None:
         genai.ToolDef(name="paint", description="Paint it", parameters=TOOL_WITH_SET)
 
 
-def test_non_json_value_in_a_built_body_names_its_path() -> None:
-    from genai_core._validate import non_json_path
+def _tool_refusal(parameters: dict[str, Any]) -> str | None:
+    """The ValidationError a tool with ``parameters`` gets, or None when it is accepted."""
+    try:
+        genai.ToolDef(name="paint", description="Paint it", parameters=parameters)
+    except genai.ValidationError as exc:
+        return str(exc)
+    return None
 
-    body = {"model": "m", "tools": [{"function": {"parameters": {"enum": ({1, 2},)}}}]}
-    assert non_json_path(body) == ("tools[0].function.parameters.enum[0]", "set")
-    assert non_json_path({"a": [1, 2.5, None, True, "x", {"b": ()}]}) is None
-    assert non_json_path({"x": math.inf}) == ("x", "inf")
-    assert non_json_path({"x": b"raw"}) == ("x", "bytes")
+
+def test_non_json_value_in_a_built_body_names_its_path() -> None:
+    nested = {"type": "object", "properties": {"c": {"enum": [[0, {1, 2}]]}}}
+    assert "parameters.properties.c.enum[0][1] is a set," in (_tool_refusal(nested) or "")
+    assert _tool_refusal({"type": "object", "a": [1, 2.5, None, True, "x", {"b": ()}]}) is None
+    assert "parameters.x is a inf," in (_tool_refusal({"type": "object", "x": math.inf}) or "")
+    assert "parameters.x is a bytes," in (_tool_refusal({"type": "object", "x": b"raw"}) or "")
 
 
 # --- the request size limit ----------------------------------------------------------------------
@@ -221,9 +229,9 @@ def test_request_size_limit_sync_and_async() -> None:
 
 
 def test_request_size_default_and_none() -> None:
-    from genai_core._validate import DEFAULT_MAX_REQUEST_BYTES
-
-    assert DEFAULT_MAX_REQUEST_BYTES == 32 * 1024 * 1024
+    for cls in (genai_baseten.Client, genai_baseten.AsyncClient):
+        default = inspect.signature(cls).parameters["max_request_bytes"].default
+        assert default == 32 * 1024 * 1024, cls
     sent: list[int] = []
 
     def ok(request: httpx.Request) -> httpx.Response:

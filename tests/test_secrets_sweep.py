@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness.bodies import DONE, chunk, event
+from harness.bodies import ABSENT, DONE, chunk, event
 from harness.flavors import ASYNC, SYNC, Flavor, Mode, Outcome
 from harness.scripted import ScriptedBody
 from secret_scan import assert_no_secret, encodings_of, no_leak
@@ -41,7 +41,7 @@ ENCODINGS = encodings_of(KEY)
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+def _chunk(delta: dict[str, Any], finish: Any = ABSENT) -> bytes:
     return event(chunk(delta, finish=finish, id="c1", model=None, created=None))
 
 

@@ -7,21 +7,26 @@ and 5 output tokens unless told otherwise) and from the conventions' attribute n
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from harness import bodies
 from harness.chat import KEY, MODEL, ChatAnswer, ChatServer, chat_client, failing_midway
 from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode
 
 import genai_baseten
 import genai_core as genai
 from genai_core import Model, TextOptions, tracing
+from genai_core.openai_chat import OpenAICompatibleClient
+from genai_core.types import Doc, ToolCall, ToolCallResult
 
 pytest.importorskip("opentelemetry.sdk")
 
@@ -319,28 +324,40 @@ def test_opentelemetry_is_not_imported_unless_instrumented() -> None:
     assert proc.stdout.strip() == "[]"
 
 
-def test_captured_messages_follow_the_conventions_and_leave_out_image_bytes() -> None:
-    from genai_core._otel import _input_messages
+def test_captured_messages_follow_the_conventions_and_leave_out_image_bytes(
+    provider: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    tracing.instrument(tracer_provider=provider[0], capture_content=True)
+    sent: list[Any] = []
 
-    wire_messages = [
-        {"role": "system", "content": "Be brief."},
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "What is this?"},
-                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
-                {"type": "image_url", "image_url": {"url": "https://example.test/cat.jpg"}},
-            ],
-        },
-        {
-            "role": "assistant",
-            "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c1", "content": "42"},
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["messages"])
+        return httpx.Response(200, json=bodies.completion("ok"))
+
+    png = base64.b64decode("iVBORw0KGgo=")
+    messages = [
+        genai.Message.user(
+            "What is this?",
+            Doc.from_bytes(png, "x.png"),
+            Doc.from_url("https://example.test/cat.jpg"),
+        ),
+        genai.Message.assistant(ToolCall(id="c1", name="f", arguments="{}")),
+        genai.Message.tool_results(ToolCallResult(id="c1", name="f", result="42")),
     ]
-    assert _input_messages(wire_messages) == [
+    client = SYNC.mock_client(
+        handler,
+        sync_cls=OpenAICompatibleClient,
+        model="m",
+        base_url="http://127.0.0.1:9/v1",
+        api_key="k",
+    )
+    client.gen_sync(messages, TextOptions(system_prompt="Be brief."))
+    # The wire messages the span describes: an inline image (bytes) and an image by URL.
+    parts = sent[0][1]["content"]
+    assert [p["type"] for p in parts] == ["text", "image_url", "image_url"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    attrs = dict(only(provider[1]).attributes or {})
+    assert json.loads(str(attrs["gen_ai.input.messages"])) == [
         {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]},
         {
             "role": "user",
@@ -361,7 +378,9 @@ def test_captured_messages_follow_the_conventions_and_leave_out_image_bytes() ->
 def test_without_opentelemetry_instrument_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delitem(sys.modules, "genai_core._otel", raising=False)
+    # As in a fresh process without the otel extra: no module that imports it is loaded yet.
+    for name in [n for n in sys.modules if n.startswith("genai_core.") and "otel" in n]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "opentelemetry", None)  # import opentelemetry fails
     with pytest.raises(genai.ValidationError, match=r"pip install 'genai-baseten\[otel\]'"):
         tracing.instrument()

@@ -16,6 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from harness import bodies
+from harness.bodies import DONE, event
+from harness.flavors import SYNC
+from harness.scripted import ScriptedServer, json_answer, sse_answer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,59 +51,31 @@ from genai_core.types import (
 
 # --- tiny builders ------------------------------------------------------------------------------
 
-_ABSENT: Any = object()
+_ABSENT = bodies.ABSENT
 """Marks a key that is left out of the JSON (as opposed to an explicit null)."""
 
 ID = "chatcmpl-synthetic-1"
 MODEL = "acme/test-model"
-
-
-def event(obj: Any) -> bytes:
-    """One SSE event ``data: <json>\\n\\n`` (UTF-8, non-ASCII kept raw like real servers)."""
-    return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
-
-
-DONE = b"data: [DONE]\n\n"
+tc = bodies.tool_call_delta
 
 
 def usage(prompt: int, completion: int, *, cached: Any = 0, reasoning: Any = 0) -> dict[str, Any]:
-    """A cumulative OpenAI usage snapshot; ``cached``/``reasoning`` None gives null details."""
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": None if cached is None else {"cached_tokens": cached},
-        "completion_tokens_details": None if reasoning is None else {"reasoning_tokens": reasoning},
-    }
+    """A cumulative OpenAI usage snapshot with its details; None gives null details."""
+    return bodies.usage(prompt, completion, cached=cached, reasoning=reasoning)
 
 
 def chunk_obj(
     delta: dict[str, Any] | None = None,
     *,
-    finish: Any = _ABSENT,
-    usage: Any = _ABSENT,
     choices: Any = _ABSENT,
-    choice_extra: dict[str, Any] | None = None,
-    **top: Any,
+    **kw: Any,
 ) -> dict[str, Any]:
-    """A ``chat.completion.chunk`` object with one choice (or the given ``choices``)."""
-    obj: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion.chunk",
-        "created": 1700000000,
-        "model": MODEL,
-    }
-    if choices is _ABSENT:
-        choice: dict[str, Any] = {"index": 0, "delta": delta if delta is not None else {}}
-        if finish is not _ABSENT:
-            choice["finish_reason"] = finish
-        choice.update(choice_extra or {})
-        choices = [choice]
-    obj["choices"] = choices
-    if usage is not _ABSENT:
-        obj["usage"] = usage
-    obj.update(top)
-    return obj
+    """A ``chat.completion.chunk`` object with one choice (or the given ``choices``); the other
+    arguments are :func:`harness.bodies.chunk`'s."""
+    kw = {"id": ID, "model": MODEL, "created": 1700000000, **kw}
+    if choices is not _ABSENT:
+        return bodies.chunk(None, choices=choices, **kw)
+    return bodies.chunk(delta or {}, **kw)
 
 
 def chunk(delta: dict[str, Any] | None = None, **kw: Any) -> bytes:
@@ -110,23 +86,6 @@ def chunk(delta: dict[str, Any] | None = None, **kw: Any) -> bytes:
 def usage_only(u: dict[str, Any]) -> bytes:
     """The usage-only chunk servers send last: ``"choices": []``."""
     return chunk(choices=[], usage=u)
-
-
-def tc(
-    index: Any = 0, *, id: Any = _ABSENT, name: Any = _ABSENT, args: Any = _ABSENT
-) -> dict[str, Any]:
-    """One streamed tool-call fragment."""
-    frag: dict[str, Any] = {} if index is _ABSENT else {"index": index}
-    if id is not _ABSENT:
-        frag["id"] = id
-        frag["type"] = "function"
-    fn: dict[str, Any] = {}
-    if name is not _ABSENT:
-        fn["name"] = name
-    if args is not _ABSENT:
-        fn["arguments"] = args
-    frag["function"] = fn
-    return frag
 
 
 def new_core() -> StreamCore:
@@ -200,9 +159,20 @@ KEY = "bt-secret-key-0123456789abcdef"
 def baseten_body(
     messages: Sequence[Message], *options: GenOption, stream: bool = False
 ) -> dict[str, Any]:
-    """The body the Baseten client would send (built without any I/O)."""
-    with genai_baseten.Client(model="acme/m", api_key=KEY) as client:
-        return client._chat_body(messages, options, stream=stream)
+    """The body the Baseten client sends (to a scripted server answering "ok")."""
+    answer = (
+        sse_answer(bodies.text_stream("ok"))
+        if stream
+        else json_answer(200, bodies.completion("ok"))
+    )
+    server = ScriptedServer(answer)
+    with SYNC.mock_client(server, model="acme/m", api_key=KEY) as client:
+        if stream:
+            with client.gen_stream(messages, *options) as s:
+                s.result()
+        else:
+            client.gen_sync(messages, *options)
+    return server.bodies[0]
 
 
 def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> genai_baseten.Client:

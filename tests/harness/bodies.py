@@ -17,24 +17,35 @@ MODEL = "openai/gpt-oss-120b"
 DONE = b"data: [DONE]\n\n"
 """The stream's end marker, as one SSE event."""
 
-_UNSET: Any = object()
+ABSENT: Any = object()
+"""Marks a field left out of the JSON (as opposed to an explicit null)."""
 
 
-def usage(prompt: int = 10, completion: int = 2) -> dict[str, int]:
-    """A ``usage`` object; the total is the sum, as the wire has it."""
-    return {
+def usage(
+    prompt: int = 10, completion: int = 2, *, cached: Any = ABSENT, reasoning: Any = ABSENT
+) -> dict[str, Any]:
+    """A cumulative ``usage`` object; the total is the sum, as the wire has it. ``cached`` /
+    ``reasoning`` add ``prompt_tokens_details`` / ``completion_tokens_details`` (None: null)."""
+    out: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    if cached is not ABSENT:
+        out["prompt_tokens_details"] = None if cached is None else {"cached_tokens": cached}
+    if reasoning is not ABSENT:
+        details = None if reasoning is None else {"reasoning_tokens": reasoning}
+        out["completion_tokens_details"] = details
+    return out
 
 
 USAGE = usage(10, 2)
 
 
 def event(data: Mapping[str, Any] | str, *, name: str | None = None) -> bytes:
-    """One SSE event: ``event: <name>`` when given, ``data: <json or text>``, a blank line."""
-    text = data if isinstance(data, str) else json.dumps(data)
+    """One SSE event: ``event: <name>`` when given, ``data: <json or text>``, a blank line.
+    JSON keeps non-ASCII characters raw (UTF-8), as real servers send it."""
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     head = f"event: {name}\n" if name else ""
     return f"{head}data: {text}\n\n".encode()
 
@@ -49,21 +60,41 @@ def tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
+def tool_call_delta(
+    index: Any = 0, *, id: Any = ABSENT, name: Any = ABSENT, args: Any = ABSENT
+) -> dict[str, Any]:
+    """One streamed tool-call fragment (fields left out unless given; ``id`` adds the type)."""
+    frag: dict[str, Any] = {} if index is ABSENT else {"index": index}
+    if id is not ABSENT:
+        frag["id"] = id
+        frag["type"] = "function"
+    fn: dict[str, Any] = {}
+    if name is not ABSENT:
+        fn["name"] = name
+    if args is not ABSENT:
+        fn["arguments"] = args
+    frag["function"] = fn
+    return frag
+
+
 def chunk(
     delta: Mapping[str, Any] | None = None,
     *,
-    finish: str | None = None,
-    usage: Mapping[str, int] | None = _UNSET,
-    logprobs: Any = _UNSET,
+    finish: str | None = ABSENT,
+    usage: Mapping[str, Any] | None = ABSENT,
+    logprobs: Any = ABSENT,
     id: str = ID,
     model: str | None = MODEL,
     created: int | None = 1,
     nulls: bool = False,
+    choice_extra: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """A ``chat.completion.chunk`` object with one choice carrying ``delta`` (no choice when
-    ``delta`` is None). ``nulls=True`` writes the explicit nulls Baseten sends (``finish_reason``
-    and ``logprobs`` on every choice, ``usage`` on every chunk); ``extra`` fields go last."""
+    ``delta`` is None). ``finish``, ``usage`` and ``logprobs`` are left out unless given (None
+    gives an explicit null); ``nulls=True`` writes the nulls Baseten sends (``finish_reason``
+    and ``logprobs`` on every choice, ``usage`` on every chunk). ``choice_extra`` fields go into
+    the choice, ``extra`` fields last into the chunk (``choices=[...]`` replaces the choices)."""
     body: dict[str, Any] = {"id": id, "object": "chat.completion.chunk"}
     if created is not None:
         body["created"] = created
@@ -72,13 +103,14 @@ def chunk(
     body["choices"] = []
     if delta is not None:
         choice: dict[str, Any] = {"index": 0, "delta": dict(delta)}
-        if logprobs is not _UNSET or nulls:
-            choice["logprobs"] = None if logprobs is _UNSET else logprobs
-        if finish is not None or nulls:
-            choice["finish_reason"] = finish
+        if logprobs is not ABSENT or nulls:
+            choice["logprobs"] = None if logprobs is ABSENT else logprobs
+        if finish is not ABSENT or nulls:
+            choice["finish_reason"] = None if finish is ABSENT else finish
+        choice.update(choice_extra or {})
         body["choices"] = [choice]
-    if usage is not _UNSET or nulls:
-        body["usage"] = None if usage is _UNSET else usage
+    if usage is not ABSENT or nulls:
+        body["usage"] = None if usage is ABSENT else usage
     body.update(extra)
     return body
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import httpx
+import pytest
 
 from genai_core.http import RetryPolicy
 from harness.bodies import split_bytes
@@ -185,6 +186,24 @@ class ScriptedServer:
     def bodies_for(self, path_suffix: str) -> list[dict[str, Any]]:
         """The JSON bodies of the requests whose path ends with ``path_suffix``."""
         return [json.loads(r.content) for r in self.requests if r.url.path.endswith(path_suffix)]
+
+
+def serve_default_transport(monkeypatch: pytest.MonkeyPatch, handler: Answer) -> None:
+    """Send every request of an httpx client built on httpx's default transport to ``handler``
+    (as ``httpx.MockTransport`` would), sync and async, until the test ends. For code that
+    builds its own clients, such as the examples of the docs."""
+    mock = httpx.MockTransport(handler)
+
+    def handle(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        return mock.handle_request(request)
+
+    async def handle_async(
+        self: httpx.AsyncHTTPTransport, request: httpx.Request
+    ) -> httpx.Response:
+        return await mock.handle_async_request(request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle_async)
 
 
 class Sleeps:
