@@ -16,6 +16,7 @@ import httpx
 import pytest
 from baseten_fake import KEY as FAKE_KEY
 from baseten_fake import serve
+from harness import bodies
 
 import genai_baseten
 import genai_core as genai
@@ -33,37 +34,26 @@ PRICED = Model(
 ZERO: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
-def completion() -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-0b3c2d4e-1111-4222-8333-944455556666",
-        "object": "chat.completion",
-        "created": 1733212800,
-        "model": "abcd1234",
-        "choices": [
-            {"index": 0, "finish_reason": None, "message": {"role": "assistant", "content": ANSWER}}
-        ],
-        "usage": ZERO,
-    }
+def bridge_completion() -> dict[str, Any]:
+    """The bridge's answer: its own id form, the model id as model, no finish reason, zero usage."""
+    return bodies.completion(
+        ANSWER,
+        finish=None,
+        usage=ZERO,
+        id="chatcmpl-0b3c2d4e-1111-4222-8333-944455556666",
+        model="abcd1234",
+        created=1733212800,
+    )
 
 
 def chunks() -> bytes:
-    base: dict[str, Any] = {
-        "id": "chatcmpl-7f7f7f7f-aaaa-4bbb-8ccc-dddddddddddd",
-        "model": "abcd1234",
-    }
+    kw: dict[str, Any] = {"id": "chatcmpl-7f7f7f7f-aaaa-4bbb-8ccc-dddddddddddd", "created": None}
     events = [
-        {**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
+        bodies.chunk({"content": p}, finish=None, model="abcd1234", **kw)
         for p in ("It was played ", "at a neutral site.")
     ]
-    events.append(
-        {
-            **base,
-            "choices": [],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        }
-    )
-    text = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-    return text.encode()
+    events.append(bodies.chunk(None, usage=ZERO, model="abcd1234", **kw))
+    return bodies.events_of(events)
 
 
 def handler(bodies: list[dict[str, Any]]) -> httpx.MockTransport:
@@ -76,7 +66,7 @@ def handler(bodies: list[dict[str, Any]]) -> httpx.MockTransport:
             return httpx.Response(
                 200, headers={"content-type": "text/event-stream"}, content=chunks()
             )
-        return httpx.Response(200, json=completion())
+        return httpx.Response(200, json=bridge_completion())
 
     return httpx.MockTransport(answer)
 
@@ -143,7 +133,7 @@ def test_bridge_async(stream: bool) -> None:
 
 def test_dedicated_answers_keep_their_ids() -> None:
     """Only the bridge loses its id and usage: a dedicated deployment's answer keeps them."""
-    body = completion()
+    body = bridge_completion()
     body["usage"] = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
     body["choices"][0]["finish_reason"] = "stop"
     transport = httpx.MockTransport(lambda r: httpx.Response(200, json=body))

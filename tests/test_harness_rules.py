@@ -22,6 +22,18 @@ FILES = sorted([*TESTS.glob("*.py"), *TESTS.glob("harness/*.py")])
 LIBRARY = ("genai_core", "genai_baseten", "scoreboard")
 NAMEDTUPLE_API = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
 OWNERS = {"self", "cls"}
+# Known exceptions, each with its way out. Keep this short; an entry is a debt.
+ALLOWED: dict[str, set[str]] = {
+    # A provider subclass overriding the request-preparation hook: the hook becomes public
+    # when the client is split by concern (issue 14 item 3).
+    "test_scoreboard_query.py": {"super()._chat_inputs"},
+    # The decoder seam (ChatStreamAssembler(loads=...)) arrives with the perf branch.
+    "test_json_chunks.py": {
+        "from genai_core import _json",
+        "setattr(..., '_loads_chunk')",
+        "stream_module._loads_chunk",
+    },
+}
 
 
 def private(name: str) -> bool:
@@ -65,7 +77,12 @@ def reaches(tree: ast.AST) -> Iterator[tuple[int, str]]:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(TESTS).as_posix())
 def test_no_test_reaches_into_a_private_name(path: Path) -> None:
-    found = [f"{path.name}:{line}: {what}" for line, what in reaches(ast.parse(path.read_text()))]
+    allowed = ALLOWED.get(path.name, set())
+    found = [
+        f"{path.name}:{line}: {what}"
+        for line, what in reaches(ast.parse(path.read_text()))
+        if what not in allowed
+    ]
     assert not found, "private names reached (add a public seam instead):\n" + "\n".join(found)
 
 

@@ -85,7 +85,7 @@ def acme(monkeypatch: pytest.MonkeyPatch) -> ProviderScore:
     module.table = lambda: ACME  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "acme_scoreboard", module)
     loaders = entry_points(acme="acme_scoreboard:table", baseten="genai_baseten:scoreboard")
-    monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
+    monkeypatch.setattr(sb_registry, "installed", lambda: loaders)
     return ACME
 
 
@@ -165,7 +165,7 @@ def test_a_table_that_cannot_be_loaded_says_where_it_comes_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loaders = entry_points(gone="no_such_module_here:table", baseten="genai_baseten:missing")
-    monkeypatch.setattr(sb_registry, "_loaders", lambda: loaders)
+    monkeypatch.setattr(sb_registry, "installed", lambda: loaders)
     with pytest.raises(scoreboard.ScoreboardError, match="no_such_module_here:table") as info:
         scoreboard.load("gone")
     assert "entry point group genai.scoreboards" in str(info.value)

@@ -117,7 +117,7 @@ def usage_tuple(result: Result) -> tuple[int, int, int, int, int]:
     )
 
 
-def completion(
+def completion_body(
     message: dict[str, Any],
     *,
     finish: Any = "stop",
@@ -125,19 +125,15 @@ def completion(
     choice_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A non-streamed ``chat.completion`` body with one choice."""
-    choice: dict[str, Any] = {"index": 0, "message": message}
-    if finish is not _ABSENT:
-        choice["finish_reason"] = finish
-    choice.update(choice_extra or {})
-    body: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": MODEL,
-        "choices": [choice],
-    }
-    body["usage"] = usage(12, 5) if usage_raw is _ABSENT else usage_raw
-    return body
+    return bodies.completion(
+        message=message,
+        finish=finish,
+        usage=usage(12, 5) if usage_raw is _ABSENT else usage_raw,
+        choice_extra=choice_extra,
+        id=ID,
+        model=MODEL,
+        created=1700000000,
+    )
 
 
 def parse(body: dict[str, Any]) -> Result:
@@ -776,7 +772,7 @@ def test_stream_multibyte_character_split_across_feeds(offset: int) -> None:
 
 def test_sync_content_absent_is_empty_text() -> None:
     result = parse(
-        completion({"role": "assistant", "reasoning_content": "only thought"}, finish="length")
+        completion_body({"role": "assistant", "reasoning_content": "only thought"}, finish="length")
     )
     assert result.text == ""
     assert result.reasoning == "only thought"
@@ -785,14 +781,14 @@ def test_sync_content_absent_is_empty_text() -> None:
 
 
 def test_sync_content_null_is_empty_text() -> None:
-    result = parse(completion({"role": "assistant", "content": None}))
+    result = parse(completion_body({"role": "assistant", "content": None}))
     assert result.text == ""
     assert result.replies == []
 
 
 def test_sync_content_as_parts_array() -> None:
     content = [{"type": "text", "text": "Hello, "}, {"type": "text", "text": "there"}]
-    result = parse(completion({"role": "assistant", "content": content}))
+    result = parse(completion_body({"role": "assistant", "content": content}))
     assert result.text == "Hello, there"
 
 
@@ -803,20 +799,20 @@ def test_sync_reasoning_both_fields_identical_not_concatenated() -> None:
         "reasoning": "compute it",
         "reasoning_content": "compute it",
     }
-    result = parse(completion(msg))
+    result = parse(completion_body(msg))
     assert result.reasoning == "compute it"
     assert result.text == "42"
 
 
 @pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
 def test_sync_reasoning_from_either_field(field: str) -> None:
-    result = parse(completion({"role": "assistant", field: "why", "content": "ok"}))
+    result = parse(completion_body({"role": "assistant", field: "why", "content": "ok"}))
     assert result.reasoning == "why"
 
 
 def test_sync_reasoning_leading_space_kept() -> None:
     result = parse(
-        completion({"role": "assistant", "reasoning_content": " asks for x. ", "content": "x"})
+        completion_body({"role": "assistant", "reasoning_content": " asks for x. ", "content": "x"})
     )
     assert result.reasoning == " asks for x. "
 
@@ -839,7 +835,7 @@ def test_sync_content_and_tool_calls_coexist() -> None:
             },
         ],
     }
-    result = parse(completion(msg, finish="tool_calls"))
+    result = parse(completion_body(msg, finish="tool_calls"))
     assert result.text == "Let me call the tool."
     # Arguments kept verbatim (pretty-printed or compact), ids kept.
     assert calls(result) == [
@@ -851,14 +847,16 @@ def test_sync_content_and_tool_calls_coexist() -> None:
 
 def test_sync_stop_reason_integer_tolerated() -> None:
     result = parse(
-        completion({"role": "assistant", "content": "ok"}, choice_extra={"stop_reason": 100001})
+        completion_body(
+            {"role": "assistant", "content": "ok"}, choice_extra={"stop_reason": 100001}
+        )
     )
     assert result.text == "ok"
     assert result.finish_reason == FinishReason.STOP
 
 
 def test_sync_missing_finish_reason() -> None:
-    result = parse(completion({"role": "assistant", "content": "ok"}, finish=_ABSENT))
+    result = parse(completion_body({"role": "assistant", "content": "ok"}, finish=_ABSENT))
     assert result.text == "ok"
     assert result.finish_reason is None
     assert result.raw_finish_reason is None
@@ -871,13 +869,13 @@ def test_sync_stop_with_tool_calls_reported_as_tool_calls() -> None:
             {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
         ],
     }
-    result = parse(completion(msg, finish="stop"))
+    result = parse(completion_body(msg, finish="stop"))
     assert result.finish_reason == FinishReason.TOOL_CALLS
     assert result.raw_finish_reason == "stop"
 
 
 def test_sync_unknown_finish_reason_kept_verbatim() -> None:
-    result = parse(completion({"role": "assistant", "content": "x"}, finish="end_turn"))
+    result = parse(completion_body({"role": "assistant", "content": "x"}, finish="end_turn"))
     assert result.finish_reason == "end_turn"
     assert result.finish_reason is not None
     assert not result.finish_reason.is_known
@@ -885,13 +883,13 @@ def test_sync_unknown_finish_reason_kept_verbatim() -> None:
 
 
 def test_sync_no_logprobs_key() -> None:
-    result = parse(completion({"role": "assistant", "content": "x"}))
+    result = parse(completion_body({"role": "assistant", "content": "x"}))
     assert result.logprobs == []
 
 
 def test_sync_logprobs_null() -> None:
     result = parse(
-        completion({"role": "assistant", "content": "x"}, choice_extra={"logprobs": None})
+        completion_body({"role": "assistant", "content": "x"}, choice_extra={"logprobs": None})
     )
     assert result.logprobs == []
 
@@ -911,7 +909,9 @@ def test_sync_logprobs_parsed_chosen_first_then_alternatives() -> None:
         ]
     }
     result = parse(
-        completion({"role": "assistant", "content": "Hi!"}, choice_extra={"logprobs": logprobs})
+        completion_body(
+            {"role": "assistant", "content": "Hi!"}, choice_extra={"logprobs": logprobs}
+        )
     )
     assert [[(lp.text, lp.logprob) for lp in row] for row in result.logprobs] == [
         [("Hi", -0.25), ("Hey", -1.5), ("Yo", -3.0)],
@@ -921,7 +921,7 @@ def test_sync_logprobs_parsed_chosen_first_then_alternatives() -> None:
 
 def test_sync_usage_mapped() -> None:
     result = parse(
-        completion(
+        completion_body(
             {"role": "assistant", "content": "x"}, usage_raw=usage(64, 10, cached=32, reasoning=6)
         )
     )
@@ -930,7 +930,7 @@ def test_sync_usage_mapped() -> None:
 
 def test_sync_usage_details_null() -> None:
     result = parse(
-        completion(
+        completion_body(
             {"role": "assistant", "content": "x"},
             usage_raw=usage(9, 3, cached=None, reasoning=None),
         )
@@ -939,13 +939,13 @@ def test_sync_usage_details_null() -> None:
 
 
 def test_sync_usage_absent() -> None:
-    body = completion({"role": "assistant", "content": "x"})
+    body = completion_body({"role": "assistant", "content": "x"})
     del body["usage"]
     assert usage_tuple(parse(body)) == (0, 0, 0, 0, 0)
 
 
 def test_sync_role_only_reply_is_empty_result_not_error() -> None:
-    result = parse(completion({"role": "assistant"}, finish="stop"))
+    result = parse(completion_body({"role": "assistant"}, finish="stop"))
     assert result.replies == []
     assert result.text == ""
     assert result.reasoning == ""
@@ -954,7 +954,7 @@ def test_sync_role_only_reply_is_empty_result_not_error() -> None:
 
 
 def test_sync_ids_and_model_kept() -> None:
-    result = parse(completion({"role": "assistant", "content": "x"}))
+    result = parse(completion_body({"role": "assistant", "content": "x"}))
     assert (result.id, result.model, result.request_id) == (ID, MODEL, "req-1")
 
 

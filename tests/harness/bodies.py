@@ -120,34 +120,43 @@ def completion(
     *,
     reasoning: str | None = None,
     tool_calls: Iterable[tuple[str, str, str]] = (),
-    finish: str | None = "stop",
-    usage: Mapping[str, int] | None = USAGE,
+    message: Mapping[str, Any] | None = None,
+    finish: Any = "stop",
+    usage: Any = USAGE,
     logprobs: list[dict[str, Any]] | None = None,
+    choice_extra: Mapping[str, Any] | None = None,
     id: str = ID,
     model: str | None = MODEL,
     created: int | None = 1,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A non-streamed ``chat.completion`` object with one choice."""
-    message: dict[str, Any] = {"role": "assistant"}
-    if content is not None:
-        message["content"] = content
-    if reasoning is not None:
-        message["reasoning_content"] = reasoning
-    calls = [tool_call(*c) for c in tool_calls]
-    if calls:
-        message["tool_calls"] = calls
-    choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+    """A non-streamed ``chat.completion`` object with one choice. The assistant ``message`` is
+    built from ``content``/``reasoning``/``tool_calls`` unless given whole; ``finish`` and
+    ``usage`` are left out when :data:`ABSENT` (None gives an explicit null)."""
+    if message is None:
+        built: dict[str, Any] = {"role": "assistant"}
+        if content is not None:
+            built["content"] = content
+        if reasoning is not None:
+            built["reasoning_content"] = reasoning
+        calls = [tool_call(*c) for c in tool_calls]
+        if calls:
+            built["tool_calls"] = calls
+        message = built
+    choice: dict[str, Any] = {"index": 0, "message": dict(message)}
+    if finish is not ABSENT:
+        choice["finish_reason"] = finish
     if logprobs is not None:
         choice["logprobs"] = {"content": logprobs}
+    choice.update(choice_extra or {})
     body: dict[str, Any] = {"id": id, "object": "chat.completion"}
     if created is not None:
         body["created"] = created
     if model is not None:
         body["model"] = model
     body["choices"] = [choice]
-    if usage is not None:
-        body["usage"] = dict(usage)
+    if usage is not ABSENT:
+        body["usage"] = None if usage is None else dict(usage)
     body.update(extra)
     return body
 
