@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "latest.json"
 DOCS = ROOT / "docs" / "performance.md"
 README = ROOT / "README.md"
-PARTS = ("stream", "imports", "concurrency", "memory", "gen_sync", "profile")
+PARTS = ("stream", "imports", "concurrency", "memory", "gen_sync", "gen_sync64", "profile")
 
 
 def _log(msg: str) -> None:
@@ -67,6 +67,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "gen_sync" in parts:
         _log("== gen_sync, 1 MB")
         res["gen_sync"] = scale.run_gen_sync(3 if quick else 9, _log)
+    if "gen_sync64" in parts:
+        _log("== gen_sync, 64 threads")
+        res["gen_sync64"] = scale.run_gen_sync_concurrent(
+            64, 2 if quick else 10, 3 if quick else 7, _log
+        )
     if "profile" in parts:
         _log("== profile")
         res["profile"] = stream.profile_client(chunks)

@@ -41,6 +41,66 @@ def _ratio(x: float | None) -> str:
     return "" if x is None else f"{x:.2f}×"
 
 
+# The floor each genai row is compared with like for like (the same JSON decoder).
+LIKE_FOR_LIKE = {"b": "a=", "c": "a=", "d": "a=", "c+": "a+"}
+TARGET_LIKE_FOR_LIKE = 1.2  # issue 14: per chunk, both read shapes
+TARGET_GEN_SYNC_64 = 1.05  # issue 14: gen_sync CPU per request at concurrency 64
+TARGET_IMPORT_MS = 50.0  # issue 14: import genai_baseten - import httpx, pydantic, anyio
+
+
+def _like(r: dict[str, Any]) -> str:
+    x = r.get("ratio_like_for_like")
+    return "" if x is None else f"{x:.2f}× ({LIKE_FOR_LIKE[r['case']]})"
+
+
+def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets of issue 14, as measured in this run: name, value, target, met."""
+    items: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, target: float) -> None:
+        if value is not None:
+            items.append({"name": name, "value": value, "target": target, "ok": value <= target})
+
+    s = res.get("stream")
+    if s:
+        for mode, m in s["modes"].items():
+            for r in m["rows"]:
+                if r["case"] in ("c", "c+", "d") and r.get("ratio_like_for_like") is not None:
+                    add(
+                        f"per chunk, {mode}: ({r['case']}) ÷ ({LIKE_FOR_LIKE[r['case']]})",
+                        r["ratio_like_for_like"],
+                        TARGET_LIKE_FOR_LIKE,
+                    )
+    g = res.get("gen_sync64")
+    if g:
+        for row in g["rows"]:
+            add(
+                f"gen_sync at concurrency {g['threads']}, {row['bytes']:,}-byte answer: "
+                "genai CPU ÷ httpx + json.loads",
+                row["ratio"],
+                TARGET_GEN_SYNC_64,
+            )
+    imp = res.get("imports")
+    if imp and imp.get("over_floor_ms") is not None:
+        add(
+            "import genai_baseten − import httpx, pydantic, anyio (ms)",
+            imp["over_floor_ms"],
+            TARGET_IMPORT_MS,
+        )
+    return items
+
+
+def render_targets(res: dict[str, Any]) -> list[str]:
+    items = targets(res)
+    if not items:
+        return []
+    out = ["### Targets of issue 14", ""]
+    for t in items:
+        verdict = "met" if t["ok"] else "NOT met"
+        out.append(f"- {t['name']}: {t['value']:.2f} (target ≤ {t['target']:.2f}) — {verdict}")
+    return [*out, ""]
+
+
 def render(res: dict[str, Any]) -> str:
     m = res["machine"]
     pk = m["packages"]
@@ -66,7 +126,7 @@ def render(res: dict[str, Any]) -> str:
             f"One stream of {s['chunks']:,} JSON chunks ({s['bytes'] / 1e6:.2f} MB, mean event "
             f"{s['mean_event_bytes']:.0f} bytes), read whole by every row, {s['repeat']} "
             "repetitions interleaved across rows (fewer for a row slower than "
-            "8 s a run). µs per chunk, median [min–max]; ratios of medians, and of the "
+            "8 s a run). Process CPU µs per chunk, median [min–max]; ratios of medians, and of the "
             "fastest runs (on a busy machine the minima are the steadier estimate of CPU cost).",
             "",
         ]
@@ -74,20 +134,22 @@ def render(res: dict[str, Any]) -> str:
             out += [
                 f"{mode['title']} ({mode['pieces']:,} reads):",
                 "",
-                "| row | µs/chunk | ÷ (a) floor | ÷ (a), min ÷ min | ÷ (e) openai |",
-                "|---|---|---|---|---|",
+                "| row | µs/chunk | ÷ (a) floor | ÷ (a), min ÷ min | ÷ like-for-like floor "
+                "| ÷ (ah) httpx floor | ÷ (e) openai |",
+                "|---|---|---|---|---|---|---|",
             ]
             floor = _row(mode["rows"], "a")
             for r in mode["rows"]:
                 label = f"({r['case']}) {r['label']}"
                 if "median" not in r:
-                    out.append(f"| {label} | {r['note']} | | | |")
+                    out.append(f"| {label} | {r['note']} | | | | | |")
                     continue
                 note = f" ({r['note']})" if r["note"] else ""
                 by_min = r["min"] / floor["min"] if floor else None
                 out.append(
                     f"| {label}{note} | {_spread(r)} | {_ratio(r['ratio_to_floor'])} | "
-                    f"{_ratio(by_min)} | {_ratio(r['ratio_to_openai'])} |"
+                    f"{_ratio(by_min)} | {_like(r)} | {_ratio(r.get('ratio_to_httpx'))} | "
+                    f"{_ratio(r['ratio_to_openai'])} |"
                 )
             out.append("")
     imp = res.get("imports")
@@ -101,7 +163,7 @@ def render(res: dict[str, Any]) -> str:
                 if any(c["name"] == "import litellm" for c in imp["cases"])
                 else ""
             )
-            + "; ms, median [min–max].",
+            + "; CPU ms of the process (user + system), median [min–max].",
             "",
             "| command | ms |",
             "|---|---|",
@@ -201,6 +263,41 @@ def render(res: dict[str, Any]) -> str:
                 f"{e['own_us_per_chunk']:.2f} | {e['own_share'] * 100:.0f}% |"
             )
         out.append("")
+    g = res.get("gen_sync64")
+    if g:
+        out += [
+            f"### `gen_sync` from {g['threads']} threads",
+            "",
+            f"One `Client` (and, for the floor, one `httpx.Client`) shared by {g['threads']} "
+            "threads started together, in-process transport; process CPU per request, µs, "
+            f"median [min–max] of {g['repeat']} interleaved rounds.",
+            "",
+            "| answer | httpx + json.loads | genai_baseten.Client.gen_sync | ratio |",
+            "|---|---|---|---|",
+        ]
+        for row in g["rows"]:
+            out.append(
+                f"| {row['bytes']:,} B | {_spread(row['floor_us'], 1)} | "
+                f"{_spread(row['genai_us'], 1)} | {_ratio(row['ratio'])} |"
+            )
+        out.append("")
+    imp = res.get("imports")
+    first = imp.get("first_request") if imp else None
+    if first:
+        out += [
+            "### First request",
+            "",
+            "Fresh processes: `import genai_baseten`, then a first `Client` and `gen_sync` "
+            "(in-process transport, a small answer), then a second; CPU ms, median [min–max].",
+            "",
+            "| step | ms |",
+            "|---|---|",
+            f"| import genai_baseten | {_spread(first['import_ms'], 1)} |",
+            f"| first Client + gen_sync | {_spread(first['first_request_ms'], 1)} |",
+            f"| second Client + gen_sync | {_spread(first['second_request_ms'], 1)} |",
+            "",
+        ]
+    out += render_targets(res)
     chk = res.get("check")
     if chk:
         out += ["### Ratio checks (`--check`)", ""]

@@ -488,3 +488,72 @@ def run_gen_sync(repeat: int, log: Log) -> dict[str, Any]:
             log(f"  gen_sync 1 MB {label:<36} {row['median']:8.2f} ms")
         rows.append(row)
     return {"bytes": len(body), "repeat": repeat, "rows": rows}
+
+
+# -- gen_sync at concurrency 64 --------------------------------------------------------------------
+
+
+def _threaded_cpu_us(fn: Callable[[], Any], threads: int, per_thread: int) -> float:
+    """Process CPU µs per call of ``fn``, called ``per_thread`` times in each of ``threads``
+    threads started together."""
+    import threading
+
+    barrier = threading.Barrier(threads + 1)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            for _ in range(per_thread):
+                fn()
+        except BaseException as exc:  # reported below: a wrong row must not look fast
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    gc.collect()
+    c0 = time.process_time()
+    barrier.wait()
+    for t in pool:
+        t.join()
+    cpu = time.process_time() - c0
+    if errors:
+        raise errors[0]
+    return cpu * 1e6 / (threads * per_thread)
+
+
+def run_gen_sync_concurrent(threads: int, rounds: int, repeat: int, log: Log) -> dict[str, Any]:
+    """``Client.gen_sync`` from ``threads`` threads sharing one client, against raw httpx (one
+    shared ``httpx.Client``) + ``json.loads``: process CPU per request, the same in-process
+    transport and body, for a small answer (~4 KB: where the per-request work shows) and a
+    1 MB one (reasoning, text, a tool call, usage). Rows interleaved, ``repeat`` times."""
+    sizes = [(4_000, 5 * rounds), (1_000_000, max(1, rounds // 10))]
+    rows = []
+    for answer_bytes, per_thread in sizes:
+        body, want = build_big_completion(answer_bytes)
+        expected = (want["reasoning"], want["text"], want["args"], want["total_tokens"])
+        runners = {key: fn for key, _label, fn in _sync_runners(body)[:2]}
+        for key, fn in runners.items():
+            if fn() != expected:
+                raise RuntimeError(f"gen_sync concurrent: row {key} extracted the wrong answer")
+        samples: dict[str, list[float]] = {k: [] for k in runners}
+        for _ in range(repeat):
+            for key, fn in runners.items():
+                samples[key].append(_threaded_cpu_us(fn, threads, per_thread))
+        ratio = _median(samples["genai"]) / _median(samples["floor"])
+        log(
+            f"  gen_sync {len(body):>9,} B x{threads} threads: httpx + json.loads "
+            f"{_median(samples['floor']):8.1f} µs, genai {_median(samples['genai']):8.1f} µs "
+            f"CPU per request ({ratio:.2f}×)"
+        )
+        rows.append(
+            {
+                "bytes": len(body),
+                "per_thread": per_thread,
+                "floor_us": spread(samples["floor"]),
+                "genai_us": spread(samples["genai"]),
+                "ratio": ratio,
+            }
+        )
+    return {"threads": threads, "repeat": repeat, "rows": rows}

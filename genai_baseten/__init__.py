@@ -3,8 +3,27 @@ listing, embeddings), on the generic OpenAI-compatible engine."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .async_client import (
+    aasync_predict,
+    acancel_async_request,
+    aget_async_request,
+    async_predict,
+    cancel_async_request,
+    get_async_request,
+)
+from .async_inference import (
+    AsyncLimit,
+    AsyncRateLimitError,
+    AsyncRequest,
+    AsyncRequestError,
+    AsyncRequestStatus,
+    CancelResult,
+    InferenceRetryConfig,
+    WebhookStatus,
+)
+from .batch_receiver import WebhookReceiver, webhook_asgi_app
 from .bridge import AsyncBridgeClient, BridgeClient
 from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
@@ -14,25 +33,57 @@ from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, P
 from .predict import DeploymentFailedError, PredictStreamError
 from .queue import QueueStatus
 from .targets import Target
+from .webhooks import (
+    WebhookError,
+    WebhookPayloadError,
+    WebhookResult,
+    WebhookSignatureError,
+    sign_webhook,
+    verify_webhook,
+)
 
 if TYPE_CHECKING:
     from genai_core.registry import Registrar
+
+    from .batch import (
+        AsyncInferenceEngine,
+        BatchItem,
+        BatchItemError,
+        BatchProgress,
+        BatchResults,
+        ChatEngine,
+        agen_batch,
+        gen_batch,
+    )
 
 __all__ = [
     "API_KEY_URL",
     "BASE_URL",
     "AsyncBridgeClient",
     "AsyncClient",
+    "AsyncInferenceEngine",
+    "AsyncLimit",
     "AsyncPlatformClient",
     "AsyncPredictStream",
+    "AsyncRateLimitError",
+    "AsyncRequest",
+    "AsyncRequestError",
+    "AsyncRequestStatus",
     "AsyncSubmission",
+    "BatchItem",
+    "BatchItemError",
+    "BatchProgress",
+    "BatchResults",
     "BridgeClient",
+    "CancelResult",
     "Chain",
+    "ChatEngine",
     "Client",
     "Deployment",
     "DeploymentFailedError",
     "DeploymentStatus",
     "Environment",
+    "InferenceRetryConfig",
     "ManagedModel",
     "Options",
     "PlatformClient",
@@ -40,9 +91,26 @@ __all__ = [
     "PredictStreamError",
     "QueueStatus",
     "Target",
+    "WebhookError",
+    "WebhookPayloadError",
+    "WebhookReceiver",
+    "WebhookResult",
+    "WebhookSignatureError",
+    "WebhookStatus",
+    "aasync_predict",
+    "acancel_async_request",
+    "agen_batch",
+    "aget_async_request",
+    "async_predict",
+    "cancel_async_request",
     "deployment_url",
+    "gen_batch",
+    "get_async_request",
     "register",
     "scoreboard",
+    "sign_webhook",
+    "verify_webhook",
+    "webhook_asgi_app",
 ]
 
 
@@ -59,3 +127,27 @@ def register(registrar: Registrar) -> None:
         prices_in_model_list=True,
     )
     registrar.register("baseten", Client, AsyncClient, defaults=defaults)
+
+
+# Batch generation runs on anyio (and sqlite3): loaded on first use, so that a sync application
+# importing genai_baseten pays for neither.
+_BATCH_NAMES = frozenset(
+    {
+        "AsyncInferenceEngine",
+        "BatchItem",
+        "BatchItemError",
+        "BatchProgress",
+        "BatchResults",
+        "ChatEngine",
+        "agen_batch",
+        "gen_batch",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BATCH_NAMES:
+        from . import batch
+
+        return getattr(batch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,25 +1,20 @@
 """Decoding the JSON of streamed chunks: the hot path of every stream.
 
 :func:`loads_std` is :func:`json.loads` without its Python wrapper: it calls json's C scanner
-directly (``json.loads`` adds a Python ``decode()`` and two regex whitespace checks per call,
-about 1.1 µs of a 4.5 µs chunk) and hands anything the scanner does not take whole (surrounding
-space, bad JSON) to ``json.loads`` for the result or the error.
+directly (``json.loads`` adds a Python ``decode()`` and two regex whitespace checks per call) and
+hands anything the scanner does not take whole (surrounding space, bad JSON) to ``json.loads``
+for the result or the error.
 
 When `orjson <https://pypi.org/project/orjson/>`_ is installed (``pip install
-'genai-baseten[speedups]'``), :func:`loads_chunk` is :func:`loads_orjson`, about 2.3x faster per
+'genai-baseten[speedups]'``), :func:`loads_chunk` is :func:`loads_orjson`, about twice as fast per
 chunk. Whatever orjson refuses (NaN and Infinity, lone surrogates, bad JSON) goes to
 :func:`loads_std`, so the errors are json's and so are the values, with one exception: orjson
 reads an integer beyond 64 bits as a float, where json keeps it exact. No field of a chat chunk
 holds one (counts, timestamps and indexes are far smaller; ids are strings).
 
-The figures are for a ~590-byte chunk of the benchmark's stream, best of 15 (CPython 3.11.7, a
-shared 2-vCPU VM), measured with::
-
-    S='from benchmarks.stream import build_stream; import json; from genai_core import _json
-    t = build_stream(50).body.split(b"\\n\\n")[20].decode()[6:]'
-    .venv/bin/python -m timeit -r 15 -s "$S" "json.loads(t)"  # 4.5 µs
-    .venv/bin/python -m timeit -r 15 -s "$S" "_json.loads_std(t)"  # 3.4 µs
-    .venv/bin/python -m timeit -r 15 -s "$S" "_json.loads_orjson(t)"  # 1.5 µs
+:data:`loads_chunk` is the default of the stream assembler's ``loads=`` argument, read when an
+assembler is made. What each decoder costs per chunk is in docs/performance.md (rows (a), (a=)
+and (a+) of ``python -m benchmarks``).
 """
 
 from __future__ import annotations

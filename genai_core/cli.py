@@ -74,6 +74,7 @@ __all__ = [
     "Styled",
     "Target",
     "UsageError",
+    "add_target_arguments",
     "build_parser",
     "chat_turn",
     "command_parsers",
@@ -81,7 +82,7 @@ __all__ = [
     "cost_text",
     "demo_cassette_path",
     "main",
-    "make_client",
+    "open_client",
     "parser_arguments",
     "register_command",
     "resolve_target",
@@ -358,10 +359,9 @@ def resolve_target(args: argparse.Namespace, *, model_required: bool = True) -> 
     )
 
 
-def make_client(stack: contextlib.ExitStack, target: Target) -> Provider:
-    """A client for ``target``; with a replay cassette it answers from it, offline. Every
-    command gets its client here (looked up at call time), so an embedder or a test may replace
-    it to supply its own client."""
+def open_client(stack: contextlib.ExitStack, target: Target) -> Provider:
+    """A client for ``target``, closed with ``stack``; with a replay cassette it answers from it,
+    offline. Commands added by plugins use it with :func:`resolve_target`."""
     given = {
         "base_url": target.base_url,
         "timeout": target.timeout,
@@ -555,7 +555,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             args.provider, args.model, args.replay = DEMO_PROVIDER, DEMO_MODEL, str(path)
             target = resolve_target(args)
-        client = make_client(stack, target)
+        client = open_client(stack, target)
         out.write(f"model: {DEMO_MODEL}; tool offered: square_root\n\n")
 
         out.write(f"user: {DEMO_PROMPT}\n")
@@ -675,7 +675,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         temperature=args.temperature,
     )
     with contextlib.ExitStack() as stack:
-        client = make_client(stack, target)
+        client = open_client(stack, target)
         live_prices = target.replay is None and target.defaults.prices_in_model_list
         pricer = _Pricer(client, fetch=live_prices and not args.no_cost)
         if args.prompt is None:
@@ -804,7 +804,7 @@ def _price(model: Model, *keys: str) -> Decimal | None:
 
 def cmd_models(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
-        client = make_client(stack, resolve_target(args, model_required=False))
+        client = open_client(stack, resolve_target(args, model_required=False))
         models = client.list_models()
     if args.json:
         data = [m.model_dump(mode="json", exclude={"raw"}) for m in models]
@@ -1081,6 +1081,12 @@ def _smoke_arguments(p: argparse.ArgumentParser) -> None:
     smoke_cli.add_arguments(p)
 
 
+def _batch_arguments(p: argparse.ArgumentParser) -> None:
+    from genai_baseten import batch_cli  # sqlite3 and the engines: only for this command
+
+    batch_cli.add_arguments(p)
+
+
 @dataclass(frozen=True)
 class Command:
     """One ``genai`` command: its name, the help line ``genai --help`` lists, and a function
@@ -1122,6 +1128,11 @@ for _command in (
         "smoke",
         "measure a model with the smoke scenarios (replay, record or live)",
         _smoke_arguments,
+    ),
+    Command(
+        "batch",
+        "run a JSONL file of prompts, resumably (chat calls or Baseten async inference)",
+        _batch_arguments,
     ),
 ):
     register_command(_command)

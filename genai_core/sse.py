@@ -35,26 +35,11 @@ on how the stream is cut into chunks. After an :class:`SSEDecodeError` the decod
 Performance (this is on the per-chunk hot path of LLM streaming): the buffer only ever holds the
 unterminated last line, and a chunk without a line end is appended without rescanning what came
 before, so feeding one byte at a time is linear. Line ends are found with ``bytes.find(b"\\n")``
-(memchr); CRLF and CR are first turned into LF. An event that is a single ``data:`` line followed
-by a blank line is decoded straight from the chunk; any other line goes through the line machine.
-
-Measured with CPython 3.11.7 on a shared 2-core x86-64 VM (best of the timeit repeats), with a
-600-byte ASCII event ``e = b"data: {xxx...}\\n\\n"``::
-
-    S="from genai_core.sse import SSEDecoder; e = b'data: {' + b'x' * 591 + b'}\\n\\n'"
-    .venv/bin/python -m timeit -r 15 -s "$S" -s "d = SSEDecoder(); c = e * 20" "d.feed(c)"
-    .venv/bin/python -m timeit -r 15 -s "$S" -s "d = SSEDecoder()" "d.feed(e)"
-
-    20 events per feed                          14.6 µs per feed = 0.73 µs per event
-    1 event per feed                            0.98 µs per feed
-    20 per feed, 100 "é" in each event          19.7 µs per feed = 0.99 µs per event
-    20 per feed, CRLF line ends                 19.1 µs per feed = 0.96 µs per event
-    20 per feed, "event: delta" line in each    39.4 µs per feed = 2.0 µs per event (line machine)
-    1 event cut into 3 chunks                   1.8 µs per event
-    20 events fed one byte at a time            4.2 ms for 12 kB = 0.34 µs per byte
-
-For scale, on the same machine ``ServerSentEvent("x")`` alone takes 0.13 µs and ``json.loads``
-of such an event about 3 µs.
+(memchr); CRLF and CR are first turned into LF. A read that is exactly one ``data:`` line and its
+blank line, at an event boundary, is decoded whole (:meth:`SSEDecoder.feed_single`); in a longer
+read, an event that is a single ``data:`` line followed by a blank line is decoded straight from
+the chunk; any other line goes through the line machine. What this costs per event is measured
+by ``python -m benchmarks`` and reported in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -175,8 +160,37 @@ class SSEDecoder:
         self._id = None
         self._retry = None
 
+    def feed_single(self, data: bytes) -> str | None:
+        """The data of ``data`` if it is exactly one plain event, else None.
+
+        A plain event is one ``data: ...`` line and the blank line that ends it (what a server
+        flushing each token sends), starting at an event boundary with nothing buffered. Then
+        ``feed_single(data)`` consumes it and returns what ``feed(data)`` would have returned as
+        ``[ServerSentEvent(text)]``, minus the event object; otherwise it returns None and
+        consumes nothing, and the caller hands ``data`` to :meth:`feed`.
+        """
+        if self._buf or self._block or self._at_start or self._pending_cr:
+            return None
+        n = len(data) - 2
+        if (
+            data.endswith(b"\n\n")
+            and data.startswith(b"data: ")
+            and data.find(b"\n") == n  # one line end: no second line in this read
+            and data.find(b"\r") < 0
+            and n < self._max  # the line's size, len(line) + 1, is at most the limit
+        ):
+            raw = data[6:n]
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _decode_error(raw, exc) from None
+        return None
+
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Add ``data`` to the stream; return every event completed by it, in order."""
+        single = self.feed_single(data)
+        if single is not None:
+            return [ServerSentEvent(single)]
         if self._at_start:
             if not data:
                 return []

@@ -12,8 +12,10 @@ from benchmarks import report
 
 
 def _results(genai_us: float) -> dict[str, Any]:
-    def row(case: str, label: str, us: float, floor: float, sdk: float) -> dict[str, Any]:
-        return {
+    def row(
+        case: str, label: str, us: float, floor: float, sdk: float, *, like: float | None = None
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
             "case": case,
             "label": label,
             "note": "",
@@ -24,10 +26,14 @@ def _results(genai_us: float) -> dict[str, Any]:
             "ratio_to_floor": us / floor,
             "ratio_to_openai": us / sdk,
         }
+        if like is not None:  # the floor with the same JSON decoder, (a=) here
+            entry["ratio_like_for_like"] = us / like
+        return entry
 
     rows = [
         row("a", "floor", 5.0, 5.0, 100.0),
-        row("c", "genai Client", genai_us, 5.0, 100.0),
+        row("a=", "floor, scanner", 4.0, 5.0, 100.0),
+        row("c", "genai Client", genai_us, 5.0, 100.0, like=4.0),
         row("e", "openai SDK", 100.0, 5.0, 100.0),
         {"case": "f", "label": "LiteLLM", "note": "skipped: litellm not installed"},
     ]
@@ -58,8 +64,10 @@ def test_render_is_deterministic_and_complete() -> None:
     assert text == report.render(res)
     assert text.startswith(report.BEGIN)
     assert text.rstrip().endswith(report.END)
-    assert "| (c) genai Client | 6.00 [5.40–7.20] | 1.20× | 1.20× | 0.06× |" in text
-    assert "| (f) LiteLLM | skipped: litellm not installed | | | |" in text
+    # Columns: µs, ÷ (a), min ÷ min, ÷ like-for-like floor (6.0 / 4.0), ÷ (ah) (not in these
+    # results: empty), ÷ (e).
+    assert "| (c) genai Client | 6.00 [5.40–7.20] | 1.20× | 1.20× | 1.50× (a=) |  | 0.06× |" in text
+    assert "| (f) LiteLLM | skipped: litellm not installed | | | | | |" in text
     assert "Some CPU, 2 vCPUs" in text
     assert "not installed: litellm" in text
 
@@ -99,3 +107,36 @@ def test_check_fails_on_a_wrong_result() -> None:
     failed = [c for c in report.check(res) if not c["ok"]]
     assert len(failed) == 1
     assert "WRONG text" in failed[0]["name"]
+
+
+def test_targets_of_issue_14() -> None:
+    res = _results(4.6)  # 4.6 / 4.0 = 1.15: within 1.2 of the like-for-like floor
+    res["gen_sync64"] = {
+        "threads": 64,
+        "repeat": 7,
+        "rows": [
+            {"bytes": 4770, "ratio": 1.6, "floor_us": {}, "genai_us": {}},
+            {"bytes": 1_071_346, "ratio": 1.04, "floor_us": {}, "genai_us": {}},
+        ],
+    }
+    res["imports"] = {"over_floor_ms": 65.0}
+    got = [(t["name"], round(t["value"], 2), t["target"], t["ok"]) for t in report.targets(res)]
+    assert got == [
+        ("per chunk, 4k: (c) ÷ (a=)", 1.15, 1.2, True),
+        (
+            "gen_sync at concurrency 64, 4,770-byte answer: genai CPU ÷ httpx + json.loads",
+            1.6,
+            1.05,
+            False,
+        ),
+        (
+            "gen_sync at concurrency 64, 1,071,346-byte answer: genai CPU ÷ httpx + json.loads",
+            1.04,
+            1.05,
+            True,
+        ),
+        ("import genai_baseten − import httpx, pydantic, anyio (ms)", 65.0, 50.0, False),
+    ]
+    text = "\n".join(report.render_targets(res))
+    assert "- per chunk, 4k: (c) ÷ (a=): 1.15 (target ≤ 1.20) — met" in text
+    assert "(ms): 65.00 (target ≤ 50.00) — NOT met" in text

@@ -150,7 +150,7 @@ def test_demo_request_bodies_are_byte_identical_to_the_client(
             target.provider, model=target.model, api_key=cli.REPLAY_API_KEY, http_client=http
         )
 
-    monkeypatch.setattr(cli, "make_client", client)
+    monkeypatch.setattr(cli, "open_client", client)
     assert cli.main(["demo", "--replay"]) == 0
     assert sent == [i.request.body.decode() for i in cassette.interactions]
 
@@ -363,7 +363,7 @@ def test_help_lists_every_command_as_the_full_parser_does() -> None:
     # `genai --help` lists the commands from cli.COMMANDS without adding their arguments (the
     # scoreboard ones would import the scoreboard): it must print what the full parser prints.
     assert cli.build_parser(["--help"]).format_help() == cli.build_parser().format_help()
-    assert list(cli.COMMANDS) == ["demo", "chat", "models", "keys", "scoreboard", "smoke"]
+    assert list(cli.COMMANDS) == ["demo", "chat", "models", "keys", "scoreboard", "smoke", "batch"]
 
 
 def test_other_commands_do_not_load_the_scoreboard_commands(tmp_path: Path) -> None:

@@ -121,7 +121,14 @@ HARNESS_ONLY = {
     "ScriptedBody": "harness.scripted.ScriptedBody",
     "Pieces": "harness.scripted.pieces",
 }
-BUILDER_NAMES = {"sse", "sse_event", "sse_body", "event", "completion", "text_events_raw"}
+BUILDER_NAMES = {"sse", "sse_event", "sse_body", "event", "chunk", "completion_raw"}
+
+
+def uses_shared_builders(node: ast.FunctionDef) -> bool:
+    """A file's own shorthand over the shared builders is fine; writing the wire itself (SSE
+    framing, JSON encoding) is not."""
+    shared = ("bodies", "event", "sse")
+    return any(isinstance(n, ast.Name) and n.id in shared for n in ast.walk(node))
 
 
 def definitions(tree: ast.Module) -> Iterator[tuple[int, str]]:
@@ -134,7 +141,11 @@ def definitions(tree: ast.Module) -> Iterator[tuple[int, str]]:
             for b in node.bases
         ):
             yield node.lineno, f"class {node.name}: use harness.loopback.HTTPLoopback"
-        elif isinstance(node, ast.FunctionDef) and node.name in BUILDER_NAMES:
+        elif (
+            isinstance(node, ast.FunctionDef)
+            and node.name in BUILDER_NAMES
+            and not uses_shared_builders(node)
+        ):
             yield node.lineno, f"def {node.name}: use harness.bodies"
 
 

@@ -12,7 +12,6 @@ import wire
 
 from genai_core import _json
 from genai_core.errors import GenAIError
-from genai_core.openai_chat import stream as stream_module
 from genai_core.openai_chat.stream import ChatStreamAssembler
 from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 
@@ -69,15 +68,37 @@ def test_bad_json_raises_jsons_error(name: str, decode: Callable[[str], Any], te
 def test_the_assembler_uses_the_best_decoder_installed() -> None:
     expected = _json.loads_orjson if _json.HAVE_ORJSON else _json.loads_std
     assert _json.loads_chunk is expected
-    assert stream_module._loads_chunk is expected  # type: ignore[attr-defined]
+    # Seen from outside: orjson reads an integer beyond 64 bits as a float, json keeps it exact.
+    big = 2**70
+    a = ChatStreamAssembler(provider="p", keep_raw=True)
+    assert a.feed(f'{{"choices": [], "n": {big}}}') == []
+    raw = a.result().raw
+    assert raw is not None
+    assert raw[0]["n"] == (float(big) if _json.HAVE_ORJSON else big)
+    assert type(raw[0]["n"]) is (float if _json.HAVE_ORJSON else int)
+
+
+def test_the_assembler_decodes_with_the_decoder_it_is_given() -> None:
+    seen: list[str] = []
+
+    def decode(text: str) -> Any:
+        seen.append(text)
+        return json.loads(text)
+
+    a = ChatStreamAssembler(provider="p", keep_raw=True, loads=decode)
+    first = '{"choices": [{"index": 0, "delta": {"content": "hi"}}]}'
+    assert [f.text for f in a.feed(first)] == ["hi"]
+    assert a.feed("[DONE]") == []  # the end marker is not JSON and never decoded
+    assert seen == [first]
+    raw = a.result().raw  # decoded lazily, with the same decoder
+    assert raw is not None
+    assert raw[0] == {"choices": [{"index": 0, "delta": {"content": "hi"}}]}
+    assert seen == [first, first]
 
 
 @pytest.mark.parametrize(("name", "decode"), DECODERS, ids=[n for n, _ in DECODERS])
-def test_assembler_with_either_decoder(
-    name: str, decode: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(stream_module, "_loads_chunk", decode)  # (a private name, on purpose)
-    a = ChatStreamAssembler(provider="p")
+def test_assembler_with_either_decoder(name: str, decode: Callable[[str], Any]) -> None:
+    a = ChatStreamAssembler(provider="p", loads=decode)
     chunk = {
         "id": "c1",
         "choices": [{"index": 0, "delta": {"content": "héllo", "reasoning_content": None}}],
@@ -100,19 +121,14 @@ _STREAMS = [
 
 
 def _outcome(body: bytes, decode: Callable[[str], Any]) -> tuple[str, Any]:
-    saved = stream_module._loads_chunk  # type: ignore[attr-defined]
-    stream_module._loads_chunk = decode  # type: ignore[attr-defined]
+    core = StreamCore(ChatStreamAssembler(provider="baseten", loads=decode))
     try:
-        core = StreamCore(ChatStreamAssembler(provider="baseten"))
-        try:
-            for piece in wire.pieces(body, 1000):
-                core.feed(piece)
-            core.finish()
-        except GenAIError as exc:
-            return "error", str(exc)
-        return "result", core.result().model_dump()
-    finally:
-        stream_module._loads_chunk = saved  # type: ignore[attr-defined]
+        for piece in wire.pieces(body, 1000):
+            core.feed(piece)
+        core.finish()
+    except GenAIError as exc:
+        return "error", str(exc)
+    return "result", core.result().model_dump()
 
 
 @pytest.mark.wire

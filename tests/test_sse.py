@@ -490,3 +490,123 @@ def test_event_repr() -> None:
     assert eval(repr(E("x", id="", retry=0)), {"ServerSentEvent": ServerSentEvent}) == E(
         "x", id="", retry=0
     )
+
+
+# -- the single-event fast path (feed_single) against the general decoder ----------------------
+
+
+class GeneralDecoder(SSEDecoder):
+    """The decoder with its fast path turned off: every read goes through the line machine."""
+
+    __slots__ = ()
+
+    def feed_single(self, data: bytes) -> str | None:
+        return None
+
+
+def per_feed(decoder: SSEDecoder, chunks: Iterable[bytes]) -> list[object]:
+    """What each feed() returns, then close(), or the error where it raised."""
+    out: list[object] = []
+    try:
+        for chunk in chunks:
+            out.append(decoder.feed(chunk))  # noqa: PERF401 (keeps what came before an error)
+        out.append(decoder.close())
+    except SSEDecodeError:
+        out.append("SSEDecodeError")
+    return out
+
+
+def test_feed_single_takes_exactly_one_plain_event() -> None:
+    d = SSEDecoder()
+    assert d.feed_single(b"data: hello\n\n") is None  # at the start (a BOM may come): not taken
+    assert d.feed(b"data: hello\n\n") == [E("hello")]
+    assert d.feed_single(b'data: {"a": "\xc3\xa9"}\n\n') == '{"a": "é"}'
+    assert d.feed_single(b"data: \n\n") == ""
+    for not_plain in [
+        b"data: a\n",  # not ended by a blank line
+        b"data: a\r\n\r\n",  # CRLF: left to the general path
+        b"data: a\n\ndata: b\n\n",  # two events
+        b"data: a\ndata: b\n\n",  # two data lines
+        b"data: a\rb\n\n",  # a lone CR: two lines
+        b"event: x\ndata: a\n\n",
+        b": comment\n\n",
+        b"data:a\n\n",  # no space after the colon
+        b"id: 1\n\n",
+        b"",
+    ]:
+        assert d.feed_single(not_plain) is None, not_plain
+    # Nothing was consumed by the refusals: the next plain event still comes whole.
+    assert d.feed(b"data: next\n\n") == [E("next")]
+    # Mid-line or mid-event, a plain-looking read is not a whole event.
+    assert d.feed(b"data: par") == []
+    assert d.feed_single(b"data: x\n\n") is None
+    assert d.feed(b"t\n\n") == [E("part")]
+    assert d.feed(b"data: one\n") == []
+    assert d.feed_single(b"data: two\n\n") is None
+
+
+def test_feed_single_respects_the_size_limit() -> None:
+    # The event's size is len(line) + 1: "data: " + 3 bytes + 1 = 10.
+    assert SSEDecoder(max_event_size=10).feed(b"data: abc\n\n") == [E("abc")]
+    d = SSEDecoder(max_event_size=9)
+    d.feed(b": start\n\n")  # past the start and at an event boundary: the fast path is tried
+    assert d.feed_single(b"data: abcd\n\n"[1:]) is None  # (not "data: ": refused)
+    assert d.feed_single(b"data: abc\n\n") is None  # 10 > 9: left to the general path...
+    with pytest.raises(SSEDecodeError, match="max_event_size=9"):
+        d.feed(b"data: abc\n\n")  # ...which raises
+
+
+def test_feed_single_invalid_utf8_raises() -> None:
+    d = SSEDecoder()
+    d.feed(b": start\n\n")
+    with pytest.raises(SSEDecodeError, match="invalid UTF-8"):
+        d.feed_single(b"data: \xff\n\n")
+
+
+plain_text = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=12
+)
+stream_lines = st.one_of(
+    plain_text.map(lambda t: f"data: {t}\n\n"),  # a plain event: the fast path's case
+    plain_text.map(lambda t: f"data: {t}\r\n\r\n"),
+    plain_text.map(lambda t: f"data: {t}\r\r"),
+    plain_text.map(lambda t: f"data: {t}\ndata: {t}\n\n"),  # multi-line data
+    plain_text.map(lambda t: f"data: {t}\r{t}\n\n"),  # a lone CR ends a line, mid-read
+    plain_text.map(lambda t: f": {t}\n"),  # a comment
+    plain_text.map(lambda t: f"event: e\ndata: {t}\n\n"),
+    st.sampled_from(["\n", "\r\n", "\r", "data:x\n\n", "data: [DONE]\n\n", "\ufeff"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(stream_lines, max_size=8),
+    max_event_size=st.sampled_from([8, 24, 1000]),
+    data=st.data(),
+)
+def test_fast_path_matches_the_general_decoder(
+    parts: list[str], max_event_size: int, data: st.DataObject
+) -> None:
+    """Read by read, the decoder returns what the line machine alone returns: one part per read
+    (a server flushing each event, so the fast path is taken), and cut anywhere."""
+    pieces = [p.encode() for p in parts]
+    stream = b"".join(pieces)
+
+    def both(chunks: list[bytes]) -> None:
+        fast = per_feed(SSEDecoder(max_event_size=max_event_size), chunks)
+        assert fast == per_feed(GeneralDecoder(max_event_size=max_event_size), chunks)
+
+    both(pieces)
+    points = data.draw(st.lists(st.integers(0, len(stream)), max_size=10), label="cuts")
+    both(cut(stream, points))
+
+
+def test_fast_path_matches_the_general_decoder_split_at_every_byte() -> None:
+    stream = (
+        b"data: first\n\n: keep-alive\r\ndata: second\r\n\r\n"
+        b"data: a\ndata: b\n\nevent: e\ndata: x\n\ndata: caf\xc3\xa9\n\ndata: [DONE]\n\n"
+    )
+    for name, chunks in all_chunkings(stream):
+        for reads in (chunks, [*chunks, b"data: last\n\n"]):
+            fast = per_feed(SSEDecoder(), reads)
+            assert fast == per_feed(GeneralDecoder(), reads), name

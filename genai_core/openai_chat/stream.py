@@ -32,12 +32,12 @@ Rules, each from a real server:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, overload
 
-from .._json import loads_chunk as _loads_chunk
+from .. import _json
 from ..errors import StreamError
-from ..types import RateLimit, Reply, Result, ToolCall, build_trusted, trusted
+from ..types import RateLimit, Reply, Result, ToolCall, fragment_builder, trusted
 from .errors import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
 from .think import REASONING, TEXT, ThinkSplitter, ThinkTags
@@ -50,20 +50,9 @@ _REASONING = REASONING
 _CALLS = 2
 
 
-def _fragment(kind: int, value: str) -> Reply:
-    # The hot path: one Reply per content chunk, built without validation.
-    return build_trusted(
-        Reply,
-        {
-            "text": value if kind == _TEXT else "",
-            "reasoning": value if kind == _REASONING else "",
-            "tool_call": None,
-            "doc": None,
-            "citation": None,
-            "opaque": {},
-        },
-        {"reasoning" if kind else "text"},
-    )
+# The hot path: one Reply per content chunk, built without validation.
+_text_fragment = fragment_builder("text")
+_reasoning_fragment = fragment_builder("reasoning")
 
 
 # Memory: a token is a str with ~50 bytes of object overhead for ~5 characters, so a block keeps
@@ -101,16 +90,17 @@ class RawChunks(Sequence[Any]):
     """The chunks of a stream as a read-only list of decoded JSON objects (``Result.raw``).
 
     The chunks' text is kept and each is decoded when first read: keeping decoded objects for
-    a whole stream costs about 4 µs per chunk (measured with benchmarks/stream.py), keeping the
-    text almost nothing, and most callers read only a few chunks. :meth:`text` gives the JSON
-    text of a chunk as received.
+    a whole stream costs per chunk (dicts are several times the size of their text, and the
+    garbage collector walks them), keeping the text almost nothing, and most callers read only a
+    few chunks. :meth:`text` gives the JSON text of a chunk as received.
     """
 
-    __slots__ = ("_decoded", "_texts")
+    __slots__ = ("_decoded", "_loads", "_texts")
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], loads: Callable[[str], Any] | None = None) -> None:
         self._texts = list(texts)
         self._decoded: dict[int, Any] = {}
+        self._loads = _json.loads_chunk if loads is None else loads
 
     def __len__(self) -> int:
         return len(self._texts)
@@ -126,7 +116,7 @@ class RawChunks(Sequence[Any]):
             return [self[i] for i in range(*index.indices(len(self._texts)))]
         i = range(len(self._texts))[index]  # IndexError, negative indexes, as a list does
         if i not in self._decoded:
-            self._decoded[i] = _loads_chunk(self._texts[i])
+            self._decoded[i] = self._loads(self._texts[i])
         return self._decoded[i]
 
     def text(self, index: int) -> str:
@@ -157,8 +147,12 @@ class ChatStreamAssembler:
         limits: Sequence[RateLimit] = (),
         keep_raw: bool = False,
         think_tags: ThinkTags = "auto",
+        loads: Callable[[str], Any] | None = None,
     ) -> None:
         self.provider = provider
+        # The JSON decoder of each chunk's text (``loads`` returns the value or raises
+        # ValueError): orjson's when installed, else json's C scanner (see genai_core._json).
+        self._loads = _json.loads_chunk if loads is None else loads
         self.request_id = request_id
         self.think_tags = think_tags
         """How inline ``<think>`` tags are read (also for a JSON answer to a stream request)."""
@@ -196,7 +190,7 @@ class ChatStreamAssembler:
             self.done = True
             return self._flush_calls()
         try:
-            chunk = _loads_chunk(data)
+            chunk = self._loads(data)
         except ValueError:
             raise self._error(f"malformed stream chunk (not JSON): {excerpt(data)!r}") from None
         if type(chunk) is not dict:
@@ -208,64 +202,63 @@ class ChatStreamAssembler:
             # An error event; it may come with a finish_reason "error" and empty choices.
             found = error_from_json(chunk)
             raise self._error(found.message if found else f"error event: {excerpt(data)!r}")
+        # The per-chunk rules, written out in this one method: this runs once per token, and a
+        # method call per step would be a visible share of it (see docs/performance.md).
         try:
-            return self._process(chunk)
+            if self._id is None:
+                self._id = chunk.get("id")
+                self._model = chunk.get("model")
+            usage = chunk.get("usage")
+            if usage and usage.get("total_tokens"):
+                self._usage = usage
+            choices = chunk.get("choices")
+            if not choices:
+                return []
+            if type(choices) is not list or len(choices) != 1:
+                n = len(choices) if type(choices) is list else type(choices).__name__
+                raise ValueError(f"expected a list of one choice, got {n}")
+            choice = choices[0]
+            delta = choice.get("delta")
+            out: list[Reply] = []
+            if delta:
+                role = delta.get("role")
+                if role is not None and role != "assistant":
+                    raise ValueError(f"unexpected role {role!r}")
+                reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+                if reasoning:
+                    if type(reasoning) is not str:
+                        raise TypeError("reasoning is not a string")
+                    if self._think is not None and self._think.probing:
+                        # The server splits reasoning itself: text is text from here on.
+                        out.extend(self._flush_think())
+                        self._think = None
+                    out.append(self._add(_REASONING, reasoning))
+                content = delta.get("content")
+                if content:
+                    text = content if type(content) is str else content_text(content)
+                    if text:
+                        if self._think is None:
+                            out.append(self._add(_TEXT, text))
+                        else:
+                            out.extend(self._split(text))
+                calls = delta.get("tool_calls")
+                if calls:
+                    self._merge_calls(calls)
+            logprobs = choice.get("logprobs")
+            if logprobs:
+                entries = logprobs.get("content")
+                if entries:
+                    self._logprobs.extend(entries)
+            finish = choice.get("finish_reason")
+            if finish:
+                self._finish = finish
+                if self._calls:
+                    out.extend(self._flush_calls())
+            return out
         except (AttributeError, TypeError, ValueError) as exc:
             # Valid JSON in the wrong shape (a choice that is not an object, a number where a
             # string belongs...): a protocol error that quotes the chunk, never a crash.
             raise self._error(f"malformed stream chunk ({exc}): {excerpt(data)!r}") from None
-
-    def _process(self, chunk: dict[str, Any]) -> list[Reply]:
-        if self._id is None:
-            self._id = chunk.get("id")
-            self._model = chunk.get("model")
-        usage = chunk.get("usage")
-        if usage and usage.get("total_tokens"):
-            self._usage = usage
-        choices = chunk.get("choices")
-        if not choices:
-            return []
-        if type(choices) is not list or len(choices) != 1:
-            n = len(choices) if type(choices) is list else type(choices).__name__
-            raise ValueError(f"expected a list of one choice, got {n}")
-        choice = choices[0]
-        delta = choice.get("delta")
-        out: list[Reply] = []
-        if delta:
-            role = delta.get("role")
-            if role is not None and role != "assistant":
-                raise ValueError(f"unexpected role {role!r}")
-            reasoning = delta.get("reasoning") or delta.get("reasoning_content")
-            if reasoning:
-                if type(reasoning) is not str:
-                    raise TypeError("reasoning is not a string")
-                if self._think is not None and self._think.probing:
-                    # The server splits reasoning itself: text is text from here on.
-                    out.extend(self._flush_think())
-                    self._think = None
-                out.append(self._add(_REASONING, reasoning))
-            content = delta.get("content")
-            if content:
-                text = content if type(content) is str else content_text(content)
-                if text:
-                    if self._think is None:
-                        out.append(self._add(_TEXT, text))
-                    else:
-                        out.extend(self._split(text))
-            calls = delta.get("tool_calls")
-            if calls:
-                self._merge_calls(calls)
-        logprobs = choice.get("logprobs")
-        if logprobs:
-            entries = logprobs.get("content")
-            if entries:
-                self._logprobs.extend(entries)
-        finish = choice.get("finish_reason")
-        if finish:
-            self._finish = finish
-            if self._calls:
-                out.extend(self._flush_calls())
-        return out
 
     @property
     def finish_reason(self) -> Any:
@@ -318,7 +311,7 @@ class ChatStreamAssembler:
             self._last_kind = kind
             self._last_pieces = [value]
             self._blocks.append((kind, self._last_pieces))
-        return _fragment(kind, value)
+        return _text_fragment(value) if kind == _TEXT else _reasoning_fragment(value)
 
     def _merge_calls(self, calls: Any) -> None:
         for frag in calls:
@@ -384,5 +377,5 @@ class ChatStreamAssembler:
             model=self._model,
             request_id=self.request_id,
             limits=self.limits,
-            raw=None if self.raw is None else RawChunks(self.raw),
+            raw=None if self.raw is None else RawChunks(self.raw, self._loads),
         )

@@ -72,6 +72,10 @@ class ChatStreamCore:
         if self._pending is not None:
             raise self._pending
         try:
+            # One plain data event per read is the common case: no event objects for it.
+            text = self._decoder.feed_single(data)
+            if text is not None:
+                return self._assembler.feed(text)
             events = self._decoder.feed(data)
         except SSEDecodeError as exc:
             raise self._protocol_error(str(exc)) from None
