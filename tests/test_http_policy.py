@@ -12,6 +12,7 @@ from typing import NoReturn
 import anyio
 import httpx
 import pytest
+from harness.flavors import Flavor, each_flavor, resolve
 from harness.scripted import Answer, ScriptedBody, ScriptedServer, pieces
 from hypothesis import given
 from hypothesis import strategies as st
@@ -328,34 +329,28 @@ class Recorder:
         )
 
 
-def sync_send(
-    server: ScriptedServer, policy: RetryPolicy, request: httpx.Request | None = None
+async def send(
+    flavor: Flavor,
+    server: ScriptedServer,
+    policy: RetryPolicy,
+    request: httpx.Request | None = None,
 ) -> str:
-    with httpx.Client(transport=httpx.MockTransport(server)) as client:
-        response = send_with_retries(
-            client, request or make_request(), policy, raise_for_status=raise_api_error
+    """One request through ``send_with_retries`` (sync flavor) or ``asend_with_retries``."""
+    client = flavor.http_client(transport=httpx.MockTransport(server))
+    try:
+        loop = flavor.pick(send_with_retries, asend_with_retries)
+        response = await resolve(
+            loop(client, request or make_request(), policy, raise_for_status=raise_api_error)
         )
         assert response.status_code < 400
         assert not response.is_closed  # handed back still open, for streaming
         try:
-            return response.read().decode()
+            body: bytes = await resolve(response.aread() if flavor.is_async else response.read())
+            return body.decode()
         finally:
-            response.close()
-
-
-async def async_send(
-    server: ScriptedServer, policy: RetryPolicy, request: httpx.Request | None = None
-) -> str:
-    async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as client:
-        response = await asend_with_retries(
-            client, request or make_request(), policy, raise_for_status=raise_api_error
-        )
-        assert response.status_code < 400
-        assert not response.is_closed
-        try:
-            return (await response.aread()).decode()
-        finally:
-            await response.aclose()
+            await flavor.close(response)
+    finally:
+        await flavor.close(client)
 
 
 @pytest.fixture
@@ -363,65 +358,77 @@ def rec() -> Recorder:
     return Recorder()
 
 
-def test_success_first_try(rec: Recorder) -> None:
+@each_flavor
+async def test_success_first_try(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(200, text="ok"))
-    assert sync_send(server, rec.policy()) == "ok"
+    assert await send(flavor, server, rec.policy()) == "ok"
     assert server.calls == 1
     assert rec.sleeps == []
 
 
-def test_retries_503_then_succeeds(rec: Recorder) -> None:
+@each_flavor
+async def test_retries_503_then_succeeds(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(503), httpx.Response(503), httpx.Response(200, text="ok"))
-    assert sync_send(server, rec.policy()) == "ok"
+    request = make_request()
+    assert await send(flavor, server, rec.policy(), request) == "ok"
     assert server.calls == 3
     assert rec.sleeps == [0.5, 1.0]
+    assert {r.headers["X-Request-Id"] for r in server.requests} == {request.headers["X-Request-Id"]}
 
 
-def test_same_request_id_on_every_attempt(rec: Recorder) -> None:
+@each_flavor
+async def test_same_request_id_on_every_attempt(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(500), httpx.ConnectError("reset"), httpx.Response(200))
     request = make_request()
-    sync_send(server, rec.policy(), request)
+    await send(flavor, server, rec.policy(), request)
     ids = {r.headers["X-Request-Id"] for r in server.requests}
     assert ids == {request.headers["X-Request-Id"]}
     assert server.calls == 3
 
 
-def test_429_retry_after_is_honoured(rec: Recorder) -> None:
+@each_flavor
+async def test_429_retry_after_is_honoured(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200))
-    sync_send(server, rec.policy())
+    await send(flavor, server, rec.policy())
     assert rec.sleeps == [3.0]
 
 
-def test_429_long_retry_after_is_raised_not_waited(rec: Recorder) -> None:
+@each_flavor
+async def test_429_long_retry_after_is_raised_not_waited(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(429, headers={"Retry-After": "3600"}, text="slow down"))
     with pytest.raises(RateLimitError) as ei:
-        sync_send(server, rec.policy())
+        await send(flavor, server, rec.policy())
     assert ei.value.retry_after == 3600.0
     assert ei.value.message == "slow down"
     assert server.calls == 1
     assert rec.sleeps == []
 
 
-def test_400_is_never_retried(rec: Recorder) -> None:
+@each_flavor
+async def test_400_is_never_retried(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(400, text="bad", headers={"x-should-retry": "true"}))
     with pytest.raises(BadRequestError, match="bad"):
-        sync_send(server, rec.policy())
+        await send(flavor, server, rec.policy())
     assert server.calls == 1
     assert rec.sleeps == []
 
 
-def test_x_should_retry_false_stops_a_503(rec: Recorder) -> None:
+@each_flavor
+async def test_x_should_retry_false_stops_a_503(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(503, headers={"x-should-retry": "false"}))
     with pytest.raises(ServerError):
-        sync_send(server, rec.policy())
+        await send(flavor, server, rec.policy())
     assert server.calls == 1
 
 
+@each_flavor
 @pytest.mark.parametrize("max_retries", [0, 1, 2, 5])
-def test_exhaustion_after_max_retries_plus_one(rec: Recorder, max_retries: int) -> None:
+async def test_exhaustion_after_max_retries_plus_one(
+    flavor: Flavor, rec: Recorder, max_retries: int
+) -> None:
     server = scripted(httpx.Response(503, text="down"))
     with pytest.raises(ServerError, match="HTTP 503: down") as ei:
-        sync_send(server, rec.policy(max_retries))
+        await send(flavor, server, rec.policy(max_retries))
     assert ei.value.status_code == 503
     assert server.calls == max_retries + 1
     assert len(rec.sleeps) == max_retries
@@ -456,11 +463,12 @@ def test_raise_for_status_must_raise(rec: Recorder) -> None:
         send_with_retries(c, make_request(), rec.policy(), raise_for_status=lenient)
 
 
-def test_connect_error_retried_then_raised_chained(rec: Recorder) -> None:
+@each_flavor
+async def test_connect_error_retried_then_raised_chained(flavor: Flavor, rec: Recorder) -> None:
     cause = httpx.ConnectError("[Errno 111] Connection refused")
     server = scripted(cause)
     with pytest.raises(APIConnectionError) as ei:
-        sync_send(server, rec.policy())
+        await send(flavor, server, rec.policy())
     err = ei.value
     assert type(err) is APIConnectionError
     assert err.__cause__ is cause
@@ -473,25 +481,28 @@ def test_connect_error_retried_then_raised_chained(rec: Recorder) -> None:
     assert rec.sleeps == [0.5, 1.0]
 
 
-def test_connect_error_then_success(rec: Recorder) -> None:
+@each_flavor
+async def test_connect_error_then_success(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.ConnectError("refused"), httpx.Response(200, text="ok"))
-    assert sync_send(server, rec.policy()) == "ok"
+    assert await send(flavor, server, rec.policy()) == "ok"
     assert rec.sleeps == [0.5]
 
 
-def test_read_timeout_becomes_api_timeout_error(rec: Recorder) -> None:
+@each_flavor
+async def test_read_timeout_becomes_api_timeout_error(flavor: Flavor, rec: Recorder) -> None:
     cause = httpx.ReadTimeout("timed out")
     server = scripted(cause)
     with pytest.raises(APITimeoutError, match=r"^request timed out: ReadTimeout") as ei:
-        sync_send(server, rec.policy(1))
+        await send(flavor, server, rec.policy(1))
     assert ei.value.__cause__ is cause
     assert server.calls == 2
 
 
-def test_max_retries_zero_is_one_attempt(rec: Recorder) -> None:
+@each_flavor
+async def test_max_retries_zero_is_one_attempt(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.ConnectError("refused"))
     with pytest.raises(APIConnectionError):
-        sync_send(server, rec.policy(0))
+        await send(flavor, server, rec.policy(0))
     assert server.calls == 1
     assert rec.sleeps == []
 
@@ -520,78 +531,25 @@ def test_transport_error_while_reading_error_body_is_retried(rec: Recorder) -> N
     assert rec.sleeps == [0.5]
 
 
-# --- the async loop, on asyncio and trio -----------------------------------------------------
+# --- more of the loop in every flavor, and the async loop's own sleep --------------------------
 
 
-@pytest.mark.anyio
-async def test_async_retries_503_then_succeeds(rec: Recorder) -> None:
-    server = scripted(httpx.Response(503), httpx.Response(503), httpx.Response(200, text="ok"))
-    request = make_request()
-    assert await async_send(server, rec.policy(), request) == "ok"
-    assert server.calls == 3
-    assert rec.sleeps == [0.5, 1.0]
-    assert {r.headers["X-Request-Id"] for r in server.requests} == {request.headers["X-Request-Id"]}
-
-
-@pytest.mark.anyio
-async def test_async_429_retry_after(rec: Recorder) -> None:
-    server = scripted(httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200))
-    await async_send(server, rec.policy())
-    assert rec.sleeps == [3.0]
-
-
-@pytest.mark.anyio
-async def test_async_429_long_retry_after_raised(rec: Recorder) -> None:
-    server = scripted(httpx.Response(429, headers={"Retry-After": "3600"}))
-    with pytest.raises(RateLimitError) as ei:
-        await async_send(server, rec.policy())
-    assert ei.value.retry_after == 3600.0
-    assert server.calls == 1
-    assert rec.sleeps == []
-
-
-@pytest.mark.anyio
-async def test_async_400_never_retried(rec: Recorder) -> None:
-    server = scripted(httpx.Response(400, text="bad"))
-    with pytest.raises(BadRequestError):
-        await async_send(server, rec.policy())
-    assert server.calls == 1
-
-
-@pytest.mark.anyio
-async def test_async_exhaustion(rec: Recorder) -> None:
+@each_flavor
+async def test_529_is_retried_with_doubling_delays_until_exhausted(
+    flavor: Flavor, rec: Recorder
+) -> None:
     server = scripted(httpx.Response(529))
     with pytest.raises(ServerError):
-        await async_send(server, rec.policy(3))
+        await send(flavor, server, rec.policy(3))
     assert server.calls == 4
     assert rec.sleeps == [0.5, 1.0, 2.0]
 
 
-@pytest.mark.anyio
-async def test_async_max_retries_zero(rec: Recorder) -> None:
-    server = scripted(httpx.Response(503))
-    with pytest.raises(ServerError):
-        await async_send(server, rec.policy(0))
-    assert server.calls == 1
-    assert rec.sleeps == []
-
-
-@pytest.mark.anyio
-async def test_async_connect_error(rec: Recorder) -> None:
-    cause = httpx.ConnectError("refused")
-    server = scripted(cause)
-    with pytest.raises(APIConnectionError) as ei:
-        await async_send(server, rec.policy())
-    assert type(ei.value) is APIConnectionError
-    assert ei.value.__cause__ is cause
-    assert server.calls == 3
-
-
-@pytest.mark.anyio
-async def test_async_read_timeout(rec: Recorder) -> None:
+@each_flavor
+async def test_the_last_timeout_is_the_one_raised(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.ReadTimeout("timed out"), httpx.ReadTimeout("timed out again"))
     with pytest.raises(APITimeoutError, match="timed out again"):
-        await async_send(server, rec.policy(1))
+        await send(flavor, server, rec.policy(1))
     assert server.calls == 2
 
 

@@ -49,9 +49,9 @@ class Flavor:
 
     __repr__ = __str__
 
-    def pick(self, sync_cls: type[Any], async_cls: type[Any]) -> type[Any]:
-        """The class of this flavor among a sync/async pair."""
-        return async_cls if self.is_async else sync_cls
+    def pick(self, sync_obj: Any, async_obj: Any) -> Any:
+        """This flavor's member of a sync/async pair (classes, functions...)."""
+        return async_obj if self.is_async else sync_obj
 
     def mock_client(
         self,
