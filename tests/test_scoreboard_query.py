@@ -25,6 +25,7 @@ import httpx
 import pytest
 import wire
 from harness.chat import ChatAnswer
+from harness.flavors import Mode, each_mode, resolve
 
 import genai_baseten
 import genai_core as genai
@@ -363,51 +364,35 @@ def async_client(server: Any, **kw: Any) -> genai_baseten.AsyncClient:
 HI = [genai.Message.user("Say hi")]
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["gen_sync", "gen_stream"])
-def test_sync_tier_resolves_on_the_first_request(stream: bool) -> None:
+@each_mode
+@pytest.mark.parametrize(
+    ("tier", "picked"),
+    [("good", "deepseek-ai/DeepSeek-V4-Pro"), ("sota", "zai-org/GLM-5.2")],
+)
+async def test_a_tier_resolves_on_the_first_request(mode: Mode, tier: str, picked: str) -> None:
     server = Baseten(WARMUP)
-    client = sync_client(server, model="good")
-    assert (client.model, client.tier) == (None, "good")
-    assert "tier='good'" in repr(client)
+    flavor = mode.flavor
+    client = flavor.pick(sync_client, async_client)(server, model=tier)
+    assert (client.model, client.tier) == (None, tier)
+    assert f"tier={tier!r}" in repr(client)
     assert server.seen == []  # the constructor sends nothing
     for i in range(2):
-        if stream:
+        if mode.stream:
             s = client.gen_stream(HI)
-            assert len(server.seen) == 2 * i  # lazy: nothing sent until iterated
-            with s:
-                text = "".join(f.text or "" for f in s)
+            assert len(server.seen) == 2 * i  # lazy: inputs checked, nothing sent until iterated
+            fragments, _ = await flavor.collect(s)
+            text = "".join(f.text or "" for f in fragments)
         else:
-            text = client.gen_sync(HI).text
+            text = (await flavor.gen_sync(client, HI)).text
         assert text == "Hi"
-    assert client.model == "deepseek-ai/DeepSeek-V4-Pro"
+    assert client.model == picked
+    assert await resolve(client.resolve_model()) == picked
     assert server.seen == [
         ("GET", "/models", None),
-        ("POST", "/chat/completions", "deepseek-ai/DeepSeek-V4-Pro"),
-        ("POST", "/chat/completions", "deepseek-ai/DeepSeek-V4-Pro"),
+        ("POST", "/chat/completions", picked),
+        ("POST", "/chat/completions", picked),
     ]
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("stream", [False, True], ids=["gen_sync", "gen_stream"])
-async def test_async_tier_resolves_on_the_first_request(stream: bool) -> None:
-    server = Baseten(WARMUP)
-    client = async_client(server, model="sota")
-    assert client.model is None
-    if stream:
-        s = client.gen_stream(HI)
-        assert server.seen == []  # inputs checked, nothing sent
-        async with s:
-            text = "".join([f.text or "" async for f in s])
-    else:
-        text = (await client.gen_sync(HI)).text
-    assert text == "Hi"
-    assert client.model == "zai-org/GLM-5.2"
-    assert await client.resolve_model() == "zai-org/GLM-5.2"
-    assert server.seen == [
-        ("GET", "/models", None),
-        ("POST", "/chat/completions", "zai-org/GLM-5.2"),
-    ]
-    await client.aclose()
+    await flavor.close(client)
 
 
 @pytest.mark.anyio
