@@ -27,12 +27,6 @@ ALLOWED: dict[str, set[str]] = {
     # A provider subclass overriding the request-preparation hook: the hook becomes public
     # when the client is split by concern (issue 14 item 3).
     "test_scoreboard_query.py": {"super()._chat_inputs"},
-    # The decoder seam (ChatStreamAssembler(loads=...)) arrives with the perf branch.
-    "test_json_chunks.py": {
-        "from genai_core import _json",
-        "setattr(..., '_loads_chunk')",
-        "stream_module._loads_chunk",
-    },
 }
 
 
