@@ -7,9 +7,9 @@ import logging
 import re
 from collections.abc import Iterator
 
-import anyio
 import httpx
 import pytest
+from harness.flavors import Flavor, each_flavor
 from harness.loopback import HTTPLoopback, Incoming, Outgoing
 from secret_scan import assert_no_secret, encodings_of
 
@@ -50,12 +50,16 @@ def _messages(caplog: pytest.LogCaptureFixture, name: str) -> list[tuple[int, st
     return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == name]
 
 
-def test_request_response_and_retry_lines(caplog: pytest.LogCaptureFixture) -> None:
+@each_flavor
+async def test_request_response_and_retry_lines(
+    flavor: Flavor, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The sync and the async client log the same lines.
     caplog.set_level(logging.DEBUG, logger="genai")
-    client = genai_baseten.Client(
+    client = flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)(
         model="m", api_key=KEY, transport=_flaky(), retry_policy=_no_wait()
     )
-    assert client.gen_sync([genai.Message.user(PROMPT)]).text == "fine"
+    assert (await flavor.gen_sync(client, [genai.Message.user(PROMPT)])).text == "fine"
     lines = _messages(caplog, "genai.http")
     url = "https://inference.baseten.co/v1/chat/completions"
     rid = re.search(r"request_id=(\S+)", lines[0][1])
@@ -95,21 +99,6 @@ def test_request_response_and_retry_lines(caplog: pytest.LogCaptureFixture) -> N
     for record in caplog.records:
         assert PROMPT not in record.getMessage()
         assert_no_secret(record, KEY)
-
-
-def test_async_logs_the_same(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="genai")
-
-    async def main() -> None:
-        client = genai_baseten.AsyncClient(
-            model="m", api_key=KEY, transport=_flaky(), retry_policy=_no_wait()
-        )
-        assert (await client.gen_sync([genai.Message.user(PROMPT)])).text == "fine"
-
-    anyio.run(main)
-    levels = [lvl for lvl, _ in _messages(caplog, "genai.http")]
-    assert levels.count(logging.WARNING) == 2
-    assert levels.count(logging.DEBUG) == 6
 
 
 def test_logger_tree_and_no_default_output() -> None:

@@ -47,7 +47,7 @@ from genai_core.openai_chat.content import (
 )
 from genai_core.openai_chat.errors import api_error, refused_inputs
 from genai_core.openai_chat.request import ChatDialect
-from genai_core.types import Doc, Message, Model, Reply, Result, kind_of_mime, mime_from_data
+from genai_core.types import Doc, Message, Model, Result, kind_of_mime, mime_from_data
 
 MODEL = "acme/vision-1"
 KEY = "bt-secret-key-0123456789abcdef"
@@ -460,15 +460,6 @@ def client_for(
     return client
 
 
-async def gen(mode: Mode, client: AnyClient, messages: list[Message]) -> Result:
-    """One call in ``mode``; a stream's fragments must add up to its Result."""
-    fragments: list[Reply] = []
-    result = await mode.generate(client, messages, fragments=fragments)
-    if mode.stream:
-        assert "".join(f.text for f in fragments) == result.text
-    return result
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -483,7 +474,7 @@ async def test_baseten_sends_image_bytes_and_url_one_part_per_message(mode: Mode
             Doc.from_url("https://example.com/fruit.png", detail="low"),
         )
     ]
-    result = await gen(mode, client, msgs)
+    result = await mode.generate_checked(client, msgs)
     assert result.text == "banana"
     (body,) = server.bodies_for("/completions")
     assert body["messages"] == [
@@ -511,7 +502,7 @@ async def test_baseten_inlines_text_documents(mode: Mode) -> None:
     server = chat_server("Quack")
     client = client_for(mode, server)
     doc = Doc.from_bytes(b"# Duckland\n\nThe capital is Quack.", "duckland.md")
-    await gen(mode, client, [Message.user(doc, "What is the capital?")])
+    await mode.generate_checked(client, [Message.user(doc, "What is the capital?")])
     assert server.bodies_for("/completions")[0]["messages"] == [
         {"role": "user", "content": "# Duckland\n\nThe capital is Quack."},
         {"role": "user", "content": "What is the capital?"},
@@ -529,7 +520,7 @@ async def test_baseten_refuses_pdf_and_audio_before_any_request(
     server = chat_server()
     client = client_for(mode, server)
     with pytest.raises(NotSupportedError) as info:
-        await gen(mode, client, [Message.user("Summarise", doc)])
+        await mode.generate_checked(client, [Message.user("Summarise", doc)])
     msg = str(info.value)
     assert msg.startswith("baseten: ")
     assert repr(MODEL) in msg
@@ -546,7 +537,7 @@ async def test_modalities_learned_from_list_models(mode: Mode) -> None:
     models = await mode.flavor.list_models(client)
     assert client.model_info == models[1]
     msgs = [Message.user("What is said?", Doc.from_bytes(WAV, "memo.wav"), Doc.from_bytes(PDF))]
-    await gen(mode, client, msgs)
+    await mode.generate_checked(client, msgs)
     assert server.bodies_for("/completions")[0]["messages"][1:] == [
         {
             "role": "user",
@@ -575,7 +566,9 @@ async def test_a_text_only_listing_refuses_images_locally(mode: Mode) -> None:
     client = client_for(mode, server)
     await mode.flavor.list_models(client)
     with pytest.raises(NotSupportedError) as info:
-        await gen(mode, client, [Message.user("Describe", Doc.from_bytes(PNG, "cat.png"))])
+        await mode.generate_checked(
+            client, [Message.user("Describe", Doc.from_bytes(PNG, "cat.png"))]
+        )
     assert "does not take image input" in str(info.value)
     assert repr(MODEL) in str(info.value)
     assert server.bodies_for("/completions") == []
@@ -589,7 +582,7 @@ async def test_model_info_given_is_used_and_wins_over_the_listing(mode: Mode) ->
     assert client.model == MODEL
     await mode.flavor.list_models(client)
     assert client.model_info is info
-    await gen(mode, client, [Message.user(Doc.from_bytes(MP3, "song.mp3"))])
+    await mode.generate_checked(client, [Message.user(Doc.from_bytes(MP3, "song.mp3"))])
     part = server.bodies_for("/completions")[0]["messages"][0]["content"][0]
     assert part == {"type": "input_audio", "input_audio": {"data": b64(MP3), "format": "mp3"}}
 
@@ -627,7 +620,7 @@ async def test_provider_refusal_is_an_unsupported_input_error_naming_the_input(m
         Message.user("What is this?", Doc.from_bytes(JPEG, "cat.jpg")),
     ]
     with pytest.raises(UnsupportedInputError) as info:
-        await gen(mode, client, msgs)
+        await mode.generate_checked(client, msgs)
     err = info.value
     assert isinstance(err, BadRequestError)
     assert err.status_code == 400
@@ -659,7 +652,7 @@ async def test_other_400s_stay_plain_bad_requests(
 ) -> None:
     client = client_for(mode, chat_server(error=(400, body)))
     with pytest.raises(BadRequestError) as info:
-        await gen(mode, client, messages)
+        await mode.generate_checked(client, messages)
     assert type(info.value) is BadRequestError
 
 
@@ -676,7 +669,7 @@ async def test_generic_target_sends_every_part_in_one_message(mode: Mode) -> Non
             Doc.from_bytes(PDF, "paper.pdf"),
         )
     ]
-    result = await gen(mode, client, msgs)
+    result = await mode.generate_checked(client, msgs)
     assert result.text == "done"
     (body,) = server.bodies_for("/completions")
     assert body["messages"] == [
@@ -718,7 +711,7 @@ async def test_generic_target_refuses_what_it_cannot_carry(mode: Mode, doc: Doc)
     server = chat_server()
     client = client_for(mode, server, generic=True)
     with pytest.raises(NotSupportedError) as info:
-        await gen(mode, client, [Message.user("Listen", doc)])
+        await mode.generate_checked(client, [Message.user("Listen", doc)])
     assert str(info.value).startswith("generic: ")
     assert "messages[0].requests[1]" in str(info.value)
     assert server.requests == []
@@ -731,7 +724,7 @@ async def test_generic_target_lets_the_server_decide_and_names_what_it_refused(m
     client = client_for(mode, server, generic=True)
     msgs = [Message.user("Hear", Doc.from_bytes(PNG, "a.png"), Doc.from_bytes(WAV, "memo.wav"))]
     with pytest.raises(UnsupportedInputError) as info:
-        await gen(mode, client, msgs)
+        await mode.generate_checked(client, msgs)
     assert info.value.inputs == (InputRef(0, 2, "audio", "memo.wav"),)
 
 
@@ -774,7 +767,7 @@ async def _replay(case: wire.Case, flavor: Flavor, messages: list[Message]) -> t
         base_url=it.base_url,
     )
     try:
-        outcome: Any = await gen(mode, client, messages)
+        outcome: Any = await mode.generate_checked(client, messages)
     except genai.GenAIError as exc:
         outcome = exc
     assert len(seen) == 1

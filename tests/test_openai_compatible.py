@@ -42,7 +42,7 @@ from genai_core.errors import (
 from genai_core.http import RetryPolicy
 from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient, Options
 from genai_core.openai_chat.client import ChatClient
-from genai_core.types import Doc, Embeddings, Message, Model, RateLimit, Reply, Result
+from genai_core.types import Doc, Embeddings, Message, Model, RateLimit, Result
 
 MODEL = "fake/echo-1"
 KEY = "sk-loopback-secret-0123456789"
@@ -645,15 +645,6 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-async def ask(mode: Mode, client: Any, messages: list[Message]) -> Result:
-    """One call through gen_sync or gen_stream; a stream's fragments must add up to its Result."""
-    fragments: list[Reply] = []
-    result = await mode.generate(client, messages, fragments=fragments)
-    if mode.stream:
-        assert "".join(f.text for f in fragments) == result.text
-    return result
-
-
 @each_mode
 @pytest.mark.parametrize(
     ("doc", "part"),
@@ -721,7 +712,7 @@ async def test_each_content_part_reaches_the_server(
     mode: Mode, fake: FakeOpenAI, doc: Doc, part: dict[str, Any]
 ) -> None:
     async with open_client(mode.flavor, fake) as client:
-        result = await ask(mode, client, [Message.user(ASK, doc)])
+        result = await mode.generate_checked(client, [Message.user(ASK, doc)])
     assert result.text == ASK_ECHO  # the server read the text part
     (request,) = fake.requests
     assert request.json()["messages"] == [
@@ -743,7 +734,7 @@ async def test_a_turn_of_every_kind_keeps_its_order(mode: Mode, fake: FakeOpenAI
     )
     history = [Message.user("hello there"), Message.assistant("echo: hello there"), turn]
     async with open_client(mode.flavor, fake) as client:
-        result = await ask(mode, client, history)
+        result = await mode.generate_checked(client, history)
     # Text documents are inlined as text parts, so the server echoes them with the rest.
     assert result.text == "echo: The cat is called Tom. Compare with"
     assert usage_of(result)[0] == 2 + 7  # the words of both user turns' text
@@ -780,7 +771,7 @@ async def test_baseten_sends_each_part_as_its_own_message(mode: Mode, fake: Fake
     async with open_client(
         mode.flavor, fake, provider="baseten", api_key=KEY, model_info=info
     ) as client:
-        result = await ask(mode, client, [turn])
+        result = await mode.generate_checked(client, [turn])
     assert result.text == ASK_ECHO
     assert fake.requests[0].json()["messages"] == [
         {"role": "user", "content": ASK},
@@ -926,9 +917,9 @@ async def test_server_refusal_is_an_unsupported_input_error_naming_the_input(
         mode.flavor, fake, provider=provider, api_key=KEY, model=TEXT_ONLY_MODEL
     ) as client:
         with pytest.raises(UnsupportedInputError) as info:
-            await ask(mode, client, history)
+            await mode.generate_checked(client, history)
         # Text alone is answered by the same model.
-        result = await ask(mode, client, [*history[:2], Message.user(ASK)])
+        result = await mode.generate_checked(client, [*history[:2], Message.user(ASK)])
     err = info.value
     assert isinstance(err, BadRequestError)
     assert err.status_code == 400

@@ -188,6 +188,14 @@ class Mode:
                 seen.append(f)
             return stream.result()
 
+    async def generate_checked(self, client: Any, *args: Any, **kw: Any) -> Result:
+        """One call in this mode; a stream's fragments must add up to its Result's text."""
+        fragments: list[Reply] = []
+        result = await self.generate(client, *args, fragments=fragments, **kw)
+        if self.stream:
+            assert "".join(f.text for f in fragments) == result.text
+        return result
+
     async def outcome(self, client: Any, *args: Any, **kw: Any) -> Outcome:
         """One call in this mode that may fail: the Result or the exception, and the fragments
         read before it."""
