@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from harness import bodies
 from harness.loopback import HTTPLoopback, Incoming, Outgoing
 from harness.scripted import ScriptedBody
 
@@ -274,33 +275,15 @@ class FakeBaseten:
         """The legacy bridge's documented answer: a random ``chatcmpl-<uuid>`` id, a null
         finish reason, zero usage, ``model`` echoing the model id."""
         body = seen.json()
-        zero = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        ident = f"chatcmpl-{uuid.uuid4()}"
+        zero = bodies.usage(0, 0)
+        kw: dict[str, Any] = {"id": f"chatcmpl-{uuid.uuid4()}", "model": m["m"], "created": None}
         if not body.get("stream"):
-            message = {"role": "assistant", "content": "".join(self.BRIDGE_TEXT)}
-            return Reply.json(
-                200,
-                {
-                    "id": ident,
-                    "object": "chat.completion",
-                    "model": m["m"],
-                    "choices": [{"index": 0, "finish_reason": None, "message": message}],
-                    "usage": zero,
-                },
-            )
-        events: list[dict[str, Any]] = [
-            {
-                "id": ident,
-                "model": m["m"],
-                "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}],
-            }
-            for p in self.BRIDGE_TEXT
-        ]
-        events.append({"id": ident, "model": m["m"], "choices": [], "usage": zero})
-        chunks = [f"data: {json.dumps(e)}\n\n".encode() for e in events]
-        return Reply(
-            headers={"Content-Type": "text/event-stream"}, chunks=[*chunks, b"data: [DONE]\n\n"]
-        )
+            text = "".join(self.BRIDGE_TEXT)
+            return Reply.json(200, bodies.completion(text, finish=None, usage=zero, **kw))
+        events = [bodies.chunk({"content": p}, finish=None, **kw) for p in self.BRIDGE_TEXT]
+        events.append(bodies.chunk(None, usage=zero, **kw))
+        chunks = [*(bodies.event(e) for e in events), bodies.DONE]
+        return Reply(headers={"Content-Type": "text/event-stream"}, chunks=chunks)
 
     # -- management ----------------------------------------------------------------------------
 
