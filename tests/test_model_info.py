@@ -14,13 +14,13 @@ list decides.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 import pytest
 from harness.chat import KEY, ChatAnswer, chat_client
 from harness.flavors import Mode, each_mode
+from harness.scripted import ScriptedServer
 
 import genai_baseten
 import genai_core
@@ -58,32 +58,34 @@ LISTED = listed(ENTRY)
 OTHER = listed(OTHER_ENTRY)
 
 
-class Catalog:
-    """Lists ``listing`` on ``GET /models``, answers every chat request "ok"; keeps the bodies."""
+def _check_key(request: httpx.Request) -> None:
+    assert request.headers["authorization"] == f"Api-Key {KEY}"
+
+
+class Catalog(ScriptedServer):
+    """Lists ``listing`` on ``GET /models``, answers every chat request "ok"."""
 
     def __init__(self, *listing: dict[str, Any]) -> None:
+        super().__init__(self.answer, check=_check_key)
         self.listing = list(listing)
-        self.paths: list[str] = []
-        self.bodies: list[dict[str, Any]] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        assert request.headers["authorization"] == f"Api-Key {KEY}"
-        self.paths.append(request.url.path)
+    def answer(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/models"):
             return httpx.Response(200, json={"object": "list", "data": self.listing})
-        body = json.loads(request.content)
-        self.bodies.append(body)
-        return ChatAnswer(content="ok").response(body.get("stream") is True)
+        return ChatAnswer(content="ok")(request)
+
+    @property
+    def paths(self) -> list[str]:
+        return [r.url.path for r in self.requests]
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        """The bodies of the chat requests."""
+        return self.bodies_for("/chat/completions")
 
     def thinking(self) -> Any:
         """``enable_thinking`` of the last chat request; None when the switch was not sent."""
         return self.bodies[-1].get("chat_template_args", {}).get("enable_thinking")
-
-
-async def list_models(client: genai_baseten.Client | genai_baseten.AsyncClient) -> list[Model]:
-    if isinstance(client, genai_baseten.AsyncClient):
-        return await client.list_models()
-    return client.list_models()
 
 
 async def refused(mode: Mode, client: Any, messages: list[Message]) -> str:
@@ -150,7 +152,7 @@ async def test_list_models_teaches_both(mode: Mode) -> None:
     await mode.generate(client, HELLO)
     assert server.thinking() is None
     assert "not known to take audio input" in await refused(mode, client, AUDIO)
-    models = await list_models(client)
+    models = await mode.flavor.list_models(client)
     assert client.model_info == models[1]
     assert client.model_info.input_modalities == LISTED["input_modalities"]
     await mode.generate(client, AUDIO)
@@ -165,7 +167,7 @@ async def test_list_models_refreshes_what_models_said(mode: Mode) -> None:
     server = Catalog(LISTED)
     client = chat_client(mode, server, model=THINKER, models=[before])
     await refused(mode, client, IMAGE)
-    await list_models(client)
+    await mode.flavor.list_models(client)
     assert client.model_info is not None
     assert client.model_info.supports("reasoning")
     await mode.generate(client, IMAGE)
@@ -181,7 +183,7 @@ async def test_explicit_model_info_wins_over_any_list(mode: Mode, also_given: bo
     server = Catalog(OTHER, LISTED)
     extra = {"models": [ENTRY]} if also_given else {}
     client = chat_client(mode, server, model=THINKER, model_info=info, **extra)
-    models = await list_models(client)
+    models = await mode.flavor.list_models(client)
     assert models[1].supports("reasoning")  # the listing itself is returned as it is
     assert client.model_info is info
     await mode.generate(client, HELLO)
@@ -197,7 +199,7 @@ async def test_model_info_with_reasoning_keeps_thinking_on_after_a_list_without(
     info = Model(id=THINKER, supported_features=["reasoning"])
     server = Catalog({"id": THINKER, "object": "model", "supported_features": []})
     client = chat_client(mode, server, model=THINKER, model_info=info)
-    await list_models(client)
+    await mode.flavor.list_models(client)
     await mode.generate(client, HELLO)
     assert server.thinking() is True
 
@@ -231,7 +233,7 @@ async def test_an_explicit_choice_always_wins(mode: Mode, off: object, source: s
         kw["models"] = [entry]
     client = chat_client(mode, server, model=THINKER, **kw)
     if source == "list_models":
-        await list_models(client)
+        await mode.flavor.list_models(client)
     await mode.generate(client, HELLO)
     assert server.thinking() is True  # the default, from the model's entry
     await mode.generate(client, HELLO, off)

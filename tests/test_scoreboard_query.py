@@ -26,6 +26,7 @@ import pytest
 import wire
 from harness.chat import ChatAnswer
 from harness.flavors import Mode, each_mode, resolve
+from harness.scripted import ScriptedServer
 
 import genai_baseten
 import genai_core as genai
@@ -336,21 +337,28 @@ def test_client_tier_names_match_the_schema() -> None:
 KEY = "tier-test-key"
 
 
-class Baseten:
-    """An authored Baseten: serves ``models`` at GET /models and a short answer to each chat."""
+class Baseten(ScriptedServer):
+    """An authored Baseten: serves ``models`` at GET /models and a short answer to each chat;
+    ``seen`` lists (method, path, model) of what arrived."""
 
     def __init__(self, models: list[str]) -> None:
+        super().__init__(self.answer)
         self.models = models
-        self.seen: list[tuple[str, str, str | None]] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def answer(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path == "/v1/models":
-            self.seen.append(("GET", "/models", None))
             return httpx.Response(200, json={"data": [{"id": m} for m in self.models]})
         assert request.url.path == "/v1/chat/completions", request.url
-        body = json.loads(request.content)
-        self.seen.append(("POST", "/chat/completions", body["model"]))
-        return ChatAnswer(content="Hi").response(body.get("stream") is True)
+        return ChatAnswer(content="Hi")(request)
+
+    @property
+    def seen(self) -> list[tuple[str, str, str | None]]:
+        return [
+            ("GET", "/models", None)
+            if r.method == "GET"
+            else ("POST", "/chat/completions", json.loads(r.content)["model"])
+            for r in self.requests
+        ]
 
 
 def sync_client(server: Any, **kw: Any) -> genai_baseten.Client:
