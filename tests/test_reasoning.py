@@ -272,7 +272,7 @@ def test_text_without_a_leading_block_is_untouched(text: str, points: list[int])
         ("<think>unfinished", ("unfinished", "")),
         ("<think></think>answer", ("", "answer")),
         ("<think>a</think>b<think>c</think>", ("a", "b<think>c</think>")),
-        ("ChatAnswer <think>x</think>", ("", "ChatAnswer <think>x</think>")),
+        ("Answer <think>x</think>", ("", "Answer <think>x</think>")),
         ("<thinking>x</thinking>", ("", "<thinking>x</thinking>")),
         ("   ", ("", "   ")),
     ],

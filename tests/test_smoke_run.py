@@ -150,7 +150,7 @@ def test_sync_run_through_the_baseten_client() -> None:
 
 @pytest.mark.anyio
 async def test_async_run_gives_the_same_entry_as_the_sync_run() -> None:
-    overrides = {"Stop": ChatAnswer(status=500, error={"error": "Internal ChatServer Error"})}
+    overrides = {"Stop": ChatAnswer(status=500, error={"error": "Internal Server Error"})}
     expected = run_smoke(sync_factory(overrides), MODEL, provider="baseten", images=IMAGES)
     got = await arun_smoke(async_factory(overrides), MODEL, provider="baseten", images=IMAGES)
     assert got.entry == expected.entry
