@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import queue
-import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -22,14 +20,12 @@ import httpx
 import pytest
 from harness import bodies
 from harness.bodies import DONE, event
-from harness.flavors import ASYNC, SYNC, Flavor, each_flavor
+from harness.flavors import ASYNC, Flavor, each_flavor
 from harness.loopback import HTTPLoopback, Incoming, Outgoing
 from harness.scripted import (
     ScriptedBody,
     ScriptedServer,
     Sleeps,
-    TaskGate,
-    ThreadGate,
     json_answer,
     raw_answer,
     sse_answer,
@@ -214,76 +210,19 @@ async def test_non_integer_max_retries_is_a_validation_error(flavor: Flavor) -> 
 # --- incremental streaming -------------------------------------------------------------------
 
 
-def test_sync_stream_yields_first_fragment_before_the_body_ends() -> None:
-    gate = ThreadGate()
-    body = ScriptedBody([chunk("Hel"), gate, *text_events("lo")])
+@each_flavor
+async def test_stream_yields_first_fragment_before_the_body_ends(flavor: Flavor) -> None:
+    body = ScriptedBody([chunk("Hel"), *text_events("lo")])
     server = ScriptedServer(sse_answer(body))
-    client = make(SYNC, server)
-    stream = client.gen_stream(MSGS)
-    assert isinstance(stream, Stream)
-    got: queue.Queue[Reply | BaseException | None] = queue.Queue()
-
-    def consume() -> None:
-        try:
-            with stream:
-                for fragment in stream:
-                    got.put(fragment)
-            got.put(None)
-        except BaseException as exc:  # handed to the test thread
-            got.put(exc)
-
-    reader = threading.Thread(target=consume, daemon=True)
-    reader.start()
-    try:
-        first = got.get(timeout=5)
-        # The server is still blocked before its second event: the fragment came incrementally.
-        assert isinstance(first, Reply)
+    stream = make(flavor, server).gen_stream(MSGS)
+    async with flavor.opened(stream) as s:
+        (first,) = await flavor.take(s, 1)
+        # Only the first event was read from the body: the fragment came incrementally (a
+        # client that read ahead before yielding would have taken more parts).
         assert first.text == "Hel"
         assert body.yielded == 1
         assert not body.all_read
-    finally:
-        gate.event.set()
-        reader.join(5)
-    rest: list[Reply] = []
-    while (item := got.get(timeout=5)) is not None:
-        assert isinstance(item, Reply), item
-        rest.append(item)
-    assert text_of(rest) == "lo"
-    assert stream.result().text == "Hello"
-    assert body.all_read
-    assert body.closed
-
-
-@pytest.mark.anyio
-async def test_async_stream_yields_first_fragment_before_the_body_ends() -> None:
-    gate = TaskGate()
-    body = ScriptedBody([chunk("Hel"), gate, *text_events("lo")])
-    server = ScriptedServer(sse_answer(body))
-    client = make(ASYNC, server)
-    stream = client.gen_stream(MSGS)
-    assert isinstance(stream, AsyncStream)
-    send, receive = anyio.create_memory_object_stream[Reply | None](10)
-
-    async def consume() -> None:
-        async with stream, send:
-            async for fragment in stream:
-                await send.send(fragment)
-            await send.send(None)
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(consume)
-        with anyio.fail_after(5):
-            first = await receive.receive()
-        assert first is not None
-        assert first.text == "Hel"
-        assert body.yielded == 1
-        assert not body.all_read
-        gate.event.set()
-        rest: list[Reply] = []
-        with anyio.fail_after(5):
-            while (item := await receive.receive()) is not None:
-                rest.append(item)
-    receive.close()
+        rest = await flavor.drain(s)
     assert text_of(rest) == "lo"
     assert stream.result().text == "Hello"
     assert body.all_read

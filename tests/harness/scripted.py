@@ -9,11 +9,9 @@ itself as a completion or a stream depending on the request.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 
@@ -23,38 +21,15 @@ from harness.bodies import split_bytes
 Answer = Callable[[httpx.Request], httpx.Response]
 
 
-class ThreadGate:
-    """Blocks a sync body until the test opens it (bounded, so a bug cannot hang the suite)."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-
-    def wait(self) -> None:
-        if not self.event.wait(5):
-            raise AssertionError("the gate was never opened")
-
-
-class TaskGate:
-    """Blocks an async body until the test opens it (bounded)."""
-
-    def __init__(self) -> None:
-        self.event = anyio.Event()
-
-    async def wait(self) -> None:
-        with anyio.fail_after(5):
-            await self.event.wait()
-
-
-Part = bytes | Exception | ThreadGate | TaskGate
+Part = bytes | Exception
 
 
 class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A response body played part by part, for both clients.
 
     An exception in ``parts`` is raised at its turn (e.g. ``httpx.RemoteProtocolError`` for a
-    connection cut mid-body); a gate blocks until opened. ``yielded`` counts the parts handed
-    out, ``ended`` is set once the reader asked past the last part, ``closed`` once httpx closed
-    the body.
+    connection cut mid-body). ``yielded`` counts the parts handed out, ``ended`` is set once
+    the reader asked past the last part, ``closed`` once httpx closed the body.
     """
 
     def __init__(self, parts: Sequence[Part]) -> None:
@@ -67,10 +42,6 @@ class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
         for part in self.parts:
             if isinstance(part, Exception):
                 raise part
-            if isinstance(part, ThreadGate):
-                part.wait()
-                continue
-            assert not isinstance(part, TaskGate)
             self.yielded += 1
             yield part
         self.ended = True
@@ -79,10 +50,6 @@ class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
         for part in self.parts:
             if isinstance(part, Exception):
                 raise part
-            if isinstance(part, TaskGate):
-                await part.wait()
-                continue
-            assert not isinstance(part, ThreadGate)
             self.yielded += 1
             yield part
         self.ended = True
