@@ -67,11 +67,11 @@ def _scenarios(echo: str) -> dict[str, Handler]:
         return lambda r: httpx.Response(code, content=body, headers={**js, **(extra or {})})
 
     def stream_error_event(r: httpx.Request) -> httpx.Response:
-        body = _chunk({"content": "partial "}) + b"data: " + _error_json(echo) + b"\n\n"
+        body = _chunk({"content": "partial "}) + event(_error_json(echo).decode())
         return httpx.Response(200, content=body, headers=sse)
 
     def bad_chunk(r: httpx.Request) -> httpx.Response:
-        body = _chunk({"content": "partial "}) + b"data: {not json " + echo.encode() + b"\n\n"
+        body = _chunk({"content": "partial "}) + event("{not json " + echo)
         return httpx.Response(200, content=body, headers=sse)
 
     def broken_stream(r: httpx.Request) -> httpx.Response:
