@@ -62,10 +62,8 @@ class Flavor:
         **kw: Any,
     ) -> Any:
         """A client of this flavor whose httpx client sends every request to ``handler``."""
-        transport = httpx.MockTransport(handler)
-        if self.is_async:
-            return async_cls(http_client=httpx.AsyncClient(transport=transport), **kw)
-        return sync_cls(http_client=httpx.Client(transport=transport), **kw)
+        http = self.http_client(transport=httpx.MockTransport(handler))
+        return self.pick(sync_cls, async_cls)(http_client=http, **kw)
 
     def http_client(self, **kw: Any) -> httpx.Client | httpx.AsyncClient:
         """An httpx client of this flavor."""
