@@ -21,6 +21,7 @@ import pytest
 from faults import FAULTS, NOW, RID, TIMEOUT, Fault, Outcome
 from faultserver import FaultServer, fault_server
 from harness.flavors import FLAVORS, Flavor, Mode
+from harness.scripted import Sleeps
 from secret_scan import no_leak
 
 import genai_baseten
@@ -42,20 +43,11 @@ class Ran:
     result: genai.Result | None = None
     error: BaseException | None = None
     texts: list[str] = field(default_factory=list)
-    sleeps: list[float] = field(default_factory=list)
+    sleeps: Sleeps = field(default_factory=Sleeps)
 
 
-def _policy(sleeps: list[float]) -> RetryPolicy:
-    async def async_sleep(delay: float) -> None:
-        sleeps.append(delay)
-
-    return RetryPolicy(
-        max_retries=1,
-        sleep=sleeps.append,
-        async_sleep=async_sleep,
-        clock=lambda: NOW,
-        rand=lambda: 0.0,
-    )
+def _policy(sleeps: Sleeps) -> RetryPolicy:
+    return sleeps.policy(max_retries=1, clock=lambda: NOW, rand=lambda: 0.0)
 
 
 def _kwargs(srv: FaultServer, fault: Fault, ran: Ran) -> dict[str, Any]:
@@ -118,7 +110,7 @@ def test_fault_cell(server: FaultServer, fault: Fault, flavor: Flavor, mode: str
         seen.extend(x for x in (ran.error, ran.result) if x is not None)
 
     assert len(server.requests) == expected.requests
-    assert ran.sleeps == list(expected.sleeps)
+    assert ran.sleeps.delays == list(expected.sleeps)
     if expected.error is None:
         assert ran.error is None, repr(ran.error)
         assert ran.result is not None

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from harness.flavors import Flavor, each_flavor
 from harness.loopback import HTTPLoopback, Incoming, Outgoing
+from harness.scripted import Sleeps
 from secret_scan import assert_no_secret, encodings_of
 
 import genai_baseten
@@ -25,10 +26,7 @@ ANSWER = {"choices": [{"message": {"role": "assistant", "content": "fine"}}]}
 
 def _no_wait() -> RetryPolicy:
     # rand=0: no jitter, so the first backoff is exactly INITIAL_RETRY_DELAY (0.5 s).
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    return RetryPolicy(max_retries=2, sleep=lambda s: None, async_sleep=no_sleep, rand=lambda: 0.0)
+    return Sleeps().policy(max_retries=2, rand=lambda: 0.0)
 
 
 def _flaky() -> httpx.MockTransport:

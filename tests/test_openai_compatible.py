@@ -22,7 +22,7 @@ from fake_openai import MODELS, TEXT_ONLY_MODEL, FakeOpenAI, fake_vector, serve
 from harness.bodies import event
 from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_flavor, each_mode
 from harness.loopback import Outgoing
-from harness.scripted import ScriptedServer, json_answer
+from harness.scripted import ScriptedServer, Sleeps, json_answer
 
 import genai_baseten
 import genai_core
@@ -54,12 +54,8 @@ ECHO_USAGE = (2, 3, 5)  # prompt words, answer words, total
 AnyClient = OpenAICompatibleClient | AsyncOpenAICompatibleClient
 
 
-async def _noop(delay: float) -> None:
-    pass
-
-
 def no_sleep_policy() -> RetryPolicy:
-    return RetryPolicy(sleep=lambda d: None, async_sleep=_noop, clock=lambda: NOW)
+    return Sleeps().policy(clock=lambda: NOW)
 
 
 @pytest.fixture(scope="module")

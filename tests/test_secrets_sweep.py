@@ -20,7 +20,7 @@ import httpx
 import pytest
 from harness.bodies import ABSENT, DONE, chunk, event
 from harness.flavors import ASYNC, SYNC, Flavor, Mode, Outcome
-from harness.scripted import ScriptedBody
+from harness.scripted import ScriptedBody, Sleeps
 from secret_scan import assert_no_secret, encodings_of, no_leak
 
 import genai_baseten
@@ -104,10 +104,7 @@ STREAM_ONLY = {"stream-error-event", "stream-bad-chunk", "stream-broken"}
 
 
 def _policy() -> RetryPolicy:
-    async def no_sleep(s: float) -> None:
-        return None
-
-    return RetryPolicy(max_retries=2, sleep=lambda s: None, async_sleep=no_sleep)
+    return Sleeps().policy(max_retries=2)
 
 
 # Bearer? -> the client classes; the Bearer one is the generic provider.
