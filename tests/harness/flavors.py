@@ -107,11 +107,19 @@ class Flavor:
         it_sync = iter(stream)
         return [next(it_sync) for _ in range(n)]
 
-    async def drain(self, stream: Stream | AsyncStream) -> list[Reply]:
-        """Every remaining fragment."""
+    async def drain(
+        self, stream: Stream | AsyncStream, into: list[Reply] | None = None
+    ) -> list[Reply]:
+        """Every remaining fragment, appended to ``into`` (when given) as it comes: a stream
+        that fails leaves there what it gave before the error."""
+        out = [] if into is None else into
         if isinstance(stream, AsyncStream):
-            return [f async for f in stream]
-        return list(stream)
+            async for fragment in stream:
+                out.append(fragment)
+        else:
+            for fragment in stream:
+                out.append(fragment)
+        return out
 
     async def result(self, stream: Stream | AsyncStream) -> Result:
         """The Result, reading the rest of the stream first: ``result()`` / ``await aresult()``."""
@@ -174,17 +182,11 @@ class Mode:
         (so a failing stream leaves there what it gave before the error)."""
         if not self.stream:
             return await self.flavor.gen_sync(client, *args, **kw)
-        seen = fragments if fragments is not None else []
         stream: Stream | AsyncStream = client.gen_stream(*args, **kw)
-        if isinstance(stream, AsyncStream):
-            async with stream:
-                async for f in stream:
-                    seen.append(f)
-                return stream.result()
-        with stream:
-            for f in stream:
-                seen.append(f)
-            return stream.result()
+        async with self.flavor.opened(stream) as s:
+            await self.flavor.drain(s, fragments)
+            result: Result = s.result()
+            return result
 
     async def generate_checked(self, client: Any, *args: Any, **kw: Any) -> Result:
         """One call in this mode; a stream's fragments must add up to its Result's text."""
