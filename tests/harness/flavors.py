@@ -90,9 +90,9 @@ class Flavor:
             return fragments, s.result()
 
     @contextlib.asynccontextmanager
-    async def opened(self, stream: Stream | AsyncStream) -> AsyncIterator[Any]:
-        """``with stream`` / ``async with stream``."""
-        if isinstance(stream, AsyncStream):
+    async def opened(self, stream: Any) -> AsyncIterator[Any]:
+        """``with stream`` / ``async with stream`` (any stream of this flavor)."""
+        if self.is_async:
             async with stream as s:
                 yield s
         else:
@@ -107,18 +107,17 @@ class Flavor:
         it_sync = iter(stream)
         return [next(it_sync) for _ in range(n)]
 
-    async def drain(
-        self, stream: Stream | AsyncStream, into: list[Reply] | None = None
-    ) -> list[Reply]:
-        """Every remaining fragment, appended to ``into`` (when given) as it comes: a stream
-        that fails leaves there what it gave before the error."""
+    async def drain(self, stream: Any, into: list[Any] | None = None) -> list[Any]:
+        """Every remaining item of ``stream`` (fragments, for a chat stream), appended to
+        ``into`` (when given) as it comes: a stream that fails leaves there what it gave before
+        the error."""
         out = [] if into is None else into
-        if isinstance(stream, AsyncStream):
-            async for fragment in stream:
-                out.append(fragment)
+        if self.is_async:
+            async for item in stream:
+                out.append(item)
         else:
-            for fragment in stream:
-                out.append(fragment)
+            for item in stream:
+                out.append(item)
         return out
 
     async def result(self, stream: Stream | AsyncStream) -> Result:
