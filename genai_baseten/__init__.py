@@ -23,12 +23,12 @@ from .async_inference import (
     InferenceRetryConfig,
     WebhookStatus,
 )
+from .baseten_options import Options
 from .batch_receiver import WebhookReceiver, webhook_asgi_app
 from .bridge import AsyncBridgeClient, BridgeClient
 from .chains import AsyncSubmission
 from .client import API_KEY_URL, BASE_URL, AsyncClient, Client, deployment_url, scoreboard
 from .management import Chain, Deployment, DeploymentStatus, Environment, ManagedModel
-from .options import Options
 from .platform import AsyncPlatformClient, AsyncPredictStream, PlatformClient, PredictStream
 from .predict import DeploymentFailedError, PredictStreamError
 from .queue import QueueStatus

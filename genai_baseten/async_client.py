@@ -26,8 +26,9 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
-from genai_core.errors import RateLimitError, StreamError, ValidationError
+from genai_core.errors import MalformedResponseError, RateLimitError, ValidationError
 from genai_core.http import MAX_RETRY_AFTER, retry_delay
+from genai_core.plans import Plan, adrive, drive
 
 from .async_inference import (
     AsyncRateLimitError,
@@ -43,7 +44,7 @@ from .async_inference import (
 )
 from .calls import Call
 from .chains import AsyncSubmission, parse_submission
-from .platform import AsyncPlatformClient, PlatformClient
+from .platform import AsyncPlatformClient, CallOptions, PlatformClient
 from .targets import Target
 
 T = TypeVar("T")
@@ -114,11 +115,11 @@ async def _async(
 
 
 def _parsed(parse: Callable[..., T], data: Any, *args: Any) -> T:
-    """``parse(data, *args)``; an answer of the wrong shape is a :class:`StreamError`."""
+    """``parse(data, *args)``; an answer of the wrong shape is a :class:`MalformedResponseError`."""
     try:
         return parse(data, *args)
     except ValueError as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             f"unexpected answer from Baseten: {exc}: {str(data)[:200]!r}",
             status_code=200,
             provider="baseten",
@@ -127,35 +128,31 @@ def _parsed(parse: Callable[..., T], data: Any, *args: Any) -> T:
 
 def submit(client: PlatformClient, call: Call, max_retries: int) -> AsyncSubmission:
     """Send a submit call, retrying only 429s."""
-    retries = 0
-    while True:
-        try:
-            with _async_429s():
-                data = client._call(call, max_retries=0, cold_start_timeout=0)
-        except AsyncRateLimitError as err:
-            delay = submit_retry_delay(err, retries, max_retries)
-            if delay is None:
-                raise
-            retries += 1
-            client._policy.sleep(delay)
-            continue
-        assert call.target is not None
-        return parse_submission(data, call.target)
+    return drive(_submit_plan(client, call, max_retries), client._act)
 
 
 async def asubmit(client: AsyncPlatformClient, call: Call, max_retries: int) -> AsyncSubmission:
     """The coroutine twin of :func:`submit`."""
+    return await adrive(_submit_plan(client, call, max_retries), client._act)
+
+
+def _submit_plan(
+    client: PlatformClient | AsyncPlatformClient, call: Call, max_retries: int
+) -> Plan[AsyncSubmission]:
+    """The submit as a plan (:mod:`genai_core.plans`) over the client's own steps: one attempt
+    at a time (no retry but on a 429, and no cold-start wait), sleeping between 429s."""
+    once: CallOptions = {"max_retries": 0, "cold_start_timeout": 0}
     retries = 0
     while True:
         try:
             with _async_429s():
-                data = await client._call(call, max_retries=0, cold_start_timeout=0)
+                data = yield from client._call_plan(call, once)
         except AsyncRateLimitError as err:
             delay = submit_retry_delay(err, retries, max_retries)
             if delay is None:
                 raise
             retries += 1
-            await client._policy.async_sleep(delay)
+            yield "_sleep", client._policy, delay
             continue
         assert call.target is not None
         return parse_submission(data, call.target)

@@ -14,13 +14,13 @@ documents). ``Client.for_target(Target.bridge(model_id), ...)`` returns one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar
 
 import httpx
 
+from genai_core.openai_chat.config import ProviderConfig
 from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
-from genai_core.options import GenOption
 from genai_core.types import Result, Usage
 
 from .client import AsyncClient, Client
@@ -59,16 +59,16 @@ def _bridged(core_class: type[StreamCore]) -> type[StreamCore]:
     return found
 
 
+# Baseten's configuration, but the bridge documents only the older name of the token limit.
+BRIDGE_CONFIG = dataclasses.replace(
+    Client.config, dialect=dataclasses.replace(Client.config.dialect, max_tokens_field="max_tokens")
+)
+
+
 class _Bridge:
     """The bridge's differences, shared by both clients (placed before the client in the MRO)."""
 
-    def _extend_body(
-        self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
-    ) -> None:
-        super()._extend_body(body, options)  # type: ignore[misc]
-        if "max_completion_tokens" in body:
-            # The bridge documents only the older name of the token limit.
-            body.setdefault("max_tokens", body.pop("max_completion_tokens"))
+    config: ClassVar[ProviderConfig] = BRIDGE_CONFIG
 
     def _parse_chat(self, response: httpx.Response, plan: Any) -> Result:
         return bridge_result(super()._parse_chat(response, plan))  # type: ignore[misc]

@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 
-from genai_core.errors import APIError, ServerError, StreamError, ValidationError, redact
+from genai_core.errors import APIError, MalformedResponseError, ServerError, ValidationError, redact
 from genai_core.http import RetryPolicy, parse_retry_after
-from genai_core.openai_chat.errors import excerpt, looks_like_html
+from genai_core.openai_chat.error_body import excerpt, looks_like_html
 
 from .targets import Target
 
@@ -111,7 +111,7 @@ def is_json_type(kind: str) -> bool:
 def decode_body(response: httpx.Response, *, provider: str, secrets: tuple[str | None, ...]) -> Any:
     """A success answer's value, by its content type (never guessed from the bytes):
 
-    JSON types → the decoded value (StreamError quoting the body when it is not JSON);
+    JSON types → the decoded value (MalformedResponseError quoting the body when it is not JSON);
     ``text/*`` → ``str``; anything else (``application/octet-stream``, audio, msgpack) → ``bytes``.
     An empty body without a content type is ``None``.
     """
@@ -125,7 +125,7 @@ def decode_body(response: httpx.Response, *, provider: str, secrets: tuple[str |
         except ValueError:
             text = redact(response.text, secrets)
             what = "an HTML page" if looks_like_html(text) else "a body that is not JSON"
-            raise StreamError(
+            raise MalformedResponseError(
                 f"the answer says it is JSON but is {what}: {excerpt(text)!r}",
                 status_code=response.status_code,
                 body=excerpt(text, 2000),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from genai_core.errors import StreamError, ValidationError
+from genai_core.errors import MalformedResponseError, ValidationError
 
 from .calls import Call, json_body
 from .targets import Target
@@ -61,7 +61,7 @@ def parse_submission(data: Any, target: Target) -> AsyncSubmission:
     """The 201 answer ``{"request_id": "..."}``."""
     request_id = data.get("request_id") if isinstance(data, Mapping) else None
     if not isinstance(request_id, str) or not request_id:
-        raise StreamError(
+        raise MalformedResponseError(
             f"expected {{'request_id': ...}} from the async endpoint, got {str(data)[:200]!r}",
             status_code=201,
             provider="baseten",

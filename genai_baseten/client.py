@@ -19,17 +19,17 @@ Reference: https://docs.baseten.co/reference/inference-api/chat-completions
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from genai_core.errors import ValidationError
+from genai_core.openai_chat.chat_options import Options as ChatOptions
 from genai_core.openai_chat.client import ProviderConfig
-from genai_core.openai_chat.options import Options as ChatOptions
-from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
+from genai_core.openai_chat.compatible import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.openai_chat.request import ChatDialect, ContentRules
 from genai_core.options import GenOption, TextOptions
 from genai_core.types import Model
 
-from .options import Options
+from .baseten_options import Options
 from .targets import MODEL_APIS_URL, Target
 from .thinking import thinking_default
 
@@ -45,7 +45,7 @@ API_KEY_URL = "https://app.baseten.co/settings/api_keys"
 def scoreboard() -> ProviderScore:
     """Baseten's capability table (``genai_baseten/scoreboard.json``); entry point of group
     ``genai.scoreboards``."""
-    from scoreboard.registry import load_resource
+    from scoreboard.tables import load_resource
 
     return load_resource("genai_baseten")
 
@@ -106,14 +106,15 @@ class _Baseten:
 
         def supports(self, feature: str, mode: str = "sync") -> Status: ...
 
-    def _extend_body(
-        self, body: dict[str, Any], options: Mapping[type[GenOption], GenOption]
-    ) -> None:
+    def _body_extensions(
+        self, body: Mapping[str, Any], options: Mapping[type[GenOption], GenOption]
+    ) -> dict[str, Any]:
         # At most one of the two: the engine refuses both in one call.
         opts = options.get(Options)
         if opts is None:
             opts = options.get(ChatOptions)
         assert opts is None or isinstance(opts, ChatOptions)
+        fields: dict[str, Any] = {}
         template: dict[str, Any] = {}
         if isinstance(opts, Options):
             if opts.top_k is not None:
@@ -122,11 +123,11 @@ class _Baseten:
                         f"top_k given twice with different values ({body['top_k']} in "
                         f"TextOptions, {opts.top_k} in baseten.Options)"
                     )
-                body["top_k"] = opts.top_k
+                fields["top_k"] = opts.top_k
             for name in ("min_p", "top_p_min", "repetition_penalty"):
                 value = getattr(opts, name)
                 if value is not None:
-                    body[name] = value
+                    fields[name] = value
             template.update(opts.chat_template_args or {})
             if opts.thinking is not None:
                 template["enable_thinking"] = opts.thinking
@@ -144,7 +145,8 @@ class _Baseten:
         ):
             template["enable_thinking"] = True
         if template:
-            body["chat_template_args"] = template
+            fields["chat_template_args"] = template
+        return fields
 
 
 class Client(_Baseten, OpenAICompatibleClient):
@@ -168,12 +170,7 @@ class Client(_Baseten, OpenAICompatibleClient):
         other arguments are the constructor's (``base_url`` comes from the target). For the
         bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
         which drops the bridge's meaningless answer fields."""
-        where = Target.of(target)
-        if where.kind == "bridge" and cls is Client:
-            from .bridge import BridgeClient
-
-            return BridgeClient(model, **_target_kw(where, kw))
-        return cls(model, **_target_kw(where, kw))
+        return cast(Client, _for_target(cls, Client, target, model, kw))
 
 
 class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
@@ -181,14 +178,19 @@ class AsyncClient(_Baseten, AsyncOpenAICompatibleClient):
 
     @classmethod
     def for_target(cls, target: Target | str, model: str | None = None, **kw: Any) -> AsyncClient:
-        """A client whose calls go to ``target``: a :class:`Target` (Model APIs, a dedicated
-        model's environment or deployment, the legacy bridge) or a Baseten URL as pasted; the
-        other arguments are the constructor's (``base_url`` comes from the target). For the
-        bridge, the client is a :class:`~genai_baseten.bridge.BridgeClient` (or its async twin),
-        which drops the bridge's meaningless answer fields."""
-        where = Target.of(target)
-        if where.kind == "bridge" and cls is AsyncClient:
-            from .bridge import AsyncBridgeClient
+        """A client whose calls go to ``target``; see :meth:`Client.for_target` (for the bridge,
+        an :class:`~genai_baseten.bridge.AsyncBridgeClient`)."""
+        return cast(AsyncClient, _for_target(cls, AsyncClient, target, model, kw))
 
-            return AsyncBridgeClient(model, **_target_kw(where, kw))
-        return cls(model, **_target_kw(where, kw))
+
+def _for_target(
+    cls: type[Any], plain: type[Any], target: Target | str, model: str | None, kw: dict[str, Any]
+) -> Any:
+    """``cls`` built for ``target``; the bridge gets the bridge twin of the plain client class
+    (a subclass of it asked for the bridge keeps its own class)."""
+    where = Target.of(target)
+    if where.kind == "bridge" and cls is plain:
+        from . import bridge
+
+        cls = bridge.BridgeClient if plain is Client else bridge.AsyncBridgeClient
+    return cls(model, **_target_kw(where, kw))

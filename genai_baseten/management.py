@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from genai_core.errors import StreamError, ValidationError
+from genai_core.errors import MalformedResponseError, ValidationError
 from genai_core.openenum import OpenStrEnum
 
 from .calls import Call
@@ -110,7 +110,7 @@ class Deployment:
     def target(self) -> Target:
         """Where to call exactly this deployment."""
         if self.model_id is None:
-            raise StreamError("the deployment has no model_id", status_code=200)
+            raise MalformedResponseError("the deployment has no model_id", status_code=200)
         return Target.model(self.model_id, deployment_id=self.id)
 
 
@@ -127,7 +127,7 @@ class Environment:
 
     def target(self) -> Target:
         if self.model_id is None:
-            raise StreamError("the environment has no model_id", status_code=200)
+            raise MalformedResponseError("the environment has no model_id", status_code=200)
         return Target.model(self.model_id, environment=self.name)
 
 
@@ -221,7 +221,7 @@ def _bool(data: Mapping[str, Any], name: str) -> bool | None:
 
 def _object(data: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise StreamError(
+        raise MalformedResponseError(
             f"expected a {what} object from the management API, got {type(data).__name__}",
             status_code=200,
             provider="baseten",
@@ -232,7 +232,7 @@ def _object(data: Any, what: str) -> Mapping[str, Any]:
 def _id(data: Mapping[str, Any], what: str, key: str = "id") -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
-        raise StreamError(
+        raise MalformedResponseError(
             f"a {what} from the management API has no {key!r}", status_code=200, provider="baseten"
         )
     return value
@@ -310,7 +310,7 @@ def parse_list(kind: str, data: Any) -> list[Any]:
     d = _object(data, f"{kind} list")
     items = d.get(kind)
     if not isinstance(items, list):
-        raise StreamError(
+        raise MalformedResponseError(
             f"the management API's {kind} list has no {kind!r} array",
             status_code=200,
             provider="baseten",

@@ -21,7 +21,6 @@ deployment scaling up is waited out for ``cold_start_timeout`` seconds (:class:`
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -30,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypedDict, TypeVar
 
 import httpx
 
-from genai_core._version import __version__
 from genai_core.errors import (
     APIError,
     GenAIError,
@@ -50,16 +48,21 @@ from genai_core.http import (
     read_body,
     send_with_retries,
 )
-from genai_core.openai_chat.client import (
+from genai_core.http_setup import (
     USE_CLIENT_DEFAULT,
-    AsyncChatClient,
-    ChatClient,
     ProxyTypes,
+    TimeoutTypes,
     UseClientDefault,
+    base_headers,
     merge_headers,
-    public_url,
+    new_http_client,
+    open_http_client,
+    per_call_policy,
+    per_call_timeout,
 )
-from genai_core.openai_chat.errors import api_error
+from genai_core.http_setup import retry_policy as retry_policy_for
+from genai_core.openai_chat.error_body import api_error
+from genai_core.plans import Plan, adrive, drive
 
 from . import chains, management, queue
 from .calls import (
@@ -98,7 +101,6 @@ ENV_VAR = "BASETEN_API_KEY"
 KEY_URL = "https://app.baseten.co/settings/api_keys"
 PROVIDER = "baseten"
 
-TimeoutTypes = float | httpx.Timeout | None
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
 _CALL = "genai_baseten_call"  # request extension: the Call a request was built from
 _Sync = TypeVar("_Sync", bound="PlatformClient")
@@ -156,42 +158,20 @@ class _PlatformBase(Generic[_H]):
         if api_key is not None and not isinstance(api_key, str):
             raise ValidationError(f"api_key must be a string, got {type(api_key).__name__}")
         self.__api_key = api_key or os.environ.get(ENV_VAR) or None
-        if retry_policy is None:
-            retry_policy = RetryPolicy(max_retries=max_retries)
-        elif max_retries != DEFAULT_MAX_RETRIES:
-            retry_policy = dataclasses.replace(retry_policy, max_retries=max_retries)
-        self._policy = retry_policy
+        self._policy = retry_policy_for(max_retries, retry_policy)
         self._cold_start_timeout = check_budget(cold_start_timeout, argument="cold_start_timeout")
         self._timeout = timeout
-        headers: dict[str, str | None] = {"User-Agent": f"genai-baseten/{__version__}"}
-        if default_headers is not None:
-            if not isinstance(default_headers, Mapping):
-                raise ValidationError(
-                    "default_headers must be a mapping of names to values, got "
-                    f"{type(default_headers).__name__}"
-                )
-            headers.update(default_headers)
-        self._default_headers = headers
-        self._owns_http = http_client is None
-        if http_client is None:
-            try:
-                http_client = self._new_http_client(
-                    PREDICT_TIMEOUT if isinstance(timeout, UseClientDefault) else timeout,
-                    transport,
-                    proxy,
-                )
-            except (httpx.InvalidURL, TypeError, ValueError) as exc:
-                if isinstance(exc, ValidationError):
-                    raise
-                # httpx's own check of proxy= or timeout=, without the proxy's password.
-                raise ValidationError(
-                    f"{public_url(str(exc))} (check proxy= and timeout=)"
-                ) from None
-        elif transport is not None or proxy is not None:
-            raise ValidationError(
-                "give transport= and proxy= to the http_client you pass, not beside it"
-            )
-        self._http: _H = http_client
+        self._default_headers = base_headers(default_headers)
+        self._http: _H
+        # The chat client's construction, shared: the same arguments mean the same thing.
+        self._http, self._owns_http = open_http_client(
+            self._new_http_client,
+            http_client,
+            timeout=timeout,
+            default_timeout=PREDICT_TIMEOUT,
+            transport=transport,
+            proxy=proxy,
+        )
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> _H:
@@ -215,14 +195,12 @@ class _PlatformBase(Generic[_H]):
             base["Content-Type"] = call.content_type
         headers = merge_headers(base, self._default_headers)
         headers["Authorization"] = f"Api-Key {self.__api_key}"
-        if isinstance(timeout, UseClientDefault):
-            timeout = self._timeout
         request = self._http.build_request(
             call.method,
             call.url,
             headers=headers,
             content=call.content,
-            timeout=httpx.USE_CLIENT_DEFAULT if isinstance(timeout, UseClientDefault) else timeout,
+            timeout=per_call_timeout(timeout, self._timeout),
         )
         request.extensions[_CALL] = call
         log.debug("%s %s (%s)", call.method, call.url, call.what)
@@ -235,9 +213,7 @@ class _PlatformBase(Generic[_H]):
         return request, policy, self._cold_start(kw.get("cold_start_timeout", USE_CLIENT_DEFAULT))
 
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
-        if isinstance(max_retries, UseClientDefault) or max_retries == self._policy.max_retries:
-            return self._policy
-        return dataclasses.replace(self._policy, max_retries=max_retries)
+        return per_call_policy(self._policy, max_retries)
 
     def _cold_start(self, budget: float | UseClientDefault) -> ColdStart:
         seconds = (
@@ -286,7 +262,61 @@ class _PlatformBase(Generic[_H]):
 
     def _body_error(self, exc: Exception, response: httpx.Response) -> GenAIError:
         """The typed error for a success answer whose body could not be read or decoded."""
-        return body_error(exc, status_code=response.status_code, provider=PROVIDER)
+        return body_error(exc, status_code=response.status_code, provider=PROVIDER, streamed=False)
+
+    def _loop_options(self) -> dict[str, Any]:
+        return {"raise_for_status": self._raise_for_status, "secrets": self._secrets()}
+
+    # -- plans (genai_core.plans): each operation once; a step names the method that does it --
+
+    def _act(self, step: tuple[Any, ...]) -> Any:
+        """Do one step with this client's I/O: a value, or an awaitable for the async client."""
+        name, *args = step
+        return getattr(self, name)(*args)
+
+    def _open_plan(self, call: Call, kw: CallOptions) -> Plan[httpx.Response]:
+        """Send ``call`` under the policy, and again while the deployment starts (502/503
+        within the cold-start budget); returns the success answer still streaming."""
+        request, policy, cold = self._prepare(call, kw)
+        while True:
+            try:
+                response: httpx.Response = yield "_send_round", request, cold.round_policy(policy)
+            except APIError as err:
+                delay = cold.after_error(err)
+                if delay is None:
+                    raise
+                self._waiting(call, err, delay)
+            else:
+                return response
+            yield "_sleep", policy, delay
+
+    def _call_plan(self, call: Call, kw: CallOptions) -> Plan[Any]:
+        """:meth:`_open_plan`, then the whole body, decoded by its content type."""
+        response = yield from self._open_plan(call, kw)
+        try:
+            response = yield "_read", response
+        except HTTPX_ERRORS as exc:
+            raise self._body_error(exc, response) from exc
+        return self._decode(response)
+
+    def _ready_plan(
+        self, target: Target | str, timeout: float, interval: float, wake: bool
+    ) -> Plan[management.DeploymentStatus]:
+        where = Target.of(target)
+        ready = Readiness(
+            where,
+            timeout=check_budget(timeout, argument="timeout"),
+            interval=_poll_interval(interval),
+            clock=self._policy.clock,
+        )
+        if wake:
+            yield "wake", where
+        while True:
+            status = yield "deployment_status", where
+            delay = ready.after_status(status)
+            if delay is None:
+                return status  # type: ignore[no-any-return]
+            yield "_sleep", self._policy, delay
 
     def _waiting(self, call: Call, err: APIError, delay: float) -> None:
         log.warning(
@@ -309,34 +339,23 @@ class PlatformClient(_PlatformBase[httpx.Client]):
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes) -> httpx.Client:
-        return ChatClient._new_http_client(timeout, transport, proxy)  # the same checks
+        return new_http_client(httpx.Client, timeout, transport, proxy)
+
+    def _send_round(self, request: httpx.Request, policy: RetryPolicy) -> httpx.Response:
+        return send_with_retries(self._http, request, policy, **self._loop_options())
+
+    _read = staticmethod(read_body)
+
+    @staticmethod
+    def _sleep(policy: RetryPolicy, delay: float) -> None:
+        policy.sleep(delay)
 
     def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
         """Send ``call`` under the policy; the success answer is returned still streaming."""
-        request, policy, cold = self._prepare(call, kw)
-        while True:
-            try:
-                return send_with_retries(
-                    self._http,
-                    request,
-                    cold.round_policy(policy),
-                    raise_for_status=self._raise_for_status,
-                    secrets=self._secrets(),
-                )
-            except APIError as err:
-                delay = cold.after_error(err)
-                if delay is None:
-                    raise
-                self._waiting(call, err, delay)
-            policy.sleep(delay)
+        return drive(self._open_plan(call, kw), self._act)
 
     def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
-        response = self._open(call, **kw)
-        try:
-            response = read_body(response)
-        except HTTPX_ERRORS as exc:
-            raise self._body_error(exc, response) from exc
-        return self._decode(response)
+        return drive(self._call_plan(call, kw), self._act)
 
     # -- predict and wake ---------------------------------------------------------------------
 
@@ -386,21 +405,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         A status waiting cannot fix (a failed build, deactivated) raises
         :class:`~genai_baseten.predict.DeploymentFailedError` at once.
         """
-        where = Target.of(target)
-        ready = Readiness(
-            where,
-            timeout=check_budget(timeout, argument="timeout"),
-            interval=_poll_interval(interval),
-            clock=self._policy.clock,
-        )
-        if wake:
-            self.wake(where)
-        while True:
-            status = self.deployment_status(where)
-            delay = ready.after_status(status)
-            if delay is None:
-                return status
-            self._policy.sleep(delay)
+        return drive(self._ready_plan(target, timeout, interval, wake), self._act)
 
     def async_queue_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
@@ -488,33 +493,22 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     def _new_http_client(
         timeout: TimeoutTypes, transport: Any, proxy: ProxyTypes
     ) -> httpx.AsyncClient:
-        return AsyncChatClient._new_http_client(timeout, transport, proxy)
+        return new_http_client(httpx.AsyncClient, timeout, transport, proxy)
+
+    def _send_round(self, request: httpx.Request, policy: RetryPolicy) -> Awaitable[httpx.Response]:
+        return asend_with_retries(self._http, request, policy, **self._loop_options())
+
+    _read = staticmethod(aread_body)
+
+    @staticmethod
+    def _sleep(policy: RetryPolicy, delay: float) -> Awaitable[None]:
+        return policy.async_sleep(delay)
 
     async def _open(self, call: Call, **kw: Unpack[CallOptions]) -> httpx.Response:
-        request, policy, cold = self._prepare(call, kw)
-        while True:
-            try:
-                return await asend_with_retries(
-                    self._http,
-                    request,
-                    cold.round_policy(policy),
-                    raise_for_status=self._raise_for_status,
-                    secrets=self._secrets(),
-                )
-            except APIError as err:
-                delay = cold.after_error(err)
-                if delay is None:
-                    raise
-                self._waiting(call, err, delay)
-            await policy.async_sleep(delay)
+        return await adrive(self._open_plan(call, kw), self._act)
 
     async def _call(self, call: Call, **kw: Unpack[CallOptions]) -> Any:
-        response = await self._open(call, **kw)
-        try:
-            response = await aread_body(response)
-        except HTTPX_ERRORS as exc:
-            raise self._body_error(exc, response) from exc
-        return self._decode(response)
+        return await adrive(self._call_plan(call, kw), self._act)
 
     async def predict(self, target: Target | str, payload: Any, **kw: Unpack[CallOptions]) -> Any:
         """See :meth:`PlatformClient.predict`."""
@@ -546,21 +540,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         wake: bool = True,
     ) -> management.DeploymentStatus:
         """See :meth:`PlatformClient.wait_until_ready`."""
-        where = Target.of(target)
-        ready = Readiness(
-            where,
-            timeout=check_budget(timeout, argument="timeout"),
-            interval=_poll_interval(interval),
-            clock=self._policy.clock,
-        )
-        if wake:
-            await self.wake(where)
-        while True:
-            status = await self.deployment_status(where)
-            delay = ready.after_status(status)
-            if delay is None:
-                return status
-            await self._policy.async_sleep(delay)
+        return await adrive(self._ready_plan(target, timeout, interval, wake), self._act)
 
     async def async_queue_status(
         self, target: Target | str, **kw: Unpack[CallOptions]

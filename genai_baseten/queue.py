@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from genai_core.errors import StreamError
+from genai_core.errors import MalformedResponseError
 
 from .calls import Call
 from .targets import Target
@@ -50,7 +50,7 @@ def parse_queue_status(data: Any) -> QueueStatus:
     d: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
     queued, running = _count(d, "num_queued_requests"), _count(d, "num_in_progress_requests")
     if queued is None or running is None:
-        raise StreamError(
+        raise MalformedResponseError(
             "expected the async queue's counts (num_queued_requests, num_in_progress_requests), "
             f"got {str(data)[:200]!r}",
             status_code=200,

@@ -27,7 +27,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from genai_core.errors import ValidationError
-from genai_core.openai_chat.errors import excerpt
+from genai_core.openai_chat.error_body import excerpt
 
 __all__ = ["MODEL_APIS_URL", "Target", "TargetKind"]
 

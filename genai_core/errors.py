@@ -25,17 +25,21 @@ The tree::
         ├── RateLimitError        429 (``retry_after`` in seconds when the server said)
         ├── ServerError           5xx
         ├── RedirectError         3xx: the answer points elsewhere (``location``); not followed
-        └── StreamError           HTTP 200, but the answer broke afterwards: an error event in a
-            │                     stream, a chunk or body of the wrong shape, a body whose
-            │                     Content-Encoding does not decode
-            ├── IncompleteStreamError   the stream ended with neither [DONE] nor a finish reason
+        ├── MalformedResponseError  HTTP 200, but the body is not the answer the protocol
+        │                         promises (not JSON, the wrong shape, an error object, a
+        │                         Content-Encoding that does not decode), streamed or not
+        └── StreamError           HTTP 200, but a streamed answer broke afterwards
+            ├── MalformedStreamError    a chunk or event of the wrong shape, an error event
+            │                           (also a MalformedResponseError)
+            ├── IncompleteStreamError   the stream ended in the middle of a tool call
             └── StreamConnectionError   the connection failed after HTTP 200 (also an
                 │                       APIConnectionError)
                 └── StreamTimeoutError  ... because a read stalled past the timeout or the
                                         deadline passed (also an APITimeoutError)
 
-``except StreamError`` catches every failure after the 200 status, whatever its cause;
-``except APIConnectionError`` still catches every connection failure, before or after it.
+``except StreamError`` catches every failure of a stream after the 200 status, whatever its
+cause; ``except MalformedResponseError`` catches every answer of the wrong shape, streamed or
+not; ``except APIConnectionError`` still catches every connection failure, before or after it.
 
 Any of them raised while a stream was being read carries the part of the answer received so far in
 ``partial_result``; nothing that arrived is lost.
@@ -68,6 +72,8 @@ __all__ = [
     "GenAIError",
     "IncompleteStreamError",
     "InputRef",
+    "MalformedResponseError",
+    "MalformedStreamError",
     "MaxTurnsError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -368,12 +374,33 @@ class ServerError(APIError):
     """5xx: the provider failed; retried automatically before it is raised."""
 
 
-class StreamError(APIError):
-    """HTTP 200, but the answer breaks the protocol.
+class MalformedResponseError(APIError):
+    """HTTP 200, but the body is not the answer the protocol promises.
 
-    An error event in the middle of a stream, a chunk that is not JSON or not of the documented
-    shape, or a non-streamed body without a usable choice. ``status_code`` is the HTTP status
-    (200); the message quotes a short excerpt of what arrived.
+    Not JSON (an HTML page from a proxy, an empty body), JSON of the wrong shape (no usable
+    choice, a missing field), an error object sent with a success status, or a body whose
+    ``Content-Encoding`` does not decode. Raised as it is by calls that read a whole body
+    (``gen_sync``, ``list_models``, ``embed``, the platform calls); a stream raises
+    :class:`MalformedStreamError`, which is one too. ``status_code`` is the HTTP status; the
+    message quotes a short excerpt of what arrived.
+    """
+
+
+class StreamError(APIError):
+    """HTTP 200, but the streamed answer broke afterwards.
+
+    The base of every failure of a stream after its success status: a malformed chunk or an
+    error event (:class:`MalformedStreamError`), a stream cut in a tool call
+    (:class:`IncompleteStreamError`), a broken or stalled connection
+    (:class:`StreamConnectionError`). ``status_code`` is the HTTP status (200).
+    """
+
+
+class MalformedStreamError(StreamError, MalformedResponseError):
+    """A stream sent something that breaks the protocol: a chunk that is not JSON or not of the
+    documented shape, an event that is not UTF-8 or too large, an error event, or no event at
+    all. Both a :class:`StreamError` and a :class:`MalformedResponseError`; the message quotes a
+    short excerpt of what arrived and ``partial_result`` holds what came before it.
     """
 
 

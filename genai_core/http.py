@@ -3,7 +3,7 @@
 Everything that decides is a pure function or a small sans-IO object (:class:`RetryState`), so the
 policy is tested without a network and without waiting. Two thin loops apply it:
 :func:`send_with_retries` (``httpx.Client``) and :func:`asend_with_retries` (``httpx.AsyncClient``),
-identical in shape.
+which only do the steps of one plan of the loop (``_send_plan``, see :mod:`genai_core.plans`).
 
 What is retried:
 
@@ -44,15 +44,18 @@ from . import _log
 from ._log import safe_url
 from .errors import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     DeadlineExceededError,
     GenAIError,
+    MalformedResponseError,
+    MalformedStreamError,
     StreamConnectionError,
-    StreamError,
     StreamTimeoutError,
     ValidationError,
     redact,
 )
+from .plans import Plan, adrive, drive
 
 T = TypeVar("T")
 
@@ -312,12 +315,19 @@ def transport_error(exc: Exception, *, attempts: int = 1) -> APIConnectionError:
 
 
 def body_error(
-    exc: Exception, *, status_code: int, provider: str = "", request_id: str | None = None
-) -> StreamError:
+    exc: Exception,
+    *,
+    status_code: int,
+    provider: str = "",
+    request_id: str | None = None,
+    streamed: bool = True,
+) -> APIError:
     """The library's error for an httpx failure while the body of a success answer was read.
 
-    A body whose ``Content-Encoding`` does not decode is a :class:`StreamError`; a timeout a
-    :class:`StreamTimeoutError`; any other failure a :class:`StreamConnectionError`.
+    A body whose ``Content-Encoding`` does not decode is malformed: a
+    :class:`MalformedStreamError` when ``streamed``, else a :class:`MalformedResponseError`. A
+    timeout is a :class:`StreamTimeoutError`; any other failure a
+    :class:`StreamConnectionError`.
     """
     kw: dict[str, object] = {
         "status_code": status_code,
@@ -326,7 +336,8 @@ def body_error(
     }
     detail = _detail(exc)
     if isinstance(exc, httpx.DecodingError):
-        return StreamError(
+        malformed = MalformedStreamError if streamed else MalformedResponseError
+        return malformed(
             f"the body does not decode as its Content-Encoding says: {detail}",
             **kw,  # type: ignore[arg-type]
         )
@@ -579,6 +590,9 @@ def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response,
     return bool(client.follow_redirects and response.is_redirect and hops < client.max_redirects)
 
 
+_SEND, _READ, _SLEEP = "send", "read the error body", "sleep"
+
+
 def send_with_retries(
     client: httpx.Client,
     request: httpx.Request,
@@ -595,46 +609,18 @@ def send_with_retries(
     ``raise_for_status``, which must raise the typed error for it. A request that got no answer is
     retried or raised as :class:`APIConnectionError` / :class:`APITimeoutError`. Redirects are
     followed only when ``client.follow_redirects`` is set, by :func:`redirect_request` (which
-    keeps credentials from another origin). ``deadline`` bounds the whole loop.
+    keeps credentials from another origin). ``deadline`` bounds the whole loop. The decisions
+    are :func:`_send_plan`'s; this only does its steps.
     """
-    state = policy.start()
-    attempts = policy.max_retries + 1
-    hops = 0
-    while True:
-        cause: BaseException | None = None
-        if deadline is not None:
-            deadline.cap(request)
-        attempt = state.retries_taken + 1
-        started = _log.sent(request, attempt, attempts)
-        try:
-            response = client.send(request, stream=True, follow_redirects=False)
-            _log.answered(request, response, attempt, started)
-            if response.status_code < 300:
-                return response
-            try:
-                response = read_body(response)
-            except httpx.DecodingError:
-                response = _undecodable(response)
-        except httpx.TransportError as exc:
-            _log.failed(request, exc, attempt, started)
-            cause = exc
-            if deadline is not None and deadline.remaining() <= 0:
-                raise deadline.error() from exc
-            delay = state.after_exception(exc)
-        except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
-            raise transport_error(exc) from exc
-        else:
-            if _follows(client, response, hops):
-                request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
-                continue
-            retry_in = state.after_response(response)
-            if retry_in is None:
-                raise_for_status(response)
-                raise TypeError("raise_for_status returned instead of raising")
-            delay = retry_in
-        check_deadline(deadline, delay, cause)
-        _log.retrying(request, response if cause is None else cause, attempt + 1, attempts, delay)
-        policy.sleep(delay)
+
+    def act(step: tuple[str, Any]) -> Any:
+        kind, arg = step
+        if kind is _SEND:
+            return client.send(arg, stream=True, follow_redirects=False)
+        return read_body(arg) if kind is _READ else policy.sleep(arg)
+
+    plan = _send_plan(client, request, policy, raise_for_status, deadline, secrets)
+    return drive(plan, act)
 
 
 async def asend_with_retries(
@@ -647,6 +633,29 @@ async def asend_with_retries(
     secrets: tuple[str | None, ...] = (),
 ) -> httpx.Response:
     """The async twin of :func:`send_with_retries`, sleeping with ``policy.async_sleep``."""
+
+    async def act(step: tuple[str, Any]) -> Any:
+        kind, arg = step
+        if kind is _SEND:
+            return await client.send(arg, stream=True, follow_redirects=False)
+        return await (aread_body(arg) if kind is _READ else policy.async_sleep(arg))
+
+    return await adrive(
+        _send_plan(client, request, policy, raise_for_status, deadline, secrets), act
+    )
+
+
+def _send_plan(  # noqa: PLR0917 (private; both drivers pass the same six)
+    client: httpx.Client | httpx.AsyncClient,
+    request: httpx.Request,
+    policy: RetryPolicy,
+    raise_for_status: Callable[[httpx.Response], NoReturn],
+    deadline: Deadline | None,
+    secrets: tuple[str | None, ...],
+) -> Plan[httpx.Response]:
+    """The send loop as a plan (:mod:`genai_core.plans`): yields ``(_SEND, request)`` (gets the
+    open response, or the transport's exception), ``(_READ, response)`` (gets it read) and
+    ``(_SLEEP, seconds)``; returns the open success response."""
     state = policy.start()
     attempts = policy.max_retries + 1
     hops = 0
@@ -657,12 +666,12 @@ async def asend_with_retries(
         attempt = state.retries_taken + 1
         started = _log.sent(request, attempt, attempts)
         try:
-            response = await client.send(request, stream=True, follow_redirects=False)
+            response: httpx.Response = yield _SEND, request
             _log.answered(request, response, attempt, started)
             if response.status_code < 300:
                 return response
             try:
-                response = await aread_body(response)
+                response = yield _READ, response
             except httpx.DecodingError:
                 response = _undecodable(response)
         except httpx.TransportError as exc:
@@ -684,7 +693,7 @@ async def asend_with_retries(
             delay = retry_in
         check_deadline(deadline, delay, cause)
         _log.retrying(request, response if cause is None else cause, attempt + 1, attempts, delay)
-        await policy.async_sleep(delay)
+        yield _SLEEP, delay
 
 
 def new_request_id() -> str:

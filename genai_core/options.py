@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .errors import NotSupportedError, ValidationError
-from .schema import type_schema
+from .json_schema import type_schema
 from .tools import ToolDef
 from .types import STRICT_ARBITRARY_CONFIG, _Strict
 

@@ -317,9 +317,8 @@ class Stream:
         *,
         deadline: float | None = None,
     ) -> None:
-        self._state = _State(deadline_seconds(deadline))
         self._open = open_response
-        self._make_core = make_core
+        self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: Iterator[Reply] | None = None
 
     def __iter__(self) -> Iterator[Reply]:
@@ -374,9 +373,8 @@ class AsyncStream:
         *,
         deadline: float | None = None,
     ) -> None:
-        self._state = _State(deadline_seconds(deadline))
         self._open = open_response
-        self._make_core = make_core
+        self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: AsyncIterator[Reply] | None = None
 
     def __aiter__(self) -> AsyncIterator[Reply]:

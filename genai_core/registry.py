@@ -40,7 +40,7 @@ ENTRY_POINT_GROUP = "genai.providers"
 # name -> "module:function"; used when the distribution's entry points are not installed.
 _BUILTIN = {
     "baseten": "genai_baseten:register",
-    "openaicompatible": "genai_core.openai_chat.provider:register",
+    "openaicompatible": "genai_core.openai_chat.compatible:register",
 }
 
 

@@ -13,9 +13,9 @@ A :class:`ToolDef` is built three ways:
 * ``ToolDef(name=..., description=..., parameters={...})``: a hand-written JSON Schema; the
   arguments decode to a dict.
 
-Schemas are closed and self-contained (see :mod:`genai_core.schema`). Arguments decode strictly:
-:meth:`ToolDef.parse_arguments` raises :class:`~genai_core.errors.ToolArgumentsError` naming the
-tool and the field, never a crash.
+Schemas are closed and self-contained (see :mod:`genai_core.json_schema`). Arguments decode
+strictly: :meth:`ToolDef.parse_arguments` raises :class:`~genai_core.errors.ToolArgumentsError`
+naming the tool and the field, never a crash.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 from ._validate import non_json_path
 from .errors import ToolArgumentsError, ToolExecutionError, ValidationError
-from .schema import excerpt, type_schema, validate_json
+from .json_schema import excerpt, type_schema, validate_json
 from .types import STRICT_ARBITRARY_CONFIG, ToolCall, _Strict
 
 __all__ = ["TOOL_NAME_PATTERN", "ToolDef", "tool_output_text"]

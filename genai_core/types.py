@@ -778,7 +778,7 @@ class Result(Message):
         answered in the reasoning channel.
         """
         from .errors import DecodeError
-        from .schema import cached_type_schema, excerpt, validate_json
+        from .json_schema import cached_type_schema, excerpt, validate_json
 
         if isinstance(target, dict):
             schema, adapter = target, None

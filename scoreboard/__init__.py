@@ -22,7 +22,6 @@ from .query import (
     pick_tier,
     supports,
 )
-from .registry import load, providers
 
 # Imported now, not on first use: the function ``render`` shares its name with the module, and a
 # lazy name would be shadowed by the module as soon as anything imported ``scoreboard.render``.
@@ -48,6 +47,7 @@ from .schema import (
     parse_mode,
     parse_tier,
 )
+from .tables import load, providers
 
 if TYPE_CHECKING:
     from .smoke import SmokeAbortedError, SmokeReport, arun_smoke, run_smoke

@@ -21,10 +21,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .registry import load, providers
 from .render import MARKS, legend, render
 from .render_cli import add_arguments, scoreboard_text
 from .schema import Status
+from .tables import load, providers
 
 __all__ = [
     "README_BEGIN",

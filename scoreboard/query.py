@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .registry import load, providers
 from .schema import (
     MODES,
     UNKNOWN,
@@ -43,6 +42,7 @@ from .schema import (
     parse_mode,
     parse_tier,
 )
+from .tables import load, providers
 
 __all__ = [
     "Match",

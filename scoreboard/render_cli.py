@@ -20,9 +20,9 @@ import json
 import sys
 
 from .query import tables_listing
-from .registry import load, providers
 from .render import FORMATS, parse_format, render, render_model
 from .schema import TIERS, ProviderScore, UnknownEntryError, parse_tier
+from .tables import load, providers
 
 __all__ = ["DESCRIPTION", "add_arguments", "run", "scoreboard_text"]
 

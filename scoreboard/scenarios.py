@@ -49,6 +49,7 @@ from genai_core.errors import (
     APIError,
     AuthenticationError,
     GenAIError,
+    MalformedResponseError,
     MissingAPIKeyError,
     NotFoundError,
     NotSupportedError,
@@ -499,7 +500,9 @@ def classify_error(exc: BaseException) -> ErrorKind:
         return "mismatch"
     if isinstance(exc, (CassetteError, MissingAPIKeyError, AuthenticationError, NotFoundError)):
         return "fatal"
-    if isinstance(exc, (RateLimitError, ServerError, StreamError, APIConnectionError)):
+    # A malformed answer, streamed or not, is the server's hiccup, not the model's inability.
+    transient = (RateLimitError, ServerError, StreamError, MalformedResponseError)
+    if isinstance(exc, (*transient, APIConnectionError)):
         return "transient"
     if isinstance(exc, (APIError, NotSupportedError)):
         return "unsupported"

@@ -11,7 +11,7 @@ Three layers, the first two without I/O:
   and the recording date.
 * :func:`run_smoke` / :func:`arun_smoke` — thin drivers for a sync / async provider factory:
   ``factory(cassette_name)`` gives a fresh provider per scenario, so each scenario can have its
-  own cassette (see :mod:`scoreboard.cassettes`).
+  own cassette (see :mod:`scoreboard.recordings`).
 
 What a cell means:
 

@@ -25,8 +25,7 @@ from genai_core import keys
 from genai_core.errors import ValidationError
 from genai_core.registry import get_provider, provider_entry
 
-from .cassettes import DEFAULT_ROOT, Cassettes, SmokeMode
-from .registry import load, providers
+from .recordings import DEFAULT_ROOT, Cassettes, SmokeMode
 from .scenarios import DEFAULT_IMAGES, ImageInput
 from .schema import (
     MODES,
@@ -39,6 +38,7 @@ from .schema import (
     UnknownEntryError,
 )
 from .smoke import SmokeReport, merge_entry, run_smoke
+from .tables import load, providers
 
 __all__ = [
     "DESCRIPTION",

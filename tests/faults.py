@@ -221,7 +221,7 @@ FAULTS: list[Fault] = [
         "truncated event",
         "200, one event, half of the next, then the connection closes",
         on_200(sse(HEL) + b'data: {"id": "chatcmpl-f", "choi', None),
-        stream=Outcome("StreamError", 200, text="Hel", contains="not JSON"),
+        stream=Outcome("MalformedStreamError", 200, text="Hel", contains="not JSON"),
         sync=None,
     ),
     Fault(
@@ -266,8 +266,8 @@ FAULTS: list[Fault] = [
         "malformed JSON",
         "200 with a chunk (or body) that is not JSON",
         on_200(sse(HEL, "{not json"), b"{not json"),
-        stream=Outcome("StreamError", 200, text="Hel", contains="not JSON"),
-        sync=Outcome("StreamError", 200, text="", contains="not JSON"),
+        stream=Outcome("MalformedStreamError", 200, text="Hel", contains="not JSON"),
+        sync=Outcome("MalformedResponseError", 200, text="", contains="not JSON"),
     ),
     Fault(
         "invalid UTF-8",
@@ -277,21 +277,21 @@ FAULTS: list[Fault] = [
             if stream
             else [http_response(200, b'{"x": "\xff\xfe"}', headers=[_ID])]
         ],
-        stream=Outcome("StreamError", 200, text="Hel"),
-        sync=Outcome("StreamError", 200, text=""),
+        stream=Outcome("MalformedStreamError", 200, text="Hel"),
+        sync=Outcome("MalformedResponseError", 200, text=""),
     ),
     Fault(
         "oversized event",
         "200, then one event of more than 16 MiB",
         on_200(sse(HEL, json.dumps({"x": _BIG})), None),
-        stream=Outcome("StreamError", 200, text="Hel", contains="max_event_size"),
+        stream=Outcome("MalformedStreamError", 200, text="Hel", contains="max_event_size"),
         sync=None,
     ),
     Fault(
         "error event mid-stream",
         "200, one event, then an error event",
         on_200(sse(HEL, json.dumps({"error": {"message": "model overloaded"}})), None),
-        stream=Outcome("StreamError", 200, text="Hel", contains="model overloaded"),
+        stream=Outcome("MalformedStreamError", 200, text="Hel", contains="model overloaded"),
         sync=None,
     ),
     Fault(
@@ -322,7 +322,8 @@ FAULTS: list[Fault] = [
                 )
             ]
         ],
-        *same(Outcome("StreamError", 200, text="", contains="Content-Encoding")),
+        stream=Outcome("MalformedStreamError", 200, text="", contains="Content-Encoding"),
+        sync=Outcome("MalformedResponseError", 200, text="", contains="Content-Encoding"),
     ),
     Fault(
         "503 with corrupt gzip, then ok",
@@ -334,15 +335,15 @@ FAULTS: list[Fault] = [
         "empty 200",
         "200 with an empty body",
         on_200(b"", b""),
-        stream=Outcome("StreamError", 200, text="", contains="without sending any event"),
-        sync=Outcome("StreamError", 200, text="", contains="(empty)"),
+        stream=Outcome("MalformedStreamError", 200, text="", contains="without sending any event"),
+        sync=Outcome("MalformedResponseError", 200, text="", contains="(empty)"),
     ),
     Fault(
         "wrong content type",
         "200 with an HTML page",
         on_200(_HTML, _HTML, ctype="text/html"),
-        stream=Outcome("StreamError", 200, text="", contains="expected an event stream"),
-        sync=Outcome("StreamError", 200, text="", contains="HTML page"),
+        stream=Outcome("MalformedStreamError", 200, text="", contains="expected an event stream"),
+        sync=Outcome("MalformedResponseError", 200, text="", contains="HTML page"),
     ),
     Fault(
         "redirect",

@@ -22,7 +22,7 @@ from genai_baseten.async_inference import (
     parse_async_request,
     parse_cancel_response,
 )
-from genai_core import ServerError, StreamError, ValidationError
+from genai_core import MalformedResponseError, ServerError, ValidationError
 
 KEY = "fake-baseten-key-000000"
 TARGET = "https://model-abcd1234.api.baseten.co/production"
@@ -309,11 +309,11 @@ async def test_expiry_and_completion_seen_by_status_async() -> None:
         await client.aclose()
 
 
-def test_wrong_shaped_status_answer_is_a_stream_error() -> None:
+def test_wrong_shaped_status_answer_is_a_malformed_response() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"unexpected": True})
 
-    with pytest.raises(StreamError, match="request_id"):
+    with pytest.raises(MalformedResponseError, match="request_id"):
         genai_baseten.get_async_request(TARGET, "r1", client=mock(handler))
 
 

@@ -23,10 +23,10 @@ from genai_core import (
     APITimeoutError,
     AuthenticationError,
     GenAIError,
+    MalformedResponseError,
     MissingAPIKeyError,
     NotFoundError,
     ServerError,
-    StreamError,
     ValidationError,
 )
 from genai_core.http import RetryPolicy
@@ -206,11 +206,11 @@ def test_404_explains_deactivation(drive: Driver) -> None:
 def test_a_body_that_does_not_decode_is_typed(drive: Driver) -> None:
     garbled = Reply(200, b"not gzip at all", {"Content-Encoding": "gzip"})
     drive.fake.route("POST", r"/environments/production/predict", lambda s, m: garbled, "model")
-    # A library error (StreamError on a real connection; httpx's mock transport decodes while
-    # sending, so there it is a connection error), with httpx's own as the cause.
+    # A library error (MalformedResponseError on a real connection; httpx's mock transport
+    # decodes while sending, so there it is a connection error), with httpx's own as the cause.
     with pytest.raises(GenAIError) as caught:
         drive("predict", PROD, {})
-    assert isinstance(caught.value, (StreamError, APIConnectionError))
+    assert isinstance(caught.value, (MalformedResponseError, APIConnectionError))
     assert isinstance(caught.value.__cause__, httpx.DecodingError)
 
 

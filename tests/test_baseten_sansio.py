@@ -20,7 +20,13 @@ from genai_baseten.predict import (
     wake_call,
 )
 from genai_baseten.queue import parse_queue_status
-from genai_core import APITimeoutError, BadRequestError, ServerError, StreamError, ValidationError
+from genai_core import (
+    APITimeoutError,
+    BadRequestError,
+    MalformedResponseError,
+    ServerError,
+    ValidationError,
+)
 from genai_core.sse import ServerSentEvent
 
 
@@ -167,7 +173,7 @@ def test_decode_refuses_json_that_is_not() -> None:
     response = httpx.Response(
         200, headers={"content-type": "application/json"}, content=b"<html>oops</html>"
     )
-    with pytest.raises(StreamError, match="says it is JSON but is an HTML page"):
+    with pytest.raises(MalformedResponseError, match="says it is JSON but is an HTML page"):
         decode_body(response, provider="baseten", secrets=())
 
 
@@ -219,7 +225,7 @@ def test_queue_status_shape() -> None:
         }
     )
     assert (status.model_id, status.deployment_id, status.num_queued_requests) == ("m1", "d1", 3)
-    with pytest.raises(StreamError, match="num_queued_requests"):
+    with pytest.raises(MalformedResponseError, match="num_queued_requests"):
         parse_queue_status({"num_queued_requests": True, "num_in_progress_requests": 0})
-    with pytest.raises(StreamError):
+    with pytest.raises(MalformedResponseError):
         parse_queue_status([])

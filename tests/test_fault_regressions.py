@@ -294,6 +294,12 @@ def test_mid_stream_error_tree() -> None:
     assert issubclass(errors.DeadlineExceededError, errors.APITimeoutError)
     assert issubclass(errors.RedirectError, errors.APIError)
     assert not issubclass(errors.RedirectError, errors.StreamError)
+    # A malformed answer: MalformedResponseError whether streamed or not; only a stream's is a
+    # StreamError too, and a whole body's never is.
+    assert issubclass(errors.MalformedStreamError, errors.StreamError)
+    assert issubclass(errors.MalformedStreamError, errors.MalformedResponseError)
+    assert not issubclass(errors.MalformedResponseError, errors.StreamError)
+    assert not issubclass(errors.StreamConnectionError, errors.MalformedResponseError)
     err = errors.StreamTimeoutError("x", status_code=200, request_id="r", provider="p")
     assert err.status_code == 200 and str(err) == "p: HTTP 200: x [request id r]"
     assert errors.error_class_for_status(302) is errors.RedirectError

@@ -132,8 +132,13 @@ def test_fault_cell(server: FaultServer, fault: Fault, flavor: Flavor, mode: str
             assert err.status_code == expected.status
             assert err.request_id == RID
         if expected.status == 200:
-            # Broke after the 200: a StreamError, with what arrived kept.
-            assert isinstance(err, errors.StreamError)
+            # Broke after the 200: a stream's error is a StreamError, with what arrived kept; a
+            # malformed answer is a MalformedResponseError, streamed or not.
+            assert isinstance(err, errors.StreamError) is stream or isinstance(
+                err, errors.StreamConnectionError
+            )
+            if "Malformed" in expected.error:
+                assert isinstance(err, errors.MalformedResponseError)
             if stream:
                 assert err.partial_result is not None
                 assert err.partial_result.text == expected.text

@@ -14,7 +14,7 @@ from harness.scripted import ScriptedServer, raw_answer
 import genai_baseten
 import genai_core as genai
 from genai_core.errors import RequestTooLargeError
-from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
+from genai_core.openai_chat.compatible import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 
 KEY = "sk-validation-test-0123456789"
 HI = [genai.Message.user("hi")]

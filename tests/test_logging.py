@@ -17,7 +17,7 @@ from secret_scan import assert_no_secret, encodings_of
 import genai_baseten
 import genai_core as genai
 from genai_core.http import RetryPolicy, safe_url
-from genai_core.openai_chat.provider import OpenAICompatibleClient
+from genai_core.openai_chat.compatible import OpenAICompatibleClient
 
 KEY = "sk-logging-test/0123456789"
 PROMPT = "a prompt whose text must not be logged"

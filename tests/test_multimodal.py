@@ -45,7 +45,7 @@ from genai_core.openai_chat.content import (
     normalise_modalities,
     user_message_to_wire,
 )
-from genai_core.openai_chat.errors import api_error, refused_inputs
+from genai_core.openai_chat.error_body import api_error, refused_inputs
 from genai_core.openai_chat.request import ChatDialect
 from genai_core.types import Doc, Message, Model, Result, kind_of_mime, mime_from_data
 

@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 
 import genai_baseten
-from genai_core.errors import StreamError, ValidationError
+from genai_core.errors import MalformedResponseError, ValidationError
 from genai_core.openai_chat import OpenAICompatibleClient
+from genai_core.openai_chat.chat_options import merge_extra_body
 from genai_core.openai_chat.client import merge_headers, normalize_base_url
 from genai_core.openai_chat.embeddings import (
     build_embeddings_body,
     decode_base64_vector,
     parse_embeddings_response,
 )
-from genai_core.openai_chat.errors import excerpt, looks_like_html
-from genai_core.openai_chat.options import merge_extra_body
+from genai_core.openai_chat.error_body import excerpt, looks_like_html
 from genai_core.openai_chat.ratelimits import parse_duration, parse_rate_limits, parse_reset
 from genai_core.openai_chat.stream import ChatStreamAssembler, RawChunks
 from genai_core.types import RateLimit
@@ -358,7 +358,7 @@ def test_parse_embeddings_without_usage_or_indexes() -> None:
     ],
 )
 def test_parse_embeddings_malformed(body: Any, match: str) -> None:
-    with pytest.raises(StreamError, match=match) as info:
+    with pytest.raises(MalformedResponseError, match=match) as info:
         parse_embeddings_response(body, count=2, provider="p")
     assert info.value.status_code == 200
 
@@ -492,9 +492,10 @@ def test_vllm_max_model_len_is_the_context_length() -> None:
     ],
 )
 def test_a_body_without_one_choice_says_what_it_has(body: dict[str, Any], says: str) -> None:
-    from genai_core.errors import StreamError
     from genai_core.openai_chat.response import parse_chat_response
 
-    with pytest.raises(StreamError, match=f"expected exactly one choice, {says}: ") as info:
+    with pytest.raises(
+        MalformedResponseError, match=f"expected exactly one choice, {says}: "
+    ) as info:
         parse_chat_response(body, provider="p", status_code=200)
     assert info.value.status_code == 200

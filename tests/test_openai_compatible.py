@@ -30,6 +30,7 @@ from genai_core.errors import (
     APITimeoutError,
     BadRequestError,
     InputRef,
+    MalformedResponseError,
     MissingAPIKeyError,
     NotFoundError,
     NotSupportedError,
@@ -126,7 +127,7 @@ def test_entry_point_is_declared() -> None:
     from importlib.metadata import entry_points
 
     names = {ep.name: ep.value for ep in entry_points(group="genai.providers")}
-    assert names.get("openaicompatible") == "genai_core.openai_chat.provider:register"
+    assert names.get("openaicompatible") == "genai_core.openai_chat.compatible:register"
 
 
 @each_flavor
@@ -1009,12 +1010,12 @@ async def test_embed_bad_input_raises_before_sending(
 
 
 @each_flavor
-async def test_embed_wrong_number_of_vectors_is_a_stream_error(
+async def test_embed_wrong_number_of_vectors_is_a_malformed_response(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
     fake.enqueue(Outgoing.json(200, {"data": [{"index": 0, "embedding": [1.0]}]}))
     async with open_client(flavor, fake) as client:
-        with pytest.raises(StreamError, match="expected 2 vectors, got 1"):
+        with pytest.raises(MalformedResponseError, match="expected 2 vectors, got 1"):
             await flavor.embed(client, ["a", "b"])
 
 
@@ -1118,14 +1119,15 @@ async def test_html_error_page_from_a_proxy(mode: Mode, fake: FakeOpenAI) -> Non
         (b"", "application/octet-stream", r"not JSON: '\(empty\)'"),
     ],
 )
-async def test_non_json_success_body_is_a_stream_error(
+async def test_non_json_success_body_is_a_malformed_response(
     flavor: Flavor, fake: FakeOpenAI, content: bytes, ctype: str, match: str
 ) -> None:
     fake.enqueue(Outgoing(200, content, {"Content-Type": ctype}))
     async with open_client(flavor, fake) as client:
-        with pytest.raises(StreamError, match=match) as info:
+        with pytest.raises(MalformedResponseError, match=match) as info:
             await flavor.gen_sync(client, MSGS)
     assert info.value.status_code == 200
+    assert not isinstance(info.value, StreamError)  # a whole body, not a stream
     assert fake.base_url in str(info.value)  # the hint names the URL to check
 
 
@@ -1133,13 +1135,13 @@ async def test_non_json_success_body_is_a_stream_error(
 @pytest.mark.parametrize(
     "body", [{"object": "list"}, {"data": "none"}, "a string"], ids=["no-data", "str", "not-obj"]
 )
-async def test_a_model_list_of_the_wrong_shape_is_a_stream_error(
+async def test_a_model_list_of_the_wrong_shape_is_a_malformed_response(
     flavor: Flavor, fake: FakeOpenAI, body: Any
 ) -> None:
     fake.enqueue(Outgoing.json(200, body))
     async with open_client(flavor, fake, api_key=KEY) as client:
         with pytest.raises(
-            StreamError, match=r"expected \{'data': \[\.\.\.\]\} listing models"
+            MalformedResponseError, match=r"expected \{'data': \[\.\.\.\]\} listing models"
         ) as info:
             await flavor.list_models(client)
     assert info.value.status_code == 200

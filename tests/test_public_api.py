@@ -40,6 +40,7 @@ GENAI_CORE_ALL = [
     "GenAIError",
     "GenOption",
     "Logprob",
+    "MalformedResponseError",
     "MaxTurnsError",
     "Message",
     "MissingAPIKeyError",
@@ -242,6 +243,7 @@ ERROR_PARENTS: dict[str, tuple[str, ...]] = {
     "RateLimitError": ("APIError",),
     "ServerError": ("APIError",),
     "StreamError": ("APIError",),
+    "MalformedResponseError": ("APIError",),
     "APIConnectionError": (),
     "APITimeoutError": ("APIConnectionError",),
     "NotSupportedError": (),
@@ -558,9 +560,9 @@ def test_import_scoreboard_leaves_rendering_and_smoke_for_first_use() -> None:
     assert report["before"] == [
         "scoreboard",
         "scoreboard.query",
-        "scoreboard.registry",
         "scoreboard.render",
         "scoreboard.schema",
+        "scoreboard.tables",
     ]
     assert (report["render"], report["smoke"]) == ("scoreboard.render", "scoreboard.smoke")
     assert set(SCOREBOARD_ALL) <= set(report["dir"])
@@ -592,7 +594,7 @@ def test_import_builds_no_validators(import_probe: dict[str, Any]) -> None:
     # The probe did find the models (so an empty "complete" list means something).
     assert "genai_core.types.Message" in import_probe["models"]
     assert "genai_core.options.TextOptions" in import_probe["models"]
-    assert "genai_baseten.options.Options" in import_probe["models"]
+    assert "genai_baseten.baseten_options.Options" in import_probe["models"]
     assert import_probe["complete"] == []
     assert import_probe["adapters"] == []
 

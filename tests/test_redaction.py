@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from secret_scan import assert_no_secret, encodings_of, find_secret
 
@@ -154,7 +154,9 @@ def test_property_any_per_character_encoding_is_redacted(
     # Filler shares no character with the key, so the only occurrence is the encoded one.
     before, after = ("".join(c for c in t if c not in key) for t in (before, after))
     text = f"{before}{encoded}{after}"
-    assert find_secret(text, key) is not None  # the oracle sees it: the example is a real leak
+    # Only real leaks count: a literal "%" written before percent-encoded digits ("%" "0" "%30"
+    # for the key "%00") decodes to something else, so no reader would see the key there.
+    assume(find_secret(text, key) is not None)
     out = redact(text, [key])
     assert out.startswith(before) and out.endswith(after)
     # The marker itself may spell a short key ("ted"): look at what is around it.

@@ -36,7 +36,7 @@ from genai_core.errors import NotSupportedError, ValidationError
 from genai_core.httprecord import Cassette, ReplayTransport
 from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from scoreboard import Feature, Match, ProviderScore, Status, UnknownEntryError
-from scoreboard import registry as sb_registry
+from scoreboard import tables as sb_tables
 
 DOC = {"kind": "documented", "reference": "https://example.com/acme"}
 
@@ -76,7 +76,7 @@ ACME = ProviderScore.from_dict(
 
 def entry_points(**targets: str) -> dict[str, metadata.EntryPoint]:
     """Entry points of group genai.scoreboards, as installed metadata would list them."""
-    group = sb_registry.ENTRY_POINT_GROUP
+    group = sb_tables.ENTRY_POINT_GROUP
     return {name: metadata.EntryPoint(name, value, group) for name, value in targets.items()}
 
 
@@ -87,7 +87,7 @@ def acme(monkeypatch: pytest.MonkeyPatch) -> ProviderScore:
     module.table = lambda: ACME  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "acme_scoreboard", module)
     loaders = entry_points(acme="acme_scoreboard:table", baseten="genai_baseten:scoreboard")
-    monkeypatch.setattr(sb_registry, "installed", lambda: loaders)
+    monkeypatch.setattr(sb_tables, "installed", lambda: loaders)
     return ACME
 
 
@@ -167,7 +167,7 @@ def test_a_table_that_cannot_be_loaded_says_where_it_comes_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loaders = entry_points(gone="no_such_module_here:table", baseten="genai_baseten:missing")
-    monkeypatch.setattr(sb_registry, "installed", lambda: loaders)
+    monkeypatch.setattr(sb_tables, "installed", lambda: loaders)
     with pytest.raises(scoreboard.ScoreboardError, match="no_such_module_here:table") as info:
         scoreboard.load("gone")
     assert "entry point group genai.scoreboards" in str(info.value)

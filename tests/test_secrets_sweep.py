@@ -31,7 +31,7 @@ import genai_core.httprecord.recorder
 from genai_core.http import RetryPolicy
 from genai_core.httprecord import Recorder
 from genai_core.httprecord.recorder import SecretLeakError
-from genai_core.openai_chat.provider import AsyncOpenAICompatibleClient, OpenAICompatibleClient
+from genai_core.openai_chat.compatible import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 
 pytest_plugins = ["pytester"]
 
@@ -227,7 +227,7 @@ REPORT_TEST = textwrap.dedent(
     """
     import genai_baseten
     from genai_core import Message
-    from genai_core.openai_chat.provider import OpenAICompatibleClient
+    from genai_core.openai_chat.compatible import OpenAICompatibleClient
 
 
     def test_baseten_env_key(genai_recorder):

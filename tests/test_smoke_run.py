@@ -21,7 +21,7 @@ from genai_core import cli
 from genai_core.errors import AuthenticationError, MissingAPIKeyError, ValidationError
 from genai_core.registry import UnknownProviderError
 from scoreboard import scenarios as sc
-from scoreboard.cassettes import Cassettes, model_directory
+from scoreboard.recordings import Cassettes, model_directory
 from scoreboard.schema import Feature, ModeScore, ProviderScore, Status, UnknownEntryError
 from scoreboard.smoke import SmokeAbortedError, SmokeReport, arun_smoke, run_smoke
 

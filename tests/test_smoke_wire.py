@@ -21,7 +21,7 @@ import wire
 
 from genai_core import cli
 from scoreboard import scenarios as sc
-from scoreboard.cassettes import Cassettes
+from scoreboard.recordings import Cassettes
 from scoreboard.schema import Feature, ProviderScore, Status
 from scoreboard.smoke import SmokeReport, run_smoke
 

@@ -226,7 +226,7 @@ async def test_a_stream_error_keeps_the_partial_result_on_the_span(
     span = only(spans)
     assert span.status.status_code is StatusCode.ERROR
     attrs = dict(span.attributes or {})
-    assert attrs["error.type"] == "StreamError"
+    assert attrs["error.type"] == "MalformedStreamError"
     # What had arrived before the error: the chunks carry the id and the usage so far.
     assert attrs["gen_ai.response.id"] == "chatcmpl-feature"
     assert attrs["gen_ai.usage.output_tokens"] == 2

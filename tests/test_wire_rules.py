@@ -29,10 +29,11 @@ from genai_core.errors import (
     AuthenticationError,
     BadRequestError,
     IncompleteStreamError,
+    MalformedResponseError,
     ServerError,
     StreamError,
 )
-from genai_core.openai_chat.errors import api_error, parse_error_body
+from genai_core.openai_chat.error_body import api_error, parse_error_body
 from genai_core.openai_chat.models import parse_models
 from genai_core.openai_chat.request import ChatDialect, build_chat_body
 from genai_core.openai_chat.response import parse_chat_response
@@ -655,8 +656,8 @@ def test_stream_structurally_malformed_chunk_raises_stream_error(obj: dict[str, 
         ),
     ],
 )
-def test_sync_structurally_malformed_body_raises_stream_error(body: dict[str, Any]) -> None:
-    with pytest.raises(StreamError):
+def test_sync_structurally_malformed_body_raises_malformed_response(body: dict[str, Any]) -> None:
+    with pytest.raises(MalformedResponseError):
         parse(body)
 
 

@@ -23,10 +23,10 @@ from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from ..errors import StreamError, ValidationError
+from ..errors import MalformedResponseError, ValidationError
 from ..types import Embeddings, RateLimit, trusted
-from .errors import excerpt
-from .options import merge_extra_body
+from .chat_options import merge_extra_body
+from .error_body import excerpt
 from .response import parse_usage
 
 __all__ = [
@@ -137,11 +137,11 @@ def parse_embeddings_response(
     """The vectors of a decoded response, in input order; ``count`` is how many were asked for.
 
     A body of the wrong shape, or with a number of vectors other than ``count``, raises
-    :class:`StreamError` quoting an excerpt of it.
+    :class:`MalformedResponseError` quoting an excerpt of it.
     """
 
-    def malformed(why: str) -> StreamError:
-        return StreamError(
+    def malformed(why: str) -> MalformedResponseError:
+        return MalformedResponseError(
             f"malformed embeddings response ({why}): {excerpt(json.dumps(body)[:400])}",
             status_code=200,
             provider=provider,

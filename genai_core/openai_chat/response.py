@@ -26,9 +26,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import StreamError
+from ..errors import MalformedResponseError
 from ..types import FinishReason, Logprob, RateLimit, Reply, Result, ToolCall, Usage, trusted
-from .errors import error_from_json, excerpt
+from .error_body import error_from_json, excerpt
 from .think import ThinkTags, split_think_text
 
 __all__ = [
@@ -169,10 +169,11 @@ def parse_chat_response(
     """Parse a decoded non-streamed response body; ``Result.raw`` is ``body`` itself.
 
     A body that is an error object (some proxies answer 200 with one) or that has no usable
-    choice raises :class:`StreamError` quoting it. ``limits`` come from the response headers.
+    choice raises :class:`MalformedResponseError` quoting it. ``limits`` come from the response
+    headers.
     """
     if not isinstance(body, dict):
-        raise StreamError(
+        raise MalformedResponseError(
             f"expected a JSON object, got {excerpt(json.dumps(body))}",
             status_code=status_code,
             provider=provider,
@@ -191,11 +192,13 @@ def parse_chat_response(
             else:
                 got = "a choice that is not an object"
             msg = f"expected exactly one choice, got {got}: {excerpt(json.dumps(body))}"
-        raise StreamError(msg, status_code=status_code, provider=provider, request_id=request_id)
+        raise MalformedResponseError(
+            msg, status_code=status_code, provider=provider, request_id=request_id
+        )
     try:
         return _parse_choice(body, choices[0], request_id, limits, think_tags)
     except (AttributeError, TypeError, ValueError) as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             f"malformed response ({exc}): {excerpt(json.dumps(body))}",
             status_code=status_code,
             provider=provider,

@@ -21,7 +21,7 @@ Rules, each from a real server:
 * Chunks with ``"choices": []`` carry only usage.
 * ``finish_reason`` is the last non-null one; its chunk may also carry the last content or tool
   argument piece, which is processed first. It may never come (reported as None).
-* A chunk with an ``error`` key and no choices is an error event: it raises StreamError.
+* A chunk with an ``error`` key and no choices is an error event: it raises MalformedStreamError.
 * The stream ends at ``[DONE]`` or at EOF; both are normal ends.
 * ``<think>…</think>`` inline in the text goes to the reasoning channel (see :mod:`.think`); in
   the default ``auto`` mode only when the text begins with ``<think>`` and the reasoning channel
@@ -37,9 +37,9 @@ from typing import Any, overload
 
 from .. import _json
 from .._json import HAVE_ORJSON, loads_chunk, loads_orjson, loads_std
-from ..errors import StreamError
+from ..errors import MalformedStreamError
 from ..types import RateLimit, Reply, Result, ToolCall, fragment_builder, trusted
-from .errors import error_from_json, excerpt
+from .error_body import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
 from .think import REASONING, TEXT, ThinkSplitter, ThinkTags
 
@@ -359,8 +359,8 @@ class ChatStreamAssembler:
         self._blocks.append((_CALLS, out))
         return out
 
-    def _error(self, message: str) -> StreamError:
-        return StreamError(
+    def _error(self, message: str) -> MalformedStreamError:
+        return MalformedStreamError(
             message, status_code=200, provider=self.provider, request_id=self.request_id
         )
 

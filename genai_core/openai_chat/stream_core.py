@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import json
 
-from ..errors import GenAIError, IncompleteStreamError, StreamError, redact_error
+from ..errors import (
+    GenAIError,
+    IncompleteStreamError,
+    MalformedResponseError,
+    MalformedStreamError,
+    StreamError,
+    redact_error,
+)
 from ..sse import SSEDecodeError, SSEDecoder
 from ..types import Reply, Result
-from .errors import excerpt, parse_error_body
+from .error_body import excerpt, parse_error_body
 from .response import parse_chat_response
 from .stream import ChatStreamAssembler
 
@@ -148,13 +155,17 @@ class ChatStreamCore:
                 f"expected an event stream, got: {excerpt(body.decode('utf-8', 'replace'))!r}"
             ) from None
         a = self._assembler
-        self._json_result = parse_chat_response(
-            data,
-            provider=a.provider,
-            request_id=a.request_id,
-            limits=a.limits,
-            think_tags=a.think_tags,
-        )
+        try:
+            self._json_result = parse_chat_response(
+                data,
+                provider=a.provider,
+                request_id=a.request_id,
+                limits=a.limits,
+                think_tags=a.think_tags,
+            )
+        except MalformedResponseError as exc:
+            # Still a stream to the caller: ``except StreamError`` must catch it.
+            raise self._protocol_error(exc.message) from None
         a.done = True
         return list(self._json_result.replies)
 
@@ -171,6 +182,8 @@ class ChatStreamCore:
             result = result.model_copy(update={"maybe_truncated": True})
         return result
 
-    def _protocol_error(self, message: str) -> StreamError:
+    def _protocol_error(self, message: str) -> MalformedStreamError:
         a = self._assembler
-        return StreamError(message, status_code=200, provider=a.provider, request_id=a.request_id)
+        return MalformedStreamError(
+            message, status_code=200, provider=a.provider, request_id=a.request_id
+        )

@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from ..options import TextOptions
+from .chat_options import Options
 from .client import AsyncChatClient, ChatClient, ProviderConfig
-from .options import Options
 from .request import ChatDialect
 
 if TYPE_CHECKING:

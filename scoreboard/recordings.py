@@ -172,7 +172,7 @@ def _key_settings(provider: str) -> tuple[str | None, str | None]:
 def _reasons(provider: str, model: str) -> bool:
     """Whether the provider's shipped scoreboard says ``model`` reasons (False if it does not
     say)."""
-    from .registry import load
+    from .tables import load
 
     try:
         entry = load(provider).entry(model)

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from ..options import GenOption
 
-__all__ = ["Options", "apply_chat_options", "merge_extra_body"]
+__all__ = ["Options", "chat_option_fields", "merge_extra_body", "with_extra_body"]
 
 
 class Options(GenOption):
@@ -42,12 +42,16 @@ class Options(GenOption):
 _PLAIN_FIELDS = ("presence_penalty", "frequency_penalty", "reasoning_effort", "user")
 
 
-def apply_chat_options(body: dict[str, Any], opts: Options) -> None:
-    """Add the fields ``opts`` sets to ``body`` (``extra_body`` excepted: it goes last)."""
-    for name in _PLAIN_FIELDS:
-        value = getattr(opts, name)
-        if value is not None:
-            body[name] = value
+def chat_option_fields(opts: Options) -> dict[str, Any]:
+    """The body fields ``opts`` sets (``extra_body`` excepted: it goes last)."""
+    return {name: value for name in _PLAIN_FIELDS if (value := getattr(opts, name)) is not None}
+
+
+def with_extra_body(body: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``body`` with ``extra`` merged by :func:`merge_extra_body`'s rule."""
+    out = dict(body)
+    merge_extra_body(out, extra)
+    return out
 
 
 def merge_extra_body(body: dict[str, Any], extra: Mapping[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from genai_core.openai_chat.options import Options as ChatOptions
+from genai_core.openai_chat.chat_options import Options as ChatOptions
 
 __all__ = ["Options"]
 
