@@ -37,7 +37,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -63,23 +63,12 @@ _TARGET = r"(?P<target>environments/[^/]+|production|development|deployment/[^/]
 
 
 @dataclass
-class Reply:
-    """An answer: ``body`` whole, or ``chunks`` sent one write each; ``cut`` closes the
-    connection after the chunks, before the body is complete."""
+class Reply(Outgoing):
+    """An answer (a :class:`harness.loopback.Outgoing`): ``body`` whole, or ``chunks`` sent one
+    write each (HTTP chunked on the loopback server); ``cut`` closes the connection after the
+    chunks, before the body is complete."""
 
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
     chunks: list[bytes] | None = None
-    cut: bool = False
-
-    @classmethod
-    def json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
-        return cls(
-            status,
-            json.dumps(data).encode(),
-            {"Content-Type": "application/json", **(headers or {})},
-        )
 
 
 @dataclass
@@ -376,7 +365,7 @@ def _answer(fake: FakeBaseten, req: Incoming) -> Outgoing:
     seen = Seen(req.method, req.host, req.path, req.headers, req.body)
     reply = fake.handle(seen)
     if reply.chunks is None:
-        return Outgoing(reply.status, reply.body, reply.headers)
+        return reply
     return Outgoing(reply.status, reply.chunks, reply.headers, framing="chunked", cut=reply.cut)
 
 

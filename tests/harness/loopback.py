@@ -34,6 +34,7 @@ LIFETIME = 300.0
 """Seconds a loopback server serves at most (long enough for a benchmark run)."""
 
 L = TypeVar("L", bound="Loopback")
+Out = TypeVar("Out", bound="Outgoing")
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Outgoing:
     delay: float = 0.0
 
     @classmethod
-    def json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> Outgoing:
+    def json(cls: type[Out], status: int, data: Any, headers: dict[str, str] | None = None) -> Out:
         """A JSON answer (``Content-Type: application/json``, then ``headers``)."""
         return cls(
             status,
