@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypedDict, TypeVar
 
 import httpx
 
+from genai_core._log import register_secrets
 from genai_core.errors import (
     APIError,
     GenAIError,
@@ -43,6 +44,8 @@ from genai_core.http import (
     aread_body,
     asend_with_retries,
     body_error,
+    build_request,
+    check_api_key,
     new_request_id,
     parse_retry_after,
     read_body,
@@ -158,6 +161,9 @@ class _PlatformBase(Generic[_H]):
         if api_key is not None and not isinstance(api_key, str):
             raise ValidationError(f"api_key must be a string, got {type(api_key).__name__}")
         self.__api_key = api_key or os.environ.get(ENV_VAR) or None
+        check_api_key(self.__api_key, type(self).__name__)
+        # httpx's and httpcore's debug records can echo what a server sent back.
+        self._unregister_secrets = register_secrets(self, (self.__api_key,))
         self._policy = retry_policy_for(max_retries, retry_policy)
         self._cold_start_timeout = check_budget(cold_start_timeout, argument="cold_start_timeout")
         self._timeout = timeout
@@ -195,9 +201,11 @@ class _PlatformBase(Generic[_H]):
             base["Content-Type"] = call.content_type
         headers = merge_headers(base, self._default_headers)
         headers["Authorization"] = f"Api-Key {self.__api_key}"
-        request = self._http.build_request(
-            call.method,
-            call.url,
+        request = build_request(
+            self._http,
+            self._secrets(),
+            method=call.method,
+            url=call.url,
             headers=headers,
             content=call.content,
             timeout=per_call_timeout(timeout, self._timeout),
@@ -471,6 +479,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         return management.parse_environment(self._call(call, **kw))
 
     def close(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             self._http.close()
 
@@ -596,6 +605,7 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         return management.parse_environment(await self._call(call, **kw))
 
     async def aclose(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             await self._http.aclose()
 

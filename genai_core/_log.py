@@ -7,10 +7,11 @@
 No record holds a credential or a body. The library adds no handler (only a NullHandler on
 ``genai``): the application decides where records go, as with any library.
 
-httpx logs each request at INFO on ``httpx`` and httpcore logs response headers at DEBUG on
-``httpcore.*``; a server echoing the key in a header would put it there. :func:`register_secret`
-(called by every client made with a key) adds a filter to those loggers that redacts the
-registered keys, in any encoding, from their records.
+httpx logs each request at INFO on ``httpx``, httpcore logs response headers at DEBUG on
+``httpcore.*`` and hpack (HTTP/2) every header at DEBUG on ``hpack.*``; a server echoing the key in
+a header would put it there. :func:`register_secrets` (called by every client made with a key,
+undone by its ``close()``) adds a filter to those loggers that redacts the registered keys, in any
+encoding, from their records.
 """
 
 from __future__ import annotations
@@ -18,14 +19,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from ._redact import REDACTED, contains_secret, redact
+from ._redact import REDACTED, Compiled, compiled, redact_compiled
 
-__all__ = ["body_logger", "http_logger", "logger", "register_secret", "safe_url"]
+__all__ = [
+    "body_logger",
+    "http_logger",
+    "logger",
+    "register_secret",
+    "register_secrets",
+    "safe_url",
+]
 
 logger = logging.getLogger("genai")
 logger.addHandler(logging.NullHandler())
@@ -50,6 +59,12 @@ _FOREIGN_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    # With HTTP/2, hpack logs every header it encodes or decodes (values included) at DEBUG.
+    "hpack",
+    "hpack.hpack",
+    "hpack.table",
+    "h2",
+    "h2.connection",
     "genai",
     "genai.http",
     "genai.http.body",
@@ -73,25 +88,68 @@ def safe_url(url: object) -> str:
 
 
 class _SecretFilter(logging.Filter):
-    """Redacts the registered secrets from records of the HTTP stack's loggers."""
+    """Redacts the registered secrets from records of the HTTP stack's loggers.
+
+    Each secret's patterns are built once, for the first record that needs them (a client made
+    while nothing logs pays nothing), and kept here: a shared bounded cache would rebuild them on
+    every record once more clients than it holds are alive.
+    Registrations are counted, so two clients with the same key keep it until both are closed.
+    """
 
     def __init__(self) -> None:
         super().__init__("genai-secrets")
-        self.secrets: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.patterns: dict[str, Compiled | None] = {}
         self.lock = threading.Lock()
 
+    @property
+    def secrets(self) -> set[str]:
+        return set(self.patterns)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = tuple(self.secrets)
-        if not secrets:
+        entries = self.patterns
+        if not entries:
             return True
         try:
             text = record.getMessage()
         except Exception:  # a record whose arguments do not format: leave it to logging
             return True
-        if contains_secret(text, secrets) is not None:
-            record.msg = redact(text, secrets)
+        patterns = [c if c is not None else self._build(s) for s, c in entries.items()]
+        redacted = redact_compiled(text, patterns)
+        if redacted is not text:
+            record.msg = redacted
             record.args = None
         return True
+
+    def _build(self, secret: str) -> Compiled:
+        built = compiled(secret)
+        with self.lock:
+            if secret in self.patterns:
+                self.patterns = {**self.patterns, secret: built}
+        return built
+
+    def add(self, secret: str) -> None:
+        with self.lock:
+            self.counts[secret] = self.counts.get(secret, 0) + 1
+            if secret in self.patterns:
+                return
+            if not self.patterns:
+                for name in _FOREIGN_LOGGERS:
+                    logging.getLogger(name).addFilter(self)
+            # A new dict, so that a filter running in another thread iterates a stable one.
+            self.patterns = {**self.patterns, secret: None}
+
+    def remove(self, secret: str) -> None:
+        with self.lock:
+            left = self.counts.get(secret, 0) - 1
+            if left > 0:
+                self.counts[secret] = left
+                return
+            self.counts.pop(secret, None)
+            self.patterns = {k: v for k, v in self.patterns.items() if k != secret}
+            if not self.patterns:
+                for name in _FOREIGN_LOGGERS:
+                    logging.getLogger(name).removeFilter(self)
 
 
 _FILTER = _SecretFilter()
@@ -99,16 +157,25 @@ _FILTER = _SecretFilter()
 
 def register_secret(secret: str | None) -> None:
     """Have the HTTP stack's log records redacted of ``secret`` (any encoding) from now on."""
-    if not secret:
-        return
-    with _FILTER.lock:
-        if secret in _FILTER.secrets:
-            return
-        if not _FILTER.secrets:
-            for name in _FOREIGN_LOGGERS:
-                logging.getLogger(name).addFilter(_FILTER)
-        # A new set, so that a filter running in another thread iterates a stable one.
-        _FILTER.secrets = {*_FILTER.secrets, secret}
+    if secret:
+        _FILTER.add(secret)
+
+
+def register_secrets(owner: object, secrets: Iterable[str | None]) -> Callable[[], None]:
+    """Register ``secrets`` (as :func:`register_secret`) for as long as ``owner`` lives.
+
+    Returns the function that unregisters them, for ``owner``'s ``close()``: it runs once,
+    whether called or when ``owner`` is collected unclosed.
+    """
+    kept = tuple(s for s in secrets if s)
+    for secret in kept:
+        _FILTER.add(secret)
+    return weakref.finalize(owner, _unregister, kept)
+
+
+def _unregister(secrets: tuple[str, ...]) -> None:
+    for secret in secrets:
+        _FILTER.remove(secret)
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:

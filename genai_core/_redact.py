@@ -20,6 +20,7 @@ import base64
 import functools
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 __all__ = ["MIN_SECRET_LENGTH", "REDACTED", "contains_secret", "redact", "secret_pattern"]
 
@@ -116,11 +117,19 @@ def secret_pattern(secret: str) -> re.Pattern[str]:
     secret of :data:`MIN_SECRET_LENGTH` characters or more is also found inside base64 (Basic
     auth), in the standard and URL-safe alphabets.
     """
+    return _build_pattern(secret)
+
+
+def _build_pattern(secret: str) -> re.Pattern[str]:
     return re.compile("|".join(_text_pattern(a) for a in _alternatives(secret)))
 
 
 @functools.lru_cache(maxsize=64)
 def _first_chars(secret: str) -> re.Pattern[str]:
+    return _build_first_chars(secret)
+
+
+def _build_first_chars(secret: str) -> re.Pattern[str]:
     """The characters an occurrence can start with: the first character of each plain form, or
     the start of an escape (``\\``, ``%``, ``&``, ``+`` for a space).
 
@@ -134,16 +143,48 @@ def _first_chars(secret: str) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in sorted(starts)) + "]")
 
 
+_RUN = re.compile(r"\\+")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One secret's patterns, built once: for a holder that keeps them itself (the log filter),
+    so the bounded caches here do not thrash between more secrets than they hold."""
+
+    secret: str
+    pattern: re.Pattern[str]
+    first: re.Pattern[str]
+
+
+def compiled(secret: str) -> Compiled:
+    return Compiled(secret, _build_pattern(secret), _build_first_chars(secret))
+
+
 def _spans(text: str, secret: str) -> Iterator[tuple[int, int]]:
-    pattern, first = secret_pattern(secret), _first_chars(secret)
+    return _compiled_spans(text, secret, secret_pattern(secret), _first_chars(secret))
+
+
+def _compiled_spans(
+    text: str, secret: str, pattern: re.Pattern[str], first: re.Pattern[str]
+) -> Iterator[tuple[int, int]]:
+    # Every escape form starts with "one or more backslashes" and then a character that is not
+    # one, so when no occurrence starts at the first backslash of a run, none starts inside it
+    # either: the run is skipped whole. Retrying at each of its backslashes costs the length of
+    # the run each time (quadratic on a body of backslashes). A secret holding a backslash
+    # itself can start inside a run, so it keeps the one-step retry.
+    skip_runs = "\\" not in secret
     pos = 0
     while (candidate := first.search(text, pos)) is not None:
-        hit = pattern.match(text, candidate.start())
+        start = candidate.start()
+        hit = pattern.match(text, start)
         if hit is not None:
             yield hit.span()
             pos = hit.end()
+        elif skip_runs and text[start] == "\\":
+            run = _RUN.match(text, start)
+            pos = run.end() if run is not None else start + 1
         else:
-            pos = candidate.start() + 1
+            pos = start + 1
 
 
 def _secrets(secrets: Iterable[str | None]) -> list[str]:
@@ -157,14 +198,25 @@ def redact(text: str, secrets: Iterable[str | None], replacement: str = REDACTED
     ``None`` and empty secrets are skipped; any other length is redacted.
     """
     for secret in _secrets(secrets):
-        parts: list[str] = []
-        last = 0
-        for start, end in _spans(text, secret):
-            parts += (text[last:start], replacement)
-            last = end
-        if parts:
-            text = "".join(parts) + text[last:]
+        text = _replaced(text, _spans(text, secret), replacement)
     return text
+
+
+def redact_compiled(text: str, secrets: Iterable[Compiled], replacement: str = REDACTED) -> str:
+    """:func:`redact` with patterns built beforehand (by :func:`compiled`), longest secret
+    first."""
+    for c in sorted(secrets, key=lambda c: len(c.secret), reverse=True):
+        text = _replaced(text, _compiled_spans(text, c.secret, c.pattern, c.first), replacement)
+    return text
+
+
+def _replaced(text: str, spans: Iterable[tuple[int, int]], replacement: str) -> str:
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        parts += (text[last:start], replacement)
+        last = end
+    return "".join(parts) + text[last:] if parts else text
 
 
 def contains_secret(text: str, secrets: Iterable[str | None]) -> str | None:

@@ -32,6 +32,7 @@ The tree::
             ├── MalformedStreamError    a chunk or event of the wrong shape, an error event
             │                           (also a MalformedResponseError)
             ├── IncompleteStreamError   the stream ended in the middle of a tool call
+            ├── StreamClosedError       the caller closed the stream before its end
             └── StreamConnectionError   the connection failed after HTTP 200 (also an
                 │                       APIConnectionError)
                 └── StreamTimeoutError  ... because a read stalled past the timeout or the
@@ -82,6 +83,7 @@ __all__ = [
     "RedirectError",
     "RequestTooLargeError",
     "ServerError",
+    "StreamClosedError",
     "StreamConnectionError",
     "StreamError",
     "StreamTimeoutError",
@@ -425,6 +427,15 @@ class IncompleteStreamError(StreamError):
     ``partial_result`` holds what arrived, the cut call included. A stream that merely ends
     without an end marker, its last event whole, is handed over with
     ``Result.maybe_truncated`` set instead (some servers end complete answers that way).
+    """
+
+
+class StreamClosedError(StreamError, RuntimeError):
+    """The stream was closed (``close()``, ``aclose()``, the ``with`` block left) before its end,
+    and its Result or more of its fragments were asked for.
+
+    ``partial_result`` holds what arrived before the close (None when nothing was received;
+    ``status_code`` is then 0). Also a ``RuntimeError``, what earlier versions raised.
     """
 
 

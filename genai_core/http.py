@@ -31,9 +31,11 @@ import math
 import random
 import re
 import secrets
+import threading
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import aclosing
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, NoReturn, TypeVar, cast
@@ -63,6 +65,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
+    "MAX_API_KEY_LENGTH",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "RETRYABLE_STATUS",
@@ -74,8 +77,12 @@ __all__ = [
     "aread_body",
     "asend_with_retries",
     "body_error",
+    "build_request",
+    "check_api_key",
     "check_deadline",
+    "current_interrupter",
     "deadline_seconds",
+    "interrupting",
     "new_request_id",
     "parse_retry_after",
     "read_body",
@@ -239,9 +246,10 @@ class RetryPolicy:
         ):
             raise ValidationError(f"max_retries must be an integer >= 0, got {self.max_retries!r}")
 
-    def start(self) -> RetryState:
-        """A fresh :class:`RetryState` for one request (all of its attempts)."""
-        return RetryState(self)
+    def start(self, secrets: tuple[str | None, ...] = ()) -> RetryState:
+        """A fresh :class:`RetryState` for one request (all of its attempts); ``secrets`` are
+        redacted from the errors it raises."""
+        return RetryState(self, secrets)
 
 
 class RetryState:
@@ -251,9 +259,10 @@ class RetryState:
     attempt is under way).
     """
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, secrets: tuple[str | None, ...] = ()) -> None:
         self.policy = policy
         self.retries_taken = 0
+        self.secrets = secrets
 
     @property
     def retries_left(self) -> int:
@@ -291,7 +300,7 @@ class RetryState:
         return delay
 
     def _mapped(self, exc: httpx.TransportError) -> APIConnectionError:
-        return transport_error(exc, attempts=self.retries_taken + 1)
+        return transport_error(exc, attempts=self.retries_taken + 1, secrets=self.secrets)
 
 
 # Every exception httpx raises on its own (``httpx.StreamError`` and ``InvalidURL`` are not
@@ -305,13 +314,35 @@ def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def transport_error(exc: Exception, *, attempts: int = 1) -> APIConnectionError:
-    """The library's error for an httpx failure before any answer: one line, no headers, no URL."""
+def transport_error(
+    exc: Exception, *, attempts: int = 1, secrets: tuple[str | None, ...] = ()
+) -> APIConnectionError:
+    """The library's error for an httpx failure before any answer: one line, no headers, no URL.
+
+    ``secrets`` are redacted from it and, in place, from ``exc`` and the exceptions chained to it
+    (h11 quotes a header value it refuses, key included).
+    """
+    _scrub(exc, secrets)
     detail = _detail(exc)
     tail = f" (after {attempts} attempts)" if attempts > 1 else ""
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out: {detail}{tail}")
     return APIConnectionError(f"connection failed: {detail}{tail}")
+
+
+def _scrub(exc: BaseException, secrets: tuple[str | None, ...]) -> None:
+    """Redact ``secrets`` from the arguments of ``exc`` and of every exception chained to it."""
+    if not any(secrets):
+        return
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        with contextlib.suppress(Exception):  # an exception type whose args are read-only
+            current.args = tuple(
+                redact(a, secrets) if isinstance(a, str) else a for a in current.args
+            )
+        current = current.__cause__ or current.__context__
 
 
 def body_error(
@@ -407,9 +438,14 @@ def deadline_seconds(deadline: object) -> float | None:
         raise ValidationError(
             f"deadline must be a number of seconds > 0 (or None for no deadline), got {deadline!r}"
         )
-    if not math.isfinite(deadline):
+    if not math.isfinite(deadline) or deadline > _LONGEST_WAIT:
+        # Longer than a timer thread can wait (centuries): the same as no deadline.
         return None
     return float(deadline)
+
+
+# The longest wait the threading module accepts (a longer one raises OverflowError).
+_LONGEST_WAIT = threading.TIMEOUT_MAX
 
 
 def check_deadline(deadline: Deadline | None, delay: float, cause: BaseException | None) -> None:
@@ -426,33 +462,56 @@ class Interrupter:
     the connection pool is only ever touched by the thread that uses it.
     """
 
-    __slots__ = ("_response", "_timer", "reason")
+    __slots__ = ("_connected", "_response", "_timer", "_woken", "reason")
 
     def __init__(self) -> None:
         self._response: httpx.Response | None = None
+        # The network stream of a connection opened for the request, before any answer (from
+        # httpcore's trace): shutting it wakes a wait for the headers.
+        self._connected: Any = None
         self._timer: Any = None
+        self._woken = threading.Event()
         #: Why the read was interrupted: "closed", "deadline", or None.
         self.reason: str | None = None
+
+    def arm(self, deadline: Deadline | None) -> None:
+        """Start the deadline's timer (once)."""
+        if deadline is not None and self._timer is None:
+            wait = min(max(deadline.remaining(), 0.0), _LONGEST_WAIT)
+            self._timer = threading.Timer(wait, self.fire, ("deadline",))
+            self._timer.daemon = True
+            self._timer.start()
 
     def watch(self, response: httpx.Response, deadline: Deadline | None) -> None:
         self._response = response
         if self.reason is not None:
             self._shutdown()
-        elif deadline is not None:
-            import threading
-
-            self._timer = threading.Timer(max(deadline.remaining(), 0.0), self.fire, ("deadline",))
-            self._timer.daemon = True
-            self._timer.start()
+        else:
+            self.arm(deadline)
 
     def fire(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
+        self._woken.set()
         self._shutdown()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when :meth:`fire` is called meanwhile."""
+        self._woken.wait(seconds)
+
+    def trace(self, name: str, info: Mapping[str, Any]) -> None:
+        """httpcore's ``trace`` extension: note the stream of each connection opened."""
+        if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._connected = info.get("return_value")
+            if self.reason is not None:
+                self._shutdown()
 
     def _shutdown(self) -> None:
         response = self._response
-        stream = response.extensions.get("network_stream") if response is not None else None
+        if response is not None:
+            stream = response.extensions.get("network_stream")
+        else:
+            stream = self._connected
         sock = stream.get_extra_info("socket") if stream is not None else None
         if sock is not None:
             import socket
@@ -463,7 +522,32 @@ class Interrupter:
     def done(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._response = None
+        self._response = self._connected = None
+
+
+#: The :class:`Interrupter` of the sync stream whose request is being sent (set by the stream
+#: around its ``open_response``): :func:`send_with_retries` arms it, lets it see new connections,
+#: checks it before each attempt and waits on it between retries, so ``close()`` from another
+#: thread or the deadline stops a stream still waiting for its answer.
+current_interrupter: ContextVar[Interrupter | None] = ContextVar(
+    "genai_current_interrupter", default=None
+)
+
+
+@contextlib.contextmanager
+def interrupting(interrupter: Interrupter) -> Iterator[Interrupter]:
+    """Make ``interrupter`` the :data:`current_interrupter` of the requests sent in the block."""
+    token = current_interrupter.set(interrupter)
+    try:
+        yield interrupter
+    finally:
+        current_interrupter.reset(token)
+
+
+def _stopped(interrupter: Interrupter, deadline: Deadline | None) -> GenAIError:
+    if interrupter.reason == "deadline" and deadline is not None:
+        return deadline.error()
+    return APIConnectionError("the stream was closed before its answer came")
 
 
 def redirect_request(
@@ -568,6 +652,70 @@ async def aread_body(response: httpx.Response) -> httpx.Response:
     return _in_memory(response, raw)
 
 
+# The most of an error answer's body kept in memory: enough for any error message; the rest is
+# not read (the connection is closed instead), so a huge or endless error body costs nothing.
+MAX_ERROR_BODY = 1 << 20
+
+
+class _ErrorBody:
+    """The raw bytes of an error answer's body as they arrive, up to :data:`MAX_ERROR_BODY`."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk`` (cut at the limit); False once the limit is reached: stop reading."""
+        room = MAX_ERROR_BODY - self.size
+        self.chunks.append(chunk[:room])
+        self.size += min(len(chunk), room)
+        return self.size < MAX_ERROR_BODY
+
+
+def _read_error_body(response: httpx.Response, deadline: Deadline | None) -> httpx.Response:
+    """Read an error answer's body (at most :data:`MAX_ERROR_BODY` bytes) into an in-memory
+    copy, then close it. The deadline is checked after each piece: a server dripping bytes
+    resets httpx's read timeout each time, never this."""
+    if response.is_stream_consumed:  # an answer made in memory (a mock transport)
+        return read_body(response)
+    body = _ErrorBody()
+    try:
+        for chunk in response.iter_raw():
+            if deadline is not None and deadline.remaining() <= 0:
+                raise deadline.error()
+            if not body.add(chunk):
+                break
+    finally:
+        response.close()
+    return _in_memory(response, b"".join(body.chunks))
+
+
+async def _aread_error_body(response: httpx.Response) -> httpx.Response:
+    """The async twin of :func:`_read_error_body`; the caller bounds it with the deadline."""
+    if response.is_stream_consumed:
+        return await aread_body(response)
+    body = _ErrorBody()
+    try:
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                if not body.add(chunk):
+                    break
+    finally:
+        await _aclose_shielded(response)
+    return _in_memory(response, b"".join(body.chunks))
+
+
+async def _aclose_shielded(response: httpx.Response) -> None:
+    # Shielded: when the deadline cancelled the read, the connection must still be released.
+    import anyio
+
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
+
+
 def _undecodable(response: httpx.Response) -> httpx.Response:
     """An error answer whose body does not decode, with the body dropped: a 503 whose gzip is
     corrupt is still retried and reported as a 503."""
@@ -584,6 +732,23 @@ def _next_hop(
         return redirect_request(request, response, secrets)
     except httpx.InvalidURL:  # a Location that is no URL: report the redirect as it is
         raise_for_status(response)
+
+
+def _auth_for(origin: httpx.URL, request: httpx.Request) -> httpx._client.UseClientDefault | None:
+    """The client's own ``auth=`` on the first request's origin; none on a hop elsewhere (each hop
+    is a fresh ``send``, which would apply it again after :func:`redirect_request` dropped it)."""
+    return httpx.USE_CLIENT_DEFAULT if _same_origin(origin, request.url) else None
+
+
+def _traced(interrupter: Interrupter, prior: Any) -> Callable[[str, Mapping[str, Any]], None]:
+    """A ``trace`` extension feeding ``interrupter``, then the caller's own (if any)."""
+
+    def trace(name: str, info: Mapping[str, Any]) -> None:
+        interrupter.trace(name, info)
+        if prior is not None:
+            prior(name, info)
+
+    return trace
 
 
 def _follows(client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int) -> bool:
@@ -612,14 +777,25 @@ def send_with_retries(
     keeps credentials from another origin). ``deadline`` bounds the whole loop. The decisions
     are :func:`_send_plan`'s; this only does its steps.
     """
+    origin = request.url
+    interrupter = current_interrupter.get()
 
     def act(step: tuple[str, Any]) -> Any:
         kind, arg = step
         if kind is _SEND:
-            return client.send(arg, stream=True, follow_redirects=False)
-        return read_body(arg) if kind is _READ else policy.sleep(arg)
+            return client.send(
+                arg, stream=True, follow_redirects=False, auth=_auth_for(origin, arg)
+            )
+        if kind is _READ:
+            return _read_error_body(arg, deadline)
+        if interrupter is not None and policy.sleep is time.sleep:
+            return interrupter.wait(arg)  # close() wakes it (an injected sleep is a test's clock)
+        return policy.sleep(arg)
 
-    plan = _send_plan(client, request, policy, raise_for_status, deadline, secrets)
+    if interrupter is not None:
+        interrupter.arm(deadline)
+        request.extensions["trace"] = _traced(interrupter, request.extensions.get("trace"))
+    plan = _send_plan(client, request, policy, raise_for_status, deadline, secrets, interrupter)
     return drive(plan, act)
 
 
@@ -633,34 +809,46 @@ async def asend_with_retries(
     secrets: tuple[str | None, ...] = (),
 ) -> httpx.Response:
     """The async twin of :func:`send_with_retries`, sleeping with ``policy.async_sleep``."""
+    origin = request.url
 
     async def act(step: tuple[str, Any]) -> Any:
         kind, arg = step
+        # Bounded by the deadline as a whole: headers or an error body that arrive a byte at a
+        # time reset httpx's read timeout with each byte.
         if kind is _SEND:
-            return await client.send(arg, stream=True, follow_redirects=False)
-        return await (aread_body(arg) if kind is _READ else policy.async_sleep(arg))
+            send = client.send(
+                arg, stream=True, follow_redirects=False, auth=_auth_for(origin, arg)
+            )
+            return await within(deadline, send)
+        if kind is _READ:
+            return await within(deadline, _aread_error_body(arg))
+        return await policy.async_sleep(arg)
 
     return await adrive(
         _send_plan(client, request, policy, raise_for_status, deadline, secrets), act
     )
 
 
-def _send_plan(  # noqa: PLR0917 (private; both drivers pass the same six)
+def _send_plan(  # noqa: PLR0917 (private; both drivers pass the same arguments)
     client: httpx.Client | httpx.AsyncClient,
     request: httpx.Request,
     policy: RetryPolicy,
     raise_for_status: Callable[[httpx.Response], NoReturn],
     deadline: Deadline | None,
     secrets: tuple[str | None, ...],
+    interrupter: Interrupter | None = None,
 ) -> Plan[httpx.Response]:
     """The send loop as a plan (:mod:`genai_core.plans`): yields ``(_SEND, request)`` (gets the
     open response, or the transport's exception), ``(_READ, response)`` (gets it read) and
-    ``(_SLEEP, seconds)``; returns the open success response."""
-    state = policy.start()
+    ``(_SLEEP, seconds)``; returns the open success response. ``interrupter`` (a sync stream's)
+    stops it between steps once fired."""
+    state = policy.start(secrets)
     attempts = policy.max_retries + 1
     hops = 0
     while True:
         cause: BaseException | None = None
+        if interrupter is not None and interrupter.reason is not None:
+            raise _stopped(interrupter, deadline)
         if deadline is not None:
             deadline.cap(request)
         attempt = state.retries_taken + 1
@@ -674,14 +862,20 @@ def _send_plan(  # noqa: PLR0917 (private; both drivers pass the same six)
                 response = yield _READ, response
             except httpx.DecodingError:
                 response = _undecodable(response)
+        except TimeoutError as exc:  # the deadline, from within()
+            if deadline is None:
+                raise
+            raise deadline.error() from exc
         except httpx.TransportError as exc:
             _log.failed(request, exc, attempt, started)
             cause = exc
+            if interrupter is not None and interrupter.reason is not None:
+                raise _stopped(interrupter, deadline) from exc
             if deadline is not None and deadline.remaining() <= 0:
                 raise deadline.error() from exc
             delay = state.after_exception(exc)
         except HTTPX_ERRORS as exc:  # nothing a retry can heal (an invalid URL...)
-            raise transport_error(exc) from exc
+            raise transport_error(exc, secrets=secrets) from exc
         else:
             if _follows(client, response, hops):
                 request, hops = _next_hop(request, response, secrets, raise_for_status), hops + 1
@@ -723,3 +917,45 @@ def _redacted_value(name: str, value: str) -> str:
         if len(parts) == 2 and _SCHEME.fullmatch(parts[0]):
             return f"{parts[0]} {_REDACTED}"
     return _REDACTED
+
+
+# --- API keys and the requests that carry them ---------------------------------------------------
+
+# Longer than any provider's key by far; bounds the cost of building the key's redaction pattern.
+MAX_API_KEY_LENGTH = 1024
+
+
+def check_api_key(key: str | None, owner: str) -> None:
+    """Refuse a key no HTTP header can carry as it is, without quoting it.
+
+    White space (a trailing newline read from a file), control and non-ASCII characters would make
+    httpx raise an error quoting the whole header, key included; they are never part of a real
+    key. ``owner`` names the client in the message.
+    """
+    if key is None:
+        return
+    if len(key) > MAX_API_KEY_LENGTH:
+        raise ValidationError(
+            f"{owner}: api_key is {len(key)} characters long, more than the "
+            f"{MAX_API_KEY_LENGTH} any API key has: check what was passed as the key"
+        )
+    for index, char in enumerate(key):
+        if not "!" <= char <= "~":  # the printable ASCII characters but the space
+            what = "white space or a control character" if char.isascii() else "non-ASCII"
+            raise ValidationError(
+                f"{owner}: api_key holds {what} (character {index + 1} of {len(key)}), which no "
+                "API key has: check for a stray newline or space where the key came from"
+            )
+
+
+def build_request(
+    client: httpx.Client | httpx.AsyncClient, secrets: tuple[str | None, ...], **kw: Any
+) -> httpx.Request:
+    """``client.build_request(**kw)``, a header or URL httpx cannot encode raised as
+    :class:`ValidationError` with the secrets redacted from httpx's message."""
+    try:
+        return client.build_request(**kw)
+    except (UnicodeError, httpx.LocalProtocolError, httpx.InvalidURL, ValueError) as exc:
+        raise ValidationError(
+            "the request cannot be sent as it is: " + redact(_detail(exc), secrets)
+        ) from None

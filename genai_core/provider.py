@@ -22,25 +22,30 @@ bytes into it, and own the connection's life:
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
 from types import TracebackType
-from typing import Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import httpx
 
-from .errors import GenAIError
+from .errors import GenAIError, StreamClosedError
 from .http import (
     HTTPX_ERRORS,
     Deadline,
     Interrupter,
     body_error,
     deadline_seconds,
+    interrupting,
     transport_error,
     within,
 )
 from .types import Messages, Model, Reply, Result
+
+if TYPE_CHECKING:
+    from anyio import CancelScope
 
 __all__ = [
     "AsyncProvider",
@@ -153,7 +158,16 @@ class _State:
     """What a stream and its reading generator share. The generator holds this, never the stream,
     so dropping the stream drops the generator by reference counting, which closes the response."""
 
-    __slots__ = ("closed", "core", "deadline", "error", "interrupter", "response", "result")
+    __slots__ = (
+        "closed",
+        "core",
+        "deadline",
+        "error",
+        "interrupter",
+        "opening",
+        "response",
+        "result",
+    )
 
     def __init__(self, deadline: float | None) -> None:
         self.deadline = deadline
@@ -163,6 +177,9 @@ class _State:
         self.error: GenAIError | None = None
         self.closed = False
         self.interrupter = Interrupter()
+        # An async stream's cancel scope while it waits for its answer, for aclose() from
+        # another task to cancel.
+        self.opening: CancelScope | None = None
 
     def failed(self, exc: BaseException, deadline: Deadline | None) -> GenAIError:
         """The GenAIError for ``exc`` (raised during open or reading), partial result attached."""
@@ -195,14 +212,28 @@ class _State:
     def check_open(self) -> None:
         # A stream closed before its end must not look like a complete, shorter answer.
         if self.closed and self.result is None and self.error is None:
-            raise RuntimeError("the stream was closed before its end; its answer is incomplete")
+            raise self.closed_error()
 
     def outcome(self) -> Result:
         if self.error is not None:
             raise self.error
         if self.result is None:
-            raise RuntimeError("the stream was closed before it ended; no result")
+            raise self.closed_error()
         return self.result
+
+    def closed_error(self) -> StreamClosedError:
+        """The error for a stream closed before its end, with what had arrived."""
+        core, response = self.core, self.response
+        err = StreamClosedError(
+            "the stream was closed before its end; its answer is incomplete "
+            "(err.partial_result holds what arrived)",
+            status_code=response.status_code if response is not None else 0,
+            provider=core.provider if core is not None else "",
+            request_id=core.request_id if core is not None else None,
+        )
+        if core is not None:
+            core.fail(err)
+        return err
 
 
 def _run(
@@ -215,7 +246,8 @@ def _run(
     interrupter = state.interrupter
     response: httpx.Response | None = None
     try:
-        response = state.response = open_response(deadline)
+        with interrupting(interrupter):
+            response = state.response = open_response(deadline)
         core = state.core = make_core(response)
         interrupter.watch(response, deadline)
         if _is_json(response):
@@ -252,7 +284,13 @@ async def _arun(
     deadline = Deadline(state.deadline) if state.deadline is not None else None
     response: httpx.Response | None = None
     try:
-        response = state.response = await open_response(deadline)
+        from anyio import CancelScope
+
+        with CancelScope() as state.opening:
+            response = state.response = await open_response(deadline)
+        state.opening = None
+        if response is None:  # cancelled by aclose() from another task
+            return
         core = state.core = make_core(response)
         if _is_json(response):
             for fragment in core.feed_json(await within(deadline, response.aread())):
@@ -274,6 +312,8 @@ async def _arun(
             yield fragment
         state.result = core.result()
     except (*_CAUGHT, TimeoutError) as exc:
+        if state.closed:
+            return  # aclose() from another task closed the response under the read
         err = state.failed(exc, deadline)
         if err is exc:
             raise
@@ -291,7 +331,11 @@ async def _arun(
         raise
     finally:
         if response is not None:
-            await response.aclose()
+            from anyio import CancelScope
+
+            # Shielded: after aclose() from another task cancelled the read, this must still run.
+            with CancelScope(shield=True):
+                await response.aclose()
 
 
 class Stream:
@@ -320,9 +364,13 @@ class Stream:
         self._open = open_response
         self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: Iterator[Reply] | None = None
+        # The thread iterating the stream: only it may close the reading generator (closing it
+        # from another thread races its next(): "generator already executing").
+        self._reader: int | None = None
 
     def __iter__(self) -> Iterator[Reply]:
         self._state.check_open()
+        self._reader = threading.get_ident()
         if self._iter is None:
             self._iter = _run(self._state, self._open, self._make_core)
         return self._iter
@@ -344,11 +392,12 @@ class Stream:
         it = self._iter
         if it is None:
             return
-        try:
+        if self._reader in (None, threading.get_ident()):
             it.close()  # type: ignore[attr-defined]
-        except ValueError:
-            # "generator already executing": another thread is blocked reading. Wake it; it
-            # then closes the response itself.
+        else:
+            # Another thread iterates: it may be inside next(), maybe blocked reading. Shut the
+            # connection to wake it; it then closes the response itself and its iteration ends
+            # (at its next step, if it is between two).
             self._state.interrupter.fire("closed")
 
     def __enter__(self) -> Stream:
@@ -376,15 +425,26 @@ class AsyncStream:
         self._open = open_response
         self._state, self._make_core = _State(deadline_seconds(deadline)), make_core
         self._iter: AsyncIterator[Reply] | None = None
+        # Whether a step is under way (in another task, when aclose() sees it): an async
+        # generator cannot be closed while it runs.
+        self._running = False
 
     def __aiter__(self) -> AsyncIterator[Reply]:
         self._state.check_open()
         if self._iter is None:
             self._iter = _arun(self._state, self._open, self._make_core)
-        return self._iter
+        return self
 
     async def __anext__(self) -> Reply:
-        return await self.__aiter__().__anext__()
+        it = self._iter
+        if it is None:
+            self.__aiter__()
+            it = cast(AsyncIterator[Reply], self._iter)
+        self._running = True
+        try:
+            return await it.__anext__()
+        finally:
+            self._running = False
 
     def result(self) -> Result:
         """The accumulated Result, once the stream has been read to its end.
@@ -410,7 +470,15 @@ class AsyncStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
         self._state.closed = True
-        if self._iter is not None:
+        if self._running:
+            # Another task is inside __anext__. Waiting for the answer: cancel the wait. Reading
+            # it: close the response under the read, which then ends quietly.
+            state = self._state
+            if state.opening is not None:
+                state.opening.cancel()
+            elif state.response is not None:
+                await state.response.aclose()
+        elif self._iter is not None:
             await self._iter.aclose()  # type: ignore[attr-defined]
 
     async def __aenter__(self) -> AsyncStream:

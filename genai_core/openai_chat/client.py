@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 import httpx
 
 from .. import tracing
+from .._log import register_secrets
 from .._validate import DEFAULT_MAX_REQUEST_BYTES, check_model, check_timeout
 from ..capabilities import CapabilityStatus, CapabilityTable
 from ..errors import MissingAPIKeyError, NotSupportedError, ValidationError
@@ -41,7 +42,9 @@ from ..http import (
     RetryPolicy,
     aread_body,
     asend_with_retries,
+    build_request,
     deadline_seconds,
+    interrupting,
     new_request_id,
     read_body,
     send_with_retries,
@@ -215,6 +218,12 @@ class ChatClientBase(Generic[_H]):
             model_info=model_info,
         )
         self._settings: ClientSettings = s
+        # httpx's and httpcore's debug records can echo what a server sent back, and httpx logs
+        # each request's URL, with a password in it (sent as Basic auth): keep both out, until
+        # close().
+        self._unregister_secrets = register_secrets(
+            self, (s.key.value, httpx.URL(s.base_url).password or None)
+        )
         self._model = s.model
         self._choice = s.choice
         self._policy = s.policy
@@ -462,9 +471,11 @@ class ChatClientBase(Generic[_H]):
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = encode_body(body, self.config.name, self._settings.max_request_bytes)
-        return self._http.build_request(
-            method,
-            self._settings.base_url + path,
+        return build_request(
+            self._http,
+            (self._settings.key.value,),
+            method=method,
+            url=self._settings.base_url + path,
             headers=headers,
             content=content,
             timeout=self._timeout_for(timeout),
@@ -617,15 +628,17 @@ class ChatClient(ChatClientBase[httpx.Client]):
         deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         limit = self._start_deadline(deadline)
-        response = self._open(request, self._policy_for(max_retries), limit)
-        interrupter = Interrupter()
-        interrupter.watch(response, limit)
-        try:
-            return read_body(response)
-        except HTTPX_ERRORS as exc:
-            raise self._exchange.body_error(exc, response, limit) from exc
-        finally:
-            interrupter.done()
+        # The interrupter's deadline timer runs from the send on (see send_with_retries).
+        with interrupting(Interrupter()) as interrupter:
+            try:
+                response = self._open(request, self._policy_for(max_retries), limit)
+                interrupter.watch(response, limit)
+                try:
+                    return read_body(response)
+                except HTTPX_ERRORS as exc:
+                    raise self._exchange.body_error(exc, response, limit) from exc
+            finally:
+                interrupter.done()
 
     def gen_sync(
         self,
@@ -710,6 +723,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         )
 
     def close(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             self._http.close()
 
@@ -836,6 +850,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         )
 
     async def aclose(self) -> None:
+        self._unregister_secrets()
         if self._owns_http:
             await self._http.aclose()
 

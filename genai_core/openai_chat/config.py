@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .._log import register_secret
 from .._validate import check_max_request_bytes, check_model, check_timeout
 from ..capabilities import TableSource, TierChoice, tier_of
 from ..errors import ValidationError
-from ..http import RetryPolicy, deadline_seconds
+from ..http import RetryPolicy, check_api_key, deadline_seconds
 from ..http_setup import (
     TimeoutTypes,
     UseClientDefault,
@@ -217,10 +216,7 @@ def _base_url(config: ProviderConfig, given: str | None) -> str:
             f"{config.name}: base_url is required: the API root of the server, such as "
             "'http://localhost:8000/v1'"
         )
-    url = normalize_base_url(url, config.name)
-    # httpx logs each request's URL, with a password in it (sent as Basic auth).
-    register_secret(httpx.URL(url).password or None)
-    return url
+    return normalize_base_url(url, config.name)
 
 
 def _api_key(
@@ -237,8 +233,7 @@ def _api_key(
         )
     if api_key is None and env_var:
         api_key = os.environ.get(env_var) or None
-    # httpx's and httpcore's debug records can echo what a server sent back: keep the key out.
-    register_secret(api_key or None)
+    check_api_key(api_key or None, config.name)
     return APIKey(api_key or None, env_var, required)
 
 

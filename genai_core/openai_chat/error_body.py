@@ -32,7 +32,6 @@ from ..errors import (
     UnsupportedInputError,
     error_class_for_status,
     redact,
-    redact_error,
 )
 from ..types import Message, RateLimit
 from .content import input_refs
@@ -181,11 +180,13 @@ def api_error(
         "status_code": status_code,
         "body": redact(text, secrets),
         "headers": {k: redact(v, secrets) for k, v in headers.items()},
-        "request_id": request_id,
+        # Whatever else the server chose to say can echo the key as well. Each field is redacted
+        # here once (redact_error would scan the whole body a second time).
+        "request_id": _redacted(request_id, secrets),
         "provider": provider,
-        "error_type": parsed.type,
-        "code": parsed.code,
-        "hint": hint,
+        "error_type": _redacted(parsed.type, secrets),
+        "code": _redacted(parsed.code, secrets),
+        "hint": _redacted(hint, secrets),
     }
     message = redact(parsed.message, secrets)
     if issubclass(cls, RateLimitError):
@@ -198,8 +199,11 @@ def api_error(
         err = UnsupportedInputError(message, inputs=refused, model=model, **kw)
     else:
         err = cls(message, **kw)
-    redact_error(err, secrets)  # the error's type, code and request id can echo the key too
     return err
+
+
+def _redacted(value: str | None, secrets: tuple[str | None, ...]) -> str | None:
+    return None if value is None else redact(value, secrets)
 
 
 # --- refused inputs ---------------------------------------------------------------------------
