@@ -15,7 +15,8 @@ import anyio
 import httpx
 import pytest
 from faults import HEL, LO, STOP, error, stream_head
-from faultserver import CLOSE, Action, FaultServer, Script, Sleep, fault_server, http_response, sse
+from faultserver import CLOSE, Action, FaultServer, Script, Sleep, fault_server, http_response
+from harness.bodies import sse
 
 import genai_baseten
 import genai_core as genai
