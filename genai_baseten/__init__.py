@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from .batch import (
         AsyncInferenceEngine,
+        BatchInput,
         BatchItem,
         BatchItemError,
         BatchProgress,
@@ -71,6 +72,7 @@ __all__ = [
     "AsyncRequestError",
     "AsyncRequestStatus",
     "AsyncSubmission",
+    "BatchInput",
     "BatchItem",
     "BatchItemError",
     "BatchProgress",
@@ -179,6 +181,7 @@ _LAZY = {
 _BATCH_NAMES = frozenset(
     {
         "AsyncInferenceEngine",
+        "BatchInput",
         "BatchItem",
         "BatchItemError",
         "BatchProgress",

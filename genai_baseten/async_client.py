@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from genai_core.errors import MalformedResponseError, RateLimitError, ValidationError
 from genai_core.http import MAX_RETRY_AFTER, retry_delay
+from genai_core.http_setup import USE_CLIENT_DEFAULT, TimeoutTypes, UseClientDefault
 from genai_core.plans import Plan, adrive, drive
 
 from .async_inference import (
@@ -126,22 +127,37 @@ def _parsed(parse: Callable[..., T], data: Any, *args: Any) -> T:
         ) from exc
 
 
-def submit(client: PlatformClient, call: Call, max_retries: int) -> AsyncSubmission:
+def submit(
+    client: PlatformClient,
+    call: Call,
+    max_retries: int,
+    timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+) -> AsyncSubmission:
     """Send a submit call, retrying only 429s."""
-    return drive(_submit_plan(client, call, max_retries), client._act)
+    return drive(_submit_plan(client, call, max_retries, timeout), client._act)
 
 
-async def asubmit(client: AsyncPlatformClient, call: Call, max_retries: int) -> AsyncSubmission:
+async def asubmit(
+    client: AsyncPlatformClient,
+    call: Call,
+    max_retries: int,
+    timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
+) -> AsyncSubmission:
     """The coroutine twin of :func:`submit`."""
-    return await adrive(_submit_plan(client, call, max_retries), client._act)
+    return await adrive(_submit_plan(client, call, max_retries, timeout), client._act)
 
 
 def _submit_plan(
-    client: PlatformClient | AsyncPlatformClient, call: Call, max_retries: int
+    client: PlatformClient | AsyncPlatformClient,
+    call: Call,
+    max_retries: int,
+    timeout: TimeoutTypes | UseClientDefault,
 ) -> Plan[AsyncSubmission]:
     """The submit as a plan (:mod:`genai_core.plans`) over the client's own steps: one attempt
     at a time (no retry but on a 429, and no cold-start wait), sleeping between 429s."""
     once: CallOptions = {"max_retries": 0, "cold_start_timeout": 0}
+    if not isinstance(timeout, UseClientDefault):
+        once["timeout"] = timeout
     retries = 0
     while True:
         try:

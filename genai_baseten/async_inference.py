@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from genai_core.errors import RateLimitError, ValidationError
 
-from .calls import Call
+from .calls import ASYNC_BODY_LIMIT, Call
 from .targets import Target
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "validate_webhook_endpoint",
 ]
 
-ASYNC_BODY_LIMIT = 256 * 1024
 PREDICT_RATE_PER_SECOND = 200.0
 STATUS_RATE_PER_SECOND = 20.0
 QUEUE_CAP = 50_000

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import secrets as _secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -49,12 +50,16 @@ import httpx
 from genai_core.errors import (
     APIConnectionError,
     APIError,
+    APITimeoutError,
     GenAIError,
+    MalformedResponseError,
     NotFoundError,
     RateLimitError,
+    StreamError,
     ValidationError,
 )
 from genai_core.http import retry_delay
+from genai_core.options import TextOptions
 from genai_core.types import Message, Result
 
 from .async_client import aget_async_request, asubmit
@@ -80,11 +85,13 @@ from .batch_store import (
     BatchStore,
     StoredItem,
 )
+from .calls import not_sent
 from .platform import AsyncPlatformClient
 from .targets import Target
 
 __all__ = [
     "AsyncInferenceEngine",
+    "BatchInput",
     "BatchItem",
     "BatchItemError",
     "BatchProgress",
@@ -98,6 +105,17 @@ __all__ = [
 
 #: Items read from the state file per page while feeding the engines.
 _PAGE = 256
+
+log = logging.getLogger("genai.baseten.batch")
+
+#: Baseten's default ``max_time_in_queue_seconds``, and how long past it an output may still
+#: come (the model's run and the delivery's retries).
+_DEFAULT_QUEUE_SECONDS = 600
+_UNKNOWN_MARGIN = 300.0
+
+#: Attempts of a submit whose connection is refused before sending (then the item fails: it
+#: never reached Baseten, so ``retry_failed=True`` may send it again safely).
+_UNSENT_ATTEMPTS = 5
 
 
 # --- sans-IO pacing -------------------------------------------------------------------------
@@ -114,6 +132,14 @@ class RateGate:
 
     def wait(self, now: float) -> float:
         return max(self.not_before - now, 0.0)
+
+
+def hold_seconds(attempt: int, retry_after: float | None) -> float:
+    """How long a 429 holds the whole batch: the server's ``Retry-After`` whatever its size
+    (a batch has time; sending earlier is only refused again), else exponential backoff."""
+    if retry_after is not None and retry_after > 0:
+        return retry_after
+    return retry_delay(attempt, None, _rand)
 
 
 class TokenBucket:
@@ -134,6 +160,41 @@ class TokenBucket:
         self.last = now
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """One conversation with its own system prompt (``system_prompt`` overrides the batch's
+    ``TextOptions(system_prompt=...)`` for this item)."""
+
+    conversation: str | Message | Sequence[Message]
+    system_prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.system_prompt is not None and not isinstance(self.system_prompt, str):
+            raise ValidationError(
+                f"system_prompt must be a string or None, got {type(self.system_prompt).__name__}"
+            )
+
+
+def _with_system(options: Sequence[object], system: str | None) -> list[object]:
+    """``options`` with the item's system prompt in its TextOptions (one added if none)."""
+    if system is None:
+        return list(options)
+    out: list[object] = []
+    found = False
+    for o in options:
+        if isinstance(o, TextOptions):
+            out.append(o.model_copy(update={"system_prompt": system}))
+            found = True
+        else:
+            out.append(o)
+    if not found:
+        out.append(TextOptions(system_prompt=system))
+    return out
 
 
 # --- results --------------------------------------------------------------------------------
@@ -353,6 +414,11 @@ class ChatEngine:
         self._is_async = inspect.iscoroutinefunction(provider.gen_sync)
 
     def encode(self, item: Any) -> Any:
+        if isinstance(item, BatchInput):
+            messages = [m.model_dump(mode="json") for m in _messages(item.conversation)]
+            if item.system_prompt is None:
+                return messages
+            return {"system_prompt": item.system_prompt, "messages": messages}
         return [m.model_dump(mode="json") for m in _messages(item)]
 
     def decode(self, text: str) -> Result:
@@ -386,18 +452,24 @@ class ChatEngine:
         self, run: _Run, index: int, text: str, options: Sequence[object], slots: anyio.Semaphore
     ) -> None:
         try:
-            messages = [Message.model_validate_json(json.dumps(m)) for m in json.loads(text)]
-            run.store.mark_sending(index)
+            stored = json.loads(text)
+            system = stored.get("system_prompt") if isinstance(stored, dict) else None
+            if isinstance(stored, dict):
+                stored = stored["messages"]
+            messages = [Message.model_validate_json(json.dumps(m)) for m in stored]
+            item_options = _with_system(options, system)
+            if not run.store.mark_sending(index):
+                return  # finished meanwhile (another process on the same state)
             run.in_flight += 1
             try:
                 for attempt in range(self.max_attempts):
                     await run.wait_gate()
                     try:
-                        result = await self._call(messages, options)
+                        result = await self._call(messages, item_options)
                     except RateLimitError as exc:
                         if attempt + 1 >= self.max_attempts:
                             raise
-                        run.gate.hold(run.clock(), retry_delay(attempt, exc.retry_after, _rand))
+                        run.gate.hold(run.clock(), hold_seconds(attempt, exc.retry_after))
                         continue
                     run.store.mark_done(index, result.model_dump_json())
                     run.done += 1
@@ -434,15 +506,26 @@ class AsyncInferenceEngine:
     ``webhook_secret``: the workspace's webhook secret(s); every delivery is verified against
     them (``None`` only for a workspace without one, on a private network). The receiver
     listens on ``host:port`` (0: a free port); ``public_url`` is the HTTPS address Baseten
-    reaches it by (a tunnel or a proxy), by default the local address (enough for localhost
-    tests). Keep ``public_url`` (or the port) the same across reruns: requests already queued
-    deliver to the address they were given. ``submit_rate`` (requests/s, <= 200) and
+    reaches it by (a tunnel or a proxy), required: Baseten cannot deliver to 127.0.0.1. Only
+    for a fake of Baseten on this machine, ``local_webhook=True`` gives the receiver's local
+    address instead. Keep ``public_url`` (or the port) the same across reruns: requests already
+    queued deliver to the address they were given. ``submit_rate`` (requests/s, <= 200) and
     ``max_in_flight`` (<= 50,000) keep within the documented limits. Items whose status has
     not changed for ``poll_after`` seconds are polled (``poll_rate`` per second, <= 20) to
     notice failures, expiry and lost deliveries.
 
+    An item whose submit got no usable answer (a lost connection, a 5xx, a malformed 201) is
+    ``unknown``: Baseten may have queued it, so it is not sent again, and its output is still
+    filed when it arrives. The receiver stays up for such items until ``unknown_wait`` seconds
+    after their submit (default: ``max_time_in_queue_seconds``, or Baseten's 600 s, plus 300 s
+    for the run and the delivery; 0: do not wait).
+
     Conversations are sent as OpenAI chat bodies (``{"messages": [...]}``, the input of an
-    Engine-Builder model's ``/predict``); any other item is sent as the ``model_input`` itself.
+    Engine-Builder model's ``/predict``), with the TextOptions the body can carry:
+    ``system_prompt`` (a first system message), ``max_tokens``, ``temperature``, ``top_p``,
+    ``top_k``, ``seed``, ``stop``, ``top_logprobs`` and ``reply_as_json``; any other option is a
+    :class:`ValidationError` before anything is sent. Any other item is sent as the
+    ``model_input`` itself.
     """
 
     kind = "async"
@@ -453,6 +536,7 @@ class AsyncInferenceEngine:
         *,
         webhook_secret: str | Iterable[str] | None,
         public_url: str | None = None,
+        local_webhook: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
         client: AsyncPlatformClient | None = None,
@@ -468,6 +552,7 @@ class AsyncInferenceEngine:
         tick: float = 0.2,
         submitters: int = 16,
         resend_unknown: bool = False,
+        unknown_wait: float | None = None,
         timeout: float | None = None,
     ) -> None:
         self.target = Target.of(target)
@@ -495,9 +580,26 @@ class AsyncInferenceEngine:
         self.poll_after, self.poll_rate, self.tick = poll_after, poll_rate, tick
         self.submitters = submitters
         self.resend_unknown = resend_unknown
+        if unknown_wait is None:
+            unknown_wait = (max_time_in_queue_seconds or _DEFAULT_QUEUE_SECONDS) + _UNKNOWN_MARGIN
+        elif isinstance(unknown_wait, bool) or not unknown_wait >= 0:
+            raise ValidationError(f"unknown_wait must be seconds >= 0, got {unknown_wait!r}")
+        self.unknown_wait = float(unknown_wait)
         self.timeout = timeout
+        if not public_url and not local_webhook:
+            raise ValidationError(
+                "public_url is required: the HTTPS address (a tunnel or a proxy to the receiver "
+                "on host:port) Baseten delivers outputs to; it cannot reach 127.0.0.1. Pass "
+                "local_webhook=True only for a fake of Baseten on this machine"
+            )
 
     def encode(self, item: Any) -> Any:
+        if isinstance(item, BatchInput):
+            body = self.encode(item.conversation)
+            if item.system_prompt is not None:
+                system = {"role": "system", "content": item.system_prompt}
+                body["messages"] = [system, *body["messages"]]
+            return body
         if isinstance(item, (str, Message)) or (
             isinstance(item, (list, tuple)) and item and all(isinstance(m, Message) for m in item)
         ):
@@ -512,12 +614,29 @@ class AsyncInferenceEngine:
 
     def _body(self, item_input: Any, hook: str, options: Sequence[object]) -> bytes:
         if isinstance(item_input, dict) and "messages" in item_input:
-            item_input = {**item_input, **_chat_fields(options)}
+            fields = _chat_fields(options)
+            system = fields.pop("system_prompt", None)
+            messages = item_input["messages"]
+            has_system = bool(messages) and messages[0].get("role") == "system"
+            if system is not None and not has_system:  # an item's own system prompt wins
+                messages = [{"role": "system", "content": system}, *messages]
+            item_input = {**item_input, **fields, "messages": messages}
         return build_async_predict_body(item_input, webhook_endpoint=hook, **self.options)  # type: ignore[arg-type]
 
     async def run(self, run: _Run, options: Sequence[object]) -> None:
+        _chat_fields(options)  # options the chat body cannot carry: refused before anything
         store = run.store
-        store.reset(SENDING, UNKNOWN)  # a submit cut short: Baseten may or may not have it
+        # A submit cut short: Baseten may or may not have it. The error says so (the status
+        # alone would not tell the user why the item was neither sent again nor finished).
+        store.reset(
+            SENDING,
+            UNKNOWN,
+            error={
+                "type": "SubmitInterrupted",
+                "message": "the process stopped during the submit: Baseten may have queued it; "
+                "its output is filed if it arrives, rerun with resend_unknown=True to send it",
+            },
+        )
         if self.resend_unknown:
             store.reset(UNKNOWN, PENDING)
         run.recount()
@@ -587,19 +706,31 @@ class AsyncInferenceEngine:
                 await anyio.sleep(delay)
             # Recorded before the request leaves, and the request finished even on Ctrl-C
             # (shielded): a submit is never left half-known unless the process is killed.
-            run.store.mark_sending(index)
+            if not run.store.mark_sending(index):
+                return  # no longer pending: its output arrived meanwhile (a resent unknown item)
             with anyio.CancelScope(shield=True):
                 try:
                     handle = await asubmit(client, async_predict_call(self.target, body), 0)
                 except AsyncRateLimitError as exc:
                     run.store.back_to_pending(index)
-                    wait = retry_delay(attempt, exc.retry_after, _rand)
+                    wait = hold_seconds(attempt, exc.retry_after)
                     if exc.limit is AsyncLimit.QUEUE_CAP:
                         wait = max(wait, 5.0)  # the queue drains at the model's pace
                     run.gate.hold(run.clock(), wait)
                     attempt += 1
                     continue
-                except APIConnectionError as exc:
+                except (APIConnectionError, APIError) as exc:
+                    if not_sent(exc) and attempt + 1 < _UNSENT_ATTEMPTS:
+                        # Refused before any byte left: nothing was queued, so it is safe to
+                        # send again (after a backoff that holds the batch, like a 429's).
+                        run.store.back_to_pending(index)
+                        run.gate.hold(run.clock(), hold_seconds(attempt, None))
+                        attempt += 1
+                        continue
+                    if not _maybe_queued(exc):
+                        run.store.mark_failed(index, _error_dict(exc))
+                        run.failed += 1
+                        return
                     run.store.mark_unknown(index, _error_dict(exc))
                     run.unknown += 1
                     return
@@ -618,7 +749,11 @@ class AsyncInferenceEngine:
             c = run.recount()
             run.report()
             if c.pending == 0 and c.sending == 0 and c.submitted == 0:
-                return
+                # Outputs of submits whose answer was lost may still come: keep the receiver up
+                # for them (the store's times are wall-clock, they outlive the process).
+                since = time.time() - self.unknown_wait
+                if self.unknown_wait <= 0 or store.awaiting_unknown(since) == 0:
+                    return
             # The store's times are wall-clock (they outlive the process); so is this cut-off.
             stale = store.stale_submitted(
                 time.time() - self.poll_after, max(1, int(self.poll_rate))
@@ -634,14 +769,20 @@ class AsyncInferenceEngine:
         self, store: BatchStore, client: AsyncPlatformClient, index: int, request_id: str
     ) -> None:
         try:
-            state = await aget_async_request(self.target, request_id, client=client, max_retries=1)
+            # Best effort: no cold-start wait (a 503 is simply tried at the next poll).
+            state = await aget_async_request(
+                self.target, request_id, client=client, max_retries=1, cold_start_timeout=0
+            )
         except NotFoundError as exc:
             # Status is kept for an hour after completion; past that, and with no delivery
             # recorded, the output cannot be recovered.
             store.mark_unknown(index, {"type": "OutputLost", "message": f"status gone: {exc}"})
             return
-        except (RateLimitError, APIConnectionError):
-            return  # polling is best effort; try again next time
+        except (APIError, APIConnectionError) as exc:
+            # Polling is best effort: one failed status call must not stop the batch.
+            log.warning("status of item %d (%s): %s; trying again later", index, request_id, exc)
+            store.mark_polled(index)
+            return
         status, hook = state.status, state.webhook_status
         codes = [e.code for e in state.errors]
         detail = "; ".join(f"{e.code}: {e.message}" for e in state.errors)
@@ -688,14 +829,76 @@ def _chat_message(m: Message) -> dict[str, Any]:
     return {"role": str(getattr(role, "value", role)), "content": m.text}
 
 
+# TextOptions fields an OpenAI chat body carries under the same name.
+_CHAT_FIELDS = ("system_prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop")
+
+
 def _chat_fields(options: Sequence[object]) -> dict[str, Any]:
+    """The chat body fields of ``options``; ValidationError for an option it cannot carry
+    (silently dropping one would run the batch with other settings than asked)."""
     out: dict[str, Any] = {}
     for o in options:
-        for name in ("max_tokens", "temperature", "top_p", "seed"):
-            value = getattr(o, name, None)
-            if value is not None:
+        if not isinstance(o, TextOptions):
+            raise ValidationError(
+                f"AsyncInferenceEngine sends chat bodies and cannot carry {type(o).__name__}; "
+                "pass TextOptions only"
+            )
+        for name, field in TextOptions.model_fields.items():
+            value = getattr(o, name)
+            if value == field.get_default(call_default_factory=True):
+                continue
+            if name in _CHAT_FIELDS:
                 out[name] = value
+            elif name == "top_logprobs":
+                out.update(logprobs=True, top_logprobs=value)
+            elif name == "reply_as_json":
+                out["response_format"] = {"type": "json_object"}
+            else:
+                raise ValidationError(
+                    f"TextOptions({name}=...) cannot be sent by AsyncInferenceEngine (the chat "
+                    f"body carries {', '.join(_CHAT_FIELDS)}, top_logprobs and reply_as_json); "
+                    "leave it unset or use ChatEngine"
+                )
     return out
+
+
+def _maybe_queued(exc: GenAIError) -> bool:
+    """Whether Baseten may have queued a submit that raised ``exc``: no answer (a lost
+    connection or a read timeout), a 5xx, or a 201 of the wrong shape. A 4xx or a connection
+    refused before sending was not."""
+    if isinstance(exc, APIConnectionError):
+        return not not_sent(exc)
+    if isinstance(exc, (StreamError, MalformedResponseError)):
+        return True
+    return isinstance(exc, APIError) and (exc.status_code or 0) >= 500
+
+
+def _grouped(exc: BaseException) -> tuple[BaseException, ...]:
+    """The members of an exception group (the builtin, or the backport anyio uses before
+    Python 3.11); empty for any other exception."""
+    members = getattr(exc, "exceptions", None)
+    if isinstance(members, tuple) and callable(getattr(exc, "derive", None)):
+        return tuple(e for e in members if isinstance(e, BaseException))
+    return ()
+
+
+def _batch_error(exc: BaseException) -> BaseException:
+    """What ``agen_batch`` raises for ``exc``: a task group's single error unwrapped, a
+    timeout as :class:`APITimeoutError`, several errors as one :class:`GenAIError`."""
+    while len(members := _grouped(exc)) == 1:
+        exc = members[0]
+    if members:
+        found = [e for e in members if isinstance(e, GenAIError)]
+        if len(found) == len(members):
+            return found[0]
+        err = GenAIError(f"the batch stopped on {len(members)} errors: {exc}")
+        err.__cause__ = exc
+        return err
+    if isinstance(exc, TimeoutError):
+        err = APITimeoutError(f"the batch did not finish in time: {exc or 'timeout'}")
+        err.__cause__ = exc
+        return err
+    return exc
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -730,7 +933,13 @@ async def agen_batch(
         run = _Run(store, total, progress, time.monotonic)
         with run.scope:
             run.report()
-            await engine.run(run, options)
+            try:
+                await engine.run(run, options)
+            except Exception as exc:
+                mapped = _batch_error(exc)
+                if mapped is exc:
+                    raise
+                raise mapped from mapped.__cause__
         if run.stopped is not None:
             raise run.stopped
         run.recount()

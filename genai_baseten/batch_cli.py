@@ -25,7 +25,7 @@ from genai_core.errors import ValidationError
 from genai_core.options import TextOptions
 from genai_core.types import Message
 
-from .batch import AsyncInferenceEngine, BatchProgress, ChatEngine, gen_batch
+from .batch import AsyncInferenceEngine, BatchInput, BatchProgress, ChatEngine, gen_batch
 
 __all__ = ["add_arguments", "run"]
 
@@ -71,9 +71,12 @@ def read_prompts(path: str) -> Iterator[Any]:
             if isinstance(value, str):
                 yield value
             elif isinstance(value, dict) and isinstance(value.get("prompt"), str):
-                msg = Message.user(value["prompt"])
                 system = value.get("system")
-                yield [Message.user(system), msg] if isinstance(system, str) else msg
+                if system is not None and not isinstance(system, str):
+                    raise ValidationError(f'{path}:{number}: "system" must be a string')
+                # The system prompt goes where the provider puts system prompts, not into the
+                # conversation as if the user had said it.
+                yield BatchInput(Message.user(value["prompt"]), system_prompt=system)
             else:
                 raise ValidationError(
                     f'{path}:{number}: each line must be a JSON string or {{"prompt": "..."}}'
@@ -129,21 +132,36 @@ def _engine(
                 "--async-target needs --public-url: the HTTPS address (a tunnel or proxy to "
                 "--listen) Baseten delivers the outputs to"
             )
-        host, _, port = args.listen.rpartition(":")
+        host, port = _listen(args.listen)
         secrets = [s for s in os.environ.get(SECRET_ENV, "").split(",") if s]
         if not secrets:
             raise ValidationError(
                 f"--async-target needs the webhook secret in ${SECRET_ENV} (comma-separated "
                 "during a rotation): every delivery is verified"
             )
+        # The key comes the way every command's does: --api-key-env / --api-key-stdin /
+        # --api-key, $BASETEN_API_KEY, then the key stored with `genai keys set baseten`.
+        key_args = argparse.Namespace(**{**vars(args), "provider": "baseten", "replay": None})
+        api_key = resolve_target(key_args, model_required=False).api_key
         return AsyncInferenceEngine(
             args.async_target,
             webhook_secret=secrets,
             public_url=args.public_url,
-            host=host or "127.0.0.1",
-            port=int(port),
+            host=host,
+            port=port,
+            api_key=api_key,
         )
     return ChatEngine(_provider(stack, args), concurrency=args.concurrency)
+
+
+def _listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``:PORT``, on 127.0.0.1) of ``--listen``."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValidationError(
+            f"--listen {value!r}: pass HOST:PORT, such as 127.0.0.1:8787 (the port is required)"
+        )
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def run(args: argparse.Namespace) -> int:

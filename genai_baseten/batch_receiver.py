@@ -13,14 +13,13 @@ the same delivery is answered 200 and changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .batch_store import BatchStore
 from .webhooks import WebhookError, WebhookPayloadError, verify_webhook
@@ -93,6 +92,57 @@ def handle_delivery(
     return Delivery(200, "recorded" if recorded else "already recorded", recorded)
 
 
+class _Reader(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+    def readline(self, limit: int, /) -> bytes: ...
+
+
+def _read_chunked(rfile: _Reader) -> bytes | Delivery:
+    """A ``Transfer-Encoding: chunked`` body (RFC 9112 section 7.1), trailers skipped."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        line = rfile.readline(1024)
+        try:
+            n = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return Delivery(400, "malformed chunked body")
+        if n < 0:
+            return Delivery(400, "malformed chunked body")
+        if n == 0:
+            while rfile.readline(1024).strip():
+                pass  # trailer fields: nothing the receiver needs
+            return b"".join(parts)
+        size += n
+        if size > MAX_DELIVERY_BYTES:
+            return Delivery(413, "delivery too large")
+        chunk = rfile.read(n)
+        if len(chunk) != n or rfile.readline(1024).strip():
+            return Delivery(400, "malformed chunked body")
+        parts.append(chunk)
+
+
+def read_request_body(
+    rfile: _Reader, transfer_encoding: str | None, content_length: str | None
+) -> bytes | Delivery:
+    """The body of a request read from ``rfile``: by ``Content-Length``, or chunked (a sender
+    streaming its body has no length to give); the error answer when it cannot be read."""
+    coding = (transfer_encoding or "").strip().lower()
+    if coding:
+        if coding != "chunked":
+            return Delivery(501, f"transfer coding {coding!r} not supported")
+        return _read_chunked(rfile)
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return Delivery(400, "malformed Content-Length")
+    if length < 0:
+        return Delivery(400, "malformed Content-Length")
+    if length > MAX_DELIVERY_BYTES:
+        return Delivery(413, "delivery too large")
+    return rfile.read(length)
+
+
 class WebhookReceiver:
     """A stdlib HTTP server on ``host:port`` (0: any free port) filing deliveries into the state
     at ``state_path``; runs in a daemon thread between :meth:`start` and :meth:`stop`.
@@ -113,8 +163,10 @@ class WebhookReceiver:
         self.state_path = str(state_path)
         self.token = token
         self._secrets = secrets if secrets is None or isinstance(secrets, str) else list(secrets)
-        self._local = threading.local()
-        self._stores: list[BatchStore] = []
+        # One connection for every handler thread, used under a lock: a connection per thread
+        # (ThreadingHTTPServer starts a thread per TCP connection) would keep a file descriptor
+        # or two per delivery until stop(), and a low ulimit would then refuse deliveries.
+        self._db: BatchStore | None = None
         self._lock = threading.Lock()
         self.on_delivery = on_delivery
         receiver = self
@@ -127,11 +179,15 @@ class WebhookReceiver:
             disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_DELIVERY_BYTES:
-                    self._answer(Delivery(413, "delivery too large"))
+                body = read_request_body(
+                    self.rfile,
+                    self.headers.get("Transfer-Encoding"),
+                    self.headers.get("Content-Length"),
+                )
+                if isinstance(body, Delivery):
+                    self.close_connection = True  # the rest of the body was not read
+                    self._answer(body)
                     return
-                body = self.rfile.read(length)
                 self._answer(receiver.handle(self.path, body, self.headers.items()))
 
             def _answer(self, d: Delivery) -> None:
@@ -155,19 +211,13 @@ class WebhookReceiver:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def _store(self) -> BatchStore:
-        store: BatchStore | None = getattr(self._local, "store", None)
-        if store is None:
-            store = BatchStore(self.state_path)
-            self._local.store = store
-            with self._lock:
-                self._stores.append(store)
-        return store
-
     def handle(self, path: str, body: bytes, headers: Iterable[tuple[str, str]]) -> Delivery:
-        d = handle_delivery(
-            self._store(), path, body, list(headers), token=self.token, secrets=self._secrets
-        )
+        with self._lock:
+            if self._db is None:
+                self._db = BatchStore(self.state_path, check_same_thread=False)
+            d = handle_delivery(
+                self._db, path, body, list(headers), token=self.token, secrets=self._secrets
+            )
         if d.recorded and self.on_delivery is not None:
             self.on_delivery(d)
         return d
@@ -186,11 +236,9 @@ class WebhookReceiver:
             self._thread = None
         self._server.server_close()
         with self._lock:
-            for store in self._stores:
-                # A connection of a handler thread that has finished: closing may complain.
-                with contextlib.suppress(Exception):
-                    store.close()
-            self._stores.clear()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()

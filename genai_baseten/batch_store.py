@@ -121,9 +121,15 @@ class BatchStore:
     """One batch's SQLite state. One connection per thread: open another store on the same path
     in the receiver's thread or process."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | Path, *, timeout: float = 30.0, check_same_thread: bool = True
+    ) -> None:
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        # check_same_thread=False only for a caller that serialises every use itself (the
+        # webhook receiver's handler threads share one connection under a lock).
+        self._db = sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=check_same_thread
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives a process crash (not a power loss) and costs no
         # fsync per item.
@@ -331,9 +337,31 @@ class BatchStore:
         row = self._db.execute("SELECT idx FROM items WHERE request_id=?", (request_id,)).fetchone()
         return None if row is None else int(row[0])
 
-    def reset(self, from_status: str, to_status: str) -> int:
-        """Move every item in ``from_status`` to ``to_status`` (start-of-run reconciliation)."""
-        return self._db.execute(
-            "UPDATE items SET status=?, updated=?, error=NULL WHERE status=?",
-            (to_status, time.time(), from_status),
-        ).rowcount
+    def reset(
+        self, from_status: str, to_status: str, *, error: dict[str, Any] | None = None
+    ) -> int:
+        """Move every item in ``from_status`` to ``to_status`` (start-of-run reconciliation).
+
+        The item's error becomes ``error``: the reason it is in its new status (an item moved
+        to ``unknown`` must say why), or none for an item that is going to be sent again. An
+        item moved to ``unknown`` keeps its time: that of its submit, from which its output is
+        awaited (see :meth:`awaiting_unknown`).
+        """
+        text = None if error is None else json.dumps(error)
+        args: tuple[Any, ...]
+        if to_status == UNKNOWN:
+            sql, args = "UPDATE items SET status=?, error=? WHERE status=?", (to_status, text)
+        else:
+            sql = "UPDATE items SET status=?, error=?, updated=? WHERE status=?"
+            args = (to_status, text, time.time())
+        return self._db.execute(sql, (*args, from_status)).rowcount
+
+    def awaiting_unknown(self, since: float) -> int:
+        """Unknown items changed since ``since`` whose output may still be delivered: all but
+        those Baseten reported it could not deliver (``OutputLost``)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM items WHERE status=? AND updated>=? "
+            "AND COALESCE(json_extract(error, '$.type'), '') != 'OutputLost'",
+            (UNKNOWN, since),
+        ).fetchone()
+        return int(row[0])

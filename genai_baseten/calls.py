@@ -3,9 +3,10 @@
 A call is described by a :class:`Call` (method, URL, body, what answer is expected); building one
 validates the caller's input and does no I/O. Answers are decoded by content type
 (:func:`decode_body`), error answers become the library's typed errors with Baseten's hints
-(:func:`error_hint`), and :class:`ColdStart` decides how long a 502/503 answer (a deployment
-scaling up from zero) is waited out. The sync and async shells in :mod:`.platform` only move
-bytes.
+(:func:`error_hint`), :class:`ColdStart` decides how long a 503 answer (a deployment scaling
+up from zero) is waited out, and :class:`Retries` which failures a call that runs the model may
+be sent again after (only those where it cannot have run). The sync and async shells in
+:mod:`.platform` only move bytes.
 
 Families (modules) add their own ``*_call`` builders on top of :func:`json_body`: predict and
 wake (:mod:`.predict`), chains (:mod:`.chains`), the management API (:mod:`.management`).
@@ -22,8 +23,17 @@ from typing import Any
 
 import httpx
 
-from genai_core.errors import APIError, MalformedResponseError, ServerError, ValidationError, redact
-from genai_core.http import RetryPolicy, parse_retry_after
+from genai_core.errors import (
+    APIConnectionError,
+    APIError,
+    GenAIError,
+    MalformedResponseError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+    redact,
+)
+from genai_core.http import MAX_RETRY_AFTER, RetryPolicy, parse_retry_after, retry_delay
 from genai_core.openai_chat.error_body import excerpt, looks_like_html
 
 from .targets import Target
@@ -44,9 +54,19 @@ __all__ = [
 # (docs.baseten.co, "Binary IO": msgpack-encoded bodies are posted as application/octet-stream).
 BINARY_CONTENT_TYPE = "application/octet-stream"
 
-# 502 and 503 are what a deployment answers while its replicas start or restart (the async
-# service records them as MODEL_UNAVAILABLE, "crashed or scaling"); they are worth waiting out.
-COLD_START_STATUS = frozenset({502, 503})
+# 503 is what a deployment answers while it scales up: transient, worth waiting out. Not 502
+# (the container crashed during the request: the model ran), 500 (predict raised) or 504 (the
+# request ran for 1200 s): waiting those out would run the model again and again.
+COLD_START_STATUS = frozenset({503})
+
+# The body of an async request (async_predict, async_run_remote) is at most 256 KiB.
+ASYNC_BODY_LIMIT = 256 * 1024
+
+# Calls that run the model or the chain: a retry after an answer may run it a second time.
+RUNS_MODEL = frozenset({"predict", "run"})
+
+# Transport failures raised before any byte of the request left: always safe to retry.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 # How long, in seconds, a call keeps retrying 502/503 while a deployment scales up from zero.
 # Large models take several minutes to load; past 15 minutes something else is wrong.
@@ -143,9 +163,18 @@ def error_hint(call: Call, status: int, env_var: str | None, key_url: str) -> st
         where = f"${env_var} or api_key=" if env_var else "api_key="
         return f"check the key given in {where}; get one at {key_url}"
     target = call.target
-    if status == 404 and target is not None and target.kind in ("model", "chain"):
+    # Only a call on the deployment itself can mean it was deactivated: a 404 from the
+    # management API or from an async request's status says something else (a wrong id, a
+    # request whose status expired).
+    on_deployment = call.what in _ON_DEPLOYMENT
+    if status == 404 and on_deployment and target is not None and target.kind in ("model", "chain"):
         return _not_found_hint(target)
     return None
+
+
+_ON_DEPLOYMENT = frozenset(
+    {"predict", "run", "async predict", "async run", "wake", "async queue status"}
+)
 
 
 def _not_found_hint(target: Target) -> str:
@@ -180,10 +209,10 @@ def _where(target: Target) -> str:
 
 
 class ColdStart:
-    """Whether to keep waiting for a deployment that answers 502/503 while it scales up.
+    """Whether to keep waiting for a deployment that answers 503 while it scales up.
 
     The HTTP policy's own retries (a few, seconds apart) come first; when they are used up on a
-    502/503, this grants more attempts every :data:`COLD_START_INTERVAL` seconds (or the
+    503, this grants more attempts every :data:`COLD_START_INTERVAL` seconds (or the
     server's ``Retry-After``, capped by the budget) until ``budget`` seconds have passed since
     the call started. ``budget=0`` turns it off. No I/O: the shells sleep.
     """
@@ -205,7 +234,7 @@ class ColdStart:
         return dataclasses.replace(policy, max_retries=0)
 
     def after_error(self, err: APIError) -> float | None:
-        """Seconds to wait before trying again, or None to raise ``err``."""
+        """Seconds to wait before trying again, or None to raise ``err`` (anything but a 503)."""
         if not isinstance(err, ServerError) or err.status_code not in COLD_START_STATUS:
             return None
         now = self.clock()
@@ -216,6 +245,51 @@ class ColdStart:
         delay = asked if asked is not None and asked > 0 else self.interval
         self.waits += 1
         return min(delay, left)
+
+
+def not_sent(err: GenAIError) -> bool:
+    """Whether ``err`` is a connection failure from before the request was sent."""
+    return isinstance(err, APIConnectionError) and isinstance(err.__cause__, _NOT_SENT)
+
+
+class Retries:
+    """The retries of one call beyond a single attempt of the HTTP policy, sans-IO.
+
+    Ordinary calls (idempotent reads, wake): the HTTP policy's own retries in the first round
+    (:meth:`round_policy`), then :class:`ColdStart` for a 503. Calls that run the model
+    (:data:`RUNS_MODEL`, unless ``unsafe``): one attempt per round, retried only where it
+    cannot have run twice: a 429, a 503 (scaling up) and a connection refused or timed out
+    before the request was sent, ``policy.max_retries`` times, then the cold-start wait for a
+    503. ``unsafe=True`` gives them the ordinary policy (500/502/504 and read timeouts retried
+    too: the model may run more than once).
+    """
+
+    def __init__(self, call: Call, policy: RetryPolicy, cold: ColdStart, *, unsafe: bool) -> None:
+        self.policy = policy
+        self.cold = cold
+        self.safe_only = call.what in RUNS_MODEL and not unsafe
+        self.taken = 0
+
+    def round_policy(self) -> RetryPolicy:
+        if self.safe_only:
+            return dataclasses.replace(self.policy, max_retries=0)
+        return self.cold.round_policy(self.policy)
+
+    def after_error(self, err: GenAIError) -> float | None:
+        """Seconds to wait before the next round, or None to raise ``err``."""
+        if self.safe_only and self.taken < self.policy.max_retries:
+            asked: float | None = None
+            if isinstance(err, RateLimitError):
+                asked = err.retry_after
+            elif isinstance(err, ServerError) and err.status_code == 503:
+                asked = parse_retry_after(err.headers, self.policy.clock())
+            elif not not_sent(err):
+                return None
+            if asked is None or asked <= MAX_RETRY_AFTER:
+                delay = retry_delay(self.taken, asked, self.policy.rand)
+                self.taken += 1
+                return delay
+        return self.cold.after_error(err) if isinstance(err, APIError) else None
 
 
 def check_budget(value: float | None, *, argument: str) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 
 from genai_core.errors import MalformedResponseError, ValidationError
 
-from .calls import Call, json_body
+from .calls import ASYNC_BODY_LIMIT, Call, json_body
 from .targets import Target
 
 __all__ = ["AsyncSubmission", "async_run_remote_call", "parse_submission", "run_remote_call"]
@@ -38,10 +38,15 @@ def run_remote_call(target: Target | str, inputs: Mapping[str, Any]) -> Call:
 
 
 def async_run_remote_call(target: Target | str, inputs: Mapping[str, Any]) -> Call:
-    """``POST /{target}/async_run_remote``: the same body, queued (201)."""
+    """``POST /{target}/async_run_remote``: the same body, queued (201); at most 256 KiB."""
     where = Target.of(target)
     url = where.async_run_remote_url()
     body = _chain_body(inputs)
+    if len(body) > ASYNC_BODY_LIMIT:
+        raise ValidationError(
+            f"inputs are {len(body)} bytes as JSON; an async request's body is limited to "
+            f"{ASYNC_BODY_LIMIT} (256 KiB): pass a URL to the data instead, or use run_remote"
+        )
     return Call("POST", url, body, "application/json", target=where, what="async run")
 
 

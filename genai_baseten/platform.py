@@ -9,8 +9,15 @@ the same.
 
 The HTTP policy is the chat client's (:mod:`genai_core.http`): retries with backoff and
 ``Retry-After``, per-phase timeouts, an ``X-Request-Id`` per call, typed errors
-(:mod:`genai_core.errors`) whose text never holds the key. On top of it, a 502/503 from a
+(:mod:`genai_core.errors`) whose text never holds the key. On top of it, a 503 from a
 deployment scaling up is waited out for ``cold_start_timeout`` seconds (:class:`.calls.ColdStart`).
+
+Calls that run the model (``predict``, ``predict_stream``, ``run_remote``) are retried only where
+it cannot have run twice: a 429, a 503 (scaling up) and a connection that failed before the
+request was sent. A 500 (``predict`` raised), a 502 (the container crashed during the request),
+a 504 (it ran for 1200 s) or a read timeout is raised at once; pass ``retry_unsafe=True`` to
+retry those too, accepting that the model may run more than once (:class:`.calls.Retries`).
+``async_run_remote`` is a submit like ``async_predict``: retried on a 429 only.
 
 ::
 
@@ -31,6 +38,7 @@ import httpx
 
 from genai_core._log import register_secrets
 from genai_core.errors import (
+    APIConnectionError,
     APIError,
     GenAIError,
     MissingAPIKeyError,
@@ -72,6 +80,7 @@ from .calls import (
     DEFAULT_COLD_START_TIMEOUT,
     Call,
     ColdStart,
+    Retries,
     check_budget,
     decode_body,
     error_hint,
@@ -83,6 +92,8 @@ from .predict import (
     StreamKind,
     predict_call,
     wake_call,
+    wake_lookup_call,
+    wake_target,
 )
 from .targets import Target
 
@@ -118,7 +129,10 @@ class CallOptions(TypedDict, total=False):
     max_retries: int
     """Retries of the HTTP policy for this call."""
     cold_start_timeout: float
-    """Seconds to keep retrying 502/503 while the deployment starts (0: not at all)."""
+    """Seconds to keep retrying 503 while the deployment starts (0: not at all)."""
+    retry_unsafe: bool
+    """predict / run_remote only: also retry 500, 502, 504 and read timeouts, although the
+    model may then run more than once (default False: 429, 503 and unsent requests only)."""
 
 
 # Readiness polling: how long wait_until_ready waits by default, and how often it asks.
@@ -214,11 +228,15 @@ class _PlatformBase(Generic[_H]):
         log.debug("%s %s (%s)", call.method, call.url, call.what)
         return request
 
-    def _prepare(self, call: Call, kw: CallOptions) -> tuple[httpx.Request, RetryPolicy, ColdStart]:
-        """The request for ``call``, the retry policy and the cold-start budget of this call."""
+    def _prepare(self, call: Call, kw: CallOptions) -> tuple[httpx.Request, RetryPolicy, Retries]:
+        """The request for ``call``, the retry policy and the retries beyond it."""
         request = self._request(call, kw.get("timeout", USE_CLIENT_DEFAULT))
         policy = self._policy_for(kw.get("max_retries", USE_CLIENT_DEFAULT))
-        return request, policy, self._cold_start(kw.get("cold_start_timeout", USE_CLIENT_DEFAULT))
+        cold = self._cold_start(kw.get("cold_start_timeout", USE_CLIENT_DEFAULT))
+        unsafe = kw.get("retry_unsafe", False)
+        if not isinstance(unsafe, bool):
+            raise ValidationError(f"retry_unsafe must be True or False, got {unsafe!r}")
+        return request, policy, Retries(call, policy, cold, unsafe=unsafe)
 
     def _policy_for(self, max_retries: int | UseClientDefault) -> RetryPolicy:
         return per_call_policy(self._policy, max_retries)
@@ -283,14 +301,15 @@ class _PlatformBase(Generic[_H]):
         return getattr(self, name)(*args)
 
     def _open_plan(self, call: Call, kw: CallOptions) -> Plan[httpx.Response]:
-        """Send ``call`` under the policy, and again while the deployment starts (502/503
-        within the cold-start budget); returns the success answer still streaming."""
-        request, policy, cold = self._prepare(call, kw)
+        """Send ``call`` under the policy, and again while the deployment starts (503 within
+        the cold-start budget); a call that runs the model only where it cannot have run
+        (:class:`.calls.Retries`). Returns the success answer still streaming."""
+        request, policy, retries = self._prepare(call, kw)
         while True:
             try:
-                response: httpx.Response = yield "_send_round", request, cold.round_policy(policy)
-            except APIError as err:
-                delay = cold.after_error(err)
+                response: httpx.Response = yield "_send_round", request, retries.round_policy()
+            except (APIError, APIConnectionError) as err:
+                delay = retries.after_error(err)
                 if delay is None:
                     raise
                 self._waiting(call, err, delay)
@@ -317,30 +336,44 @@ class _PlatformBase(Generic[_H]):
             interval=_poll_interval(interval),
             clock=self._policy.clock,
         )
+        # Each call is capped at the time left and does not wait out a cold start of its own
+        # (its default budget of 900 s would overrun timeout=).
         if wake:
-            yield "wake", where
+            yield from self._wake_plan(
+                where, {"cold_start_timeout": 0, "timeout": ready.time_left()}
+            )
+        call = management.deployment_of_target_call(where)
         while True:
-            status = yield "deployment_status", where
+            once: CallOptions = {"cold_start_timeout": 0, "timeout": ready.time_left()}
+            data = yield from self._call_plan(call, once)
+            status = management.status_of(data, call) or management.DeploymentStatus.INACTIVE
             delay = ready.after_status(status)
             if delay is None:
-                return status  # type: ignore[no-any-return]
+                return status
             yield "_sleep", self._policy, delay
 
-    def _waiting(self, call: Call, err: APIError, delay: float) -> None:
-        log.warning(
-            "%s %s: HTTP %d while the deployment starts; trying again in %.1f s",
-            call.what,
-            call.target,
-            err.status_code,
-            delay,
-        )
+    def _wake_plan(self, target: Target | str, kw: CallOptions) -> Plan[None]:
+        """Wake ``target``; an environment through its current deployment, looked up first
+        (Baseten's wake takes a deployment id or development)."""
+        where = Target.of(target)
+        if (lookup := wake_lookup_call(where)) is not None:
+            where = wake_target(where, (yield from self._call_plan(lookup, kw)))
+        yield from self._call_plan(wake_call(where), kw)
+
+    def _waiting(self, call: Call, err: GenAIError, delay: float) -> None:
+        if isinstance(err, APIError):
+            what = f"HTTP {err.status_code}"
+            what += " while the deployment starts" if err.status_code == 503 else ""
+        else:
+            what = f"{type(err).__name__} before the request was sent"
+        log.warning("%s %s: %s; trying again in %.1f s", call.what, call.target, what, delay)
 
 
 class PlatformClient(_PlatformBase[httpx.Client]):
     """Synchronous client for Baseten's predict, wake, chains and management endpoints.
 
     ``api_key`` defaults to ``$BASETEN_API_KEY``; ``http_client`` (or ``transport``) is the seam
-    for proxies and tests; ``max_retries`` and ``timeout`` are the chat client's; a 502/503
+    for proxies and tests; ``max_retries`` and ``timeout`` are the chat client's; a 503
     from a deployment scaling up is retried for ``cold_start_timeout`` seconds (0: not at all).
     Every method takes ``timeout=`` and ``max_retries=`` for one call.
     """
@@ -387,8 +420,12 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         return PredictStream(lambda: self._open(call, **kw), keep=keep)
 
     def wake(self, target: Target | str, **kw: Unpack[CallOptions]) -> None:
-        """``POST /{target}/wake``: start a deployment scaled to zero (Baseten answers 202)."""
-        self._call(wake_call(target), **kw)
+        """``POST /{target}/wake``: start a deployment scaled to zero (Baseten answers 202).
+
+        An environment (production included) is woken through its current deployment, looked
+        up with the management API first: Baseten's wake takes a deployment id or development.
+        """
+        drive(self._wake_plan(target, kw), self._act)
 
     def deployment_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
@@ -433,10 +470,15 @@ class PlatformClient(_PlatformBase[httpx.Client]):
     def async_run_remote(
         self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
     ) -> chains.AsyncSubmission:
-        """``POST /{target}/async_run_remote``: queue a chain run; returns its request id."""
+        """``POST /{target}/async_run_remote``: queue a chain run; returns its request id.
+
+        A submit: retried on a 429 only (``max_retries`` times), never after a 5xx or a lost
+        connection, where Baseten may have queued it already. At most 256 KiB of inputs."""
+        from .async_client import submit  # it builds on this module
+
         call = chains.async_run_remote_call(target, inputs)
-        assert call.target is not None
-        return chains.parse_submission(self._call(call, **kw), call.target)
+        retries = kw.get("max_retries", self._policy.max_retries)
+        return submit(self, call, retries, kw.get("timeout", USE_CLIENT_DEFAULT))
 
     # -- management (read-only) ---------------------------------------------------------------
 
@@ -531,7 +573,8 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         return AsyncPredictStream(lambda: self._open(call, **kw), keep=keep)
 
     async def wake(self, target: Target | str, **kw: Unpack[CallOptions]) -> None:
-        await self._call(wake_call(target), **kw)
+        """See :meth:`PlatformClient.wake`."""
+        await adrive(self._wake_plan(target, kw), self._act)
 
     async def deployment_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
@@ -565,9 +608,12 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     async def async_run_remote(
         self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
     ) -> chains.AsyncSubmission:
+        """See :meth:`PlatformClient.async_run_remote`."""
+        from .async_client import asubmit
+
         call = chains.async_run_remote_call(target, inputs)
-        assert call.target is not None
-        return chains.parse_submission(await self._call(call, **kw), call.target)
+        retries = kw.get("max_retries", self._policy.max_retries)
+        return await asubmit(self, call, retries, kw.get("timeout", USE_CLIENT_DEFAULT))
 
     async def list_models(self, **kw: Unpack[CallOptions]) -> list[management.ManagedModel]:
         data = await self._call(management.list_call("models"), **kw)

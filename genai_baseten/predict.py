@@ -33,6 +33,7 @@ from genai_core.errors import APIConnectionError, APITimeoutError, GenAIError
 from genai_core.sse import ServerSentEvent, SSEDecodeError, SSEDecoder
 
 from .calls import Call, body_of, media_type
+from .management import environment_call, parse_environment
 from .targets import Target
 
 __all__ = [
@@ -71,6 +72,29 @@ def predict_call(target: Target | str, payload: Any, *, stream: bool = False) ->
     content, content_type = body_of(payload, argument="payload")
     accept = "*/*" if stream else "application/json, */*;q=0.5"
     return Call("POST", url, content, content_type, accept, where, "predict")
+
+
+def wake_lookup_call(target: Target) -> Call | None:
+    """The management call that finds what to wake for ``target``, or None when it is woken
+    directly: Baseten's wake takes a deployment id or ``development``, so an environment is
+    woken through its current deployment."""
+    if target.kind != "model" or target.deployment_id is not None or target.development:
+        return None
+    assert target.id is not None and target.environment is not None
+    return environment_call(target.id, target.environment)
+
+
+def wake_target(target: Target, lookup: Any) -> Target:
+    """The deployment to wake for ``target``, from the answer to :func:`wake_lookup_call`."""
+    current = parse_environment(lookup).current_deployment
+    deployment_id = current.id if current is not None else None
+    if not deployment_id:
+        raise DeploymentFailedError(
+            f"{target} has no current deployment to wake; promote a deployment to it first",
+            "NO_DEPLOYMENT",
+        )
+    assert target.id is not None
+    return Target.model(target.id, deployment_id=deployment_id)
 
 
 def wake_call(target: Target | str) -> Call:
@@ -219,11 +243,16 @@ class Readiness:
                 f"{self.target} is {status} and will not become ready by waiting; {advice}",
                 status,
             )
+        return min(self.interval, self.time_left())
+
+    def time_left(self) -> float:
+        """Seconds left before ``timeout`` (the cap of each call made while waiting);
+        APITimeoutError once none is left."""
         left = self.deadline - self.clock()
         if left <= 0:
-            seen = " → ".join(dict.fromkeys(self.statuses))
+            seen = " → ".join(dict.fromkeys(self.statuses)) or "none"
             raise APITimeoutError(
                 f"{self.target} was not ready after {self.timeout:g} s (statuses seen: {seen}); "
                 "pass a longer timeout= or check the deployment in the dashboard"
             )
-        return min(self.interval, left)
+        return left

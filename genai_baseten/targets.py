@@ -337,7 +337,16 @@ class Target:
         return self._op("async_run_remote", "chain")
 
     def wake_url(self) -> str:
-        """``POST`` here to start a scaled-to-zero deployment (``/{target}/wake``, 202)."""
+        """``POST`` here to start a scaled-to-zero deployment (``/{target}/wake``, 202).
+
+        Baseten documents wake for ``deployment/{id}`` and ``development`` only; an environment
+        is woken through its current deployment (:meth:`PlatformClient.wake` looks it up)."""
+        if self.kind == "model" and self.deployment_id is None and not self.development:
+            raise ValidationError(
+                f"wake is documented for a deployment id or the development deployment, not "
+                f"for {self}; use PlatformClient.wake (it wakes the environment's current "
+                "deployment) or Target.model(id, deployment_id=...)"
+            )
         return self._op("wake", "model")
 
     def async_queue_status_url(self) -> str:

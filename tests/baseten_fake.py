@@ -201,7 +201,9 @@ class FakeBaseten:
         r("GET", r"/v1/chains", lambda s, m: Reply.json(200, {"chains": self.chains}), "api")
         r("POST", rf"/{_TARGET}/async_run_remote", self._async_run, "chain")
         r("POST", rf"/{_TARGET}/run_remote", self._run_remote, "chain")
-        r("POST", rf"/{_TARGET}/wake", self._wake, "model")
+        # Wake is documented for deployment/{id} and development only (docs.baseten.co,
+        # inference-api/wake): an environment has no wake route.
+        r("POST", r"/(?P<target>development|deployment/[^/]+)/wake", self._wake, "model")
         r("POST", rf"/{_TARGET}/predict", self._predict, "model")
         r("GET", rf"/{_TARGET}/async_queue_status", self._queue_status, None)
         r("POST", r"/(?P<m>[^/]+)/v1/chat/completions", self._bridge_chat, "bridge")

@@ -298,7 +298,9 @@ def test_wait_until_ready_wakes_then_polls(drive: Driver) -> None:
     assert status == genai_baseten.DeploymentStatus.ACTIVE
     paths = [(s.method, s.path) for s in drive.fake.requests]
     env = f"/v1/models/{MODEL}/environments/staging"
-    assert paths == [("POST", "/environments/staging/wake"), *[("GET", env)] * 3]
+    # The spec documents wake for deployment/{id} and development only: the environment's
+    # current deployment (d2) is looked up, then woken.
+    assert paths == [("GET", env), ("POST", "/deployment/d2/wake"), *[("GET", env)] * 3]
     assert drive.clock.sleeps == [2, 2]  # WAKING_UP, LOADING_MODEL, then ACTIVE
 
 
@@ -314,7 +316,8 @@ def test_wait_until_ready_has_a_deadline(drive: Driver) -> None:
     with pytest.raises(APITimeoutError, match="not ready after 10 s"):
         drive("wait_until_ready", PROD, interval=3, timeout=10)
     assert drive.clock.sleeps == [3, 3, 3, 1]  # never past the deadline
-    assert len(drive.fake.requests) == 6  # wake + 5 polls
+    # Environment look-up + wake + polls at 0, 3, 6 and 9 s; none is sent once no time is left.
+    assert len(drive.fake.requests) == 6
 
 
 def test_async_queue_status(drive: Driver) -> None:

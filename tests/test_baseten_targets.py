@@ -99,7 +99,11 @@ def test_urls_of_every_endpoint_family() -> None:
     assert staging.predict_url() == f"{M}/environments/staging/predict"
     assert staging.async_predict_url() == f"{M}/environments/staging/async_predict"
     assert staging.async_queue_status_url() == f"{M}/environments/staging/async_queue_status"
-    assert staging.wake_url() == f"{M}/environments/staging/wake"
+    # Wake is documented for deployment/{id} and development only (docs.baseten.co,
+    # inference-api/wake/deployment-wake and development-wake).
+    with pytest.raises(ValidationError, match="current deployment"):
+        staging.wake_url()
+    assert Target.model("abcd1234", development=True).wake_url() == f"{M}/development/wake"
     assert staging.openai_base_url() == f"{M}/environments/staging/sync/v1"
     assert staging.sync_url("v1/models") == f"{M}/environments/staging/sync/v1/models"
     assert staging.async_request_url("0123abcd") == f"{M}/async_request/0123abcd"

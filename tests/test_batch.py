@@ -190,6 +190,7 @@ def engine(fake: FakeAsyncBaseten, **kw: Any) -> AsyncInferenceEngine:
         webhook_secret=SECRET,
         api_key=KEY,
         transport=AsyncLoopbackTransport(fake),
+        local_webhook=True,
         tick=0.02,
         **kw,
     )
@@ -264,7 +265,8 @@ def test_async_engine_resumes_after_crash_without_running_anything_twice(tmp_pat
             assert pending, "the crash came before every item was submitted"
             store.mark_sending(pending[0][0])
             ambiguous = pending[0][0]
-        results = gen_batch(items, engine=engine(fake), state=state)
+        # unknown_wait=0: the ambiguous item's output is not awaited (it was never queued).
+        results = gen_batch(items, engine=engine(fake, unknown_wait=0), state=state)
         by_status = Counter(r.status for r in results)
         assert by_status == Counter({"done": 39, "unknown": 1})
         assert results[ambiguous].status == "unknown"

@@ -12,6 +12,7 @@ from fake_openai import FakeOpenAI, serve
 from harness import bodies
 from harness.loopback import Outgoing
 
+import genai_baseten
 from genai_core.cli import main
 
 
@@ -48,8 +49,9 @@ def test_batch_command(tmp_path: Path, fake: FakeOpenAI, capsys: Any) -> None:
     assert lines[1] == {"index": 1, "status": "done", "text": "SYS | B"}
     assert lines[2]["status"] == "failed" and "503" in lines[2]["error"]
     assert "3/3" in capsys.readouterr().err  # the progress line
-    sent = [[m["content"] for m in r.json()["messages"]] for r in fake.requests]
-    assert sent == [["hello"], ["sys", "b"], ["boom"]]
+    sent = [[(m["role"], m["content"]) for m in r.json()["messages"]] for r in fake.requests]
+    # "system" is the system prompt, not words of the user.
+    assert sent == [[("user", "hello")], [("system", "sys"), ("user", "b")], [("user", "boom")]]
     # The batch retries by itself: the client was made with no retries of its own.
     assert len(fake.requests) == 3
     # Rerun: nothing sent again (the failed item too, unless asked).
@@ -70,17 +72,53 @@ def test_async_target_needs_a_public_url_and_a_webhook_secret(
     tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BASETEN_WEBHOOK_SECRET", raising=False)
+    args = _async_args(tmp_path)[:-2]  # without --public-url
+    assert main(args) == 2
+    assert "--public-url" in capsys.readouterr().err  # Baseten cannot reach 127.0.0.1
+    assert main([*args, "--public-url", "https://hooks.example.com"]) == 2
+    assert "BASETEN_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def _async_args(tmp_path: Path, *extra: str) -> list[str]:
+    """``genai batch`` on a one-line file with --async-target, then --public-url, then extra."""
     src = tmp_path / "p.jsonl"
     src.write_text('"ok"\n', encoding="utf-8")
-    args = [
+    return [
         "batch",
         str(src),
         "--out",
         str(tmp_path / "o.jsonl"),
         "--async-target",
         "https://model-abcd1234.api.baseten.co/production",
+        *extra,
+        "--public-url",
+        "https://hooks.example.com",
     ]
-    assert main(args) == 2
-    assert "--public-url" in capsys.readouterr().err  # Baseten cannot reach 127.0.0.1
-    assert main([*args, "--public-url", "https://hooks.example.com"]) == 2
-    assert "BASETEN_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_listen_without_a_port_is_a_usage_error(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BASETEN_WEBHOOK_SECRET", "whsec-test")
+    assert main(_async_args(tmp_path, "--listen", "localhost")) == 2
+    assert "--listen 'localhost': pass HOST:PORT" in capsys.readouterr().err
+
+
+def test_async_target_takes_the_key_flags_of_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    from genai_baseten.batch_cli import _engine
+    from genai_core.cli import build_parser
+
+    monkeypatch.setenv("BASETEN_WEBHOOK_SECRET", "whsec-test")
+    monkeypatch.delenv("BASETEN_API_KEY", raising=False)
+    monkeypatch.setenv("MY_BASETEN_KEY", "fake-key-from-named-var")
+    argv = _async_args(tmp_path, "--api-key-env", "MY_BASETEN_KEY", "--listen", ":0")
+    args = build_parser(argv).parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        eng = _engine(stack, args)
+    assert isinstance(eng, genai_baseten.AsyncInferenceEngine)
+    assert eng.api_key == "fake-key-from-named-var"
+    assert (eng.host, eng.port) == ("127.0.0.1", 0)

@@ -30,6 +30,15 @@ ALLOWED: dict[str, set[str]] = {
     "test_scoreboard_query.py": {"super()._chat_inputs"},
     # Arrived with the reliability fixes as this harness was closing: counting how often the
     # redaction pattern of a key is built. Way out: a public pattern-cache statistic.
+    # Arrived with the batch fixes as this harness was closing (private engine steps and
+    # states). Way out: test through gen_batch's public outcome, or public engine hooks.
+    "test_batch_cli.py": {"from genai_baseten.batch_cli import _engine"},
+    "test_batch_fixes.py": {
+        "from genai_baseten.batch import _Run",
+        "from genai_baseten.batch import _Submitting",
+        "from genai_baseten.batch import _batch_error",
+        "eng._submit_one",
+    },
     "test_reliability_fixes.py": {
         "from genai_core import _redact",
         "_redact._build_pattern",

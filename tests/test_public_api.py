@@ -97,6 +97,7 @@ GENAI_BASETEN_ALL = [
     "AsyncRequestStatus",
     "AsyncSubmission",
     "BASE_URL",
+    "BatchInput",
     "BatchItem",
     "BatchItemError",
     "BatchProgress",
