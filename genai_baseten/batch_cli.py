@@ -27,7 +27,7 @@ from genai_core.types import Message
 
 from .batch import AsyncInferenceEngine, BatchInput, BatchProgress, ChatEngine, gen_batch
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "host_port", "run", "split_host_port"]
 
 SECRET_ENV = "BASETEN_WEBHOOK_SECRET"
 
@@ -150,7 +150,7 @@ def _engine(
                 "--async-target needs --public-url: the HTTPS address (a tunnel or proxy to "
                 "--listen) Baseten delivers the outputs to"
             )
-        host, port = _listen(args.listen)
+        host, port = split_host_port(args.listen)
         secrets = [s for s in os.environ.get(SECRET_ENV, "").split(",") if s]
         if not secrets:
             raise ValidationError(
@@ -172,7 +172,7 @@ def _engine(
     return ChatEngine(_provider(stack, args), concurrency=args.concurrency)
 
 
-def _listen(value: str) -> tuple[str, int]:
+def split_host_port(value: str) -> tuple[str, int]:
     """``HOST:PORT`` (or ``:PORT``, on 127.0.0.1) of ``--listen``, checked by :func:`host_port`."""
     host, _, port = host_port(value).rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)

@@ -71,15 +71,22 @@ __all__ = [
     "ENV_PROVIDER",
     "REPLAY_API_KEY",
     "SQUARE_ROOT_TOOL",
+    "ChatPrinter",
     "Command",
+    "Styled",
     "Target",
     "UsageError",
     "add_target_arguments",
     "build_parser",
+    "chat_turn",
+    "command_parsers",
+    "configure_logging",
     "cost_text",
     "demo_cassette_path",
+    "flag_wording",
     "main",
     "open_client",
+    "parser_arguments",
     "register_command",
     "resolve_target",
     "run_square_root",
@@ -148,8 +155,9 @@ def _use_color(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-class _Styled:
-    """Writes to one stream, dimming text when the stream is a terminal."""
+class Styled:
+    """Writes to one stream, dimming text when the stream is a terminal. Public so a command
+    added with :func:`register_command` (and a test) can print the way the built-in ones do."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -396,7 +404,7 @@ def open_client(stack: contextlib.ExitStack, target: Target) -> Provider:
         client: Provider = get_provider(target.provider, **kwargs)
     except ValidationError as exc:
         text = str(exc).removeprefix(f"{target.provider}: ")  # said once, below
-        raise UsageError(f"{target.provider}: {_flag_wording(text)}") from exc
+        raise UsageError(f"{target.provider}: {flag_wording(text)}") from exc
     url = str(getattr(client, "base_url", "") or target.base_url or target.defaults.base_url or "")
     stack.push(_name_target(target.provider, _public_url(url) if url else ""))
     close = getattr(client, "close", None)
@@ -405,7 +413,7 @@ def open_client(stack: contextlib.ExitStack, target: Target) -> Provider:
     return client
 
 
-def _flag_wording(text: str, *, key_flags: bool = True) -> str:
+def flag_wording(text: str, *, key_flags: bool = True) -> str:
     """A library message said with the command's flags: ``base_url`` is ``--base-url``; a key
     given as ``api_key=`` came from the key flags (when the command has them) or `genai keys`."""
     text = re.sub(r"\bbase_url\b", "--base-url", text)
@@ -526,7 +534,7 @@ def _stream_turn(
     client: Provider,
     messages: Sequence[Message],
     options: TextOptions,
-    out: _Styled,
+    out: Styled,
     *,
     show_reasoning: bool,
 ) -> Result:
@@ -564,7 +572,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.live and (args.api_key_env or args.api_key_stdin):
         flag = "--api-key-env" if args.api_key_env else "--api-key-stdin"
         raise UsageError(f"{flag} is for --live: the replayed demo sends nothing and needs no key")
-    out = _Styled(sys.stdout)
+    out = Styled(sys.stdout)
     with contextlib.ExitStack() as stack:
         if args.live:
             # The demo's provider and model are the ones its cassette was written for.
@@ -661,19 +669,20 @@ def cost_text(cost: Decimal | None) -> str | None:
     return None if cost is None else f"cost: ${cost}"
 
 
-def _answer(
+def chat_turn(
     client: Provider,
     messages: Sequence[Message],
     options: Sequence[GenOption],
     *,
     args: argparse.Namespace,
-    out: _Styled,
-    err: _Styled,
+    out: Styled,
+    err: Styled,
     pricer: _Pricer,
 ) -> tuple[Result, Decimal | None]:
-    """One turn: streamed (or not) to the terminal, or silently for ``--json``; the result and
-    its cost."""
-    printer = _ChatPrinter(out, err, show_reasoning=args.show_reasoning)
+    """One turn of ``genai chat``: streamed (or not) to the terminal, or silently for
+    ``--json``; the result and its cost. Ctrl-C inside a turn cancels the turn, not the
+    session."""
+    printer = ChatPrinter(out, err, show_reasoning=args.show_reasoning)
     if args.no_stream:
         result = client.gen_sync(messages, *options)
         if not args.json:
@@ -698,8 +707,8 @@ def _answer(
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    out = _Styled(sys.stdout)
-    err = _Styled(sys.stderr)
+    out = Styled(sys.stdout)
+    err = Styled(sys.stderr)
     target = resolve_target(args)
     docs = _attachments(args.attach)
     options = build_options(
@@ -716,7 +725,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if args.prompt is None:
             return _session(client, options, docs, args=args, out=out, err=err, pricer=pricer)
         messages = [Message.user(_read_prompt(args.prompt, docs=bool(docs)), *docs)]
-        result, cost = _answer(
+        result, cost = chat_turn(
             client, messages, options, args=args, out=out, err=err, pricer=pricer
         )
     if args.json:
@@ -733,8 +742,8 @@ def _session(
     docs: Sequence[Doc],
     *,
     args: argparse.Namespace,
-    out: _Styled,
-    err: _Styled,
+    out: Styled,
+    err: Styled,
     pricer: _Pricer,
 ) -> int:
     """An interactive chat: one line per user turn, the conversation kept in memory.
@@ -765,7 +774,7 @@ def _session(
             break
         message = Message.user(text, *pending)
         try:
-            result, cost = _answer(
+            result, cost = chat_turn(
                 client, [*history, message], options, args=args, out=out, err=err, pricer=pricer
             )
         except KeyboardInterrupt:
@@ -787,11 +796,12 @@ def _session(
     return 0
 
 
-class _ChatPrinter:
+class ChatPrinter:
     """Answer text to stdout; reasoning and tool calls to stderr. Reasoning is dimmed on a
-    terminal and labelled ``[reasoning]`` otherwise, so a log still tells it from the answer."""
+    terminal and labelled ``[reasoning]`` otherwise, so a log still tells it from the answer.
+    Public: ``genai chat`` prints every fragment through it."""
 
-    def __init__(self, out: _Styled, err: _Styled, *, show_reasoning: bool) -> None:
+    def __init__(self, out: Styled, err: Styled, *, show_reasoning: bool) -> None:
         self.out = out
         self.err = err
         self.show_reasoning = show_reasoning
@@ -1224,9 +1234,26 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbosity: int) -> Callable[[], None]:
-    """-v: the ``genai`` logger at DEBUG on stderr; -vv: httpx and httpcore too. Returns what
-    undoes it (``main`` may run several times in one process, as in tests)."""
+def command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-command parsers of ``parser`` (as :func:`build_parser` makes it), by command name:
+    what reference docs and checks walk. argparse keeps these private; this is the one place
+    that reads them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def parser_arguments(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every argument ``parser`` declares (options and positionals, ``--help`` included), in
+    order."""
+    return list(parser._actions)
+
+
+def configure_logging(verbosity: int) -> Callable[[], None]:
+    """-v: the ``genai`` logger at DEBUG on stderr; -vv: httpx and httpcore too (what ``main``
+    does for ``-v``/``-vv``). Returns what undoes it (``main`` may run several times in one
+    process, as in tests)."""
     if verbosity <= 0:
         return lambda: None
     handler = logging.StreamHandler(sys.stderr)
@@ -1253,7 +1280,7 @@ def _error(message: str) -> None:
 
 def _error_text(exc: BaseException, *, key_flags: bool = True) -> str:
     text = "; ".join([str(exc) or type(exc).__name__, *getattr(exc, "__notes__", [])])
-    text = _flag_wording(text, key_flags=key_flags)
+    text = flag_wording(text, key_flags=key_flags)
     target = getattr(exc, "cli_target", None)
     if target:
         provider, url = target
@@ -1277,7 +1304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, or a usage error (2)
             return exc.code if isinstance(exc.code, int) else 2
-        restore_logging = _configure_logging(args.verbose)
+        restore_logging = configure_logging(args.verbose)
         key_flags = hasattr(args, "api_key_stdin")
         status: int = args.func(args)
         return status
@@ -1307,7 +1334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _error(_error_text(exc, key_flags=key_flags))
             return 1
         # Refused before anything was sent: a usage or configuration error.
-        _error(_flag_wording(str(exc), key_flags=key_flags))
+        _error(flag_wording(str(exc), key_flags=key_flags))
         return 2
     except (GenAIError, OSError, httpx.HTTPError) as exc:
         _error(_error_text(exc, key_flags=key_flags))

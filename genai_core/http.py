@@ -43,6 +43,7 @@ from typing import Any, NoReturn, TypeVar, cast
 import httpx
 
 from . import _log
+from ._log import safe_url
 from .errors import (
     APIConnectionError,
     APIError,
@@ -88,6 +89,7 @@ __all__ = [
     "redact_headers",
     "redirect_request",
     "retry_delay",
+    "safe_url",
     "send_with_retries",
     "should_retry",
     "transport_error",

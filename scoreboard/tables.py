@@ -15,7 +15,7 @@ from importlib import metadata, resources
 
 from .schema import ProviderScore, ScoreboardError, UnknownEntryError
 
-__all__ = ["ENTRY_POINT_GROUP", "load", "load_resource", "providers"]
+__all__ = ["ENTRY_POINT_GROUP", "installed", "load", "load_resource", "providers"]
 
 ENTRY_POINT_GROUP = "genai.scoreboards"
 
@@ -37,18 +37,21 @@ def _load_resource(package: str, name: str) -> ProviderScore:
 
 
 @functools.lru_cache(maxsize=1)
-def _loaders() -> dict[str, metadata.EntryPoint]:
+def installed() -> dict[str, metadata.EntryPoint]:
+    """The installed scoreboards: entry points of :data:`ENTRY_POINT_GROUP` by provider name,
+    read once. Every lookup goes through this function, so a tool or a test can supply other
+    tables by replacing it."""
     return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def providers() -> list[str]:
     """The providers that publish a capability table, sorted."""
-    return sorted(_loaders())
+    return sorted(installed())
 
 
 def load(provider: str) -> ProviderScore:
     """The capability table of ``provider``; an unknown name raises, listing the known ones."""
-    ep = _loaders().get(provider)
+    ep = installed().get(provider)
     if ep is None:
         known = ", ".join(providers()) or "none"
         raise UnknownEntryError(

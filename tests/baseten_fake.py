@@ -33,17 +33,17 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import socket
 import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from harness import bodies
+from harness.loopback import HTTPLoopback, Incoming, Outgoing
+from harness.scripted import ScriptedBody
 
 __all__ = [
     "KEY",
@@ -57,28 +57,18 @@ __all__ = [
 
 KEY = "fake-baseten-key-0123456789"  # an obvious fake: never a real key
 
+CUT = "peer closed connection without sending complete body"
 _HOST = re.compile(r"(model|chain)-([a-z0-9-]+)\.api\.baseten\.co(?::\d+)?")
 _TARGET = r"(?P<target>environments/[^/]+|production|development|deployment/[^/]+)"
 
 
 @dataclass
-class Reply:
-    """An answer: ``body`` whole, or ``chunks`` sent one write each; ``cut`` closes the
-    connection after the chunks, before the body is complete."""
+class Reply(Outgoing):
+    """An answer (a :class:`harness.loopback.Outgoing`): ``body`` whole, or ``chunks`` sent one
+    write each (HTTP chunked on the loopback server); ``cut`` closes the connection after the
+    chunks, before the body is complete."""
 
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
     chunks: list[bytes] | None = None
-    cut: bool = False
-
-    @classmethod
-    def json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
-        return cls(
-            status,
-            json.dumps(data).encode(),
-            {"Content-Type": "application/json", **(headers or {})},
-        )
 
 
 @dataclass
@@ -276,33 +266,15 @@ class FakeBaseten:
         """The legacy bridge's documented answer: a random ``chatcmpl-<uuid>`` id, a null
         finish reason, zero usage, ``model`` echoing the model id."""
         body = seen.json()
-        zero = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        ident = f"chatcmpl-{uuid.uuid4()}"
+        zero = bodies.usage(0, 0)
+        kw: dict[str, Any] = {"id": f"chatcmpl-{uuid.uuid4()}", "model": m["m"], "created": None}
         if not body.get("stream"):
-            message = {"role": "assistant", "content": "".join(self.BRIDGE_TEXT)}
-            return Reply.json(
-                200,
-                {
-                    "id": ident,
-                    "object": "chat.completion",
-                    "model": m["m"],
-                    "choices": [{"index": 0, "finish_reason": None, "message": message}],
-                    "usage": zero,
-                },
-            )
-        events: list[dict[str, Any]] = [
-            {
-                "id": ident,
-                "model": m["m"],
-                "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}],
-            }
-            for p in self.BRIDGE_TEXT
-        ]
-        events.append({"id": ident, "model": m["m"], "choices": [], "usage": zero})
-        chunks = [f"data: {json.dumps(e)}\n\n".encode() for e in events]
-        return Reply(
-            headers={"Content-Type": "text/event-stream"}, chunks=[*chunks, b"data: [DONE]\n\n"]
-        )
+            text = "".join(self.BRIDGE_TEXT)
+            return Reply.json(200, bodies.completion(text, finish=None, usage=zero, **kw))
+        events = [bodies.chunk({"content": p}, finish=None, **kw) for p in self.BRIDGE_TEXT]
+        events.append(bodies.chunk(None, usage=zero, **kw))
+        chunks = [*(bodies.event(e) for e in events), bodies.DONE]
+        return Reply(headers={"Content-Type": "text/event-stream"}, chunks=chunks)
 
     # -- management ----------------------------------------------------------------------------
 
@@ -378,74 +350,25 @@ class FakeBaseten:
             if reply.chunks is None:
                 return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
             return httpx.Response(
-                reply.status, headers=reply.headers, stream=_Chunks(reply.chunks, reply.cut)
+                reply.status,
+                headers=reply.headers,
+                stream=ScriptedBody(
+                    [*reply.chunks, httpx.RemoteProtocolError(CUT)] if reply.cut else reply.chunks
+                ),
             )
 
         return httpx.MockTransport(respond)
 
 
-class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    def __init__(self, chunks: list[bytes], cut: bool) -> None:
-        self.chunks = chunks
-        self.cut = cut
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-        if self.cut:
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
-        if self.cut:
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
-
-
 # -- loopback ----------------------------------------------------------------------------------
 
 
-def _handler(fake: FakeBaseten) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = 10  # a stuck client cannot hold a server thread longer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _any(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            seen = Seen(
-                self.command,
-                self.headers.get("Host", ""),
-                self.path.split("?", 1)[0],
-                {k.lower(): v for k, v in self.headers.items()},
-                body,
-            )
-            reply = fake.handle(seen)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if reply.chunks is None:
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-                return
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for chunk in reply.chunks:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                self.wfile.flush()
-            if reply.cut:
-                # Close without the final zero-length chunk: the client sees a body cut short.
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(b"0\r\n\r\n")
-
-        do_GET = do_POST = do_DELETE = _any
-
-    return Handler
+def _answer(fake: FakeBaseten, req: Incoming) -> Outgoing:
+    seen = Seen(req.method, req.host, req.path, req.headers, req.body)
+    reply = fake.handle(seen)
+    if reply.chunks is None:
+        return reply
+    return Outgoing(reply.status, reply.chunks, reply.headers, framing="chunked", cut=reply.cut)
 
 
 @dataclass
@@ -490,19 +413,5 @@ class AsyncLoopbackTransport(httpx.AsyncHTTPTransport):
 def serve(fake: FakeBaseten | None = None, *, lifetime: float = 60.0) -> Iterator[Loopback]:
     """Serve ``fake`` on 127.0.0.1 (a free port) until the block ends, at most ``lifetime`` s."""
     fake = fake or FakeBaseten()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    deadline = threading.Timer(lifetime, server.shutdown)
-    deadline.daemon = True
-    deadline.start()
-    try:
-        yield Loopback(fake, server.server_address[1])
-    finally:
-        deadline.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        time.sleep(0)
+    with HTTPLoopback(lambda req: _answer(fake, req), lifetime=lifetime) as server:
+        yield Loopback(fake, server.port)

@@ -10,7 +10,8 @@ must get without copying it from the client's output:
   ``text`` parts of its ``content`` array joined by a space (other parts are not echoed).
 * A request for :data:`TEXT_ONLY_MODEL` that carries a part other than text is refused the way
   vLLM refuses it: HTTP 400, ``"<model> is not a multimodal model"``.
-* ``GET /v1/models`` lists :data:`MODELS` (the text-only model with its input modalities).
+* ``GET /v1/models`` lists :attr:`FakeOpenAI.models`, by default :data:`MODELS` (the text-only
+  model with its input modalities).
 * ``POST /v1/embeddings`` embeds each input text ``t`` at position ``i`` as
   ``[len(t), ord(t[0]), i]`` (cut to ``dimensions`` when given), as JSON floats or, when
   ``encoding_format`` is ``"base64"``, as little-endian float32 bytes in base64.
@@ -27,16 +28,14 @@ an HTTP proxy; it is recorded as it arrived, so a test can check that ``proxy=``
 from __future__ import annotations
 
 import base64
-import http.server
-import json
 import struct
 import threading
-import time
-import urllib.parse
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from harness.bodies import event
+from harness.loopback import HTTPLoopback, Incoming, Outgoing
 
 MODELS = [
     {"id": "fake/echo-1", "object": "model", "created": 1700000000, "owned_by": "tests"},
@@ -50,47 +49,6 @@ MODELS = [
     },
 ]
 TEXT_ONLY_MODEL = "fake/text-only-1"
-
-
-@dataclass
-class Canned:
-    """One scripted answer. ``body`` pieces are written (and flushed) one at a time."""
-
-    status: int = 200
-    body: bytes | list[bytes] = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    """Seconds to wait before answering (bounded by the socket timeout)."""
-
-
-def json_canned(status: int, body: Any, headers: dict[str, str] | None = None) -> Canned:
-    return Canned(
-        status,
-        json.dumps(body).encode(),
-        {"Content-Type": "application/json", **(headers or {})},
-    )
-
-
-def sse_event(data: dict[str, Any] | str) -> bytes:
-    text = data if isinstance(data, str) else json.dumps(data)
-    return f"data: {text}\n\n".encode()
-
-
-@dataclass
-class Recorded:
-    method: str
-    target: str
-    """The request target as sent: a path, or an absolute URL through a proxy."""
-    headers: dict[str, str]
-    """Header names lower-cased."""
-    body: bytes
-
-    @property
-    def path(self) -> str:
-        return urllib.parse.urlsplit(self.target).path
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 def _words(text: str) -> int:
@@ -127,72 +85,59 @@ def fake_vector(text: str, index: int, dimensions: int | None) -> list[float]:
     return vector[:dimensions] if dimensions else vector
 
 
-class FakeOpenAI:
+class FakeOpenAI(HTTPLoopback):
+    """The fake server (see the module docstring); a :class:`harness.loopback.HTTPLoopback`."""
+
     def __init__(self) -> None:
-        self.requests: list[Recorded] = []
+        super().__init__(self.handle, socket_timeout=5.0)
+        self.requests: list[Incoming] = []
         self.headers: dict[str, str] = {}
-        self._script: deque[Canned] = deque()
-        self._lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        self.models: list[dict[str, Any]] = list(MODELS)
+        self.script: deque[Outgoing] = deque()
+        self.lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
         return self.url + "/v1"
 
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
             self.requests.clear()
             self.headers.clear()
-            self._script.clear()
+            self.script.clear()
+            self.models = list(MODELS)
 
-    def enqueue(self, *answers: Canned) -> None:
-        with self._lock:
-            self._script.extend(answers)
+    def enqueue(self, *answers: Outgoing) -> None:
+        with self.lock:
+            self.script.extend(answers)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+    def handle(self, req: Incoming) -> Outgoing:
+        out = self.answer(req)
+        out.headers = {**self.headers, **out.headers}
+        return out
 
     # -- answers ---------------------------------------------------------------------------
 
-    def answer(self, req: Recorded) -> Canned:
-        with self._lock:
+    def answer(self, req: Incoming) -> Outgoing:
+        with self.lock:
             self.requests.append(req)
-            if self._script:
-                return self._script.popleft()
+            if self.script:
+                return self.script.popleft()
         path = req.path
         if req.method == "GET" and path == "/v1/models":
-            return json_canned(200, {"object": "list", "data": MODELS})
+            return Outgoing.json(200, {"object": "list", "data": self.models})
         if req.method == "POST" and path == "/v1/chat/completions":
-            return self._chat(req.json())
+            return self.chat(req.json())
         if req.method == "POST" and path == "/v1/embeddings":
-            return self._embeddings(req.json())
-        return json_canned(404, {"error": {"message": f"no route {req.method} {path}"}})
+            return self.embeddings(req.json())
+        return Outgoing.json(404, {"error": {"message": f"no route {req.method} {path}"}})
 
-    def _chat(self, body: dict[str, Any]) -> Canned:
+    def chat(self, body: dict[str, Any]) -> Outgoing:
         messages = body.get("messages") or []
         if body.get("model") == TEXT_ONLY_MODEL and _has_non_text_part(messages):
             refusal = f"{TEXT_ONLY_MODEL} is not a multimodal model"
             error = {"message": refusal, "type": "BadRequestError", "param": None, "code": 400}
-            return json_canned(400, {"object": "error", **error})
+            return Outgoing.json(400, {"object": "error", **error})
         users = _user_text(messages)
         answer = "echo: " + (users[-1] if users else "")
         usage = {
@@ -215,24 +160,24 @@ class FakeOpenAI:
                 ],
                 "usage": usage,
             }
-            return json_canned(200, completion)
+            return Outgoing.json(200, completion)
         words = answer.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
         chunk = {**base, "object": "chat.completion.chunk", "system_fingerprint": "fp-fake"}
         events = [
-            sse_event(
+            event(
                 {**chunk, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
             )
             for p in pieces
         ]
         events.append(
-            sse_event({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            event({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         )
-        events.append(sse_event({**chunk, "choices": [], "usage": usage}))
-        events.append(sse_event("[DONE]"))
-        return Canned(200, events, {"Content-Type": "text/event-stream"})
+        events.append(event({**chunk, "choices": [], "usage": usage}))
+        events.append(event("[DONE]"))
+        return Outgoing(200, events, {"Content-Type": "text/event-stream"})
 
-    def _embeddings(self, body: dict[str, Any]) -> Canned:
+    def embeddings(self, body: dict[str, Any]) -> Outgoing:
         raw = body.get("input")
         texts = [raw] if isinstance(raw, str) else list(raw or [])
         dims = body.get("dimensions")
@@ -246,7 +191,7 @@ class FakeOpenAI:
             data.append({"object": "embedding", "index": i, "embedding": embedding})
         data.reverse()  # nothing promises the order; the client sorts by index
         tokens = sum(_words(t) for t in texts)
-        return json_canned(
+        return Outgoing.json(
             200,
             {
                 "object": "list",
@@ -255,42 +200,6 @@ class FakeOpenAI:
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             },
         )
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    fake: FakeOpenAI
-    protocol_version = "HTTP/1.1"
-    timeout = 5  # seconds a socket may stay silent: a stuck test fails instead of hanging
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        req = Recorded(self.command, self.path, headers, body)
-        canned = self.fake.answer(req)
-        if canned.delay:
-            time.sleep(min(canned.delay, 3.0))
-        self.send_response(canned.status)
-        for name, value in {**self.fake.headers, **canned.headers}.items():
-            self.send_header(name, value)
-        if isinstance(canned.body, bytes):
-            self.send_header("Content-Length", str(len(canned.body)))
-            self.end_headers()
-            self.wfile.write(canned.body)
-            return
-        # Pieces: no length, the end of the body is the end of the connection.
-        self.send_header("Connection", "close")
-        self.close_connection = True
-        self.end_headers()
-        for piece in canned.body:
-            self.wfile.write(piece)
-            self.wfile.flush()
-
-    do_GET = _handle
-    do_POST = _handle
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def serve() -> Iterator[FakeOpenAI]:

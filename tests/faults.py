@@ -12,8 +12,11 @@ import email.utils
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from faultserver import CLOSE, RESET, Action, Script, Sleep, chunk, gzipped, http_response, sse
+from faultserver import CLOSE, RESET, Action, Script, Sleep, gzipped, http_response
+from harness import bodies
+from harness.bodies import sse
 
 # The clock the retry policy sees in the matrix (Retry-After dates are relative to it).
 NOW = 1_800_000_000.0
@@ -25,6 +28,12 @@ STALL = 1.0
 
 _ID = ("X-Request-Id", RID)
 _USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+def chunk(delta: dict[str, Any] | None = None, *, finish: Any = bodies.ABSENT, **extra: Any) -> Any:
+    """A short ``chat.completion.chunk`` (no ``created``, model ``m``)."""
+    return bodies.chunk(delta, finish=finish, id="chatcmpl-f", model="m", created=None, **extra)
+
 
 HEL = chunk({"role": "assistant", "content": "Hel"})
 LO = chunk({"content": "lo"})

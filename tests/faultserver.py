@@ -1,6 +1,7 @@
 """A loopback HTTP server for fault injection: every byte, delay and close is the test's choice.
 
-It listens on 127.0.0.1 (raw asyncio streams, in a thread of its own) and answers each request
+It listens on 127.0.0.1 (:class:`harness.loopback.AsyncioLoopback`: raw asyncio streams, in a
+thread of its own) and answers each request
 with the next *script* of its queue (the last one is repeated): a list of actions
 
 * ``b"..."``: write these bytes (and drain);
@@ -19,15 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import socket
 import struct
 import threading
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from typing import Any
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from harness.loopback import AsyncioLoopback
 
 __all__ = [
     "CLOSE",
@@ -36,10 +36,8 @@ __all__ = [
     "FaultServer",
     "Script",
     "Sleep",
-    "chunk",
     "fault_server",
     "http_response",
-    "sse",
 ]
 
 HANDLER_LIMIT = 20.0
@@ -71,35 +69,58 @@ class Seen:
         return {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines if x)}
 
 
-@dataclass
-class FaultServer:
-    url: str
-    scripts: list[Script] = field(default_factory=list)
-    requests: list[Seen] = field(default_factory=list)
-    open_connections: int = 0
-    connections: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+class FaultServer(AsyncioLoopback):
+    """The fault server: answers each request with the next script (the last one repeats)."""
+
+    def __init__(self) -> None:
+        super().__init__(self.answer, handler_limit=HANDLER_LIMIT, lifetime=LIFETIME)
+        self.scripts: list[Script] = []
+        self.requests: list[Seen] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        """The base URL a client is given, ``http://127.0.0.1:<port>/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def script(self, *scripts: Script) -> None:
         """Answer the next requests with these scripts, in order (the last one repeats)."""
-        with self._lock:
+        with self.lock:
             self.scripts = list(scripts)
             self.requests.clear()
 
-    def _next(self) -> Script:
-        with self._lock:
+    def next_script(self) -> Script:
+        with self.lock:
             return self.scripts.pop(0) if len(self.scripts) > 1 else self.scripts[0]
 
-    def wait_closed(self, limit: float = 2.0) -> bool:
-        """Whether every connection is closed, waiting up to ``limit`` seconds for the server to
-        notice the client's close."""
-        end = time.monotonic() + limit
-        while self.open_connections and time.monotonic() < end:
-            time.sleep(0.005)
-        return self.open_connections == 0
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            seen = await read_request(reader)
+            if seen is None:
+                return
+            self.requests.append(seen)
+            for action in self.next_script():
+                if isinstance(action, bytes):
+                    writer.write(action)
+                    await writer.drain()
+                elif isinstance(action, Sleep):
+                    # A stall that ends early when the client hangs up (it timed out or closed).
+                    try:
+                        if not await asyncio.wait_for(reader.read(1), action.seconds):
+                            return
+                    except asyncio.TimeoutError:
+                        pass
+                elif action == RESET:
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
+                else:
+                    return
 
 
-async def _read_request(reader: asyncio.StreamReader) -> Seen | None:
+async def read_request(reader: asyncio.StreamReader) -> Seen | None:
+    """The next request's head and body, or None when the client closed."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except (asyncio.IncompleteReadError, ConnectionError):
@@ -112,90 +133,11 @@ async def _read_request(reader: asyncio.StreamReader) -> Seen | None:
     return seen
 
 
-async def _answer(server: FaultServer, reader: asyncio.StreamReader, writer: Any) -> None:
-    while True:
-        seen = await _read_request(reader)
-        if seen is None:
-            return
-        server.requests.append(seen)
-        for action in server._next():
-            if isinstance(action, bytes):
-                writer.write(action)
-                await writer.drain()
-            elif isinstance(action, Sleep):
-                # A stall that ends early when the client hangs up (it timed out or closed).
-                try:
-                    if not await asyncio.wait_for(reader.read(1), action.seconds):
-                        return
-                except asyncio.TimeoutError:
-                    pass
-            elif action == RESET:
-                sock = writer.get_extra_info("socket")
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                writer.transport.abort()
-                return
-            else:
-                return
-
-
-async def _serve(server: FaultServer, reader: asyncio.StreamReader, writer: Any) -> None:
-    server.open_connections += 1
-    server.connections += 1
-    try:
-        await asyncio.wait_for(_answer(server, reader, writer), HANDLER_LIMIT)
-    except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
-        pass
-    finally:
-        writer.close()
-        with suppress(Exception):
-            await writer.wait_closed()
-        server.open_connections -= 1
-
-
 @contextmanager
 def fault_server() -> Iterator[FaultServer]:
     """Start a :class:`FaultServer` in a thread; stop it when the block ends."""
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder: dict[str, Any] = {}
-
-    async def main() -> None:
-        srv = FaultServer(url="")
-
-        handlers: set[asyncio.Task[None]] = set()
-
-        async def handle(reader: asyncio.StreamReader, writer: Any) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            handlers.add(task)
-            try:
-                await _serve(srv, reader, writer)
-            finally:
-                handlers.discard(task)
-
-        aserver = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = aserver.sockets[0].getsockname()[1]
-        srv.url = f"http://127.0.0.1:{port}/v1"
-        holder["server"] = srv
-        holder["stop"] = stop = asyncio.Event()
-        started.set()
-        async with aserver:
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), LIFETIME)
-            # Connections still being answered (a stall) end now, their sockets closed.
-            for task in list(handlers):
-                task.cancel()
-            await asyncio.gather(*handlers, return_exceptions=True)
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    started.wait(5)
-    try:
-        yield holder["server"]
-    finally:
-        loop.call_soon_threadsafe(holder["stop"].set)
-        thread.join(5)
-        loop.close()
+    with FaultServer() as server:
+        yield server
 
 
 # -- building answers -------------------------------------------------------------------------
@@ -236,23 +178,6 @@ _REASONS = {
     504: "Gateway Timeout",
     529: "Overloaded",
 }
-
-
-def chunk(delta: dict[str, Any] | None = None, *, finish: str | None = None, **extra: Any) -> str:
-    """One chat.completion.chunk event's JSON (choices omitted when ``delta`` is None)."""
-    data: dict[str, Any] = {"id": "chatcmpl-f", "object": "chat.completion.chunk", "model": "m"}
-    if delta is not None:
-        choice: dict[str, Any] = {"index": 0, "delta": delta}
-        if finish:
-            choice["finish_reason"] = finish
-        data["choices"] = [choice]
-    data.update(extra)
-    return json.dumps(data)
-
-
-def sse(*events: str) -> bytes:
-    """SSE bytes: one ``data:`` event per item, each ended by a blank line."""
-    return b"".join(f"data: {e}\n\n".encode() for e in events)
 
 
 def gzipped(data: bytes) -> bytes:

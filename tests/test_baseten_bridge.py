@@ -11,11 +11,12 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from baseten_fake import KEY as FAKE_KEY
 from baseten_fake import serve
+from harness import bodies
+from harness.flavors import MODES, Mode, each_mode
 
 import genai_baseten
 import genai_core as genai
@@ -33,37 +34,26 @@ PRICED = Model(
 ZERO: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
-def completion() -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-0b3c2d4e-1111-4222-8333-944455556666",
-        "object": "chat.completion",
-        "created": 1733212800,
-        "model": "abcd1234",
-        "choices": [
-            {"index": 0, "finish_reason": None, "message": {"role": "assistant", "content": ANSWER}}
-        ],
-        "usage": ZERO,
-    }
+def bridge_completion() -> dict[str, Any]:
+    """The bridge's answer: its own id form, the model id as model, no finish reason, zero usage."""
+    return bodies.completion(
+        ANSWER,
+        finish=None,
+        usage=ZERO,
+        id="chatcmpl-0b3c2d4e-1111-4222-8333-944455556666",
+        model="abcd1234",
+        created=1733212800,
+    )
 
 
 def chunks() -> bytes:
-    base: dict[str, Any] = {
-        "id": "chatcmpl-7f7f7f7f-aaaa-4bbb-8ccc-dddddddddddd",
-        "model": "abcd1234",
-    }
+    kw: dict[str, Any] = {"id": "chatcmpl-7f7f7f7f-aaaa-4bbb-8ccc-dddddddddddd", "created": None}
     events = [
-        {**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
+        bodies.chunk({"content": p}, finish=None, model="abcd1234", **kw)
         for p in ("It was played ", "at a neutral site.")
     ]
-    events.append(
-        {
-            **base,
-            "choices": [],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        }
-    )
-    text = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-    return text.encode()
+    events.append(bodies.chunk(None, usage=ZERO, model="abcd1234", **kw))
+    return bodies.events_of(events)
 
 
 def handler(bodies: list[dict[str, Any]]) -> httpx.MockTransport:
@@ -76,7 +66,7 @@ def handler(bodies: list[dict[str, Any]]) -> httpx.MockTransport:
             return httpx.Response(
                 200, headers={"content-type": "text/event-stream"}, content=chunks()
             )
-        return httpx.Response(200, json=completion())
+        return httpx.Response(200, json=bridge_completion())
 
     return httpx.MockTransport(answer)
 
@@ -95,55 +85,34 @@ def check(res: genai.Result, bodies: list[dict[str, Any]]) -> None:
     assert "max_completion_tokens" not in bodies[0]
 
 
-@pytest.mark.parametrize("stream", [False, True])
-def test_bridge_sync(stream: bool) -> None:
-    bodies: list[dict[str, Any]] = []
-    client = genai_baseten.Client.for_target(
-        Target.bridge("abcd1234"),
-        "mistral-7b",
-        api_key=KEY,
-        http_client=httpx.Client(transport=handler(bodies)),
-        model_info=PRICED,  # prices known: only the unknown usage keeps the cost unknown
-    )
-    msgs = [genai.Message.user("Where was it played?")]
-    opts = genai.TextOptions(max_tokens=64)
-    if stream:
-        with client.gen_stream(msgs, opts) as s:
-            assert "".join(f.text for f in s) == ANSWER
-            res = s.result()
+@each_mode
+@pytest.mark.parametrize("how", ["for_target", "constructor"])
+async def test_bridge(mode: Mode, how: str) -> None:
+    sent: list[dict[str, Any]] = []
+    flavor = mode.flavor
+    kw: dict[str, Any] = {
+        "api_key": KEY,
+        "http_client": flavor.http_client(transport=handler(sent)),
+        "model_info": PRICED,  # prices known: only the unknown usage keeps the cost unknown
+    }
+    bridge_cls = flavor.pick(BridgeClient, AsyncBridgeClient)
+    if how == "for_target":
+        cls = flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)
+        client = cls.for_target(Target.bridge("abcd1234"), "mistral-7b", **kw)
     else:
-        res = client.gen_sync(msgs, opts)
-    assert isinstance(client, BridgeClient)
-    assert res.pricing == PRICED.pricing  # the engine's prices are kept, stream or not
-    check(res, bodies)
-
-
-@pytest.mark.parametrize("stream", [False, True])
-def test_bridge_async(stream: bool) -> None:
-    bodies: list[dict[str, Any]] = []
-
-    async def run() -> genai.Result:
-        client = AsyncBridgeClient(
-            model="mistral-7b",
-            base_url="https://bridge.baseten.co/abcd1234/v1",
-            api_key=KEY,
-            http_client=httpx.AsyncClient(transport=handler(bodies)),
+        client = bridge_cls(
+            model="mistral-7b", base_url="https://bridge.baseten.co/abcd1234/v1", **kw
         )
-        msgs = [genai.Message.user("Where was it played?")]
-        opts = genai.TextOptions(max_tokens=64)
-        if not stream:
-            return await client.gen_sync(msgs, opts)
-        async with client.gen_stream(msgs, opts) as s:
-            async for _ in s:
-                pass
-            return s.result()
-
-    check(anyio.run(run), bodies)
+    assert isinstance(client, bridge_cls)
+    msgs = [genai.Message.user("Where was it played?")]
+    res = await mode.generate_checked(client, msgs, genai.TextOptions(max_tokens=64))
+    assert res.pricing == PRICED.pricing  # the engine's prices are kept, stream or not
+    check(res, sent)
 
 
 def test_dedicated_answers_keep_their_ids() -> None:
     """Only the bridge loses its id and usage: a dedicated deployment's answer keeps them."""
-    body = completion()
+    body = bridge_completion()
     body["usage"] = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
     body["choices"][0]["finish_reason"] = "stop"
     transport = httpx.MockTransport(lambda r: httpx.Response(200, json=body))
@@ -158,38 +127,28 @@ def test_dedicated_answers_keep_their_ids() -> None:
     assert (res.usage.input_tokens, res.usage.output_tokens) == (7, 5)
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.parametrize("stream", [False, True])
-def test_bridge_on_the_loopback_fake(mode: str, stream: bool) -> None:
+@pytest.mark.parametrize("mode", [m for m in MODES if m.flavor.backend == "asyncio"], ids=str)
+def test_bridge_on_the_loopback_fake(mode: Mode) -> None:
     msgs = [genai.Message.user("Where was it played?")]
     opts = genai.TextOptions(max_tokens=64)
+    flavor = mode.flavor
     with serve() as loop:
-        if mode == "sync":
-            with httpx.Client(transport=loop.transport()) as http:
-                client = genai_baseten.Client.for_target(
-                    "https://bridge.baseten.co/abcd1234/v1",
-                    "mistral-7b",
-                    api_key=FAKE_KEY,
-                    http_client=http,
-                )
-                if stream:
-                    with client.gen_stream(msgs, opts) as s:
-                        res = s.result() if list(s) else None
-                else:
-                    res = client.gen_sync(msgs, opts)
-        else:
+        transport = flavor.pick(loop.transport, loop.async_transport)()
+        cls = flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)
+        client = cls.for_target(
+            Target.bridge("abcd1234"),
+            "mistral-7b",
+            api_key=FAKE_KEY,
+            http_client=flavor.http_client(transport=transport),
+        )
 
-            async def run() -> genai.Result | None:
-                async with httpx.AsyncClient(transport=loop.async_transport()) as http:
-                    aclient = genai_baseten.AsyncClient.for_target(
-                        Target.bridge("abcd1234"), "mistral-7b", api_key=FAKE_KEY, http_client=http
-                    )
-                    if not stream:
-                        return await aclient.gen_sync(msgs, opts)
-                    async with aclient.gen_stream(msgs, opts) as s:
-                        return s.result() if [f async for f in s] else None
+        async def run() -> genai.Result:
+            try:
+                return await mode.generate_checked(client, msgs, opts)
+            finally:
+                await flavor.close(client.http_client)
 
-            res = anyio.run(run)
+        res = flavor.run(run)
         (seen,) = loop.fake.requests
     assert res is not None
     assert res.text == ANSWER

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from baseten_fake import KEY, FakeBaseten, Reply, serve
+from harness.flavors import ASYNC, SYNC, Flavor, resolve
 
 import genai_baseten
 from genai_baseten import AsyncPlatformClient, PlatformClient, Target
@@ -63,66 +63,64 @@ class Clock:
 class Driver:
     """Calls one client method the same way on the sync or the async client."""
 
-    def __init__(self, fake: FakeBaseten, mode: str, backend: str, port: int | None) -> None:
+    def __init__(self, fake: FakeBaseten, flavor: Flavor, backend: str, port: int | None) -> None:
         self.fake = fake
-        self.mode = mode
+        self.flavor = flavor
         self.backend = backend
         self.port = port
         self.clock = Clock()
-        self._mock = fake.mock_transport()
+        self.mock = fake.mock_transport()
 
-    def _transport(self, sync: bool) -> Any:
+    def transport(self) -> Any:
         if self.backend == "mock":
-            return self._mock
+            return self.mock
         from baseten_fake import AsyncLoopbackTransport, LoopbackTransport
 
         assert self.port is not None
-        return LoopbackTransport(self.port) if sync else AsyncLoopbackTransport(self.port)
+        return self.flavor.pick(LoopbackTransport, AsyncLoopbackTransport)(self.port)
 
-    def _kw(self, kw: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def client(self, kw: dict[str, Any]) -> Any:
+        """A client of the driver's flavor; takes the client's arguments out of ``kw``."""
+        ckw: dict[str, Any] = {
             "api_key": KEY,
             "retry_policy": self.clock.policy(kw.pop("max_retries", 2)),
             # A loopback server that misbehaves fails the test in seconds, never hangs it.
             "timeout": 10.0,
             **{k: kw.pop(k) for k in ("cold_start_timeout", "api_key") if k in kw},
         }
+        cls = self.flavor.pick(PlatformClient, AsyncPlatformClient)
+        return cls(transport=self.transport(), **ckw)
 
     def __call__(self, method: str, *args: Any, **kw: Any) -> Any:
-        ckw = self._kw(kw)
-        if self.mode == "sync":
-            with PlatformClient(transport=self._transport(True), **ckw) as client:
-                return getattr(client, method)(*args, **kw)
+        client = self.client(kw)
 
         async def run() -> Any:
-            async with AsyncPlatformClient(transport=self._transport(False), **ckw) as client:
-                return await getattr(client, method)(*args, **kw)
+            try:
+                return await resolve(getattr(client, method)(*args, **kw))
+            finally:
+                await self.flavor.close(client)
 
-        return anyio.run(run)
+        return self.flavor.run(run)
 
     def stream(self, target: Target, payload: Any, **kw: Any) -> tuple[str, list[Any]]:
         """The stream's kind and items (an error propagates)."""
-        ckw = self._kw(kw)
-        if self.mode == "sync":
-            with (
-                PlatformClient(transport=self._transport(True), **ckw) as client,
-                client.predict_stream(target, payload, **kw) as stream,
-            ):
-                items = list(stream)
-                return stream.kind, items
+        client = self.client(kw)
 
         async def run() -> tuple[str, list[Any]]:
-            client = AsyncPlatformClient(transport=self._transport(False), **ckw)
-            async with client, client.predict_stream(target, payload, **kw) as stream:
-                items = [item async for item in stream]
-                return stream.kind, items
+            try:
+                async with self.flavor.opened(client.predict_stream(target, payload, **kw)) as s:
+                    items = await self.flavor.drain(s)
+                    return str(s.kind), items
+            finally:
+                await self.flavor.close(client)
 
-        return anyio.run(run)
+        return self.flavor.run(run)
 
 
 @pytest.fixture(params=["mock-sync", "mock-async", "loopback-sync", "loopback-async"])
 def drive(request: pytest.FixtureRequest) -> Iterator[Driver]:
     backend, mode = request.param.split("-")
+    flavor = ASYNC if mode == "async" else SYNC
     fake = FakeBaseten()
     fake.add_model(
         MODEL,
@@ -134,10 +132,10 @@ def drive(request: pytest.FixtureRequest) -> Iterator[Driver]:
         ],
     )
     if backend == "mock":
-        yield Driver(fake, mode, backend, None)
+        yield Driver(fake, flavor, backend, None)
     else:
         with serve(fake, lifetime=120) as loop:
-            yield Driver(fake, mode, backend, loop.port)
+            yield Driver(fake, flavor, backend, loop.port)
 
 
 # -- predict ---------------------------------------------------------------------------------

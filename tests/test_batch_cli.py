@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_openai import FakeOpenAI, json_canned, serve
+from fake_openai import FakeOpenAI, serve
+from harness import bodies
+from harness.loopback import Outgoing
 
 import genai_baseten
 from genai_core.cli import main
@@ -16,15 +18,9 @@ from genai_core.cli import main
 
 def completion(text: str) -> dict[str, Any]:
     """An authored chat completion answering ``text``."""
-    return {
-        "id": "chatcmpl-batch",
-        "object": "chat.completion",
-        "model": "fake/echo-1",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
+    return bodies.completion(
+        text, usage=bodies.usage(1, 1), id="chatcmpl-batch", model="fake/echo-1", created=None
+    )
 
 
 @pytest.fixture
@@ -43,9 +39,9 @@ def test_batch_command(tmp_path: Path, fake: FakeOpenAI, capsys: Any) -> None:
     src.write_text('"hello"\n\n{"prompt": "b", "system": "sys"}\n"boom"\n', encoding="utf-8")
     out = tmp_path / "results.jsonl"
     fake.enqueue(
-        json_canned(200, completion("HELLO")),
-        json_canned(200, completion("SYS | B")),
-        json_canned(503, {"error": {"message": "down"}}),
+        Outgoing.json(200, completion("HELLO")),
+        Outgoing.json(200, completion("SYS | B")),
+        Outgoing.json(503, {"error": {"message": "down"}}),
     )
     assert main(batch(fake, str(src), "--out", str(out))) == 1  # one item failed
     lines = [json.loads(x) for x in out.read_text().splitlines()]

@@ -22,14 +22,14 @@ def test_the_committed_page_is_up_to_date() -> None:
 
 
 def test_every_command_and_flag_of_the_real_parser_is_on_the_page() -> None:
-    from genai_core.cli import build_parser
+    from genai_core.cli import build_parser, command_parsers, parser_arguments
 
     text = cli_docs.page_text()
-    parser = build_parser()
-    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    for name, command in sub.choices.items():
+    commands = command_parsers(build_parser())
+    assert commands
+    for name, command in commands.items():
         assert f"## `genai {name}`" in text
-        for action in command._actions:
+        for action in parser_arguments(command):
             for flag in action.option_strings:
                 if flag not in ("-h", "--help") and action.help is not argparse.SUPPRESS:
                     assert f"`{flag}`" in text, (name, flag)

@@ -20,12 +20,14 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from fake_openai import Canned, FakeOpenAI, json_canned, serve, sse_event
+from fake_openai import FakeOpenAI, serve
+from harness.bodies import chunk, event
+from harness.loopback import Outgoing
 
 # Imported before pytester's in-process run (see tests/test_httprecord_plugin.py).
 import genai_baseten
 import genai_core.httprecord.recorder  # noqa: F401
-from genai_baseten.batch_cli import _listen, host_port
+from genai_baseten.batch_cli import host_port, split_host_port
 from genai_core import Message, errors, keys
 from genai_core.cli import main
 from genai_core.http import RetryPolicy
@@ -150,7 +152,7 @@ def test_batch_ctrl_c_exits_130_at_once_and_keeps_the_state(
     assert "interrupted" in err and "Traceback" not in err
     # The answer received before Ctrl-C was kept: the same command sends only the other item.
     fake.enqueue(
-        json_canned(
+        Outgoing.json(
             200,
             {
                 **COMPLETION,
@@ -187,8 +189,8 @@ def test_batch_listen_must_be_host_port(
 
 
 def test_listen_defaults_the_host() -> None:
-    assert _listen(host_port(":8080")) == ("127.0.0.1", 8080)
-    assert _listen("0.0.0.0:65535") == ("0.0.0.0", 65535)
+    assert split_host_port(host_port(":8080")) == ("127.0.0.1", 8080)
+    assert split_host_port("0.0.0.0:65535") == ("0.0.0.0", 65535)
 
 
 def test_batch_missing_input_is_a_usage_error_naming_it(
@@ -231,19 +233,12 @@ def test_demo_key_flags_need_live(flag: list[str], capsys: pytest.CaptureFixture
 # --- 3. maybe_truncated --------------------------------------------------------------------------
 
 
-def chunk(content: str, finish: str | None = None) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-cut",
-        "object": "chat.completion.chunk",
-        "model": "fake/echo-1",
-        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}],
-    }
-
-
-def cut_stream() -> Canned:
+def cut_stream() -> Outgoing:
     """Two pieces of text, then the connection closes: no finish reason, no [DONE]."""
     headers = {"Content-Type": "text/event-stream"}
-    return Canned(200, [sse_event(chunk("Hel")), sse_event(chunk("lo"))], headers)
+    return Outgoing(
+        200, [event(chunk({"content": "Hel"})), event(chunk({"content": "lo"}))], headers
+    )
 
 
 WARNING = "warning: the stream ended without an end marker; the answer may be truncated\n"
@@ -314,7 +309,7 @@ def test_refused_key_hint_names_the_flags(
     fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("BASETEN_API_KEY", FAKE_KEY)
-    fake.enqueue(json_canned(401, {"error": {"message": "bad key"}}))
+    fake.enqueue(Outgoing.json(401, {"error": {"message": "bad key"}}))
     argv = ["chat", "-p", "baseten", "--base-url", fake.base_url, "--max-retries", "0", "hi"]
     assert main(argv) == 1
     err = capsys.readouterr().err
@@ -328,7 +323,7 @@ def test_refused_key_hint_names_the_flags(
 def test_not_found_hint_names_base_url_flag(
     fake: FakeOpenAI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake.enqueue(json_canned(404, {"error": {"message": "no such route"}}))
+    fake.enqueue(Outgoing.json(404, {"error": {"message": "no such route"}}))
     assert main(compatible(fake, "chat", "-m", "fake/echo-1", "--max-retries", "0", "hi")) == 1
     err = capsys.readouterr().err
     assert "check that --base-url is the API root" in err and "base_url" not in err
@@ -513,9 +508,9 @@ def test_smoke_replay_without_cassettes_suggests_cassettes_dir(
     ],
 )
 def test_library_key_wording_names_only_the_flags_a_command_has(key_flags: bool, said: str) -> None:
-    from genai_core.cli import _flag_wording
+    from genai_core.cli import flag_wording
 
-    assert _flag_wording("check the key given in $K or api_key=", key_flags=key_flags) == said
-    assert _flag_wording("pass api_key= or base_url=", key_flags=False) == (
+    assert flag_wording("check the key given in $K or api_key=", key_flags=key_flags) == said
+    assert flag_wording("pass api_key= or base_url=", key_flags=False) == (
         "pass `genai keys set` or --base-url="
     )

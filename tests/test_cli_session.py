@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import fake_openai
 import pytest
-from fake_openai import Canned, FakeOpenAI, json_canned, serve
+from fake_openai import FakeOpenAI, serve
+from harness.loopback import Outgoing
 
 from genai_core import cli, keys
 
@@ -236,7 +236,7 @@ def test_bad_settings_exit_2_before_sending(
 def test_api_error_exits_1_naming_provider_and_url(
     fake: FakeOpenAI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake.enqueue(json_canned(500, {"error": {"message": "boom"}}))
+    fake.enqueue(Outgoing.json(500, {"error": {"message": "boom"}}))
     assert cli.main(chat(fake, "--max-retries", "0", "hi")) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: openaicompatible at {fake.base_url}: ")
@@ -245,7 +245,7 @@ def test_api_error_exits_1_naming_provider_and_url(
 
 
 def test_timeout_exits_1(fake: FakeOpenAI, capsys: pytest.CaptureFixture[str]) -> None:
-    fake.enqueue(Canned(200, b"{}", {"Content-Type": "application/json"}, delay=2.0))
+    fake.enqueue(Outgoing(200, b"{}", {"Content-Type": "application/json"}, delay=2.0))
     argv = chat(fake, "--timeout", "0.2", "--max-retries", "0", "--no-stream", "hi")
     assert cli.main(argv) == 1
     err = capsys.readouterr().err
@@ -268,7 +268,7 @@ def test_verbose_configures_the_genai_logger(
     fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[int] = []
-    original = cli._configure_logging
+    original = cli.configure_logging
 
     def spy(verbosity: int) -> Any:
         restore = original(verbosity)
@@ -276,7 +276,7 @@ def test_verbose_configures_the_genai_logger(
         logging.getLogger("genai.test").debug("a debug line")
         return restore
 
-    monkeypatch.setattr(cli, "_configure_logging", spy)
+    monkeypatch.setattr(cli, "configure_logging", spy)
     assert cli.main(["-vv", *chat(fake, "hi")]) == 0
     err = capsys.readouterr().err
     assert seen == [2]
@@ -326,7 +326,7 @@ def test_session_ends_at_end_of_input_and_prints_json_lines(
 def test_ctrl_c_cancels_the_answer_not_the_session(
     fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = cli._answer
+    original = cli.chat_turn
     calls = []
 
     def interrupted_once(*args: Any, **kwargs: Any) -> Any:
@@ -335,7 +335,7 @@ def test_ctrl_c_cancels_the_answer_not_the_session(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "_answer", interrupted_once)
+    monkeypatch.setattr(cli, "chat_turn", interrupted_once)
     stdin(monkeypatch, "cancelled question\nkept question\n")
     assert cli.main(chat(fake)) == 0
     out, err = capsys.readouterr()
@@ -364,7 +364,7 @@ def test_reasoning_is_labelled_when_piped() -> None:
     from genai_core.types import Reply
 
     err = io.StringIO()
-    printer = cli._ChatPrinter(cli._Styled(io.StringIO()), cli._Styled(err), show_reasoning=True)
+    printer = cli.ChatPrinter(cli.Styled(io.StringIO()), cli.Styled(err), show_reasoning=True)
     printer.show([Reply(reasoning=" Let me think"), Reply(reasoning=" more.")])
     assert err.getvalue() == "[reasoning] Let me think more."
 
@@ -461,7 +461,7 @@ def test_smoke_run_that_measured_nothing_fails(
     target = tmp_path / "board.json"
     target.write_text('{"version": 1, "provider": "openaicompatible", "models": []}\n')
     before = target.read_text()
-    fake.enqueue(*[json_canned(503, {"error": {"message": "down"}}) for _ in range(200)])
+    fake.enqueue(*[Outgoing.json(503, {"error": {"message": "down"}}) for _ in range(200)])
     argv = ["smoke", "-p", "openaicompatible", "-m", MODEL, "--live", "--base-url", fake.base_url]
     assert cli.main([*argv, "--update", str(target)]) == 1
     out, err = capsys.readouterr()
@@ -472,7 +472,7 @@ def test_smoke_run_that_measured_nothing_fails(
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
 def test_ctrl_c_in_a_subprocess_exits_130_without_traceback(fake: FakeOpenAI) -> None:
-    fake.enqueue(Canned(200, b"{}", {"Content-Type": "application/json"}, delay=3.0))
+    fake.enqueue(Outgoing(200, b"{}", {"Content-Type": "application/json"}, delay=3.0))
     base = {k: v for k, v in os.environ.items() if k != "BASETEN_API_KEY"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "genai_core.cli", *chat(fake, "--no-stream", "hi")],
@@ -510,7 +510,7 @@ def test_a_live_chat_is_priced_from_one_model_list(
     # fetches it once; later answers are priced by the client itself.
     monkeypatch.setenv("BASETEN_API_KEY", "cli-pricing-test-key")
     listed = {"id": MODEL, "pricing": {"prompt": "0.000001", "completion": "0.00001"}}
-    monkeypatch.setattr(fake_openai, "MODELS", [listed])
+    fake.models = [listed]
     stdin(monkeypatch, "hello there\nand again\n")
     argv = ["chat", "-p", "baseten", "--base-url", fake.base_url, "-m", MODEL]
     assert cli.main(argv) == 0

@@ -8,21 +8,28 @@ asyncio and on trio, through one test body (:class:`Flavor` hides the ``await``)
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import http.server
-import json
 import logging
-import queue
-import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import httpx
 import pytest
+from harness import bodies
+from harness.bodies import DONE, event
+from harness.flavors import ASYNC, Flavor, each_flavor
+from harness.loopback import HTTPLoopback, Incoming, Outgoing
+from harness.scripted import (
+    ScriptedBody,
+    ScriptedServer,
+    Sleeps,
+    json_answer,
+    raw_answer,
+    sse_answer,
+)
 
 import genai_baseten
 import genai_core as genai
@@ -39,7 +46,6 @@ from genai_core.errors import (
     StreamError,
     ValidationError,
 )
-from genai_core.http import RetryPolicy
 from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient
 from genai_core.options import GenOption
 from genai_core.provider import AsyncStream, Stream
@@ -51,7 +57,7 @@ from genai_core.registry import (
     register_provider,
     unregister_provider,
 )
-from genai_core.types import Message, Model, Reply, Result
+from genai_core.types import Message, Reply
 
 MODEL = "openai/gpt-oss-120b"
 KEY = "bt-secret-key-0123456789abcdef"
@@ -69,14 +75,7 @@ AnyClient = genai_baseten.Client | genai_baseten.AsyncClient
 AnyStream = Stream | AsyncStream
 
 
-# --- wire bodies, written from the protocol --------------------------------------------------
-
-
-def event(data: dict[str, Any] | str, *, name: str | None = None) -> bytes:
-    """One SSE event: ``event: <name>`` when given, then ``data: <json>`` and a blank line."""
-    text = data if isinstance(data, str) else json.dumps(data)
-    head = f"event: {name}\n" if name else ""
-    return f"{head}data: {text}\n\n".encode()
+# --- wire bodies, written from the protocol (harness.bodies) ---------------------------------
 
 
 def chunk(
@@ -87,21 +86,8 @@ def chunk(
     choices: bool = True,
 ) -> bytes:
     """A ``chat.completion.chunk`` event as Baseten streams it (explicit nulls included)."""
-    body: dict[str, Any] = {
-        "id": "chatcmpl-test",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": MODEL,
-        "choices": [],
-        "usage": usage,
-    }
-    if choices:
-        delta = {"role": "assistant", "content": content, "tool_calls": None}
-        body["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-    return event(body)
-
-
-DONE = b"data: [DONE]\n\n"
+    delta = {"role": "assistant", "content": content, "tool_calls": None} if choices else None
+    return event(bodies.chunk(delta, finish=finish, usage=usage, nulls=True))
 
 
 def text_events(*pieces: str) -> list[bytes]:
@@ -114,265 +100,12 @@ def text_events(*pieces: str) -> list[bytes]:
     ]
 
 
-def completion(text: str) -> dict[str, Any]:
-    """A non-streamed ``chat.completion`` body."""
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1,
-        "model": MODEL,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": USAGE,
-    }
-
-
-def error_body(message: str) -> dict[str, Any]:
-    """Baseten's OpenAI-style error object (shape 2 of the wire README)."""
-    return {"error": {"code": 400, "message": message, "type": "Bad Request"}}
-
-
-# --- scripted transport ----------------------------------------------------------------------
-
-
-class ThreadGate:
-    """Blocks a sync body until the test opens it (bounded, so a bug cannot hang the suite)."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-
-    def wait(self) -> None:
-        if not self.event.wait(5):
-            raise AssertionError("the gate was never opened")
-
-
-class TaskGate:
-    """Blocks an async body until the test opens it."""
-
-    def __init__(self) -> None:
-        self.event = anyio.Event()
-
-    async def wait(self) -> None:
-        with anyio.fail_after(5):
-            await self.event.wait()
-
-
-Part = bytes | Exception | ThreadGate | TaskGate
-
-
-class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body played part by part, for both clients.
-
-    An exception in ``parts`` is raised at its turn; a gate blocks until opened. ``yielded``
-    counts the parts handed out, ``ended`` is set once the reader asked past the last part, and
-    ``closed`` once httpx closed the body.
-    """
-
-    def __init__(self, parts: Sequence[Part]) -> None:
-        self.parts = list(parts)
-        self.yielded = 0
-        self.ended = False
-        self.closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        for part in self.parts:
-            if isinstance(part, Exception):
-                raise part
-            if isinstance(part, ThreadGate):
-                part.wait()
-                continue
-            assert not isinstance(part, TaskGate)
-            self.yielded += 1
-            yield part
-        self.ended = True
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for part in self.parts:
-            if isinstance(part, Exception):
-                raise part
-            if isinstance(part, TaskGate):
-                await part.wait()
-                continue
-            assert not isinstance(part, ThreadGate)
-            self.yielded += 1
-            yield part
-        self.ended = True
-
-    @property
-    def all_read(self) -> bool:
-        """Every byte part was handed out (a reader may stop at ``[DONE]`` without asking more)."""
-        return self.yielded == sum(isinstance(p, bytes) for p in self.parts)
-
-    def close(self) -> None:
-        self.closed = True
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-Answer = Callable[[httpx.Request], httpx.Response]
-
-
-def sse(body: ScriptedBody | Sequence[Part], headers: dict[str, str] | None = None) -> Answer:
-    """A 200 ``text/event-stream`` answer (without Content-Length, like Baseten's)."""
-    stream = body if isinstance(body, ScriptedBody) else None
-    parts = list(body) if stream is None else []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200,
-            headers={"content-type": "text/event-stream", **(headers or {})},
-            stream=stream or ScriptedBody(parts),
-        )
-
-    return answer
-
-
-def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
-    """An ``application/json`` answer with Content-Length."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, json=body, headers=headers)
-
-    return answer
-
-
-def raw_answer(status: int, content: bytes, headers: dict[str, str]) -> Answer:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=content, headers=headers)
-
-    return answer
-
-
-class Server:
-    """A MockTransport handler: plays ``answers`` in order (the last repeats), keeps requests."""
-
-    def __init__(self, *answers: Answer) -> None:
-        self.answers = answers
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.answers[min(len(self.requests), len(self.answers)) - 1](request)
-
-    @property
-    def calls(self) -> int:
-        return len(self.requests)
-
-    def body(self, i: int = -1) -> Any:
-        return json.loads(self.requests[i].content)
-
-
-class Sleeps:
-    """Fake sleeps for RetryPolicy: record the delays, never wait."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def sleep(self, delay: float) -> None:
-        self.delays.append(delay)
-
-    async def async_sleep(self, delay: float) -> None:
-        self.delays.append(delay)
-
-    def policy(self) -> RetryPolicy:
-        return RetryPolicy(sleep=self.sleep, async_sleep=self.async_sleep)
-
-
-# --- one test body for the sync and the async client ----------------------------------------
-
-
-class Flavor:
-    """The sync or the async client behind the same awaitable helpers."""
-
-    def __init__(self, is_async: bool) -> None:
-        self.is_async = is_async
-
-    def __repr__(self) -> str:
-        return "async" if self.is_async else "sync"
-
-    def client(
-        self, server: Server, *, sleeps: Sleeps | None = None, **kw: Any
-    ) -> genai_baseten.Client | genai_baseten.AsyncClient:
-        """A client on ``server``; by default with a model, a key and retries that never wait."""
-        kw.setdefault("model", MODEL)
-        kw.setdefault("api_key", KEY)
-        kw.setdefault("retry_policy", (sleeps or Sleeps()).policy())
-        transport = httpx.MockTransport(server)
-        if self.is_async:
-            return genai_baseten.AsyncClient(
-                http_client=httpx.AsyncClient(transport=transport), **kw
-            )
-        return genai_baseten.Client(http_client=httpx.Client(transport=transport), **kw)
-
-    async def gen_sync(self, client: AnyClient, *args: Any, **kw: Any) -> Result:
-        if isinstance(client, genai_baseten.AsyncClient):
-            return await client.gen_sync(*args, **kw)
-        return client.gen_sync(*args, **kw)
-
-    async def list_models(self, client: AnyClient) -> list[Model]:
-        if isinstance(client, genai_baseten.AsyncClient):
-            return await client.list_models()
-        return client.list_models()
-
-    async def take(self, stream: AnyStream, n: int) -> list[Reply]:
-        """The next ``n`` fragments."""
-        if isinstance(stream, AsyncStream):
-            it = stream.__aiter__()
-            return [await it.__anext__() for _ in range(n)]
-        it_sync = iter(stream)
-        return [next(it_sync) for _ in range(n)]
-
-    async def drain(self, stream: AnyStream) -> list[Reply]:
-        """Every remaining fragment."""
-        if isinstance(stream, AsyncStream):
-            return [f async for f in stream]
-        return list(stream)
-
-    async def result(self, stream: AnyStream) -> Result:
-        """The Result, reading the rest of the stream first: ``result()`` / ``await aresult()``."""
-        if isinstance(stream, AsyncStream):
-            return await stream.aresult()
-        return stream.result()
-
-    async def close(self, stream: AnyStream) -> None:
-        if isinstance(stream, AsyncStream):
-            await stream.aclose()
-        else:
-            stream.close()
-
-    @contextlib.asynccontextmanager
-    async def opened(self, stream: AnyStream) -> AsyncIterator[AnyStream]:
-        """``with stream`` / ``async with stream``."""
-        if isinstance(stream, AsyncStream):
-            async with stream as s:
-                yield s
-        else:
-            with stream as t:
-                yield t
-
-
-SYNC = Flavor(is_async=False)
-ASYNC = Flavor(is_async=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def each_flavor(fn: F) -> F:
-    """Run an async test body with the sync client (on asyncio) and the async client (both)."""
-    marked: F = pytest.mark.anyio(
-        pytest.mark.parametrize(
-            ("anyio_backend", "flavor"),
-            [("asyncio", SYNC), ("asyncio", ASYNC), ("trio", ASYNC)],
-            ids=["sync", "async-asyncio", "async-trio"],
-        )(fn)
-    )
-    return marked
+def make(flavor: Flavor, server: ScriptedServer, *, sleeps: Sleeps | None = None, **kw: Any) -> Any:
+    """A client on ``server``; by default with a model, a key and retries that never wait."""
+    kw.setdefault("model", MODEL)
+    kw.setdefault("api_key", KEY)
+    kw.setdefault("retry_policy", (sleeps or Sleeps()).policy())
+    return flavor.mock_client(server, **kw)
 
 
 def text_of(fragments: Sequence[Reply]) -> str:
@@ -384,8 +117,8 @@ def text_of(fragments: Sequence[Reply]) -> str:
 
 @each_flavor
 async def test_gen_stream_sends_nothing_until_iterated(flavor: Flavor) -> None:
-    server = Server(sse(text_events("Hel", "lo")))
-    client = flavor.client(server)
+    server = ScriptedServer(sse_answer(text_events("Hel", "lo")))
+    client = make(flavor, server)
     stream = client.gen_stream(MSGS)
     assert server.calls == 0
     async with flavor.opened(stream) as s:
@@ -399,8 +132,8 @@ async def test_gen_stream_sends_nothing_until_iterated(flavor: Flavor) -> None:
 
 @each_flavor
 async def test_stream_entered_and_left_without_iteration_sends_nothing(flavor: Flavor) -> None:
-    server = Server(sse(text_events("Hello")))
-    client = flavor.client(server)
+    server = ScriptedServer(sse_answer(text_events("Hello")))
+    client = make(flavor, server)
     async with flavor.opened(client.gen_stream(MSGS)):
         pass
     assert server.calls == 0
@@ -428,8 +161,8 @@ class ForeignOptions(GenOption):
 async def test_bad_call_inputs_raise_at_gen_stream_call(
     flavor: Flavor, args: tuple[Any, ...], kw: dict[str, Any], error: type[Exception]
 ) -> None:
-    server = Server(sse(text_events("Hello")))
-    client = flavor.client(server)
+    server = ScriptedServer(sse_answer(text_events("Hello")))
+    client = make(flavor, server)
     with pytest.raises(error):
         client.gen_stream(*args, **kw)
     with pytest.raises(error):
@@ -439,8 +172,8 @@ async def test_bad_call_inputs_raise_at_gen_stream_call(
 
 @each_flavor
 async def test_no_model_raises_at_call_time(flavor: Flavor) -> None:
-    server = Server(sse(text_events("Hello")))
-    client = flavor.client(server, model=None)
+    server = ScriptedServer(sse_answer(text_events("Hello")))
+    client = make(flavor, server, model=None)
     with pytest.raises(ValidationError, match="model"):
         client.gen_stream(MSGS)
     with pytest.raises(ValidationError, match="model"):
@@ -450,8 +183,8 @@ async def test_no_model_raises_at_call_time(flavor: Flavor) -> None:
 
 @each_flavor
 async def test_missing_key_raises_at_call_time_naming_the_variable(flavor: Flavor) -> None:
-    server = Server(sse(text_events("Hello")), json_answer(200, {"data": []}))
-    client = flavor.client(server, api_key=None)
+    server = ScriptedServer(sse_answer(text_events("Hello")), json_answer(200, {"data": []}))
+    client = make(flavor, server, api_key=None)
     with pytest.raises(MissingAPIKeyError, match="BASETEN_API_KEY") as info:
         client.gen_stream(MSGS)
     assert info.value.env_var == "BASETEN_API_KEY"
@@ -464,8 +197,8 @@ async def test_missing_key_raises_at_call_time_naming_the_variable(flavor: Flavo
 
 @each_flavor
 async def test_non_integer_max_retries_is_a_validation_error(flavor: Flavor) -> None:
-    server = Server(sse(text_events("Hello")))
-    client = flavor.client(server)
+    server = ScriptedServer(sse_answer(text_events("Hello")))
+    client = make(flavor, server)
     not_an_int: Any = "3"
     with pytest.raises(ValidationError, match="max_retries"):
         client.gen_stream(MSGS, max_retries=not_an_int)
@@ -477,76 +210,19 @@ async def test_non_integer_max_retries_is_a_validation_error(flavor: Flavor) -> 
 # --- incremental streaming -------------------------------------------------------------------
 
 
-def test_sync_stream_yields_first_fragment_before_the_body_ends() -> None:
-    gate = ThreadGate()
-    body = ScriptedBody([chunk("Hel"), gate, *text_events("lo")])
-    server = Server(sse(body))
-    client = SYNC.client(server)
-    stream = client.gen_stream(MSGS)
-    assert isinstance(stream, Stream)
-    got: queue.Queue[Reply | BaseException | None] = queue.Queue()
-
-    def consume() -> None:
-        try:
-            with stream:
-                for fragment in stream:
-                    got.put(fragment)
-            got.put(None)
-        except BaseException as exc:  # handed to the test thread
-            got.put(exc)
-
-    reader = threading.Thread(target=consume, daemon=True)
-    reader.start()
-    try:
-        first = got.get(timeout=5)
-        # The server is still blocked before its second event: the fragment came incrementally.
-        assert isinstance(first, Reply)
+@each_flavor
+async def test_stream_yields_first_fragment_before_the_body_ends(flavor: Flavor) -> None:
+    body = ScriptedBody([chunk("Hel"), *text_events("lo")])
+    server = ScriptedServer(sse_answer(body))
+    stream = make(flavor, server).gen_stream(MSGS)
+    async with flavor.opened(stream) as s:
+        (first,) = await flavor.take(s, 1)
+        # Only the first event was read from the body: the fragment came incrementally (a
+        # client that read ahead before yielding would have taken more parts).
         assert first.text == "Hel"
         assert body.yielded == 1
         assert not body.all_read
-    finally:
-        gate.event.set()
-        reader.join(5)
-    rest: list[Reply] = []
-    while (item := got.get(timeout=5)) is not None:
-        assert isinstance(item, Reply), item
-        rest.append(item)
-    assert text_of(rest) == "lo"
-    assert stream.result().text == "Hello"
-    assert body.all_read
-    assert body.closed
-
-
-@pytest.mark.anyio
-async def test_async_stream_yields_first_fragment_before_the_body_ends() -> None:
-    gate = TaskGate()
-    body = ScriptedBody([chunk("Hel"), gate, *text_events("lo")])
-    server = Server(sse(body))
-    client = ASYNC.client(server)
-    stream = client.gen_stream(MSGS)
-    assert isinstance(stream, AsyncStream)
-    send, receive = anyio.create_memory_object_stream[Reply | None](10)
-
-    async def consume() -> None:
-        async with stream, send:
-            async for fragment in stream:
-                await send.send(fragment)
-            await send.send(None)
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(consume)
-        with anyio.fail_after(5):
-            first = await receive.receive()
-        assert first is not None
-        assert first.text == "Hel"
-        assert body.yielded == 1
-        assert not body.all_read
-        gate.event.set()
-        rest: list[Reply] = []
-        with anyio.fail_after(5):
-            while (item := await receive.receive()) is not None:
-                rest.append(item)
-    receive.close()
+        rest = await flavor.drain(s)
     assert text_of(rest) == "lo"
     assert stream.result().text == "Hello"
     assert body.all_read
@@ -558,8 +234,8 @@ async def test_async_stream_yields_first_fragment_before_the_body_ends() -> None
 async def test_async_stream_read_to_done_leaves_no_unclosed_generator_on_trio() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        server = Server(sse(text_events("Hel", "lo")))
-        stream = ASYNC.client(server).gen_stream(MSGS)
+        server = ScriptedServer(sse_answer(text_events("Hel", "lo")))
+        stream = make(ASYNC, server).gen_stream(MSGS)
         assert isinstance(stream, AsyncStream)
         async with stream:
             assert text_of(await ASYNC.drain(stream)) == "Hello"
@@ -576,8 +252,8 @@ async def test_async_stream_read_to_done_leaves_no_unclosed_generator_on_trio() 
 @each_flavor
 async def test_leaving_with_early_closes_the_response(flavor: Flavor) -> None:
     body = ScriptedBody(text_events("a", "b", "c"))
-    server = Server(sse(body))
-    stream = flavor.client(server).gen_stream(MSGS)
+    server = ScriptedServer(sse_answer(body))
+    stream = make(flavor, server).gen_stream(MSGS)
     async with flavor.opened(stream) as s:
         first = await flavor.take(s, 1)
         assert first[0].text == "a"
@@ -593,8 +269,8 @@ async def test_leaving_with_early_closes_the_response(flavor: Flavor) -> None:
 
 @each_flavor
 async def test_a_stream_closed_before_iteration_cannot_be_iterated(flavor: Flavor) -> None:
-    server = Server(sse(text_events("Hello")))
-    stream = flavor.client(server).gen_stream(MSGS)
+    server = ScriptedServer(sse_answer(text_events("Hello")))
+    stream = make(flavor, server).gen_stream(MSGS)
     await flavor.close(stream)
     with pytest.raises(RuntimeError, match="closed"):
         await flavor.drain(stream)
@@ -603,8 +279,8 @@ async def test_a_stream_closed_before_iteration_cannot_be_iterated(flavor: Flavo
 
 @each_flavor
 async def test_iterating_a_stream_closed_part_way_raises(flavor: Flavor) -> None:
-    server = Server(sse(text_events("a", "b", "c")))
-    stream = flavor.client(server).gen_stream(MSGS)
+    server = ScriptedServer(sse_answer(text_events("a", "b", "c")))
+    stream = make(flavor, server).gen_stream(MSGS)
     async with flavor.opened(stream) as s:
         await flavor.take(s, 1)
     with pytest.raises(RuntimeError, match="closed"):
@@ -614,7 +290,7 @@ async def test_iterating_a_stream_closed_part_way_raises(flavor: Flavor) -> None
 @each_flavor
 async def test_exhausting_the_stream_closes_the_response(flavor: Flavor) -> None:
     body = ScriptedBody(text_events("a", "b"))
-    stream = flavor.client(Server(sse(body))).gen_stream(MSGS)
+    stream = make(flavor, ScriptedServer(sse_answer(body))).gen_stream(MSGS)
     # No `with`: reaching the end alone must release the connection.
     fragments = await flavor.drain(stream)
     assert text_of(fragments) == "ab"
@@ -624,8 +300,8 @@ async def test_exhausting_the_stream_closes_the_response(flavor: Flavor) -> None
 @each_flavor
 async def test_result_after_partial_iteration_reads_the_rest(flavor: Flavor) -> None:
     body = ScriptedBody(text_events("Hel", "lo", " world"))
-    server = Server(sse(body, headers={"X-Baseten-Request-Id": REQUEST_ID}))
-    async with flavor.opened(flavor.client(server).gen_stream(MSGS)) as stream:
+    server = ScriptedServer(sse_answer(body, headers={"X-Baseten-Request-Id": REQUEST_ID}))
+    async with flavor.opened(make(flavor, server).gen_stream(MSGS)) as stream:
         assert text_of(await flavor.take(stream, 1)) == "Hel"
         result = await flavor.result(stream)
     assert result.text == "Hello world"
@@ -644,8 +320,8 @@ async def test_result_after_partial_iteration_reads_the_rest(flavor: Flavor) -> 
 
 @pytest.mark.anyio
 async def test_async_result_before_the_end_raises_a_helpful_error() -> None:
-    server = Server(sse(text_events("Hel", "lo")))
-    stream = ASYNC.client(server).gen_stream(MSGS)
+    server = ScriptedServer(sse_answer(text_events("Hel", "lo")))
+    stream = make(ASYNC, server).gen_stream(MSGS)
     assert isinstance(stream, AsyncStream)
     async with stream:
         with pytest.raises(RuntimeError, match=r"aresult\(\)"):
@@ -663,8 +339,8 @@ async def test_async_result_before_the_end_raises_a_helpful_error() -> None:
 @each_flavor
 async def test_transport_error_mid_stream_keeps_the_partial_result(flavor: Flavor) -> None:
     body = ScriptedBody([chunk("Hel"), chunk("lo"), httpx.ReadError("connection reset by peer")])
-    server = Server(sse(body, headers={"X-Baseten-Request-Id": REQUEST_ID}))
-    stream = flavor.client(server).gen_stream(MSGS)
+    server = ScriptedServer(sse_answer(body, headers={"X-Baseten-Request-Id": REQUEST_ID}))
+    stream = make(flavor, server).gen_stream(MSGS)
     got: list[Reply] = []
     async with flavor.opened(stream) as s:
         with pytest.raises(APIConnectionError, match="ReadError") as info:
@@ -694,7 +370,7 @@ async def test_transport_error_mid_stream_keeps_the_partial_result(flavor: Flavo
 @pytest.mark.parametrize(
     "error_event",
     [
-        pytest.param(event(error_body("model overloaded"), name="error"), id="event-error"),
+        pytest.param(event(bodies.error("model overloaded"), name="error"), id="event-error"),
         pytest.param(event({"error": {"message": "model overloaded"}}), id="error-chunk"),
     ],
 )
@@ -702,8 +378,8 @@ async def test_error_event_mid_stream_raises_stream_error(
     flavor: Flavor, error_event: bytes
 ) -> None:
     body = ScriptedBody([chunk("Hel"), error_event, *text_events("lo")])
-    server = Server(sse(body, headers={"X-Baseten-Request-Id": REQUEST_ID}))
-    async with flavor.opened(flavor.client(server).gen_stream(MSGS)) as stream:
+    server = ScriptedServer(sse_answer(body, headers={"X-Baseten-Request-Id": REQUEST_ID}))
+    async with flavor.opened(make(flavor, server).gen_stream(MSGS)) as stream:
         with pytest.raises(StreamError, match="model overloaded") as info:
             await flavor.drain(stream)
         err = info.value
@@ -730,10 +406,10 @@ async def test_error_event_mid_stream_raises_stream_error(
 async def test_stream_request_answered_with_json_error(
     flavor: Flavor, status: int, cls: type[APIError]
 ) -> None:
-    server = Server(
-        json_answer(status, error_body("it went wrong"), {"X-Baseten-Request-Id": REQUEST_ID})
+    server = ScriptedServer(
+        json_answer(status, bodies.error("it went wrong"), {"X-Baseten-Request-Id": REQUEST_ID})
     )
-    stream = flavor.client(server).gen_stream(MSGS, max_retries=0)
+    stream = make(flavor, server).gen_stream(MSGS, max_retries=0)
     async with flavor.opened(stream) as s:
         with pytest.raises(APIError) as info:
             await flavor.drain(s)
@@ -750,8 +426,10 @@ async def test_stream_request_answered_with_json_error(
 @each_flavor
 async def test_stream_request_answered_with_plain_json_completion(flavor: Flavor) -> None:
     # The server ignored "stream": true and sent the whole completion as JSON.
-    server = Server(json_answer(200, completion("Hello"), {"X-Baseten-Request-Id": REQUEST_ID}))
-    async with flavor.opened(flavor.client(server).gen_stream(MSGS)) as stream:
+    server = ScriptedServer(
+        json_answer(200, bodies.completion("Hello"), {"X-Baseten-Request-Id": REQUEST_ID})
+    )
+    async with flavor.opened(make(flavor, server).gen_stream(MSGS)) as stream:
         fragments = await flavor.drain(stream)
         result = await flavor.result(stream)
     assert [f.text for f in fragments] == ["Hello"]
@@ -764,9 +442,9 @@ async def test_stream_request_answered_with_plain_json_completion(flavor: Flavor
 @each_flavor
 async def test_non_json_200_to_gen_sync_quotes_an_excerpt(flavor: Flavor) -> None:
     page = b"<html><body><h1>502</h1><p>Upstream proxy hiccup</p></body></html>"
-    server = Server(raw_answer(200, page, {"content-type": "text/html"}))
+    server = ScriptedServer(raw_answer(200, page, {"content-type": "text/html"}))
     with pytest.raises(APIError) as info:
-        await flavor.gen_sync(flavor.client(server), MSGS)
+        await flavor.gen_sync(make(flavor, server), MSGS)
     err = info.value
     assert err.status_code == 200
     assert "Upstream proxy hiccup" in str(err)
@@ -779,8 +457,10 @@ async def test_non_json_200_to_gen_sync_quotes_an_excerpt(flavor: Flavor) -> Non
 @each_flavor
 async def test_503_then_200_is_retried_for_gen_sync(flavor: Flavor) -> None:
     sleeps = Sleeps()
-    server = Server(json_answer(503, error_body("busy")), json_answer(200, completion("Hi")))
-    result = await flavor.gen_sync(flavor.client(server, sleeps=sleeps), MSGS)
+    server = ScriptedServer(
+        json_answer(503, bodies.error("busy")), json_answer(200, bodies.completion("Hi"))
+    )
+    result = await flavor.gen_sync(make(flavor, server, sleeps=sleeps), MSGS)
     assert result.text == "Hi"
     assert server.calls == 2
     assert len(sleeps.delays) == 1
@@ -792,8 +472,8 @@ async def test_503_then_200_is_retried_for_gen_sync(flavor: Flavor) -> None:
 @each_flavor
 async def test_503_then_200_is_retried_for_gen_stream(flavor: Flavor) -> None:
     sleeps = Sleeps()
-    server = Server(json_answer(503, error_body("busy")), sse(text_events("Hi")))
-    stream = flavor.client(server, sleeps=sleeps).gen_stream(MSGS)
+    server = ScriptedServer(json_answer(503, bodies.error("busy")), sse_answer(text_events("Hi")))
+    stream = make(flavor, server, sleeps=sleeps).gen_stream(MSGS)
     async with flavor.opened(stream) as s:
         assert text_of(await flavor.drain(s)) == "Hi"
     assert server.calls == 2
@@ -804,8 +484,8 @@ async def test_503_then_200_is_retried_for_gen_stream(flavor: Flavor) -> None:
 
 @each_flavor
 async def test_request_ids_differ_between_calls(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("Hi")))
-    client = flavor.client(server)
+    server = ScriptedServer(json_answer(200, bodies.completion("Hi")))
+    client = make(flavor, server)
     await flavor.gen_sync(client, MSGS)
     await flavor.gen_sync(client, MSGS)
     assert server.requests[0].headers["x-request-id"] != server.requests[1].headers["x-request-id"]
@@ -814,9 +494,11 @@ async def test_request_ids_differ_between_calls(flavor: Flavor) -> None:
 @each_flavor
 async def test_400_is_not_retried(flavor: Flavor) -> None:
     sleeps = Sleeps()
-    server = Server(json_answer(400, error_body("bad field")), json_answer(200, completion("x")))
+    server = ScriptedServer(
+        json_answer(400, bodies.error("bad field")), json_answer(200, bodies.completion("x"))
+    )
     with pytest.raises(BadRequestError, match="bad field"):
-        await flavor.gen_sync(flavor.client(server, sleeps=sleeps), MSGS)
+        await flavor.gen_sync(make(flavor, server, sleeps=sleeps), MSGS)
     assert server.calls == 1
     assert sleeps.delays == []
 
@@ -824,8 +506,8 @@ async def test_400_is_not_retried(flavor: Flavor) -> None:
 @each_flavor
 async def test_per_call_max_retries_overrides_the_client(flavor: Flavor) -> None:
     sleeps = Sleeps()
-    server = Server(json_answer(503, error_body("busy")))
-    client = flavor.client(server, sleeps=sleeps)  # client default: 2 retries
+    server = ScriptedServer(json_answer(503, bodies.error("busy")))
+    client = make(flavor, server, sleeps=sleeps)  # client default: 2 retries
     with pytest.raises(ServerError, match="busy") as info:
         await flavor.gen_sync(client, MSGS, max_retries=0)
     assert info.value.status_code == 503
@@ -840,8 +522,10 @@ async def test_per_call_max_retries_overrides_the_client(flavor: Flavor) -> None
 @each_flavor
 async def test_per_call_max_retries_can_raise_the_clients(flavor: Flavor) -> None:
     sleeps = Sleeps()
-    server = Server(json_answer(503, error_body("busy")), json_answer(200, completion("ok")))
-    client = flavor.client(server, sleeps=sleeps, max_retries=0)
+    server = ScriptedServer(
+        json_answer(503, bodies.error("busy")), json_answer(200, bodies.completion("ok"))
+    )
+    client = make(flavor, server, sleeps=sleeps, max_retries=0)
     result = await flavor.gen_sync(client, MSGS, max_retries=1)
     assert result.text == "ok"
     assert server.calls == 2
@@ -850,18 +534,20 @@ async def test_per_call_max_retries_can_raise_the_clients(flavor: Flavor) -> Non
 @each_flavor
 async def test_client_max_retries_zero_is_one_attempt(flavor: Flavor) -> None:
     sleeps = Sleeps()
-    server = Server(json_answer(503, error_body("busy")), json_answer(200, completion("x")))
+    server = ScriptedServer(
+        json_answer(503, bodies.error("busy")), json_answer(200, bodies.completion("x"))
+    )
     with pytest.raises(ServerError):
-        await flavor.gen_sync(flavor.client(server, sleeps=sleeps, max_retries=0), MSGS)
+        await flavor.gen_sync(make(flavor, server, sleeps=sleeps, max_retries=0), MSGS)
     assert server.calls == 1
 
 
 @each_flavor
 async def test_429_retry_after_is_honoured_then_reported(flavor: Flavor) -> None:
     sleeps = Sleeps()
-    server = Server(json_answer(429, error_body("slow down"), {"Retry-After": "2"}))
+    server = ScriptedServer(json_answer(429, bodies.error("slow down"), {"Retry-After": "2"}))
     with pytest.raises(RateLimitError, match="slow down") as info:
-        await flavor.gen_sync(flavor.client(server, sleeps=sleeps), MSGS)
+        await flavor.gen_sync(make(flavor, server, sleeps=sleeps), MSGS)
     assert info.value.retry_after == 2.0
     assert info.value.status_code == 429
     assert server.calls == 3  # the default: two retries
@@ -873,23 +559,23 @@ async def test_429_retry_after_is_honoured_then_reported(flavor: Flavor) -> None
 
 @each_flavor
 async def test_default_auth_is_api_key_scheme(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
-    await flavor.gen_sync(flavor.client(server), MSGS)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    await flavor.gen_sync(make(flavor, server), MSGS)
     assert server.requests[0].headers["authorization"] == f"Api-Key {KEY}"
 
 
 @each_flavor
 async def test_auth_scheme_bearer(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
-    await flavor.gen_sync(flavor.client(server, auth_scheme="Bearer"), MSGS)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    await flavor.gen_sync(make(flavor, server, auth_scheme="Bearer"), MSGS)
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
 
 
 @each_flavor
 async def test_key_from_environment(flavor: Flavor, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BASETEN_API_KEY", "bt-env-key-9876543210")
-    server = Server(json_answer(200, completion("x")))
-    await flavor.gen_sync(flavor.client(server, api_key=None), MSGS)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    await flavor.gen_sync(make(flavor, server, api_key=None), MSGS)
     assert server.requests[0].headers["authorization"] == "Api-Key bt-env-key-9876543210"
 
 
@@ -898,8 +584,8 @@ async def test_explicit_key_wins_over_environment(
     flavor: Flavor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BASETEN_API_KEY", "bt-env-key-9876543210")
-    server = Server(json_answer(200, completion("x")))
-    await flavor.gen_sync(flavor.client(server, api_key=KEY), MSGS)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    await flavor.gen_sync(make(flavor, server, api_key=KEY), MSGS)
     assert server.requests[0].headers["authorization"] == f"Api-Key {KEY}"
 
 
@@ -908,16 +594,16 @@ async def test_empty_environment_key_is_missing(
     flavor: Flavor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BASETEN_API_KEY", "")
-    server = Server(json_answer(200, completion("x")))
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
     with pytest.raises(MissingAPIKeyError, match="BASETEN_API_KEY"):
-        await flavor.gen_sync(flavor.client(server, api_key=None), MSGS)
+        await flavor.gen_sync(make(flavor, server, api_key=None), MSGS)
     assert server.calls == 0
 
 
 @each_flavor
 async def test_empty_explicit_key_is_missing(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
-    client = flavor.client(server, api_key="")
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    client = make(flavor, server, api_key="")
     with pytest.raises(MissingAPIKeyError, match="BASETEN_API_KEY"):
         await flavor.gen_sync(client, MSGS)
     assert server.calls == 0
@@ -926,8 +612,10 @@ async def test_empty_explicit_key_is_missing(flavor: Flavor) -> None:
 @each_flavor
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1/"])
 async def test_base_url_override(flavor: Flavor, base_url: str) -> None:
-    server = Server(json_answer(200, completion("x")), json_answer(200, {"data": []}))
-    client = flavor.client(server, base_url=base_url)
+    server = ScriptedServer(
+        json_answer(200, bodies.completion("x")), json_answer(200, {"data": []})
+    )
+    client = make(flavor, server, base_url=base_url)
     await flavor.gen_sync(client, MSGS)
     await flavor.list_models(client)
     assert [str(r.url) for r in server.requests] == [
@@ -938,15 +626,15 @@ async def test_base_url_override(flavor: Flavor, base_url: str) -> None:
 
 @each_flavor
 async def test_default_url_is_baseten_model_apis(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
-    await flavor.gen_sync(flavor.client(server), MSGS)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    await flavor.gen_sync(make(flavor, server), MSGS)
     assert str(server.requests[0].url) == CHAT_URL
 
 
 @each_flavor
 async def test_headers_sent(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")), sse(text_events("y")))
-    client = flavor.client(server, default_headers={"X-Team": "search", "X-Trace": "t-1"})
+    server = ScriptedServer(json_answer(200, bodies.completion("x")), sse_answer(text_events("y")))
+    client = make(flavor, server, default_headers={"X-Team": "search", "X-Trace": "t-1"})
     await flavor.gen_sync(client, MSGS)
     async with flavor.opened(client.gen_stream(MSGS)) as stream:
         await flavor.drain(stream)
@@ -968,16 +656,18 @@ async def test_headers_sent(flavor: Flavor) -> None:
 @each_flavor
 async def test_result_request_id_from_baseten_header(flavor: Flavor) -> None:
     headers = {"X-Baseten-Request-Id": REQUEST_ID, "X-Request-Id": "generic-id"}
-    server = Server(json_answer(200, completion("x"), headers))
-    result = await flavor.gen_sync(flavor.client(server), MSGS)
+    server = ScriptedServer(json_answer(200, bodies.completion("x"), headers))
+    result = await flavor.gen_sync(make(flavor, server), MSGS)
     assert result.request_id == REQUEST_ID
 
 
 @each_flavor
 async def test_api_error_carries_request_id(flavor: Flavor) -> None:
-    server = Server(json_answer(404, error_body("no such model"), {"X-Baseten-Request-Id": "r-1"}))
+    server = ScriptedServer(
+        json_answer(404, bodies.error("no such model"), {"X-Baseten-Request-Id": "r-1"})
+    )
     with pytest.raises(NotFoundError) as info:
-        await flavor.gen_sync(flavor.client(server), MSGS)
+        await flavor.gen_sync(make(flavor, server), MSGS)
     assert info.value.request_id == "r-1"
     assert "r-1" in str(info.value)
 
@@ -1009,8 +699,8 @@ def test_repr_hides_the_key() -> None:
 @pytest.mark.parametrize("status", [401, 403])
 async def test_error_echoing_the_key_is_redacted(flavor: Flavor, status: int) -> None:
     echo = {"error": f"please check the api-key you provided: {KEY}"}
-    server = Server(json_answer(status, echo, {"X-Echo-Authorization": f"Api-Key {KEY}"}))
-    client = flavor.client(server)
+    server = ScriptedServer(json_answer(status, echo, {"X-Echo-Authorization": f"Api-Key {KEY}"}))
+    client = make(flavor, server)
     with pytest.raises(AuthenticationError) as info:
         await flavor.gen_sync(client, MSGS)
     assert_no_key(info.value)
@@ -1023,18 +713,18 @@ async def test_error_echoing_the_key_is_redacted(flavor: Flavor, status: int) ->
 
 @each_flavor
 async def test_non_json_200_echoing_the_key_is_redacted(flavor: Flavor) -> None:
-    server = Server(raw_answer(200, f"bad gateway for key {KEY}".encode(), {}))
+    server = ScriptedServer(raw_answer(200, f"bad gateway for key {KEY}".encode(), {}))
     with pytest.raises(APIError) as info:
-        await flavor.gen_sync(flavor.client(server), MSGS)
+        await flavor.gen_sync(make(flavor, server), MSGS)
     assert "bad gateway for key" in str(info.value)
     assert_no_key(info.value)
 
 
 @each_flavor
 async def test_stream_error_event_echoing_the_key_is_redacted(flavor: Flavor) -> None:
-    leak = event(error_body(f"key {KEY} is not allowed on this model"), name="error")
-    server = Server(sse([chunk("Hel"), leak]))
-    async with flavor.opened(flavor.client(server).gen_stream(MSGS)) as stream:
+    leak = event(bodies.error(f"key {KEY} is not allowed on this model"), name="error")
+    server = ScriptedServer(sse_answer([chunk("Hel"), leak]))
+    async with flavor.opened(make(flavor, server).gen_stream(MSGS)) as stream:
         with pytest.raises(StreamError) as info:
             await flavor.drain(stream)
     assert_no_key(info.value)
@@ -1042,18 +732,18 @@ async def test_stream_error_event_echoing_the_key_is_redacted(flavor: Flavor) ->
 
 @each_flavor
 async def test_200_json_error_echoing_the_key_is_redacted(flavor: Flavor) -> None:
-    server = Server(json_answer(200, {"error": f"key {KEY} was revoked"}))
+    server = ScriptedServer(json_answer(200, {"error": f"key {KEY} was revoked"}))
     with pytest.raises(APIError) as info:
-        await flavor.gen_sync(flavor.client(server), MSGS)
+        await flavor.gen_sync(make(flavor, server), MSGS)
     assert "was revoked" in str(info.value)
     assert_no_key(info.value)
 
 
 @each_flavor
 async def test_models_error_echoing_the_key_is_redacted(flavor: Flavor) -> None:
-    server = Server(json_answer(200, {"detail": f"no models for key {KEY}"}))
+    server = ScriptedServer(json_answer(200, {"detail": f"no models for key {KEY}"}))
     with pytest.raises(APIError) as info:
-        await flavor.list_models(flavor.client(server))
+        await flavor.list_models(make(flavor, server))
     assert_no_key(info.value)
 
 
@@ -1064,12 +754,12 @@ async def test_debug_logs_of_a_full_request_hold_no_key(
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="httpx")
     caplog.set_level(logging.DEBUG, logger="httpcore")
-    server = Server(
-        json_answer(200, completion("x")),
-        sse(text_events("y")),
+    server = ScriptedServer(
+        json_answer(200, bodies.completion("x")),
+        sse_answer(text_events("y")),
         json_answer(401, {"error": f"bad key {KEY}"}),
     )
-    client = flavor.client(server)
+    client = make(flavor, server)
     await flavor.gen_sync(client, MSGS)
     async with flavor.opened(client.gen_stream(MSGS)) as stream:
         await flavor.drain(stream)
@@ -1080,49 +770,27 @@ async def test_debug_logs_of_a_full_request_hold_no_key(
     assert all(KEY not in r.getMessage() for r in caplog.records)
 
 
-class _LoopbackHandler(http.server.BaseHTTPRequestHandler):
-    """Answers one streamed chat completion over a real socket."""
-
-    protocol_version = "HTTP/1.1"
-    seen_auth: list[str] = []  # noqa: RUF012 - written by the server thread, read by the test
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", "0")))
-        self.seen_auth.append(self.headers.get("authorization", ""))
-        body = b"".join(text_events("Hel", "lo"))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 def test_debug_logs_over_a_loopback_socket_hold_no_key(caplog: pytest.LogCaptureFixture) -> None:
     # A real connection, so httpcore's own DEBUG logging (connect, send headers...) runs too.
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="httpx")
     caplog.set_level(logging.DEBUG, logger="httpcore")
-    _LoopbackHandler.seen_auth = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), _LoopbackHandler)
-    server.timeout = 5
-    thread = threading.Thread(target=server.handle_request, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        with (
-            genai_baseten.Client(
-                model=MODEL, api_key=KEY, base_url=f"http://{host!s}:{port}/v1", timeout=5.0
-            ) as client,
-            client.gen_stream(MSGS) as stream,
-        ):
-            assert text_of(list(stream)) == "Hello"
-    finally:
-        thread.join(5)
-        server.server_close()
-    assert _LoopbackHandler.seen_auth == [f"Api-Key {KEY}"]
+    seen_auth: list[str] = []
+
+    def answer(request: Incoming) -> Outgoing:
+        seen_auth.append(request.headers.get("authorization", ""))
+        body = b"".join(text_events("Hel", "lo"))
+        return Outgoing(200, body, {"Content-Type": "text/event-stream"})
+
+    with (
+        HTTPLoopback(answer, socket_timeout=5.0) as server,
+        genai_baseten.Client(
+            model=MODEL, api_key=KEY, base_url=server.url + "/v1", timeout=5.0
+        ) as client,
+        client.gen_stream(MSGS) as stream,
+    ):
+        assert text_of(list(stream)) == "Hello"
+    assert seen_auth == [f"Api-Key {KEY}"]
     assert any(r.name.startswith("httpcore") for r in caplog.records)
     assert KEY not in caplog.text
 
@@ -1150,8 +818,8 @@ MODELS_BODY = {
 
 @each_flavor
 async def test_list_models(flavor: Flavor) -> None:
-    server = Server(json_answer(200, MODELS_BODY))
-    models = await flavor.list_models(flavor.client(server))
+    server = ScriptedServer(json_answer(200, MODELS_BODY))
+    models = await flavor.list_models(make(flavor, server))
     (req,) = server.requests
     assert req.method == "GET"
     assert str(req.url) == BASE_URL + "/models"
@@ -1178,8 +846,8 @@ async def test_list_models(flavor: Flavor) -> None:
 
 @each_flavor
 async def test_list_models_works_without_a_model(flavor: Flavor) -> None:
-    server = Server(json_answer(200, {"data": [{"id": "m"}]}))
-    models = await flavor.list_models(flavor.client(server, model=None))
+    server = ScriptedServer(json_answer(200, {"data": [{"id": "m"}]}))
+    models = await flavor.list_models(make(flavor, server, model=None))
     assert [m.id for m in models] == ["m"]
 
 
@@ -1197,9 +865,9 @@ async def test_list_models_works_without_a_model(flavor: Flavor) -> None:
 async def test_list_models_error_statuses_are_typed(
     flavor: Flavor, status: int, cls: type[APIError], calls: int
 ) -> None:
-    server = Server(json_answer(status, {"error": "nope"}, {"X-Request-Id": "r-9"}))
+    server = ScriptedServer(json_answer(status, {"error": "nope"}, {"X-Request-Id": "r-9"}))
     with pytest.raises(APIError) as info:
-        await flavor.list_models(flavor.client(server))
+        await flavor.list_models(make(flavor, server))
     assert type(info.value) is cls
     assert info.value.status_code == status
     assert info.value.message == "nope"
@@ -1209,16 +877,16 @@ async def test_list_models_error_statuses_are_typed(
 
 @each_flavor
 async def test_list_models_rejects_a_body_that_is_not_a_list(flavor: Flavor) -> None:
-    server = Server(json_answer(200, {"models": "none here"}))
+    server = ScriptedServer(json_answer(200, {"models": "none here"}))
     with pytest.raises(APIError, match="data"):
-        await flavor.list_models(flavor.client(server))
+        await flavor.list_models(make(flavor, server))
 
 
 # --- registry --------------------------------------------------------------------------------
 
 
 def test_get_provider_returns_the_baseten_client() -> None:
-    server = Server(json_answer(200, completion("from the registry")))
+    server = ScriptedServer(json_answer(200, bodies.completion("from the registry")))
     client = get_provider(
         "baseten",
         model=MODEL,
@@ -1235,7 +903,7 @@ def test_get_provider_returns_the_baseten_client() -> None:
 
 @pytest.mark.anyio
 async def test_get_async_provider_returns_the_baseten_async_client() -> None:
-    server = Server(json_answer(200, completion("async registry")))
+    server = ScriptedServer(json_answer(200, bodies.completion("async registry")))
     client = get_async_provider(
         "baseten",
         model=MODEL,
@@ -1250,7 +918,7 @@ async def test_get_async_provider_returns_the_baseten_async_client() -> None:
 @pytest.mark.parametrize("name", ["baseten", "openaicompatible"])
 def test_a_provider_by_name_closes_through_the_neutral_type(name: str) -> None:
     # Typed as genai.Provider only: the with block and close() must be part of the protocol.
-    server = Server(json_answer(200, completion("closing")))
+    server = ScriptedServer(json_answer(200, bodies.completion("closing")))
     provider: genai.Provider = get_provider(
         name,
         model=MODEL,
@@ -1268,7 +936,7 @@ def test_a_provider_by_name_closes_through_the_neutral_type(name: str) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("name", ["baseten", "openaicompatible"])
 async def test_an_async_provider_by_name_closes_through_the_neutral_type(name: str) -> None:
-    server = Server(json_answer(200, completion("closing")))
+    server = ScriptedServer(json_answer(200, bodies.completion("closing")))
     provider: genai.AsyncProvider = get_async_provider(
         name,
         model=MODEL,
@@ -1338,8 +1006,8 @@ def test_unregister_provider_removes_it() -> None:
 
 @each_flavor
 async def test_text_options_and_baseten_options_in_one_call(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")), sse(text_events("y")))
-    client = flavor.client(server)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")), sse_answer(text_events("y")))
+    client = make(flavor, server)
     opts = (
         genai.TextOptions(max_tokens=50, seed=1, temperature=0.5),
         genai_baseten.Options(top_k=20, min_p=0.1, repetition_penalty=1.1, thinking=False),
@@ -1361,9 +1029,9 @@ async def test_text_options_and_baseten_options_in_one_call(flavor: Flavor) -> N
 
 @each_flavor
 async def test_options_order_does_not_matter(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
     await flavor.gen_sync(
-        flavor.client(server), MSGS, genai_baseten.Options(min_p=0.2), genai.TextOptions(seed=3)
+        make(flavor, server), MSGS, genai_baseten.Options(min_p=0.2), genai.TextOptions(seed=3)
     )
     assert server.body()["min_p"] == 0.2
     assert server.body()["seed"] == 3
@@ -1382,8 +1050,8 @@ async def test_options_order_does_not_matter(flavor: Flavor) -> None:
 async def test_same_option_class_twice_is_rejected(
     flavor: Flavor, options: tuple[GenOption, GenOption]
 ) -> None:
-    server = Server(json_answer(200, completion("x")))
-    client = flavor.client(server)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    client = make(flavor, server)
     with pytest.raises(ValidationError, match="twice"):
         await flavor.gen_sync(client, MSGS, *options)
     with pytest.raises(ValidationError, match="twice"):
@@ -1393,16 +1061,16 @@ async def test_same_option_class_twice_is_rejected(
 
 @each_flavor
 async def test_unrelated_object_as_option_is_rejected(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
     with pytest.raises(ValidationError, match="object"):
-        await flavor.gen_sync(flavor.client(server), MSGS, object())
+        await flavor.gen_sync(make(flavor, server), MSGS, object())
     assert server.calls == 0
 
 
 @each_flavor
 async def test_foreign_option_class_is_not_supported(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
-    client = flavor.client(server)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
+    client = make(flavor, server)
     with pytest.raises(NotSupportedError) as info:
         await flavor.gen_sync(client, MSGS, genai.TextOptions(seed=1), ForeignOptions())
     assert info.value.options == ("ForeignOptions",)
@@ -1414,10 +1082,10 @@ async def test_foreign_option_class_is_not_supported(flavor: Flavor) -> None:
 
 @each_flavor
 async def test_conflicting_top_k_is_rejected(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")))
+    server = ScriptedServer(json_answer(200, bodies.completion("x")))
     with pytest.raises(ValidationError, match="top_k"):
         await flavor.gen_sync(
-            flavor.client(server),
+            make(flavor, server),
             MSGS,
             genai.TextOptions(top_k=3),
             genai_baseten.Options(top_k=4),
@@ -1427,8 +1095,8 @@ async def test_conflicting_top_k_is_rejected(flavor: Flavor) -> None:
 
 @each_flavor
 async def test_a_single_message_is_accepted(flavor: Flavor) -> None:
-    server = Server(json_answer(200, completion("x")), sse(text_events("y")))
-    client = flavor.client(server)
+    server = ScriptedServer(json_answer(200, bodies.completion("x")), sse_answer(text_events("y")))
+    client = make(flavor, server)
     # Typed as Any: the signatures say Sequence[Message] although a single Message is accepted.
     msg: Any = Message.user("Say hello")
     assert (await flavor.gen_sync(client, msg)).text == "x"

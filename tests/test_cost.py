@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 import wire
-from mockchat import KEY, MODEL, Answer, Mode, Server, failing_midway, generate, modes
+from harness.chat import KEY, MODEL, ChatAnswer, ChatServer, chat_client, failing_midway
+from harness.flavors import SYNC, Mode, each_mode
 
 import genai_baseten
 import genai_core as genai
@@ -143,29 +144,29 @@ CACHED_USAGE: dict[str, Any] = {
 }
 
 
-@modes()
+@each_mode
 async def test_result_cost_with_model_info(anyio_backend: str, mode: Mode) -> None:
-    server = Server(Answer(content="Hi", usage=CACHED_USAGE))
-    client = mode.client(server, model_info=PRICED)
-    res = await generate(mode, client, [genai.Message.user("Hi")])
+    server = ChatServer(ChatAnswer(content="Hi", usage=CACHED_USAGE))
+    client = chat_client(mode, server, model_info=PRICED)
+    res = await mode.generate(client, [genai.Message.user("Hi")])
     expected = 36 * Decimal("0.000001") + 64 * Decimal("0.0000001") + 10 * Decimal("0.000002")
     assert res.cost == expected
 
 
-@modes()
+@each_mode
 async def test_result_cost_is_none_when_the_client_knows_no_prices(
     anyio_backend: str, mode: Mode
 ) -> None:
-    client = mode.client(Server(Answer(content="Hi")))
-    res = await generate(mode, client, [genai.Message.user("Hi")])
+    client = chat_client(mode, ChatServer(ChatAnswer(content="Hi")))
+    res = await mode.generate(client, [genai.Message.user("Hi")])
     assert res.cost is None
-    # mockchat's default usage: 20 input, 5 output tokens.
+    # harness.chat's default usage: 20 input, 5 output tokens.
     assert res.cost_for(PRICED) == 20 * Decimal("0.000001") + 5 * Decimal("0.000002")
 
 
 def test_models_given_as_a_list_price_the_results() -> None:
     other = Model(id="other/model", pricing={"prompt": Decimal(1), "completion": Decimal(1)})
-    client = Mode(False, False).client(Server(Answer(content="Hi")), models=[other, PRICED])
+    client = chat_client(SYNC, ChatServer(ChatAnswer(content="Hi")), models=[other, PRICED])
     assert isinstance(client, genai_baseten.Client)
     res = client.gen_sync([genai.Message.user("Hi")])
     assert res.cost == 20 * Decimal("0.000001") + 5 * Decimal("0.000002")
@@ -173,7 +174,7 @@ def test_models_given_as_a_list_price_the_results() -> None:
 
 def test_a_stream_error_keeps_the_priced_partial_result() -> None:
     usage = {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}
-    cut_short = failing_midway(Answer(content="Hel", usage=usage), 2)
+    cut_short = failing_midway(ChatAnswer(content="Hel", usage=usage), 2)
 
     client = genai_baseten.Client(
         model=MODEL,
@@ -201,9 +202,9 @@ def _recorded_list() -> bytes:
     return body.encode("utf-8")
 
 
-def _handler(answer: Answer) -> Any:
+def _handler(answer: ChatAnswer) -> Any:
     models = _recorded_list()
-    chat = Server(answer)
+    chat = ChatServer(answer)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path.endswith("/models"):
@@ -214,17 +215,17 @@ def _handler(answer: Answer) -> Any:
 
 
 @pytest.mark.wire
-@modes()
+@each_mode
 async def test_cost_after_list_models_on_the_recorded_list(anyio_backend: str, mode: Mode) -> None:
     # The recorded list prices openai/gpt-oss-120b at prompt "0.0000001", completion
     # "0.0000005" per token, with no cached-input price.
-    handler = _handler(Answer(content="Hi", usage=CACHED_USAGE))
-    client = mode.client(handler)
+    handler = _handler(ChatAnswer(content="Hi", usage=CACHED_USAGE))
+    client = chat_client(mode, handler)
     if isinstance(client, genai_baseten.AsyncClient):
         await client.list_models()
     else:
         client.list_models()
-    res = await generate(mode, client, [genai.Message.user("Hi")])
+    res = await mode.generate(client, [genai.Message.user("Hi")])
     # 100 input tokens (64 cached, priced at the input price: no cache price is listed) and 10
     # output tokens.
     expected = 100 * Decimal("0.0000001") + 10 * Decimal("0.0000005")
@@ -234,7 +235,7 @@ async def test_cost_after_list_models_on_the_recorded_list(anyio_backend: str, m
 
 @pytest.mark.wire
 def test_cost_for_each_recorded_model() -> None:
-    handler = _handler(Answer(content="unused"))
+    handler = _handler(ChatAnswer(content="unused"))
     client = genai_baseten.Client(
         model=MODEL, api_key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler))
     )

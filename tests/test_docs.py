@@ -36,9 +36,8 @@ from typing import Any
 
 import httpx
 import pytest
-from mockchat import KEY, Answer, Server
-
-from genai_core.openai_chat.client import AsyncChatClient, ChatClient
+from harness.chat import KEY, ChatAnswer, ChatServer
+from harness.scripted import serve_default_transport
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -48,28 +47,28 @@ SQRT = ("call_1", "square_root", '{"number": 132413}')
 COST_USAGE = {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
 
 # Per page: the answers, in the order the examples ask.
-ANSWERS: dict[str, list[Answer]] = {
+ANSWERS: dict[str, list[ChatAnswer]] = {
     "tools.md": [
-        Answer(reasoning="Call the tool.", tool_calls=[SQRT], finish="tool_calls"),
-        Answer(content="363.89"),
-        Answer(tool_calls=[SQRT], finish="tool_calls"),
-        Answer(content="363.89"),
-        Answer(
+        ChatAnswer(reasoning="Call the tool.", tool_calls=[SQRT], finish="tool_calls"),
+        ChatAnswer(content="363.89"),
+        ChatAnswer(tool_calls=[SQRT], finish="tool_calls"),
+        ChatAnswer(content="363.89"),
+        ChatAnswer(
             tool_calls=[
                 ("call_a", "lookup", '{"city": "Oslo"}'),
                 ("call_b", "lookup", '{"city": "Rome"}'),
             ],
             finish="tool_calls",
         ),
-        Answer(content="Rome is warmer (19 °C against 4 °C)."),
+        ChatAnswer(content="Rome is warmer (19 °C against 4 °C)."),
     ],
-    "logging.md": [Answer(content="Hello")],
+    "logging.md": [ChatAnswer(content="Hello")],
     "structured-output.md": [
-        Answer(content='{"name": "banana", "is_fruit": true}'),
-        Answer(content='{"name": "tomato", "is_fruit": true, "color": "red"}'),
+        ChatAnswer(content='{"name": "banana", "is_fruit": true}'),
+        ChatAnswer(content='{"name": "tomato", "is_fruit": true, "color": "red"}'),
     ],
     "reasoning.md": [
-        Answer(
+        ChatAnswer(
             reasoning="The user wants a one-word greeting.",
             content="Hello",
             usage={
@@ -79,10 +78,10 @@ ANSWERS: dict[str, list[Answer]] = {
                 "completion_tokens_details": {"reasoning_tokens": 9},  # type: ignore[dict-item]
             },
         ),
-        Answer(content="<think>\nA greeting is expected.\n</think>\n\nHello!", pieces=6),
+        ChatAnswer(content="<think>\nA greeting is expected.\n</think>\n\nHello!", pieces=6),
     ],
     "logprobs.md": [
-        Answer(
+        ChatAnswer(
             content="Hello!",
             logprobs=[
                 {
@@ -104,20 +103,24 @@ ANSWERS: dict[str, list[Answer]] = {
             ],
         )
     ],
-    "scoreboard-query.md": [Answer(content="Hello")],
+    "scoreboard-query.md": [ChatAnswer(content="Hello")],
     "cost.md": [
-        Answer(content="Hello!", usage=COST_USAGE),
-        Answer(content="Hello!", usage=COST_USAGE),
-        Answer(content="Hello!", usage=COST_USAGE),
-        Answer(
+        ChatAnswer(content="Hello!", usage=COST_USAGE),
+        ChatAnswer(content="Hello!", usage=COST_USAGE),
+        ChatAnswer(content="Hello!", usage=COST_USAGE),
+        ChatAnswer(
             content="Goodbye!",
             usage={"prompt_tokens": 15, "completion_tokens": 10, "total_tokens": 25},
         ),
     ],
-    "tracing.md": [Answer(content="Hello!"), Answer(content="Hello!"), Answer(content="Hello!")],
+    "tracing.md": [
+        ChatAnswer(content="Hello!"),
+        ChatAnswer(content="Hello!"),
+        ChatAnswer(content="Hello!"),
+    ],
     "reliability.md": [
-        Answer(content="Hello"),
-        Answer(status=503, error={"error": "overloaded"}),
+        ChatAnswer(content="Hello"),
+        ChatAnswer(status=503, error={"error": "overloaded"}),
     ],
 }
 
@@ -136,25 +139,25 @@ MODEL_LISTS: dict[str, list[str]] = {
 
 ANSWERS.update(
     {
-        "index.md": [Answer(content="Hello!")],
-        "quickstart.md": [Answer(content="11"), Answer(content="13")],
+        "index.md": [ChatAnswer(content="Hello!")],
+        "quickstart.md": [ChatAnswer(content="11"), ChatAnswer(content="13")],
         "providers.md": [
-            Answer(content="Hello!"),
-            Answer(content="Hello from the deployment!"),
-            Answer(content="Hello from a local server!"),
+            ChatAnswer(content="Hello!"),
+            ChatAnswer(content="Hello from the deployment!"),
+            ChatAnswer(content="Hello from a local server!"),
         ],
         "concepts.md": [
-            Answer(content="Paris", reasoning="France's capital."),
-            Answer(content="Rome", reasoning="Same question, for Italy."),
-            Answer(content="Blue"),
-            Answer(content="Apple"),
-            Answer(content="Rome", reasoning="Italy again."),
-            Answer(
+            ChatAnswer(content="Paris", reasoning="France's capital."),
+            ChatAnswer(content="Rome", reasoning="Same question, for Italy."),
+            ChatAnswer(content="Blue"),
+            ChatAnswer(content="Apple"),
+            ChatAnswer(content="Rome", reasoning="Italy again."),
+            ChatAnswer(
                 status=429,
                 error={"error": {"message": "Too many requests", "type": "rate_limit_error"}},
             ),
-            Answer(content="Rome"),
-            Answer(content="Rome"),
+            ChatAnswer(content="Rome"),
+            ChatAnswer(content="Rome"),
         ],
     }
 )
@@ -266,7 +269,7 @@ SHELL_BLOCKS = [b for page in PAGES for b in page_blocks(page) if b.lang in SHEL
 @pytest.mark.parametrize("name", RUN_HERE)
 def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = ANSWERS.get(name, [])
-    server = Server(*answers)
+    server = ChatServer(*answers)
     listed = MODEL_LISTS.get(name)
     lists_served: list[str] = []
     routes: list[tuple[str, str | None]] = []
@@ -287,20 +290,8 @@ def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
             )
         return server(request)
 
-    transport = httpx.MockTransport(handler)
     monkeypatch.setenv("BASETEN_API_KEY", KEY)
-    # Every chat client (Baseten's and the OpenAI-compatible ones) that the examples create
-    # without a transport of their own gets the scripted one.
-    monkeypatch.setattr(
-        ChatClient,
-        "_new_http_client",
-        staticmethod(lambda timeout, _transport, _proxy: httpx.Client(transport=transport)),
-    )
-    monkeypatch.setattr(
-        AsyncChatClient,
-        "_new_http_client",
-        staticmethod(lambda timeout, _transport, _proxy: httpx.AsyncClient(transport=transport)),
-    )
+    serve_default_transport(monkeypatch, handler)
     namespace: dict[str, Any] = {"__name__": f"docs_{name}"}
     for block in _python(name):
         code = compile(block.code, block.id, "exec", dont_inherit=True)

@@ -20,6 +20,7 @@ import httpx
 import pytest
 import test_docs
 from baseten_fake import KEY, FakeBaseten, Reply
+from harness.scripted import serve_default_transport
 from test_docs import blocks
 
 import genai_baseten
@@ -112,25 +113,16 @@ def bridge_answer(request: httpx.Request) -> httpx.Response:
 def test_page_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeBaseten()
     SETUP[name](fake)
-    transport = fake.mock_transport()
-    chat = httpx.MockTransport(bridge_answer)
+    platform = fake.mock_transport()
     monkeypatch.setenv("BASETEN_API_KEY", KEY)
 
-    def sync_client(timeout: Any, _transport: Any, _proxy: Any) -> httpx.Client:
-        return httpx.Client(transport=transport)
+    def route(request: httpx.Request) -> httpx.Response:
+        # The chat client talks to the bridge; the platform clients to the fake.
+        if request.url.host == "bridge.baseten.co":
+            return bridge_answer(request)
+        return platform.handle_request(request)
 
-    def async_client(timeout: Any, _transport: Any, _proxy: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport)
-
-    monkeypatch.setattr(genai_baseten.PlatformClient, "_new_http_client", staticmethod(sync_client))
-    monkeypatch.setattr(
-        genai_baseten.AsyncPlatformClient, "_new_http_client", staticmethod(async_client)
-    )
-    monkeypatch.setattr(
-        genai_baseten.Client,
-        "_new_http_client",
-        staticmethod(lambda timeout, _t, _p: httpx.Client(transport=chat)),
-    )
+    serve_default_transport(monkeypatch, route)
     namespace: dict[str, Any] = {"__name__": f"docs_{name}"}
     code_blocks = blocks(DOCS / name)
     assert code_blocks, f"{name} has no python example"
@@ -156,13 +148,9 @@ def test_readme_platform_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     block = re.search(r"```python\n(.*?)```", section, re.S)
     assert block is not None
     fake = FakeBaseten()
-    transport = fake.mock_transport()
+    platform = fake.mock_transport()
     monkeypatch.setenv("BASETEN_API_KEY", KEY)
-    monkeypatch.setattr(
-        genai_baseten.PlatformClient,
-        "_new_http_client",
-        staticmethod(lambda timeout, _t, _p: httpx.Client(transport=transport)),
-    )
+    serve_default_transport(monkeypatch, platform.handle_request)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(block.group(1), str(readme), "exec"), {"genai_baseten": genai_baseten})

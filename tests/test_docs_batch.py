@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from harness import bodies
+from harness.scripted import serve_default_transport
 from test_docs import DOCS, blocks
-
-import genai_baseten
 
 KEY = "fake-docs-key-00000000"
 RID = "9876543210abcdef1234567890fedcba"
@@ -48,22 +48,14 @@ def chat_handler(seen: list[httpx.Request]) -> Any:
         prompt = body["messages"][-1]["content"]
         if isinstance(prompt, list):
             prompt = prompt[0]["text"]
-        return httpx.Response(
-            200,
-            json={
-                "id": "c1",
-                "object": "chat.completion",
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": f"Answer to: {prompt}"},
-                    }
-                ],
-                "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
-            },
+        answer = bodies.completion(
+            f"Answer to: {prompt}",
+            usage=bodies.usage(5, 4),
+            id="c1",
+            model=body["model"],
+            created=None,
         )
+        return httpx.Response(200, json=answer)
 
     return handler
 
@@ -79,20 +71,9 @@ def run_page(name: str) -> None:
 
 
 def patch(monkeypatch: pytest.MonkeyPatch, handler: Any) -> None:
-    transport = httpx.MockTransport(handler)
+    """The examples' clients (chat and platform, sync and async) all answered by ``handler``."""
     monkeypatch.setenv("BASETEN_API_KEY", KEY)
-    for cls in (genai_baseten.PlatformClient, genai_baseten.Client):
-        monkeypatch.setattr(
-            cls,
-            "_new_http_client",
-            staticmethod(lambda *a: httpx.Client(transport=transport)),
-        )
-    for acls in (genai_baseten.AsyncPlatformClient, genai_baseten.AsyncClient):
-        monkeypatch.setattr(
-            acls,
-            "_new_http_client",
-            staticmethod(lambda *a: httpx.AsyncClient(transport=transport)),
-        )
+    serve_default_transport(monkeypatch, handler)
 
 
 def test_async_inference_page(monkeypatch: pytest.MonkeyPatch) -> None:

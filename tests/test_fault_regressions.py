@@ -14,7 +14,9 @@ import anyio
 import httpx
 import pytest
 from faults import HEL, LO, STOP, drip, stream_head
-from faultserver import CLOSE, FaultServer, Script, Sleep, fault_server, http_response, sse
+from faultserver import CLOSE, FaultServer, Script, Sleep, fault_server, http_response
+from harness.bodies import sse
+from harness.flavors import FLAVORS, Flavor
 
 import genai_baseten
 import genai_core as genai
@@ -126,19 +128,28 @@ def test_close_from_another_thread_wakes_a_blocked_read(server: FaultServer) -> 
         assert server.wait_closed(1.0)
 
 
-def test_deadline_bounds_a_sync_stream_that_keeps_trickling(server: FaultServer) -> None:
+@pytest.mark.parametrize("where", ["call", "client"])
+@pytest.mark.parametrize("flavor", FLAVORS, ids=str)
+def test_deadline_bounds_a_stream_that_keeps_trickling(
+    server: FaultServer, flavor: Flavor, where: str
+) -> None:
     # A comment every 0.05 s: no read ever times out, only the total deadline can stop it.
     server.script([stream_head(), sse(HEL), *drip(b": ping\n\n", times=100), CLOSE])
-    with client(server, timeout=30.0) as c:
-        started = time.monotonic()
-        with (
-            pytest.raises(errors.StreamTimeoutError) as info,
-            c.gen_stream(MSGS, deadline=0.3) as stream,
-        ):
-            for _ in stream:
-                pass
-        assert 0.25 < time.monotonic() - started < 1.5
-    err = info.value
+    on_client: dict[str, object] = {"deadline": 0.3} if where == "client" else {}
+    on_call: dict[str, object] = {"deadline": 0.3} if where == "call" else {}
+
+    async def main() -> errors.StreamTimeoutError:
+        c = flavor.pick(client, aclient)(server, timeout=30.0, **on_client)
+        try:
+            with pytest.raises(errors.StreamTimeoutError) as info:
+                await flavor.collect(c.gen_stream(MSGS, **on_call))
+            return info.value
+        finally:
+            await flavor.close(c)
+
+    started = time.monotonic()
+    err = flavor.run(main)
+    assert 0.25 < time.monotonic() - started < 1.5
     assert isinstance(err, errors.APITimeoutError) and isinstance(err, errors.StreamError)
     assert err.deadline == 0.3
     assert err.partial_result is not None and err.partial_result.text == "Hel"
@@ -167,25 +178,6 @@ def test_deadline_cuts_a_stall_before_headers(server: FaultServer) -> None:
         with pytest.raises(errors.DeadlineExceededError):
             c.gen_sync(MSGS, deadline=0.3)
         assert time.monotonic() - started < 1.5
-
-
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_async_deadline_bounds_a_trickling_stream(server: FaultServer, backend: str) -> None:
-    server.script([stream_head(), sse(HEL), *drip(b": ping\n\n", times=100), CLOSE])
-
-    async def main() -> errors.StreamTimeoutError:
-        async with aclient(server, timeout=30.0, deadline=0.3) as c:
-            with pytest.raises(errors.StreamTimeoutError) as info:
-                async with c.gen_stream(MSGS) as stream:
-                    async for _ in stream:
-                        pass
-            return info.value
-
-    started = time.monotonic()
-    err = anyio.run(main, backend=backend)
-    assert time.monotonic() - started < 1.5
-    assert err.partial_result is not None and err.partial_result.text == "Hel"
-    assert err.deadline == 0.3
 
 
 @pytest.mark.parametrize("bad", [0, -5, "abc", True])

@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 import faults_doc
 import httpx
 import pytest
 from faults import FAULTS, NOW, RID, TIMEOUT, Fault, Outcome
 from faultserver import FaultServer, fault_server
+from harness.flavors import FLAVORS, Flavor, Mode
+from harness.scripted import Sleeps
 from secret_scan import no_leak
 
 import genai_baseten
@@ -29,7 +30,6 @@ from genai_core import errors
 from genai_core.http import RetryPolicy
 
 KEY = "fake-key-for-fault-tests-0123456789"
-FLAVORS = ("sync", "asyncio", "trio")
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +43,11 @@ class Ran:
     result: genai.Result | None = None
     error: BaseException | None = None
     texts: list[str] = field(default_factory=list)
-    sleeps: list[float] = field(default_factory=list)
+    sleeps: Sleeps = field(default_factory=Sleeps)
 
 
-def _policy(sleeps: list[float]) -> RetryPolicy:
-    async def async_sleep(delay: float) -> None:
-        sleeps.append(delay)
-
-    return RetryPolicy(
-        max_retries=1,
-        sleep=sleeps.append,
-        async_sleep=async_sleep,
-        clock=lambda: NOW,
-        rand=lambda: 0.0,
-    )
+def _policy(sleeps: Sleeps) -> RetryPolicy:
+    return sleeps.policy(max_retries=1, clock=lambda: NOW, rand=lambda: 0.0)
 
 
 def _kwargs(srv: FaultServer, fault: Fault, ran: Ran) -> dict[str, Any]:
@@ -73,35 +64,19 @@ MSGS = [genai.Message.user("hi")]
 MODEL = "openai/gpt-oss-120b"
 
 
-def run_sync(srv: FaultServer, fault: Fault, stream: bool) -> Ran:
+async def run(flavor: Flavor, srv: FaultServer, fault: Fault, stream: bool) -> Ran:
+    """One call in ``flavor``; the fragments' texts, the Result or the GenAIError."""
     ran = Ran()
-    with genai_baseten.Client(MODEL, **_kwargs(srv, fault, ran)) as client:
-        try:
-            if stream:
-                with client.gen_stream(MSGS) as s:
-                    for fragment in s:
-                        ran.texts.append(fragment.text)
-                    ran.result = s.result()
-            else:
-                ran.result = client.gen_sync(MSGS)
-        except genai.GenAIError as exc:
-            ran.error = exc
-    return ran
-
-
-async def run_async(srv: FaultServer, fault: Fault, stream: bool) -> Ran:
-    ran = Ran()
-    async with genai_baseten.AsyncClient(MODEL, **_kwargs(srv, fault, ran)) as client:
-        try:
-            if stream:
-                async with client.gen_stream(MSGS) as s:
-                    async for fragment in s:
-                        ran.texts.append(fragment.text)
-                    ran.result = s.result()
-            else:
-                ran.result = await client.gen_sync(MSGS)
-        except genai.GenAIError as exc:
-            ran.error = exc
+    client = flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)(
+        MODEL, **_kwargs(srv, fault, ran)
+    )
+    out = await Mode(flavor, stream).outcome(client, MSGS)
+    await flavor.close(client)
+    ran.texts = [f.text for f in out.fragments]
+    ran.result = out.result
+    if out.error is not None:
+        assert isinstance(out.error, genai.GenAIError), repr(out.error)
+        ran.error = out.error
     return ran
 
 
@@ -123,7 +98,7 @@ CELLS = [
 
 
 @pytest.mark.parametrize(("fault", "flavor", "mode"), CELLS)
-def test_fault_cell(server: FaultServer, fault: Fault, flavor: str, mode: str) -> None:
+def test_fault_cell(server: FaultServer, fault: Fault, flavor: Flavor, mode: str) -> None:
     stream = mode == "stream"
     expected: Outcome = getattr(fault, mode)
     server.script(*fault.scripts(stream))
@@ -131,14 +106,11 @@ def test_fault_cell(server: FaultServer, fault: Fault, flavor: str, mode: str) -
     # The secrets sweep over the matrix: DEBUG logs (genai, httpx, httpcore), the error with
     # its causes and partial result, and the result, searched for the key in every encoding.
     with no_leak(KEY, f"{fault.name} {flavor} {mode}") as seen:
-        if flavor == "sync":
-            ran = run_sync(server, fault, stream)
-        else:
-            ran = anyio.run(run_async, server, fault, stream, backend=flavor)
+        ran = flavor.run(lambda: run(flavor, server, fault, stream))
         seen.extend(x for x in (ran.error, ran.result) if x is not None)
 
     assert len(server.requests) == expected.requests
-    assert ran.sleeps == list(expected.sleeps)
+    assert ran.sleeps.delays == list(expected.sleeps)
     if expected.error is None:
         assert ran.error is None, repr(ran.error)
         assert ran.result is not None

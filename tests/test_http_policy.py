@@ -7,12 +7,13 @@ the jitter is fixed.
 from __future__ import annotations
 
 import email.utils
-from collections.abc import AsyncIterator, Iterator
 from typing import NoReturn
 
 import anyio
 import httpx
 import pytest
+from harness.flavors import Flavor, each_flavor, resolve
+from harness.scripted import Answer, ScriptedBody, ScriptedServer, pieces
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -280,38 +281,21 @@ def raise_api_error(response: httpx.Response) -> NoReturn:
     raise cls(response.text, status_code=response.status_code, provider="test", **kw)  # type: ignore[arg-type]
 
 
-class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that arrives in chunks, for both clients."""
-
-    def __init__(self, content: bytes) -> None:
-        self.chunks = [content[i : i + 4] for i in range(0, len(content), 4)]
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
+def scripted(*script: httpx.Response | Exception) -> ScriptedServer:
+    """A scripted server: each item a Response (played afresh, its body in 4-byte pieces like a
+    real network body) or an exception to raise."""
+    return ScriptedServer(*(fresh(item) for item in script))
 
 
-class Server:
-    """A scripted MockTransport handler: each item is a Response or an exception to raise."""
-
-    def __init__(self, *script: httpx.Response | Exception) -> None:
-        self.script = list(script)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        item = self.script[min(len(self.requests), len(self.script)) - 1]
+def fresh(item: httpx.Response | Exception) -> Answer:
+    def answer(request: httpx.Request) -> httpx.Response:
         if isinstance(item, Exception):
             raise item
-        # A fresh copy per call, streamed like a real network body (not pre-read).
-        return httpx.Response(item.status_code, headers=item.headers, stream=Body(item.content))
+        return httpx.Response(
+            item.status_code, headers=item.headers, stream=pieces(item.content, 4)
+        )
 
-    @property
-    def attempts(self) -> int:
-        return len(self.requests)
+    return answer
 
 
 def make_request() -> httpx.Request:
@@ -345,32 +329,28 @@ class Recorder:
         )
 
 
-def sync_send(server: Server, policy: RetryPolicy, request: httpx.Request | None = None) -> str:
-    with httpx.Client(transport=httpx.MockTransport(server)) as client:
-        response = send_with_retries(
-            client, request or make_request(), policy, raise_for_status=raise_api_error
+async def send(
+    flavor: Flavor,
+    server: ScriptedServer,
+    policy: RetryPolicy,
+    request: httpx.Request | None = None,
+) -> str:
+    """One request through ``send_with_retries`` (sync flavor) or ``asend_with_retries``."""
+    client = flavor.http_client(transport=httpx.MockTransport(server))
+    try:
+        loop = flavor.pick(send_with_retries, asend_with_retries)
+        response = await resolve(
+            loop(client, request or make_request(), policy, raise_for_status=raise_api_error)
         )
         assert response.status_code < 400
         assert not response.is_closed  # handed back still open, for streaming
         try:
-            return response.read().decode()
+            body: bytes = await resolve(response.aread() if flavor.is_async else response.read())
+            return body.decode()
         finally:
-            response.close()
-
-
-async def async_send(
-    server: Server, policy: RetryPolicy, request: httpx.Request | None = None
-) -> str:
-    async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as client:
-        response = await asend_with_retries(
-            client, request or make_request(), policy, raise_for_status=raise_api_error
-        )
-        assert response.status_code < 400
-        assert not response.is_closed
-        try:
-            return (await response.aread()).decode()
-        finally:
-            await response.aclose()
+            await flavor.close(response)
+    finally:
+        await flavor.close(client)
 
 
 @pytest.fixture
@@ -378,67 +358,79 @@ def rec() -> Recorder:
     return Recorder()
 
 
-def test_success_first_try(rec: Recorder) -> None:
-    server = Server(httpx.Response(200, text="ok"))
-    assert sync_send(server, rec.policy()) == "ok"
-    assert server.attempts == 1
+@each_flavor
+async def test_success_first_try(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.Response(200, text="ok"))
+    assert await send(flavor, server, rec.policy()) == "ok"
+    assert server.calls == 1
     assert rec.sleeps == []
 
 
-def test_retries_503_then_succeeds(rec: Recorder) -> None:
-    server = Server(httpx.Response(503), httpx.Response(503), httpx.Response(200, text="ok"))
-    assert sync_send(server, rec.policy()) == "ok"
-    assert server.attempts == 3
-    assert rec.sleeps == [0.5, 1.0]
-
-
-def test_same_request_id_on_every_attempt(rec: Recorder) -> None:
-    server = Server(httpx.Response(500), httpx.ConnectError("reset"), httpx.Response(200))
+@each_flavor
+async def test_retries_503_then_succeeds(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.Response(503), httpx.Response(503), httpx.Response(200, text="ok"))
     request = make_request()
-    sync_send(server, rec.policy(), request)
+    assert await send(flavor, server, rec.policy(), request) == "ok"
+    assert server.calls == 3
+    assert rec.sleeps == [0.5, 1.0]
+    assert {r.headers["X-Request-Id"] for r in server.requests} == {request.headers["X-Request-Id"]}
+
+
+@each_flavor
+async def test_same_request_id_on_every_attempt(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.Response(500), httpx.ConnectError("reset"), httpx.Response(200))
+    request = make_request()
+    await send(flavor, server, rec.policy(), request)
     ids = {r.headers["X-Request-Id"] for r in server.requests}
     assert ids == {request.headers["X-Request-Id"]}
-    assert server.attempts == 3
+    assert server.calls == 3
 
 
-def test_429_retry_after_is_honoured(rec: Recorder) -> None:
-    server = Server(httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200))
-    sync_send(server, rec.policy())
+@each_flavor
+async def test_429_retry_after_is_honoured(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200))
+    await send(flavor, server, rec.policy())
     assert rec.sleeps == [3.0]
 
 
-def test_429_long_retry_after_is_raised_not_waited(rec: Recorder) -> None:
-    server = Server(httpx.Response(429, headers={"Retry-After": "3600"}, text="slow down"))
+@each_flavor
+async def test_429_long_retry_after_is_raised_not_waited(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.Response(429, headers={"Retry-After": "3600"}, text="slow down"))
     with pytest.raises(RateLimitError) as ei:
-        sync_send(server, rec.policy())
+        await send(flavor, server, rec.policy())
     assert ei.value.retry_after == 3600.0
     assert ei.value.message == "slow down"
-    assert server.attempts == 1
+    assert server.calls == 1
     assert rec.sleeps == []
 
 
-def test_400_is_never_retried(rec: Recorder) -> None:
-    server = Server(httpx.Response(400, text="bad", headers={"x-should-retry": "true"}))
+@each_flavor
+async def test_400_is_never_retried(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.Response(400, text="bad", headers={"x-should-retry": "true"}))
     with pytest.raises(BadRequestError, match="bad"):
-        sync_send(server, rec.policy())
-    assert server.attempts == 1
+        await send(flavor, server, rec.policy())
+    assert server.calls == 1
     assert rec.sleeps == []
 
 
-def test_x_should_retry_false_stops_a_503(rec: Recorder) -> None:
-    server = Server(httpx.Response(503, headers={"x-should-retry": "false"}))
+@each_flavor
+async def test_x_should_retry_false_stops_a_503(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.Response(503, headers={"x-should-retry": "false"}))
     with pytest.raises(ServerError):
-        sync_send(server, rec.policy())
-    assert server.attempts == 1
+        await send(flavor, server, rec.policy())
+    assert server.calls == 1
 
 
+@each_flavor
 @pytest.mark.parametrize("max_retries", [0, 1, 2, 5])
-def test_exhaustion_after_max_retries_plus_one(rec: Recorder, max_retries: int) -> None:
-    server = Server(httpx.Response(503, text="down"))
+async def test_exhaustion_after_max_retries_plus_one(
+    flavor: Flavor, rec: Recorder, max_retries: int
+) -> None:
+    server = scripted(httpx.Response(503, text="down"))
     with pytest.raises(ServerError, match="HTTP 503: down") as ei:
-        sync_send(server, rec.policy(max_retries))
+        await send(flavor, server, rec.policy(max_retries))
     assert ei.value.status_code == 503
-    assert server.attempts == max_retries + 1
+    assert server.calls == max_retries + 1
     assert len(rec.sleeps) == max_retries
 
 
@@ -450,7 +442,9 @@ def test_error_response_is_read_and_closed_before_raise(rec: Recorder) -> None:
         raise_api_error(response)
 
     with (
-        httpx.Client(transport=httpx.MockTransport(Server(httpx.Response(404, text="nope")))) as c,
+        httpx.Client(
+            transport=httpx.MockTransport(scripted(httpx.Response(404, text="nope")))
+        ) as c,
         pytest.raises(APIError),
     ):
         send_with_retries(c, make_request(), rec.policy(), raise_for_status=capture)
@@ -463,17 +457,18 @@ def test_raise_for_status_must_raise(rec: Recorder) -> None:
         return None  # type: ignore[misc]
 
     with (
-        httpx.Client(transport=httpx.MockTransport(Server(httpx.Response(400)))) as c,
+        httpx.Client(transport=httpx.MockTransport(scripted(httpx.Response(400)))) as c,
         pytest.raises(TypeError, match="raise_for_status"),
     ):
         send_with_retries(c, make_request(), rec.policy(), raise_for_status=lenient)
 
 
-def test_connect_error_retried_then_raised_chained(rec: Recorder) -> None:
+@each_flavor
+async def test_connect_error_retried_then_raised_chained(flavor: Flavor, rec: Recorder) -> None:
     cause = httpx.ConnectError("[Errno 111] Connection refused")
-    server = Server(cause)
+    server = scripted(cause)
     with pytest.raises(APIConnectionError) as ei:
-        sync_send(server, rec.policy())
+        await send(flavor, server, rec.policy())
     err = ei.value
     assert type(err) is APIConnectionError
     assert err.__cause__ is cause
@@ -482,37 +477,34 @@ def test_connect_error_retried_then_raised_chained(rec: Recorder) -> None:
     )
     assert SECRET not in str(err)
     assert "Authorization" not in str(err)
-    assert server.attempts == 3
+    assert server.calls == 3
     assert rec.sleeps == [0.5, 1.0]
 
 
-def test_connect_error_then_success(rec: Recorder) -> None:
-    server = Server(httpx.ConnectError("refused"), httpx.Response(200, text="ok"))
-    assert sync_send(server, rec.policy()) == "ok"
+@each_flavor
+async def test_connect_error_then_success(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.ConnectError("refused"), httpx.Response(200, text="ok"))
+    assert await send(flavor, server, rec.policy()) == "ok"
     assert rec.sleeps == [0.5]
 
 
-def test_read_timeout_becomes_api_timeout_error(rec: Recorder) -> None:
+@each_flavor
+async def test_read_timeout_becomes_api_timeout_error(flavor: Flavor, rec: Recorder) -> None:
     cause = httpx.ReadTimeout("timed out")
-    server = Server(cause)
+    server = scripted(cause)
     with pytest.raises(APITimeoutError, match=r"^request timed out: ReadTimeout") as ei:
-        sync_send(server, rec.policy(1))
+        await send(flavor, server, rec.policy(1))
     assert ei.value.__cause__ is cause
-    assert server.attempts == 2
+    assert server.calls == 2
 
 
-def test_max_retries_zero_is_one_attempt(rec: Recorder) -> None:
-    server = Server(httpx.ConnectError("refused"))
+@each_flavor
+async def test_max_retries_zero_is_one_attempt(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.ConnectError("refused"))
     with pytest.raises(APIConnectionError):
-        sync_send(server, rec.policy(0))
-    assert server.attempts == 1
+        await send(flavor, server, rec.policy(0))
+    assert server.calls == 1
     assert rec.sleeps == []
-
-
-class BrokenBody(httpx.SyncByteStream):
-    def __iter__(self) -> Iterator[bytes]:
-        yield b"partial"
-        raise httpx.ReadError("connection reset while reading")
 
 
 def test_transport_error_while_reading_error_body_is_retried(rec: Recorder) -> None:
@@ -521,7 +513,12 @@ def test_transport_error_while_reading_error_body_is_retried(rec: Recorder) -> N
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
         if len(calls) == 1:
-            return httpx.Response(502, stream=BrokenBody())
+            return httpx.Response(
+                502,
+                stream=ScriptedBody(
+                    [b"partial", httpx.ReadError("connection reset while reading")]
+                ),
+            )
         return httpx.Response(200, text="ok")
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
@@ -534,79 +531,26 @@ def test_transport_error_while_reading_error_body_is_retried(rec: Recorder) -> N
     assert rec.sleeps == [0.5]
 
 
-# --- the async loop, on asyncio and trio -----------------------------------------------------
+# --- more of the loop in every flavor, and the async loop's own sleep --------------------------
 
 
-@pytest.mark.anyio
-async def test_async_retries_503_then_succeeds(rec: Recorder) -> None:
-    server = Server(httpx.Response(503), httpx.Response(503), httpx.Response(200, text="ok"))
-    request = make_request()
-    assert await async_send(server, rec.policy(), request) == "ok"
-    assert server.attempts == 3
-    assert rec.sleeps == [0.5, 1.0]
-    assert {r.headers["X-Request-Id"] for r in server.requests} == {request.headers["X-Request-Id"]}
-
-
-@pytest.mark.anyio
-async def test_async_429_retry_after(rec: Recorder) -> None:
-    server = Server(httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200))
-    await async_send(server, rec.policy())
-    assert rec.sleeps == [3.0]
-
-
-@pytest.mark.anyio
-async def test_async_429_long_retry_after_raised(rec: Recorder) -> None:
-    server = Server(httpx.Response(429, headers={"Retry-After": "3600"}))
-    with pytest.raises(RateLimitError) as ei:
-        await async_send(server, rec.policy())
-    assert ei.value.retry_after == 3600.0
-    assert server.attempts == 1
-    assert rec.sleeps == []
-
-
-@pytest.mark.anyio
-async def test_async_400_never_retried(rec: Recorder) -> None:
-    server = Server(httpx.Response(400, text="bad"))
-    with pytest.raises(BadRequestError):
-        await async_send(server, rec.policy())
-    assert server.attempts == 1
-
-
-@pytest.mark.anyio
-async def test_async_exhaustion(rec: Recorder) -> None:
-    server = Server(httpx.Response(529))
+@each_flavor
+async def test_529_is_retried_with_doubling_delays_until_exhausted(
+    flavor: Flavor, rec: Recorder
+) -> None:
+    server = scripted(httpx.Response(529))
     with pytest.raises(ServerError):
-        await async_send(server, rec.policy(3))
-    assert server.attempts == 4
+        await send(flavor, server, rec.policy(3))
+    assert server.calls == 4
     assert rec.sleeps == [0.5, 1.0, 2.0]
 
 
-@pytest.mark.anyio
-async def test_async_max_retries_zero(rec: Recorder) -> None:
-    server = Server(httpx.Response(503))
-    with pytest.raises(ServerError):
-        await async_send(server, rec.policy(0))
-    assert server.attempts == 1
-    assert rec.sleeps == []
-
-
-@pytest.mark.anyio
-async def test_async_connect_error(rec: Recorder) -> None:
-    cause = httpx.ConnectError("refused")
-    server = Server(cause)
-    with pytest.raises(APIConnectionError) as ei:
-        await async_send(server, rec.policy())
-    assert type(ei.value) is APIConnectionError
-    assert ei.value.__cause__ is cause
-    assert server.attempts == 3
-
-
-@pytest.mark.anyio
-async def test_async_read_timeout(rec: Recorder) -> None:
-    server = Server(httpx.ReadTimeout("timed out"), httpx.ReadTimeout("timed out again"))
+@each_flavor
+async def test_the_last_timeout_is_the_one_raised(flavor: Flavor, rec: Recorder) -> None:
+    server = scripted(httpx.ReadTimeout("timed out"), httpx.ReadTimeout("timed out again"))
     with pytest.raises(APITimeoutError, match="timed out again"):
-        await async_send(server, rec.policy(1))
-    assert server.attempts == 2
+        await send(flavor, server, rec.policy(1))
+    assert server.calls == 2
 
 
 @pytest.mark.anyio

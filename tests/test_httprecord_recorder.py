@@ -14,6 +14,7 @@ import httpx
 import pytest
 import vcr.cassette
 import yaml
+from harness.flavors import SYNC, Flavor, each_flavor
 
 import genai_baseten
 from genai_core import Message, Result, StreamError, ValidationError
@@ -56,13 +57,14 @@ def async_client(base_url: str) -> genai_baseten.AsyncClient:
     )
 
 
-def run_sync(c: genai_baseten.Client) -> tuple[Result, Result, list[str]]:
+async def run(flavor: Flavor, base_url: str) -> tuple[Result, Result, list[str]]:
+    """One gen_sync and one gen_stream of PROMPT: both Results and the streamed texts."""
+    c = flavor.pick(client, async_client)(base_url)
     msgs = [Message.user(PROMPT)]
-    whole = c.gen_sync(msgs)
-    with c.gen_stream(msgs) as stream:
-        pieces = [f.text for f in stream if f.text]
-        streamed = stream.result()
-    return whole, streamed, pieces
+    whole = await flavor.gen_sync(c, msgs)
+    fragments, streamed = await flavor.stream(c, msgs)
+    await flavor.close(c)
+    return whole, streamed, [f.text for f in fragments if f.text]
 
 
 def without_request_id(result: Result) -> Result:
@@ -80,19 +82,20 @@ def check_answer(whole: Result, streamed: Result) -> None:
 # --- record, then replay without the server ----------------------------------------------------
 
 
-def test_record_then_replay_sync(tmp_path: Path) -> None:
+@each_flavor
+async def test_record_then_replay(flavor: Flavor, tmp_path: Path) -> None:
     path = tmp_path / "cassettes" / "chat.yaml"
     with fakeserver.fake_server() as server, Recorder(path, mode="all") as rec:
-        recorded = run_sync(client(server.url))
+        recorded = await run(flavor, server.url)
         assert len(server.requests) == 2
         base_url = server.url
     check_answer(*recorded[:2])
     assert rec.interaction_count == 2
     assert path.is_file()
 
-    # The server is gone: everything now comes from the cassette.
-    with Recorder(path, mode="replay", strict=True) as rec:
-        replayed = run_sync(client(base_url))
+    # The server is gone: everything now comes from the cassette (replay: the default mode).
+    async with Recorder(path, strict=True) as rec:
+        replayed = await run(flavor, base_url)
     # The server's X-Request-Id is noise, scrubbed on record: the only difference.
     assert [r.request_id for r in recorded[:2]] == ["req-0001", "req-0001"]
     assert [r.request_id for r in replayed[:2]] == [None, None]
@@ -101,29 +104,6 @@ def test_record_then_replay_sync(tmp_path: Path) -> None:
     ]
     assert replayed[2] == recorded[2]
     assert rec.unplayed == []
-
-
-@pytest.mark.anyio
-async def test_record_then_replay_async(tmp_path: Path) -> None:
-    path = tmp_path / "chat.yaml"
-    msgs = [Message.user(PROMPT)]
-
-    async def run(base_url: str) -> tuple[Result, Result]:
-        async with async_client(base_url) as c:
-            whole = await c.gen_sync(msgs)
-            async with c.gen_stream(msgs) as stream:
-                async for _ in stream:
-                    pass
-                return whole, stream.result()
-
-    with fakeserver.fake_server() as server:
-        async with Recorder(path, mode="all"):
-            recorded = await run(server.url)
-        base_url = server.url
-    check_answer(*recorded)
-    async with Recorder(path, strict=True):  # replay: the default
-        replayed = await run(base_url)
-    assert [without_request_id(r) for r in replayed] == [without_request_id(r) for r in recorded]
 
 
 def test_replayed_stream_arrives_in_several_reads(tmp_path: Path, server: Any) -> None:
@@ -257,7 +237,7 @@ async def test_an_async_stream_closed_early_is_recorded_whole(tmp_path: Path, se
     stored = Cassette.load(path).interactions[0].response.body
     assert stored.endswith(b"data: [DONE]\n\n")
     # Recording asks the server for an uncompressed body, so it is stored as text.
-    assert server.requests[0][2]["Accept-Encoding"] == "identity"
+    assert server.requests[0].headers["accept-encoding"] == "identity"
 
 
 # --- modes ------------------------------------------------------------------------------------
@@ -397,7 +377,7 @@ def test_scrubbing_and_metadata(
 ) -> None:
     path = tmp_path / "scrub.yaml"
     with Recorder(path, mode="all", metadata={"purpose": "test"}):
-        run_sync(client(server.url))
+        SYNC.run(lambda: run(SYNC, server.url))
     text = path.read_text()
     assert KEY not in text
     data = yaml.safe_load(text)
@@ -421,7 +401,7 @@ def test_scrubbing_and_metadata(
 def test_yaml_is_readable_and_vcrpy_reads_it(tmp_path: Path, server: Any) -> None:
     path = tmp_path / "readable.yaml"
     with Recorder(path, mode="all"):
-        run_sync(client(server.url))
+        SYNC.run(lambda: run(SYNC, server.url))
     text = path.read_text()
     # An SSE body is a literal block: one event per line of the file.
     assert "    body:\n      string: |+\n        data: {" in text
@@ -549,7 +529,7 @@ def test_an_error_from_a_hand_edited_answer_names_the_file_and_interaction(
 ) -> None:
     path = tmp_path / "edited.yaml"
     with Recorder(path, mode="all"):
-        run_sync(client(server.url))
+        SYNC.run(lambda: run(SYNC, server.url))
     # A hand edit that breaks one streamed chunk: the cassette still loads (a server may send
     # anything), and the client's error says where the answer came from.
     text = path.read_text()
@@ -557,7 +537,7 @@ def test_an_error_from_a_hand_edited_answer_names_the_file_and_interaction(
     assert broken != text
     path.write_text(broken)
     with pytest.raises(StreamError, match="not JSON") as info, Recorder(path):
-        run_sync(client(server.url))
+        SYNC.run(lambda: run(SYNC, server.url))
     notes = getattr(info.value, "__notes__", [])
     assert notes == [
         f"while replaying {path}: served interaction(s) 0, 1; the last, 1 (POST "

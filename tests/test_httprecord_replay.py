@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from harness.flavors import Flavor, each_flavor
 
 import genai_baseten
 from genai_core import Message, TextOptions, ValidationError
@@ -279,47 +280,32 @@ def _demo_turn_one() -> tuple[list[Message], TextOptions]:
     return [Message.user(DEMO_PROMPT)], opts
 
 
-@pytest.mark.parametrize("split", ["events", "bytes"])
-def test_client_streams_the_demo_cassette(split: str) -> None:
+@each_flavor
+@pytest.mark.parametrize(("split", "seed"), [("events", 3), ("bytes", 3), ("bytes", 11)])
+async def test_client_streams_the_demo_cassette(flavor: Flavor, split: str, seed: int) -> None:
     demo = Cassette.load(DEMO_DIR / "demo.json")
-    transport = ReplayTransport(demo, split=split, seed=3)  # type: ignore[arg-type]
-    client = genai_baseten.Client(
+    transport = ReplayTransport(demo, split=split, seed=seed)  # type: ignore[arg-type]
+    client = flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)(
         model="openai/gpt-oss-120b",
         api_key="replay-no-key",
-        http_client=httpx.Client(transport=transport),
+        http_client=flavor.http_client(transport=transport),
     )
     msgs, opts = _demo_turn_one()
-    with client.gen_stream(msgs, opts) as stream:
-        fragments = list(stream)
-        result = stream.result()
+    fragments, result = await flavor.stream(client, msgs, opts)
     # Expected values are what the authored cassette says (testdata/demo/demo.json, turn 1).
     assert sum(1 for f in fragments if f.reasoning) == 18
     assert result.reasoning.startswith(" The user wants the square root of 2025")
     assert [(c.name, c.arguments) for c in result.tool_calls] == [
         ("square_root", '{\n  "number": 2025\n}')
     ]
+    assert result.tool_calls[0].decode_arguments() == {"number": 2025}
     assert result.tool_calls[0].id == "chatcmpl-tool-4d1c7a9e2b3f4860a5c6d7e8f9012345"
     assert result.usage.finish_reason == "tool_calls"
     assert (result.usage.input_tokens, result.usage.output_tokens) == (151, 28)
+    assert result.usage.total_tokens == 179
     assert result.request_id == "authored-demo-turn-1"
     assert demo.unplayed == [1]
-
-
-@pytest.mark.anyio
-async def test_async_client_streams_the_demo_cassette() -> None:
-    transport = ReplayTransport(Cassette.load(DEMO_DIR / "demo.json"), split="bytes", seed=11)
-    client = genai_baseten.AsyncClient(
-        model="openai/gpt-oss-120b",
-        api_key="replay-no-key",
-        http_client=httpx.AsyncClient(transport=transport),
-    )
-    msgs, opts = _demo_turn_one()
-    async with client.gen_stream(msgs, opts) as stream:
-        async for _ in stream:
-            pass
-        result = stream.result()
-    assert result.tool_calls[0].decode_arguments() == {"number": 2025}
-    assert result.usage.total_tokens == 179
+    await flavor.close(client)
 
 
 # --- cassette files ---------------------------------------------------------------------------

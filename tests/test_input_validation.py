@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable
 from typing import Any
 
-import anyio
 import httpx
 import pytest
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode
+from harness.scripted import ScriptedServer, raw_answer
 
 import genai_baseten
 import genai_core as genai
@@ -19,27 +20,14 @@ KEY = "sk-validation-test-0123456789"
 HI = [genai.Message.user("hi")]
 
 
-class Counting:
-    """A MockTransport handler that records every request it is asked to answer."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(500)
+def counting() -> ScriptedServer:
+    """A server that must not be reached: it records what it is asked and answers 500."""
+    return ScriptedServer(raw_answer(500, b""))
 
 
-def _sync(handler: Counting, **kw: Any) -> genai_baseten.Client:
-    return genai_baseten.Client(
-        **{"model": "m", "api_key": KEY, "transport": httpx.MockTransport(handler), **kw}
-    )
-
-
-def _async(handler: Counting, **kw: Any) -> genai_baseten.AsyncClient:
-    return genai_baseten.AsyncClient(
-        **{"model": "m", "api_key": KEY, "transport": httpx.MockTransport(handler), **kw}
-    )
+def client_for(flavor: Flavor, server: ScriptedServer, **kw: Any) -> Any:
+    cls = flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)
+    return cls(**{"model": "m", "api_key": KEY, "transport": httpx.MockTransport(server), **kw})
 
 
 # --- construction --------------------------------------------------------------------------------
@@ -64,14 +52,12 @@ BAD_CONSTRUCTION = [
 
 
 @pytest.mark.parametrize(("kw", "match"), BAD_CONSTRUCTION)
-@pytest.mark.parametrize("make", [_sync, _async], ids=["sync", "async"])
-def test_bad_construction_arguments(
-    make: Callable[..., Any], kw: dict[str, Any], match: str
-) -> None:
-    handler = Counting()
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_bad_construction_arguments(flavor: Flavor, kw: dict[str, Any], match: str) -> None:
+    server = counting()
     with pytest.raises(genai.ValidationError, match=match):
-        make(handler, **kw)
-    assert handler.requests == []
+        client_for(flavor, server, **kw)
+    assert server.requests == []
 
 
 def test_generic_provider_validates_too() -> None:
@@ -83,7 +69,7 @@ def test_generic_provider_validates_too() -> None:
 
 def test_good_timeouts_are_accepted() -> None:
     for timeout in (None, 1, 2.5, httpx.Timeout(10.0, read=None)):
-        _sync(Counting(), timeout=timeout)
+        client_for(SYNC, counting(), timeout=timeout)
 
 
 # --- per call ------------------------------------------------------------------------------------
@@ -122,37 +108,15 @@ def _call_ids() -> list[str]:
     return [c[0] for c in BAD_CALLS]
 
 
+@each_mode
 @pytest.mark.parametrize("case", BAD_CALLS, ids=_call_ids())
-@pytest.mark.parametrize("method", ["gen_sync", "gen_stream"])
-def test_bad_call_sync(case: Case, method: str) -> None:
+async def test_bad_call(mode: Mode, case: Case) -> None:
     _, args, kw, exc, match = case
-    handler = Counting()
-    client = _sync(handler)
+    server = counting()
+    client = client_for(mode.flavor, server)
     with pytest.raises(exc, match=match):
-        result = getattr(client, method)(*args, **kw)
-        if method == "gen_stream":
-            with result as stream:
-                stream.result()
-    assert handler.requests == []
-
-
-@pytest.mark.parametrize("case", BAD_CALLS, ids=_call_ids())
-@pytest.mark.parametrize("method", ["gen_sync", "gen_stream"])
-def test_bad_call_async(case: Case, method: str) -> None:
-    _, args, kw, exc, match = case
-    handler = Counting()
-
-    async def main() -> None:
-        client = _async(handler)
-        with pytest.raises(exc, match=match):
-            if method == "gen_sync":
-                await client.gen_sync(*args, **kw)
-            else:
-                async with client.gen_stream(*args, **kw) as stream:
-                    await stream.aresult()
-
-    anyio.run(main)
-    assert handler.requests == []
+        await mode.generate(client, *args, **kw)
+    assert server.requests == []
 
 
 @pytest.mark.parametrize("bad", [None, 5, {"role": "user"}])
@@ -161,11 +125,11 @@ def test_tool_loop_refuses_messages_that_are_not_a_list(bad: Any) -> None:
         """Double x."""
         return 2 * x
 
-    handler = Counting()
+    server = counting()
     tools = genai.TextOptions(tools=[genai.ToolDef.from_function(double)])
     with pytest.raises(genai.ValidationError, match="messages must be a Message or a list"):
-        genai.run_tool_loop(_sync(handler), bad, tools)
-    assert handler.requests == []
+        genai.run_tool_loop(client_for(SYNC, server), bad, tools)
+    assert server.requests == []
 
 
 def test_set_in_tool_parameters_names_the_tool_schema() -> None:
@@ -176,14 +140,21 @@ def test_set_in_tool_parameters_names_the_tool_schema() -> None:
         genai.ToolDef(name="paint", description="Paint it", parameters=TOOL_WITH_SET)
 
 
-def test_non_json_value_in_a_built_body_names_its_path() -> None:
-    from genai_core._validate import non_json_path
+def _tool_refusal(parameters: dict[str, Any]) -> str | None:
+    """The ValidationError a tool with ``parameters`` gets, or None when it is accepted."""
+    try:
+        genai.ToolDef(name="paint", description="Paint it", parameters=parameters)
+    except genai.ValidationError as exc:
+        return str(exc)
+    return None
 
-    body = {"model": "m", "tools": [{"function": {"parameters": {"enum": ({1, 2},)}}}]}
-    assert non_json_path(body) == ("tools[0].function.parameters.enum[0]", "set")
-    assert non_json_path({"a": [1, 2.5, None, True, "x", {"b": ()}]}) is None
-    assert non_json_path({"x": math.inf}) == ("x", "inf")
-    assert non_json_path({"x": b"raw"}) == ("x", "bytes")
+
+def test_non_json_value_in_a_built_body_names_its_path() -> None:
+    nested = {"type": "object", "properties": {"c": {"enum": [[0, {1, 2}]]}}}
+    assert "parameters.properties.c.enum[0][1] is a set," in (_tool_refusal(nested) or "")
+    assert _tool_refusal({"type": "object", "a": [1, 2.5, None, True, "x", {"b": ()}]}) is None
+    assert "parameters.x is a inf," in (_tool_refusal({"type": "object", "x": math.inf}) or "")
+    assert "parameters.x is a bytes," in (_tool_refusal({"type": "object", "x": b"raw"}) or "")
 
 
 # --- the request size limit ----------------------------------------------------------------------
@@ -194,12 +165,13 @@ def _big_document(size: int) -> list[genai.Message]:
     return [genai.Message.user("describe", doc)]
 
 
-def test_request_size_limit_sync_and_async() -> None:
-    handler = Counting()
+@each_mode
+async def test_request_size_limit(mode: Mode) -> None:
+    server = counting()
     limit = 100_000
-    client = _sync(handler, max_request_bytes=limit)
+    client = client_for(mode.flavor, server, max_request_bytes=limit)
     with pytest.raises(RequestTooLargeError) as info:
-        client.gen_sync(_big_document(200_000))
+        await mode.generate(client, _big_document(200_000))
     err = info.value
     assert isinstance(err, genai.ValidationError)
     assert err.limit == limit
@@ -207,23 +179,13 @@ def test_request_size_limit_sync_and_async() -> None:
     assert 266_000 < err.size < 268_000
     assert f"{err.size:,} bytes" in str(err) and "100,000 bytes" in str(err)
     assert "max_request_bytes" in str(err)
-
-    async def main() -> None:
-        aclient = _async(handler, max_request_bytes=limit)
-        with pytest.raises(RequestTooLargeError):
-            await aclient.gen_sync(_big_document(200_000))
-        with pytest.raises(RequestTooLargeError):
-            async with aclient.gen_stream(_big_document(200_000)) as stream:
-                await stream.aresult()
-
-    anyio.run(main)
-    assert handler.requests == []
+    assert server.requests == []
 
 
 def test_request_size_default_and_none() -> None:
-    from genai_core._validate import DEFAULT_MAX_REQUEST_BYTES
-
-    assert DEFAULT_MAX_REQUEST_BYTES == 32 * 1024 * 1024
+    for cls in (genai_baseten.Client, genai_baseten.AsyncClient):
+        default = inspect.signature(cls).parameters["max_request_bytes"].default
+        assert default == 32 * 1024 * 1024, cls
     sent: list[int] = []
 
     def ok(request: httpx.Request) -> httpx.Response:

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 import wire
 
-from genai_core import _json
 from genai_core.errors import GenAIError
+from genai_core.openai_chat import stream as decoders
 from genai_core.openai_chat.stream import ChatStreamAssembler
 from genai_core.openai_chat.stream_core import ChatStreamCore as StreamCore
 
-DECODERS: list[tuple[str, Callable[[str], Any]]] = [("std", _json.loads_std)]
-if _json.HAVE_ORJSON:
-    DECODERS.append(("orjson", _json.loads_orjson))
+DECODERS: list[tuple[str, Callable[[str], Any]]] = [("std", decoders.loads_std)]
+if decoders.HAVE_ORJSON:
+    DECODERS.append(("orjson", decoders.loads_orjson))
 
 CASES = [
     '{"a": 1, "b": [true, false, null], "c": "x"}',
@@ -51,9 +51,9 @@ def test_values_are_jsons(name: str, decode: Callable[[str], Any], text: str) ->
 @pytest.mark.parametrize("text", HUGE)
 def test_huge_integers(text: str) -> None:
     want = json.loads(text)
-    assert _json.loads_std(text) == want
-    if _json.HAVE_ORJSON:
-        ((key, value),) = _json.loads_orjson(text).items()
+    assert decoders.loads_std(text) == want
+    if decoders.HAVE_ORJSON:
+        ((key, value),) = decoders.loads_orjson(text).items()
         assert isinstance(value, float)
         assert value == float(want[key])
 
@@ -66,16 +66,16 @@ def test_bad_json_raises_jsons_error(name: str, decode: Callable[[str], Any], te
 
 
 def test_the_assembler_uses_the_best_decoder_installed() -> None:
-    expected = _json.loads_orjson if _json.HAVE_ORJSON else _json.loads_std
-    assert _json.loads_chunk is expected
+    expected = decoders.loads_orjson if decoders.HAVE_ORJSON else decoders.loads_std
+    assert decoders.loads_chunk is expected
     # Seen from outside: orjson reads an integer beyond 64 bits as a float, json keeps it exact.
     big = 2**70
     a = ChatStreamAssembler(provider="p", keep_raw=True)
     assert a.feed(f'{{"choices": [], "n": {big}}}') == []
     raw = a.result().raw
     assert raw is not None
-    assert raw[0]["n"] == (float(big) if _json.HAVE_ORJSON else big)
-    assert type(raw[0]["n"]) is (float if _json.HAVE_ORJSON else int)
+    assert raw[0]["n"] == (float(big) if decoders.HAVE_ORJSON else big)
+    assert type(raw[0]["n"]) is (float if decoders.HAVE_ORJSON else int)
 
 
 def test_the_assembler_decodes_with_the_decoder_it_is_given() -> None:
@@ -133,8 +133,8 @@ def _outcome(body: bytes, decode: Callable[[str], Any]) -> tuple[str, Any]:
 
 @pytest.mark.wire
 @pytest.mark.skipif(_WIRE is None, reason=wire.SKIP_REASON)
-@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="orjson is not installed (the speedups extra)")
+@pytest.mark.skipif(not decoders.HAVE_ORJSON, reason="orjson is not installed (the speedups extra)")
 @pytest.mark.parametrize("case", _STREAMS, ids=[c.id for c in _STREAMS])
 def test_recorded_streams_decode_alike(case: wire.Case) -> None:
     body = case.interaction().body
-    assert _outcome(body, _json.loads_orjson) == _outcome(body, _json.loads_std)
+    assert _outcome(body, decoders.loads_orjson) == _outcome(body, decoders.loads_std)

@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
-import anyio
 import httpx
 import pytest
+from harness.flavors import Flavor, each_flavor
+from harness.loopback import HTTPLoopback, Incoming, Outgoing
+from harness.scripted import Sleeps
 from secret_scan import assert_no_secret, encodings_of
 
 import genai_baseten
 import genai_core as genai
-from genai_core._log import safe_url
-from genai_core.http import RetryPolicy
+from genai_core.http import RetryPolicy, safe_url
 from genai_core.openai_chat.compatible import OpenAICompatibleClient
 
 KEY = "sk-logging-test/0123456789"
@@ -28,10 +26,7 @@ ANSWER = {"choices": [{"message": {"role": "assistant", "content": "fine"}}]}
 
 def _no_wait() -> RetryPolicy:
     # rand=0: no jitter, so the first backoff is exactly INITIAL_RETRY_DELAY (0.5 s).
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    return RetryPolicy(max_retries=2, sleep=lambda s: None, async_sleep=no_sleep, rand=lambda: 0.0)
+    return Sleeps().policy(max_retries=2, rand=lambda: 0.0)
 
 
 def _flaky() -> httpx.MockTransport:
@@ -53,12 +48,16 @@ def _messages(caplog: pytest.LogCaptureFixture, name: str) -> list[tuple[int, st
     return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == name]
 
 
-def test_request_response_and_retry_lines(caplog: pytest.LogCaptureFixture) -> None:
+@each_flavor
+async def test_request_response_and_retry_lines(
+    flavor: Flavor, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The sync and the async client log the same lines.
     caplog.set_level(logging.DEBUG, logger="genai")
-    client = genai_baseten.Client(
+    client = flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)(
         model="m", api_key=KEY, transport=_flaky(), retry_policy=_no_wait()
     )
-    assert client.gen_sync([genai.Message.user(PROMPT)]).text == "fine"
+    assert (await flavor.gen_sync(client, [genai.Message.user(PROMPT)])).text == "fine"
     lines = _messages(caplog, "genai.http")
     url = "https://inference.baseten.co/v1/chat/completions"
     rid = re.search(r"request_id=(\S+)", lines[0][1])
@@ -100,26 +99,13 @@ def test_request_response_and_retry_lines(caplog: pytest.LogCaptureFixture) -> N
         assert_no_secret(record, KEY)
 
 
-def test_async_logs_the_same(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="genai")
-
-    async def main() -> None:
-        client = genai_baseten.AsyncClient(
-            model="m", api_key=KEY, transport=_flaky(), retry_policy=_no_wait()
-        )
-        assert (await client.gen_sync([genai.Message.user(PROMPT)])).text == "fine"
-
-    anyio.run(main)
-    levels = [lvl for lvl, _ in _messages(caplog, "genai.http")]
-    assert levels.count(logging.WARNING) == 2
-    assert levels.count(logging.DEBUG) == 6
-
-
 def test_logger_tree_and_no_default_output() -> None:
-    import genai_core._log as log
+    # The documented names: "genai", with "genai.http" (and "genai.http.body") below it.
+    import genai_core  # noqa: F401  (the library is loaded: its loggers exist)
 
-    assert log.logger.name == "genai"
-    assert log.http_logger.parent is log.logger
+    root = logging.getLogger("genai")
+    assert logging.getLogger("genai.http").parent is root
+    assert logging.getLogger("genai.http.body").parent is logging.getLogger("genai.http")
     # A library adds no handler of its own but a NullHandler: the application decides.
     assert [type(h) for h in logging.getLogger("genai").handlers] == [logging.NullHandler]
 
@@ -138,36 +124,17 @@ def test_safe_url_masks_credentials() -> None:
 def echo_server() -> Iterator[str]:
     """A loopback server answering 401 with the request's key echoed in headers and body."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
+    def answer(request: Incoming) -> Outgoing:
+        auth = request.headers.get("authorization", "")
+        body = json.dumps({"error": {"message": f"bad key {auth}"}}).encode()
+        headers = {"Content-Type": "application/json", "X-Echo-Auth": auth}
+        for i, form in enumerate(encodings_of(KEY)):
+            if form.isascii():
+                headers[f"X-Echo-{i}"] = form
+        return Outgoing(401, body, headers)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            auth = self.headers.get("Authorization", "")
-            body = json.dumps({"error": {"message": f"bad key {auth}"}}).encode()
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("X-Echo-Auth", auth)
-            for i, form in enumerate(encodings_of(KEY)):
-                if form.isascii():
-                    self.send_header(f"X-Echo-{i}", form)
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with HTTPLoopback(answer, protocol="HTTP/1.0") as server:
+        yield server.url + "/v1"
 
 
 def test_httpx_and_httpcore_debug_records_hold_no_key(

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import wire
-from mockchat import Answer, Mode, Server, generate, modes, replay_recording
+from harness.chat import ChatAnswer, ChatServer, chat_client, replay_recording
+from harness.flavors import Flavor, Mode, each_flavor, each_mode
 
 from genai_core.errors import ValidationError
 from genai_core.options import TextOptions
@@ -51,11 +52,11 @@ EXPECTED = [
 ]
 
 
-@modes()
+@each_mode
 async def test_logprobs_requested_and_parsed(anyio_backend: str, mode: Mode) -> None:
-    server = Server(Answer(content="Hello!", logprobs=ENTRIES))
+    server = ChatServer(ChatAnswer(content="Hello!", logprobs=ENTRIES))
     opts = TextOptions(top_logprobs=2)
-    res = await generate(mode, mode.client(server), [Message.user("Say hello")], opts)
+    res = await mode.generate(chat_client(mode, server), [Message.user("Say hello")], opts)
     body = server.bodies[0]
     assert body["logprobs"] is True
     assert body["top_logprobs"] == 2
@@ -65,37 +66,37 @@ async def test_logprobs_requested_and_parsed(anyio_backend: str, mode: Mode) -> 
     assert "".join(row[0].text for row in res.logprobs) == res.text
 
 
-@modes()
+@each_mode
 async def test_no_logprobs_requested(anyio_backend: str, mode: Mode) -> None:
-    server = Server(Answer(content="Hello!"))
-    res = await generate(mode, mode.client(server), [Message.user("Say hello")])
+    server = ChatServer(ChatAnswer(content="Hello!"))
+    res = await mode.generate(chat_client(mode, server), [Message.user("Say hello")])
     assert "logprobs" not in server.bodies[0]
     assert "top_logprobs" not in server.bodies[0]
     assert res.logprobs == []
 
 
-@modes()
+@each_mode
 async def test_zero_alternatives(anyio_backend: str, mode: Mode) -> None:
     entries = [{"token": "Hi", "logprob": -0.5, "top_logprobs": []}]
-    server = Server(Answer(content="Hi", logprobs=entries))
-    res = await generate(
-        mode, mode.client(server), [Message.user("x")], TextOptions(top_logprobs=0)
+    server = ChatServer(ChatAnswer(content="Hi", logprobs=entries))
+    res = await mode.generate(
+        chat_client(mode, server), [Message.user("x")], TextOptions(top_logprobs=0)
     )
     assert server.bodies[0]["logprobs"] is True
     assert server.bodies[0]["top_logprobs"] == 0
     assert res.logprobs == [[Logprob(text="Hi", logprob=-0.5)]]
 
 
-@modes()
+@each_mode
 async def test_odd_entries_survive(anyio_backend: str, mode: Mode) -> None:
     # Token ids when the server sends them; a missing or null logprob is -inf; junk is skipped.
     entries: list[Any] = [
         {"token": "a", "logprob": -1, "id": 7, "top_logprobs": [{"token": "b", "id": 8}]},
         {"token": "c", "logprob": None, "top_logprobs": None},
     ]
-    server = Server(Answer(content="ac", logprobs=entries))
-    res = await generate(
-        mode, mode.client(server), [Message.user("x")], TextOptions(top_logprobs=1)
+    server = ChatServer(ChatAnswer(content="ac", logprobs=entries))
+    res = await mode.generate(
+        chat_client(mode, server), [Message.user("x")], TextOptions(top_logprobs=1)
     )
     assert res.logprobs[0][0] == Logprob(text="a", logprob=-1.0, id=7)
     assert res.logprobs[0][1].id == 8
@@ -123,13 +124,12 @@ LOGPROB_CASES = [
 @pytest.mark.parametrize(
     "case", LOGPROB_CASES or [None], ids=[c.id for c in LOGPROB_CASES] or ["none"]
 )
-@pytest.mark.anyio
-@pytest.mark.parametrize("is_async", [False, True])
-async def test_recorded_top_logprobs(case: wire.Case, is_async: bool, anyio_backend: str) -> None:
+@each_flavor
+async def test_recorded_top_logprobs(case: wire.Case, flavor: Flavor) -> None:
     it = case.interaction()
     call = wire.call_from_request(it.request_body)
     assert call.text is not None and call.text.top_logprobs is not None
-    out = await replay_recording(it, call, is_async=is_async)
+    out = await replay_recording(it, call, flavor=flavor)
     assert out.error is None
     res, body = out.result, out.body
     assert res is not None

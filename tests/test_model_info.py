@@ -14,12 +14,13 @@ list decides.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 import pytest
-from mockchat import KEY, Answer, Mode, generate, modes
+from harness.chat import KEY, ChatAnswer, chat_client
+from harness.flavors import Mode, each_mode
+from harness.scripted import ScriptedServer
 
 import genai_baseten
 import genai_core
@@ -57,51 +58,53 @@ LISTED = listed(ENTRY)
 OTHER = listed(OTHER_ENTRY)
 
 
-class Catalog:
-    """Lists ``listing`` on ``GET /models``, answers every chat request "ok"; keeps the bodies."""
+def _check_key(request: httpx.Request) -> None:
+    assert request.headers["authorization"] == f"Api-Key {KEY}"
+
+
+class Catalog(ScriptedServer):
+    """Lists ``listing`` on ``GET /models``, answers every chat request "ok"."""
 
     def __init__(self, *listing: dict[str, Any]) -> None:
+        super().__init__(self.answer, check=_check_key)
         self.listing = list(listing)
-        self.paths: list[str] = []
-        self.bodies: list[dict[str, Any]] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        assert request.headers["authorization"] == f"Api-Key {KEY}"
-        self.paths.append(request.url.path)
+    def answer(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/models"):
             return httpx.Response(200, json={"object": "list", "data": self.listing})
-        body = json.loads(request.content)
-        self.bodies.append(body)
-        return Answer(content="ok").response(body.get("stream") is True)
+        return ChatAnswer(content="ok")(request)
+
+    @property
+    def paths(self) -> list[str]:
+        return [r.url.path for r in self.requests]
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        """The bodies of the chat requests."""
+        return self.bodies_for("/chat/completions")
 
     def thinking(self) -> Any:
         """``enable_thinking`` of the last chat request; None when the switch was not sent."""
         return self.bodies[-1].get("chat_template_args", {}).get("enable_thinking")
 
 
-async def list_models(client: genai_baseten.Client | genai_baseten.AsyncClient) -> list[Model]:
-    if isinstance(client, genai_baseten.AsyncClient):
-        return await client.list_models()
-    return client.list_models()
-
-
 async def refused(mode: Mode, client: Any, messages: list[Message]) -> str:
     with pytest.raises(NotSupportedError) as info:
-        await generate(mode, client, messages)
+        await mode.generate(client, messages)
     return str(info.value)
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 @pytest.mark.parametrize("with_model", [True, False], ids=["model-and-info", "info-only"])
 async def test_model_info_decides_thinking_and_modalities(mode: Mode, with_model: bool) -> None:
     info = Model(id=THINKER, supported_features=["reasoning"], input_modalities=["text"])
     server = Catalog()
     kw: dict[str, Any] = {"model": THINKER} if with_model else {"model": None}
-    client = mode.client(server, model_info=info, **kw)
+    client = chat_client(mode, server, model_info=info, **kw)
     assert client.model == THINKER
     assert client.model_info is info
-    await generate(mode, client, HELLO)
+    await mode.generate(client, HELLO)
     assert server.bodies[-1]["chat_template_args"] == {"enable_thinking": True}
     # Its modalities are text only: even an image (Baseten's default) is refused.
     assert "does not take image input" in await refused(mode, client, IMAGE)
@@ -109,95 +112,95 @@ async def test_model_info_decides_thinking_and_modalities(mode: Mode, with_model
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 async def test_model_info_without_reasoning_sends_no_switch(mode: Mode) -> None:
     server = Catalog()
-    client = mode.client(server, model=THINKER, model_info=Model(id=THINKER))
-    await generate(mode, client, IMAGE)  # no modalities listed: Baseten's default (text, image)
+    client = chat_client(mode, server, model=THINKER, model_info=Model(id=THINKER))
+    await mode.generate(client, IMAGE)  # no modalities listed: Baseten's default (text, image)
     assert "chat_template_args" not in server.bodies[-1]
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 async def test_models_given_to_the_constructor_are_learned(mode: Mode) -> None:
     listed = [Model(id=OTHER_ENTRY.id), ENTRY]
     server = Catalog()
-    client = mode.client(server, model=THINKER, models=listed)
+    client = chat_client(mode, server, model=THINKER, models=listed)
     assert client.model_info == listed[1]
-    await generate(mode, client, AUDIO)  # audio: allowed by the entry, not by Baseten's default
+    await mode.generate(client, AUDIO)  # audio: allowed by the entry, not by Baseten's default
     assert server.thinking() is True
     assert server.bodies[-1]["messages"][1]["content"][0]["type"] == "input_audio"
     assert server.paths == ["/v1/chat/completions"]  # nothing was fetched
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 async def test_a_list_without_the_model_teaches_nothing_about_it(mode: Mode) -> None:
     server = Catalog()
-    client = mode.client(server, model=THINKER, models=[OTHER_ENTRY])
+    client = chat_client(mode, server, model=THINKER, models=[OTHER_ENTRY])
     assert client.model_info is None
-    await generate(mode, client, HELLO)
+    await mode.generate(client, HELLO)
     assert "chat_template_args" not in server.bodies[-1]
     assert "not known to take audio input" in await refused(mode, client, AUDIO)
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 async def test_list_models_teaches_both(mode: Mode) -> None:
     server = Catalog(OTHER, LISTED)
-    client = mode.client(server, model=THINKER)
-    await generate(mode, client, HELLO)
+    client = chat_client(mode, server, model=THINKER)
+    await mode.generate(client, HELLO)
     assert server.thinking() is None
     assert "not known to take audio input" in await refused(mode, client, AUDIO)
-    models = await list_models(client)
+    models = await mode.flavor.list_models(client)
     assert client.model_info == models[1]
     assert client.model_info.input_modalities == LISTED["input_modalities"]
-    await generate(mode, client, AUDIO)
+    await mode.generate(client, AUDIO)
     assert server.thinking() is True
     assert server.bodies[-1]["messages"][1]["content"][0]["input_audio"]["format"] == "wav"
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 async def test_list_models_refreshes_what_models_said(mode: Mode) -> None:
     before = Model(id=THINKER, input_modalities=["text"])
     server = Catalog(LISTED)
-    client = mode.client(server, model=THINKER, models=[before])
+    client = chat_client(mode, server, model=THINKER, models=[before])
     await refused(mode, client, IMAGE)
-    await list_models(client)
+    await mode.flavor.list_models(client)
     assert client.model_info is not None
     assert client.model_info.supports("reasoning")
-    await generate(mode, client, IMAGE)
+    await mode.generate(client, IMAGE)
     assert server.thinking() is True
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 @pytest.mark.parametrize("also_given", [False, True], ids=["listed-later", "and-models="])
 async def test_explicit_model_info_wins_over_any_list(mode: Mode, also_given: bool) -> None:
     # The caller says: no reasoning, text only. The server's list says otherwise.
     info = Model(id=THINKER, input_modalities=["text"])
     server = Catalog(OTHER, LISTED)
     extra = {"models": [ENTRY]} if also_given else {}
-    client = mode.client(server, model=THINKER, model_info=info, **extra)
-    models = await list_models(client)
+    client = chat_client(mode, server, model=THINKER, model_info=info, **extra)
+    models = await mode.flavor.list_models(client)
     assert models[1].supports("reasoning")  # the listing itself is returned as it is
     assert client.model_info is info
-    await generate(mode, client, HELLO)
+    await mode.generate(client, HELLO)
     assert "chat_template_args" not in server.bodies[-1]
     assert "does not take audio input" in await refused(mode, client, AUDIO)
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 async def test_model_info_with_reasoning_keeps_thinking_on_after_a_list_without(
     mode: Mode,
 ) -> None:
     info = Model(id=THINKER, supported_features=["reasoning"])
     server = Catalog({"id": THINKER, "object": "model", "supported_features": []})
-    client = mode.client(server, model=THINKER, model_info=info)
-    await list_models(client)
-    await generate(mode, client, HELLO)
+    client = chat_client(mode, server, model=THINKER, model_info=info)
+    await mode.flavor.list_models(client)
+    await mode.generate(client, HELLO)
     assert server.thinking() is True
 
 
@@ -219,7 +222,7 @@ THINKING_OFF = [
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 @pytest.mark.parametrize("off", THINKING_OFF)
 @pytest.mark.parametrize("source", ["model_info", "models", "list_models"])
 async def test_an_explicit_choice_always_wins(mode: Mode, off: object, source: str) -> None:
@@ -228,23 +231,23 @@ async def test_an_explicit_choice_always_wins(mode: Mode, off: object, source: s
     kw: dict[str, Any] = {"model_info": entry} if source == "model_info" else {}
     if source == "models":
         kw["models"] = [entry]
-    client = mode.client(server, model=THINKER, **kw)
+    client = chat_client(mode, server, model=THINKER, **kw)
     if source == "list_models":
-        await list_models(client)
-    await generate(mode, client, HELLO)
+        await mode.flavor.list_models(client)
+    await mode.generate(client, HELLO)
     assert server.thinking() is True  # the default, from the model's entry
-    await generate(mode, client, HELLO, off)
+    await mode.generate(client, HELLO, off)
     assert server.bodies[-1]["chat_template_args"] == {"enable_thinking": False}
 
 
 @pytest.mark.anyio
-@modes()
+@each_mode
 async def test_extra_body_template_args_join_the_default(mode: Mode) -> None:
     # extra_body that says nothing of thinking leaves the default on, next to its own members.
     server = Catalog()
-    client = mode.client(server, model=THINKER, models=[ENTRY])
+    client = chat_client(mode, server, model=THINKER, models=[ENTRY])
     opts = ChatOptions(extra_body={"chat_template_args": {"reasoning_budget": 64}})
-    await generate(mode, client, HELLO, opts)
+    await mode.generate(client, HELLO, opts)
     assert server.bodies[-1]["chat_template_args"] == {
         "enable_thinking": True,
         "reasoning_budget": 64,

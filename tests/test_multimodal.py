@@ -18,13 +18,15 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 import pytest
 import wire
+from harness import bodies
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode
+from harness.scripted import ScriptedServer
 
 import genai_baseten
 import genai_core as genai
@@ -406,130 +408,65 @@ class GenericAsyncClient(AsyncChatClient):
 AnyClient = ChatClient | AsyncChatClient
 
 
-def completion(text: str) -> dict[str, Any]:
-    message = {"role": "assistant", "content": text}
-    usage = {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "model": MODEL,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": usage,
-    }
+USAGE = bodies.usage(9, 1)
 
 
-def sse_body(text: str) -> bytes:
-    chunks: list[dict[str, Any]] = [
-        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": text}}]},
-        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-        {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}},
-    ]
-    events = [f"data: {json.dumps({'id': 'chatcmpl-1', **c})}\n\n" for c in chunks]
-    return ("".join(events) + "data: [DONE]\n\n").encode()
-
-
-class Server:
+def chat_server(
+    reply: str = "banana",
+    *,
+    error: tuple[int, dict[str, Any]] | None = None,
+    models: list[dict[str, Any]] | None = None,
+) -> ScriptedServer:
     """Answers chat requests with ``reply`` (JSON or SSE, as asked) or ``error``; lists models."""
 
-    def __init__(
-        self,
-        reply: str = "banana",
-        *,
-        error: tuple[int, dict[str, Any]] | None = None,
-        models: list[dict[str, Any]] | None = None,
-    ) -> None:
-        self.reply = reply
-        self.error = error
-        self.models = models or []
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+    def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"data": self.models})
-        if self.error is not None:
-            return httpx.Response(self.error[0], json=self.error[1])
+            return httpx.Response(200, json={"data": models or []})
+        if error is not None:
+            return httpx.Response(error[0], json=error[1])
+        kw: dict[str, Any] = {"id": "chatcmpl-1", "model": None, "created": None}
         if json.loads(request.content).get("stream"):
-            headers = {"content-type": "text/event-stream"}
-            return httpx.Response(200, headers=headers, content=sse_body(self.reply))
-        return httpx.Response(200, json=completion(self.reply))
+            sse = bodies.events_of(
+                [
+                    bodies.chunk({"role": "assistant", "content": reply}, **kw),
+                    bodies.chunk({}, finish="stop", **kw),
+                    bodies.chunk(None, usage=USAGE, **kw),
+                ]
+            )
+            return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=sse)
+        kw["model"] = MODEL
+        return httpx.Response(200, json=bodies.completion(reply, usage=USAGE, **kw))
 
-    def chat_bodies(self) -> list[Any]:
-        return [json.loads(r.content) for r in self.requests if r.url.path.endswith("/completions")]
-
-
-@dataclass(frozen=True)
-class Way:
-    """One way of calling: the sync or async client, gen_sync or gen_stream."""
-
-    is_async: bool
-    stream: bool
-
-    def client(
-        self,
-        server: Callable[[httpx.Request], httpx.Response] | httpx.MockTransport,
-        *,
-        generic: bool = False,
-        **kw: Any,
-    ) -> AnyClient:
-        kw.setdefault("model", MODEL)
-        kw.setdefault("api_key", KEY)
-        kw.setdefault("max_retries", 0)
-        transport = server
-        if not isinstance(transport, httpx.MockTransport):
-            transport = httpx.MockTransport(transport)
-        if self.is_async:
-            cls_a = GenericAsyncClient if generic else genai_baseten.AsyncClient
-            return cls_a(http_client=httpx.AsyncClient(transport=transport), **kw)
-        cls_s = GenericClient if generic else genai_baseten.Client
-        return cls_s(http_client=httpx.Client(transport=transport), **kw)
-
-    async def gen(self, client: AnyClient, messages: list[Message]) -> Result:
-        if isinstance(client, AsyncChatClient):
-            if not self.stream:
-                return await client.gen_sync(messages)
-            async with client.gen_stream(messages) as astream:
-                text = "".join([f.text async for f in astream])
-                result = astream.result()
-        else:
-            if not self.stream:
-                return client.gen_sync(messages)
-            with client.gen_stream(messages) as stream:
-                text = "".join(f.text for f in stream)
-                result = stream.result()
-        assert text == result.text
-        return result
-
-    async def list_models(self, client: AnyClient) -> list[Model]:
-        if isinstance(client, AsyncChatClient):
-            return await client.list_models()
-        return client.list_models()
+    return ScriptedServer(answer)
 
 
-_WAYS = pytest.mark.parametrize(
-    ("anyio_backend", "way"),
-    [
-        pytest.param("asyncio", Way(False, False), id="Client-sync"),
-        pytest.param("asyncio", Way(False, True), id="Client-stream"),
-        pytest.param("asyncio", Way(True, False), id="AsyncClient-sync-asyncio"),
-        pytest.param("asyncio", Way(True, True), id="AsyncClient-stream-asyncio"),
-        pytest.param("trio", Way(True, False), id="AsyncClient-sync-trio"),
-        pytest.param("trio", Way(True, True), id="AsyncClient-stream-trio"),
-    ],
-)
+def client_for(
+    mode: Mode,
+    server: Callable[[httpx.Request], httpx.Response],
+    *,
+    generic: bool = False,
+    **kw: Any,
+) -> AnyClient:
+    """A client of ``mode`` on ``server``: Baseten's, or the generic one of this file."""
+    kw.setdefault("model", MODEL)
+    kw.setdefault("api_key", KEY)
+    kw.setdefault("max_retries", 0)
+    classes = (
+        (GenericClient, GenericAsyncClient)
+        if generic
+        else (genai_baseten.Client, genai_baseten.AsyncClient)
+    )
+    client: AnyClient = mode.mock_client(server, sync_cls=classes[0], async_cls=classes[1], **kw)
+    return client
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def WAYS(fn: F) -> F:
-    """Run an async test body with every client and call mode."""
-    marked: F = pytest.mark.anyio(_WAYS(fn))
-    return marked
-
-
-@WAYS
-async def test_baseten_sends_image_bytes_and_url_one_part_per_message(way: Way) -> None:
-    server = Server("banana")
-    client = way.client(server)
+@each_mode
+async def test_baseten_sends_image_bytes_and_url_one_part_per_message(mode: Mode) -> None:
+    server = chat_server("banana")
+    client = client_for(mode, server)
     msgs = [
         Message.user(
             "What fruit is it?",
@@ -537,9 +474,9 @@ async def test_baseten_sends_image_bytes_and_url_one_part_per_message(way: Way) 
             Doc.from_url("https://example.com/fruit.png", detail="low"),
         )
     ]
-    result = await way.gen(client, msgs)
+    result = await mode.generate_checked(client, msgs)
     assert result.text == "banana"
-    (body,) = server.chat_bodies()
+    (body,) = server.bodies_for("/completions")
     assert body["messages"] == [
         {"role": "user", "content": "What fruit is it?"},
         {
@@ -560,30 +497,30 @@ async def test_baseten_sends_image_bytes_and_url_one_part_per_message(way: Way) 
     ]
 
 
-@WAYS
-async def test_baseten_inlines_text_documents(way: Way) -> None:
-    server = Server("Quack")
-    client = way.client(server)
+@each_mode
+async def test_baseten_inlines_text_documents(mode: Mode) -> None:
+    server = chat_server("Quack")
+    client = client_for(mode, server)
     doc = Doc.from_bytes(b"# Duckland\n\nThe capital is Quack.", "duckland.md")
-    await way.gen(client, [Message.user(doc, "What is the capital?")])
-    assert server.chat_bodies()[0]["messages"] == [
+    await mode.generate_checked(client, [Message.user(doc, "What is the capital?")])
+    assert server.bodies_for("/completions")[0]["messages"] == [
         {"role": "user", "content": "# Duckland\n\nThe capital is Quack."},
         {"role": "user", "content": "What is the capital?"},
     ]
 
 
-@WAYS
+@each_mode
 @pytest.mark.parametrize(
     ("doc", "kind"),
     [(Doc.from_bytes(PDF, "report.pdf"), "document"), (Doc.from_bytes(WAV, "memo.wav"), "audio")],
 )
 async def test_baseten_refuses_pdf_and_audio_before_any_request(
-    way: Way, doc: Doc, kind: str
+    mode: Mode, doc: Doc, kind: str
 ) -> None:
-    server = Server()
-    client = way.client(server)
+    server = chat_server()
+    client = client_for(mode, server)
     with pytest.raises(NotSupportedError) as info:
-        await way.gen(client, [Message.user("Summarise", doc)])
+        await mode.generate_checked(client, [Message.user("Summarise", doc)])
     msg = str(info.value)
     assert msg.startswith("baseten: ")
     assert repr(MODEL) in msg
@@ -591,17 +528,17 @@ async def test_baseten_refuses_pdf_and_audio_before_any_request(
     assert server.requests == []
 
 
-@WAYS
-async def test_modalities_learned_from_list_models(way: Way) -> None:
+@each_mode
+async def test_modalities_learned_from_list_models(mode: Mode) -> None:
     entry = {"id": MODEL, "input_modalities": ["text", "image", "audio", "file"]}
-    server = Server("heard", models=[{"id": "other/model"}, entry])
-    client = way.client(server)
+    server = chat_server("heard", models=[{"id": "other/model"}, entry])
+    client = client_for(mode, server)
     assert client.model_info is None
-    models = await way.list_models(client)
+    models = await mode.flavor.list_models(client)
     assert client.model_info == models[1]
     msgs = [Message.user("What is said?", Doc.from_bytes(WAV, "memo.wav"), Doc.from_bytes(PDF))]
-    await way.gen(client, msgs)
-    assert server.chat_bodies()[0]["messages"][1:] == [
+    await mode.generate_checked(client, msgs)
+    assert server.bodies_for("/completions")[0]["messages"][1:] == [
         {
             "role": "user",
             "content": [
@@ -623,28 +560,30 @@ async def test_modalities_learned_from_list_models(way: Way) -> None:
     ]
 
 
-@WAYS
-async def test_a_text_only_listing_refuses_images_locally(way: Way) -> None:
-    server = Server(models=[{"id": MODEL, "input_modalities": ["text"]}])
-    client = way.client(server)
-    await way.list_models(client)
+@each_mode
+async def test_a_text_only_listing_refuses_images_locally(mode: Mode) -> None:
+    server = chat_server(models=[{"id": MODEL, "input_modalities": ["text"]}])
+    client = client_for(mode, server)
+    await mode.flavor.list_models(client)
     with pytest.raises(NotSupportedError) as info:
-        await way.gen(client, [Message.user("Describe", Doc.from_bytes(PNG, "cat.png"))])
+        await mode.generate_checked(
+            client, [Message.user("Describe", Doc.from_bytes(PNG, "cat.png"))]
+        )
     assert "does not take image input" in str(info.value)
     assert repr(MODEL) in str(info.value)
-    assert server.chat_bodies() == []
+    assert server.bodies_for("/completions") == []
 
 
-@WAYS
-async def test_model_info_given_is_used_and_wins_over_the_listing(way: Way) -> None:
+@each_mode
+async def test_model_info_given_is_used_and_wins_over_the_listing(mode: Mode) -> None:
     info = Model(id=MODEL, input_modalities=["text", "audio"])
-    server = Server("ok", models=[{"id": MODEL}])
-    client = way.client(server, model=None, model_info=info)
+    server = chat_server("ok", models=[{"id": MODEL}])
+    client = client_for(mode, server, model=None, model_info=info)
     assert client.model == MODEL
-    await way.list_models(client)
+    await mode.flavor.list_models(client)
     assert client.model_info is info
-    await way.gen(client, [Message.user(Doc.from_bytes(MP3, "song.mp3"))])
-    part = server.chat_bodies()[0]["messages"][0]["content"][0]
+    await mode.generate_checked(client, [Message.user(Doc.from_bytes(MP3, "song.mp3"))])
+    part = server.bodies_for("/completions")[0]["messages"][0]["content"][0]
     assert part == {"type": "input_audio", "input_audio": {"data": b64(MP3), "format": "mp3"}}
 
 
@@ -671,17 +610,17 @@ MULTIMODAL_400 = {
 }
 
 
-@WAYS
-async def test_provider_refusal_is_an_unsupported_input_error_naming_the_input(way: Way) -> None:
-    server = Server(error=(400, MULTIMODAL_400))
-    client = way.client(server)
+@each_mode
+async def test_provider_refusal_is_an_unsupported_input_error_naming_the_input(mode: Mode) -> None:
+    server = chat_server(error=(400, MULTIMODAL_400))
+    client = client_for(mode, server)
     msgs = [
         Message.user("Hi"),
         Message.assistant("Hello"),
         Message.user("What is this?", Doc.from_bytes(JPEG, "cat.jpg")),
     ]
     with pytest.raises(UnsupportedInputError) as info:
-        await way.gen(client, msgs)
+        await mode.generate_checked(client, msgs)
     err = info.value
     assert isinstance(err, BadRequestError)
     assert err.status_code == 400
@@ -696,7 +635,7 @@ async def test_provider_refusal_is_an_unsupported_input_error_naming_the_input(w
     assert len(server.requests) == 1
 
 
-@WAYS
+@each_mode
 @pytest.mark.parametrize(
     ("messages", "body"),
     [
@@ -709,18 +648,18 @@ async def test_provider_refusal_is_an_unsupported_input_error_naming_the_input(w
     ],
 )
 async def test_other_400s_stay_plain_bad_requests(
-    way: Way, messages: list[Message], body: dict[str, Any]
+    mode: Mode, messages: list[Message], body: dict[str, Any]
 ) -> None:
-    client = way.client(Server(error=(400, body)))
+    client = client_for(mode, chat_server(error=(400, body)))
     with pytest.raises(BadRequestError) as info:
-        await way.gen(client, messages)
+        await mode.generate_checked(client, messages)
     assert type(info.value) is BadRequestError
 
 
-@WAYS
-async def test_generic_target_sends_every_part_in_one_message(way: Way) -> None:
-    server = Server("done")
-    client = way.client(server, generic=True)
+@each_mode
+async def test_generic_target_sends_every_part_in_one_message(mode: Mode) -> None:
+    server = chat_server("done")
+    client = client_for(mode, server, generic=True)
     msgs = [
         Message.user(
             "Describe all of it.",
@@ -730,9 +669,9 @@ async def test_generic_target_sends_every_part_in_one_message(way: Way) -> None:
             Doc.from_bytes(PDF, "paper.pdf"),
         )
     ]
-    result = await way.gen(client, msgs)
+    result = await mode.generate_checked(client, msgs)
     assert result.text == "done"
-    (body,) = server.chat_bodies()
+    (body,) = server.bodies_for("/completions")
     assert body["messages"] == [
         {
             "role": "user",
@@ -759,7 +698,7 @@ async def test_generic_target_sends_every_part_in_one_message(way: Way) -> None:
     ]
 
 
-@WAYS
+@each_mode
 @pytest.mark.parametrize(
     "doc",
     [
@@ -768,24 +707,24 @@ async def test_generic_target_sends_every_part_in_one_message(way: Way) -> None:
         pytest.param(Doc.from_bytes(OGG, "memo.ogg"), id="audio-format"),
     ],
 )
-async def test_generic_target_refuses_what_it_cannot_carry(way: Way, doc: Doc) -> None:
-    server = Server()
-    client = way.client(server, generic=True)
+async def test_generic_target_refuses_what_it_cannot_carry(mode: Mode, doc: Doc) -> None:
+    server = chat_server()
+    client = client_for(mode, server, generic=True)
     with pytest.raises(NotSupportedError) as info:
-        await way.gen(client, [Message.user("Listen", doc)])
+        await mode.generate_checked(client, [Message.user("Listen", doc)])
     assert str(info.value).startswith("generic: ")
     assert "messages[0].requests[1]" in str(info.value)
     assert server.requests == []
 
 
-@WAYS
-async def test_generic_target_lets_the_server_decide_and_names_what_it_refused(way: Way) -> None:
+@each_mode
+async def test_generic_target_lets_the_server_decide_and_names_what_it_refused(mode: Mode) -> None:
     body = {"error": {"message": "This model does not support audio input", "type": "invalid"}}
-    server = Server(error=(400, body))
-    client = way.client(server, generic=True)
+    server = chat_server(error=(400, body))
+    client = client_for(mode, server, generic=True)
     msgs = [Message.user("Hear", Doc.from_bytes(PNG, "a.png"), Doc.from_bytes(WAV, "memo.wav"))]
     with pytest.raises(UnsupportedInputError) as info:
-        await way.gen(client, msgs)
+        await mode.generate_checked(client, msgs)
     assert info.value.inputs == (InputRef(0, 2, "audio", "memo.wav"),)
 
 
@@ -803,7 +742,7 @@ def recorded(word: str) -> Callable[[F], F]:
     def mark(fn: F) -> F:
         for decorator in (
             pytest.mark.parametrize("case", cases or [pytest.param(None, id="no-recordings")]),
-            pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"]),
+            pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str),
             pytest.mark.parametrize("anyio_backend", ["asyncio"]),
             pytest.mark.anyio,
             needs_wire,
@@ -814,17 +753,21 @@ def recorded(word: str) -> Callable[[F], F]:
     return mark
 
 
-async def _replay(case: wire.Case, is_async: bool, messages: list[Message]) -> tuple[Any, Any]:
+async def _replay(case: wire.Case, flavor: Flavor, messages: list[Message]) -> tuple[Any, Any]:
     """Send ``messages`` as the recording's mode did; return (result or error, request body)."""
     it = case.interaction()
     call = wire.call_from_request(it.request_body)
     seen: list[httpx.Request] = []
-    way = Way(is_async, call.stream)
-    client = way.client(
-        wire.mock_transport(it, seen), model=call.model, api_key=wire.API_KEY, base_url=it.base_url
+    mode = Mode(flavor, call.stream)
+    client = client_for(
+        mode,
+        wire.replay_handler(it, seen),
+        model=call.model,
+        api_key=wire.API_KEY,
+        base_url=it.base_url,
     )
     try:
-        outcome: Any = await way.gen(client, messages)
+        outcome: Any = await mode.generate_checked(client, messages)
     except genai.GenAIError as exc:
         outcome = exc
     assert len(seen) == 1
@@ -832,12 +775,12 @@ async def _replay(case: wire.Case, is_async: bool, messages: list[Message]) -> t
 
 
 @recorded("MultiModal-Image")
-async def test_recorded_image_refusal(case: wire.Case, is_async: bool) -> None:
+async def test_recorded_image_refusal(case: wire.Case, flavor: Flavor) -> None:
     # The recorded call: the question, then the image (bytes with a filename, or a URL).
     it = case.interaction()
     question, image = wire.call_from_request(it.request_body).messages[0].requests
     assert image.doc is not None
-    outcome, sent = await _replay(case, is_async, [Message.user(question, image)])
+    outcome, sent = await _replay(case, flavor, [Message.user(question, image)])
     assert sent == it.request_json
     assert isinstance(outcome, UnsupportedInputError)
     exp = case.expected["error"]
@@ -855,14 +798,14 @@ async def test_recorded_image_refusal(case: wire.Case, is_async: bool) -> None:
 
 
 @recorded("Citations-text-")
-async def test_recorded_text_document(case: wire.Case, is_async: bool) -> None:
+async def test_recorded_text_document(case: wire.Case, flavor: Flavor) -> None:
     # The recorded call sends a text document, then the question: rebuild the document as a
     # file of the scenario's type and check it is inlined exactly as recorded.
     it = case.interaction()
     doc_text, question = (m["content"] for m in it.request_json["messages"])
     filename = "facts.md" if case.key.endswith("markdown.json") else "facts.txt"
     doc = Doc.from_bytes(doc_text.encode(), filename)
-    outcome, sent = await _replay(case, is_async, [Message.user(doc, question)])
+    outcome, sent = await _replay(case, flavor, [Message.user(doc, question)])
     assert sent == it.request_json
     assert isinstance(outcome, Result), outcome
     assert outcome.text == case.expected["text"]

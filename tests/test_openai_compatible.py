@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import inspect
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
-from fake_openai import (
-    MODELS,
-    TEXT_ONLY_MODEL,
-    Canned,
-    FakeOpenAI,
-    fake_vector,
-    json_canned,
-    serve,
-    sse_event,
-)
+from fake_openai import MODELS, TEXT_ONLY_MODEL, FakeOpenAI, fake_vector, serve
+from harness.bodies import event
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_flavor, each_mode
+from harness.loopback import Outgoing
+from harness.scripted import ScriptedServer, Sleeps, json_answer
 
 import genai_baseten
 import genai_core
@@ -49,8 +43,7 @@ from genai_core.errors import (
 from genai_core.http import RetryPolicy
 from genai_core.openai_chat import AsyncOpenAICompatibleClient, OpenAICompatibleClient, Options
 from genai_core.openai_chat.client import ChatClient
-from genai_core.provider import AsyncStream, Stream
-from genai_core.types import Doc, Embeddings, Message, Model, RateLimit, Reply, Result
+from genai_core.types import Doc, Embeddings, Message, Model, RateLimit, Result
 
 MODEL = "fake/echo-1"
 KEY = "sk-loopback-secret-0123456789"
@@ -62,12 +55,8 @@ ECHO_USAGE = (2, 3, 5)  # prompt words, answer words, total
 AnyClient = OpenAICompatibleClient | AsyncOpenAICompatibleClient
 
 
-async def _noop(delay: float) -> None:
-    pass
-
-
 def no_sleep_policy() -> RetryPolicy:
-    return RetryPolicy(sleep=lambda d: None, async_sleep=_noop, clock=lambda: NOW)
+    return Sleeps().policy(clock=lambda: NOW)
 
 
 @pytest.fixture(scope="module")
@@ -82,77 +71,25 @@ def fake(_server: FakeOpenAI) -> FakeOpenAI:
     return _server
 
 
-async def _resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+def make(flavor: Flavor, provider: str = "openaicompatible", **kw: Any) -> Any:
+    """A client of ``provider`` (``openaicompatible`` or ``baseten``) in ``flavor``."""
+    kw.setdefault("model", MODEL)
+    kw.setdefault("retry_policy", no_sleep_policy())
+    if provider == "baseten":
+        return flavor.pick(genai_baseten.Client, genai_baseten.AsyncClient)(**kw)
+    return flavor.pick(OpenAICompatibleClient, AsyncOpenAICompatibleClient)(**kw)
 
 
-class Flavor:
-    """The sync or the async client of a provider, behind the same awaitable helpers."""
-
-    def __init__(self, is_async: bool) -> None:
-        self.is_async = is_async
-
-    def __repr__(self) -> str:
-        return "async" if self.is_async else "sync"
-
-    def make(self, provider: str = "openaicompatible", **kw: Any) -> Any:
-        kw.setdefault("model", MODEL)
-        kw.setdefault("retry_policy", no_sleep_policy())
-        if provider == "baseten":
-            cls: Any = genai_baseten.AsyncClient if self.is_async else genai_baseten.Client
-        else:
-            cls = AsyncOpenAICompatibleClient if self.is_async else OpenAICompatibleClient
-        return cls(**kw)
-
-    @contextlib.asynccontextmanager
-    async def open(self, fake: FakeOpenAI | None, **kw: Any) -> AsyncIterator[Any]:
-        """A client on ``fake`` (base_url may be overridden), closed afterwards."""
-        if fake is not None:
-            kw.setdefault("base_url", fake.base_url)
-        client = self.make(**kw)
-        try:
-            yield client
-        finally:
-            await _resolve(client.aclose() if self.is_async else client.close())
-
-    async def gen_sync(self, client: Any, *args: Any, **kw: Any) -> Result:
-        result: Result = await _resolve(client.gen_sync(*args, **kw))
-        return result
-
-    async def stream(self, client: Any, *args: Any, **kw: Any) -> tuple[list[Reply], Result]:
-        """Every fragment of a streamed answer, and its Result."""
-        stream = client.gen_stream(*args, **kw)
-        if isinstance(stream, AsyncStream):
-            async with stream:
-                fragments = [f async for f in stream]
-                return fragments, stream.result()
-        assert isinstance(stream, Stream)
-        with stream:
-            return list(stream), stream.result()
-
-    async def list_models(self, client: Any) -> list[Model]:
-        models: list[Model] = await _resolve(client.list_models())
-        return models
-
-    async def embed(self, client: Any, *args: Any, **kw: Any) -> Embeddings:
-        out: Embeddings = await _resolve(client.embed(*args, **kw))
-        return out
-
-
-SYNC = Flavor(is_async=False)
-ASYNC = Flavor(is_async=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def each_flavor(fn: F) -> F:
-    marked: F = pytest.mark.anyio(
-        pytest.mark.parametrize(
-            ("anyio_backend", "flavor"),
-            [("asyncio", SYNC), ("asyncio", ASYNC), ("trio", ASYNC)],
-            ids=["sync", "async-asyncio", "async-trio"],
-        )(fn)
-    )
-    return marked
+@contextlib.asynccontextmanager
+async def open_client(flavor: Flavor, fake: FakeOpenAI | None, **kw: Any) -> AsyncIterator[Any]:
+    """A client on ``fake`` (base_url may be overridden), closed afterwards."""
+    if fake is not None:
+        kw.setdefault("base_url", fake.base_url)
+    client = make(flavor, **kw)
+    try:
+        yield client
+    finally:
+        await flavor.close(client)
 
 
 def usage_of(result: Result | Embeddings) -> tuple[int, int, int]:
@@ -200,7 +137,7 @@ def test_entry_point_is_declared() -> None:
 async def test_base_url_suffixes_are_stripped(
     flavor: Flavor, fake: FakeOpenAI, suffix: str
 ) -> None:
-    async with flavor.open(fake, base_url=fake.base_url + suffix) as client:
+    async with open_client(flavor, fake, base_url=fake.base_url + suffix) as client:
         assert client.base_url == fake.base_url
         await flavor.gen_sync(client, MSGS)
         await flavor.list_models(client)
@@ -224,7 +161,7 @@ def test_bad_base_url_is_a_validation_error_quoting_it(
     flavor: Flavor, url: str, match: str
 ) -> None:
     with pytest.raises(ValidationError, match=match):
-        flavor.make(base_url=url)
+        make(flavor, base_url=url)
 
 
 def test_base_url_is_required() -> None:
@@ -237,7 +174,7 @@ async def test_credentials_in_the_base_url_are_sent_as_basic_auth(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
     url = fake.base_url.replace("http://", "http://bob:hunter2secret@")
-    async with flavor.open(fake, base_url=url) as client:
+    async with open_client(flavor, fake, base_url=url) as client:
         assert "hunter2secret" not in repr(client)
         await flavor.gen_sync(client, MSGS)
     basic = base64.b64encode(b"bob:hunter2secret").decode()
@@ -251,11 +188,11 @@ async def test_credentials_in_the_base_url_and_an_api_key_are_refused(
     # httpx would send the URL's Basic auth in place of the key, silently.
     url = fake.base_url.replace("http://", "http://bob:hunter2secret@")
     with pytest.raises(ValidationError, match="user and password") as info:
-        flavor.make(base_url=url, api_key=KEY)
+        make(flavor, base_url=url, api_key=KEY)
     assert "hunter2secret" not in str(info.value)
     assert KEY not in str(info.value)
     # Sending only the URL's credentials is a choice the caller can make.
-    async with flavor.open(fake, base_url=url, api_key=KEY, auth_scheme=None) as client:
+    async with open_client(flavor, fake, base_url=url, api_key=KEY, auth_scheme=None) as client:
         await flavor.gen_sync(client, MSGS)
     assert fake.requests[0].headers["authorization"].startswith("Basic ")
 
@@ -275,22 +212,22 @@ def test_bad_client_arguments_are_validation_errors(
     flavor: Flavor, kw: dict[str, Any], match: str
 ) -> None:
     with pytest.raises(ValidationError, match=match) as info:
-        flavor.make(base_url="http://127.0.0.1:9/v1", **kw)
+        make(flavor, base_url="http://127.0.0.1:9/v1", **kw)
     assert "hunter2secret" not in str(info.value)
 
 
 @each_flavor
 async def test_no_key_means_no_auth_header(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         await flavor.gen_sync(client, MSGS)
-    async with flavor.open(fake, api_key="") as client:
+    async with open_client(flavor, fake, api_key="") as client:
         await flavor.gen_sync(client, MSGS)
     assert [("authorization" in r.headers) for r in fake.requests] == [False, False]
 
 
 @each_flavor
 async def test_key_is_sent_as_bearer(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake, api_key=KEY) as client:
+    async with open_client(flavor, fake, api_key=KEY) as client:
         await flavor.gen_sync(client, MSGS)
         await flavor.stream(client, MSGS)
         await flavor.list_models(client)
@@ -306,9 +243,9 @@ async def test_no_environment_variable_is_read_unless_named(
     # An OpenAI key in the shell must not be sent to whatever server base_url names.
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-leak-123")
     monkeypatch.setenv("MY_GATEWAY_KEY", KEY)
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         await flavor.gen_sync(client, MSGS)
-    async with flavor.open(fake, api_key_env="MY_GATEWAY_KEY") as client:
+    async with open_client(flavor, fake, api_key_env="MY_GATEWAY_KEY") as client:
         await flavor.gen_sync(client, MSGS)
     assert "authorization" not in fake.requests[0].headers
     assert fake.requests[1].headers["authorization"] == f"Bearer {KEY}"
@@ -319,7 +256,7 @@ async def test_a_named_environment_variable_that_is_unset_is_a_missing_key(
     flavor: Flavor, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MY_GATEWAY_KEY", raising=False)
-    async with flavor.open(fake, api_key_env="MY_GATEWAY_KEY") as client:
+    async with open_client(flavor, fake, api_key_env="MY_GATEWAY_KEY") as client:
         with pytest.raises(MissingAPIKeyError, match="MY_GATEWAY_KEY"):
             await flavor.gen_sync(client, MSGS)
     assert fake.requests == []
@@ -327,10 +264,12 @@ async def test_a_named_environment_variable_that_is_unset_is_a_missing_key(
 
 @each_flavor
 async def test_headers_merge_replace_and_remove(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         await flavor.gen_sync(client, MSGS)
     headers = {"X-Team": "search", "x-request-id": None, "ACCEPT": "application/json"}
-    async with flavor.open(fake, default_headers=headers, user_agent="my-app/2.1") as client:
+    async with open_client(
+        flavor, fake, default_headers=headers, user_agent="my-app/2.1"
+    ) as client:
         await flavor.gen_sync(client, MSGS)
         await flavor.stream(client, MSGS)
     plain, merged, streamed = fake.requests
@@ -348,17 +287,23 @@ async def test_headers_merge_replace_and_remove(flavor: Flavor, fake: FakeOpenAI
 async def test_header_names_differing_in_case_replace_each_other(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    async with flavor.open(fake, default_headers={"user-agent": "lower/1"}) as client:
-        request = client._build("GET", "/models")
-        assert request.headers.get_list("user-agent") == ["lower/1"]
-        await flavor.list_models(client)
-    assert fake.requests[0].headers["user-agent"] == "lower/1"
+    # The scripted server sees the request as built, repeated header lines included.
+    server = ScriptedServer(json_answer(200, {"object": "list", "data": []}))
+    client = make(
+        flavor,
+        base_url=fake.base_url,
+        default_headers={"user-agent": "lower/1"},
+        http_client=flavor.http_client(transport=server.transport()),
+    )
+    await flavor.list_models(client)
+    await flavor.close(client)
+    assert server.requests[0].headers.get_list("user-agent") == ["lower/1"]
 
 
 @each_flavor
 async def test_max_retries_zero_is_one_attempt(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(*[json_canned(503, {"error": "overloaded"})] * 3)
-    async with flavor.open(fake, max_retries=0) as client:
+    fake.enqueue(*[Outgoing.json(503, {"error": "overloaded"})] * 3)
+    async with open_client(flavor, fake, max_retries=0) as client:
         with pytest.raises(ServerError, match="overloaded"):
             await flavor.gen_sync(client, MSGS)
     assert len(fake.requests) == 1
@@ -366,16 +311,16 @@ async def test_max_retries_zero_is_one_attempt(flavor: Flavor, fake: FakeOpenAI)
 
 @each_flavor
 async def test_retries_then_success(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(json_canned(503, {"error": "overloaded"}), json_canned(502, {"error": "bad"}))
-    async with flavor.open(fake, max_retries=2) as client:
+    fake.enqueue(Outgoing.json(503, {"error": "overloaded"}), Outgoing.json(502, {"error": "bad"}))
+    async with open_client(flavor, fake, max_retries=2) as client:
         assert (await flavor.gen_sync(client, MSGS)).text == ECHO
     assert len(fake.requests) == 3
 
 
 @each_flavor
 async def test_timeout_is_applied(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(Canned(200, b"{}", {"Content-Type": "application/json"}, delay=1.0))
-    async with flavor.open(fake, timeout=0.2, max_retries=0) as client:
+    fake.enqueue(Outgoing(200, b"{}", {"Content-Type": "application/json"}, delay=1.0))
+    async with open_client(flavor, fake, timeout=0.2, max_retries=0) as client:
         with pytest.raises(APITimeoutError):
             await flavor.gen_sync(client, MSGS)
 
@@ -395,11 +340,11 @@ async def test_injected_http_client_is_used_and_left_open(flavor: Flavor, fake: 
         http = httpx.AsyncClient(event_hooks={"request": [ahook]})
     else:
         http = httpx.Client(event_hooks={"request": [hook]})
-    async with flavor.open(fake, http_client=http) as client:
+    async with open_client(flavor, fake, http_client=http) as client:
         assert client.http_client is http
         await flavor.gen_sync(client, MSGS)
     assert not http.is_closed
-    await _resolve(http.aclose() if isinstance(http, httpx.AsyncClient) else http.close())
+    await flavor.close(http)
     assert seen == ["/v1/chat/completions"]
 
 
@@ -433,7 +378,7 @@ async def test_transport_is_given_to_the_created_client(flavor: Flavor, fake: Fa
 
     transport = Async() if flavor.is_async else Sync()
     url = "https://api.example.invalid/v1"
-    async with flavor.open(None, base_url=url, transport=transport) as c:
+    async with open_client(flavor, None, base_url=url, transport=transport) as c:
         assert (await flavor.gen_sync(c, MSGS)).text == ECHO
     assert fake.requests[0].headers["host"] == "api.example.invalid"
 
@@ -441,7 +386,9 @@ async def test_transport_is_given_to_the_created_client(flavor: Flavor, fake: Fa
 @each_flavor
 async def test_proxy_is_given_to_the_created_client(flavor: Flavor, fake: FakeOpenAI) -> None:
     # The fake server plays the HTTP proxy: a request through a proxy names the absolute URL.
-    async with flavor.open(None, base_url="http://api.example.invalid/v1", proxy=fake.url) as c:
+    async with open_client(
+        flavor, None, base_url="http://api.example.invalid/v1", proxy=fake.url
+    ) as c:
         assert (await flavor.gen_sync(c, MSGS)).text == ECHO
     assert fake.requests[0].target == "http://api.example.invalid/v1/chat/completions"
 
@@ -476,7 +423,7 @@ def test_transport_or_proxy_beside_an_http_client_is_refused() -> None:
 
 @each_flavor
 async def test_gen_sync_stream_and_models(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         result = await flavor.gen_sync(client, MSGS, genai_core.TextOptions(max_tokens=9))
         fragments, streamed = await flavor.stream(client, MSGS)
         models = await flavor.list_models(client)
@@ -499,7 +446,7 @@ async def test_gen_sync_stream_and_models(flavor: Flavor, fake: FakeOpenAI) -> N
 async def test_baseten_client_is_the_same_engine_with_its_dialect(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    async with flavor.open(fake, provider="baseten", api_key=KEY) as client:
+    async with open_client(flavor, fake, provider="baseten", api_key=KEY) as client:
         assert isinstance(client, (OpenAICompatibleClient, AsyncOpenAICompatibleClient))
         opts = genai_baseten.Options(top_k=5, presence_penalty=0.5, extra_body={"x_flag": 1})
         result = await flavor.gen_sync(client, MSGS, genai_core.TextOptions(max_tokens=9), opts)
@@ -563,7 +510,7 @@ async def test_extra_body_never_overwrites_typed_fields(flavor: Flavor, fake: Fa
     }
     opts = Options(extra_body=extra, presence_penalty=0.25, user="u-1", reasoning_effort="low")
     text = genai_core.TextOptions(max_tokens=7, temperature=0.5)
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         _, result = await flavor.stream(client, MSGS, text, opts)
     assert result.text == ECHO
     body = fake.requests[0].json()
@@ -593,7 +540,7 @@ async def test_extra_body_that_is_not_json_is_refused_before_sending(
     flavor: Flavor, fake: FakeOpenAI, value: Any
 ) -> None:
     opts = Options(extra_body={"odd": value})
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         with pytest.raises(ValidationError, match=NOT_JSON):
             await flavor.gen_sync(client, MSGS, opts)
         with pytest.raises(ValidationError, match=NOT_JSON):
@@ -605,7 +552,7 @@ async def test_extra_body_that_is_not_json_is_refused_before_sending(
 
 @each_flavor
 async def test_extra_body_fills_fields_left_unset(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         await flavor.gen_sync(client, MSGS, Options(extra_body={"max_tokens": 3, "n": 1}))
     body = fake.requests[0].json()
     assert (body["max_tokens"], body["n"]) == (3, 1)
@@ -613,7 +560,7 @@ async def test_extra_body_fills_fields_left_unset(flavor: Flavor, fake: FakeOpen
 
 @each_flavor
 async def test_gen_sync_result_raw_is_the_decoded_body(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         result = await flavor.gen_sync(client, MSGS)
     assert result.raw["system_fingerprint"] == "fp-fake"
     assert result.raw["choices"][0]["message"]["content"] == ECHO
@@ -623,7 +570,7 @@ async def test_gen_sync_result_raw_is_the_decoded_body(flavor: Flavor, fake: Fak
 
 @each_flavor
 async def test_stream_raw_chunks_only_when_asked(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         _, plain = await flavor.stream(client, MSGS)
         _, kept = await flavor.stream(client, MSGS, Options(raw_chunks=True))
     assert plain.raw is None
@@ -647,8 +594,8 @@ async def test_stream_answered_with_json_keeps_the_body_as_raw(
         "service_tier": "flex",
         "choices": [{"message": {"content": "whole"}, "finish_reason": "stop"}],
     }
-    fake.enqueue(json_canned(200, body))
-    async with flavor.open(fake) as client:
+    fake.enqueue(Outgoing.json(200, body))
+    async with open_client(flavor, fake) as client:
         _, result = await flavor.stream(client, MSGS)
     assert result.text == "whole"
     assert result.raw["service_tier"] == "flex"
@@ -656,7 +603,7 @@ async def test_stream_answered_with_json_keeps_the_body_as_raw(
 
 @each_flavor
 async def test_options_of_another_provider_are_refused(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         with pytest.raises(NotSupportedError) as info:
             await flavor.gen_sync(client, MSGS, genai_baseten.Options(top_k=3))
     assert info.value.options == ("Options",)
@@ -667,7 +614,7 @@ async def test_options_of_another_provider_are_refused(flavor: Flavor, fake: Fak
 async def test_baseten_takes_the_generic_options_but_not_both(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    async with flavor.open(fake, provider="baseten", api_key=KEY) as client:
+    async with open_client(flavor, fake, provider="baseten", api_key=KEY) as client:
         await flavor.gen_sync(client, MSGS, Options(frequency_penalty=0.5))
         with pytest.raises(ValidationError, match="given together"):
             await flavor.gen_sync(client, MSGS, Options(), genai_baseten.Options())
@@ -695,20 +642,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-CALL_MODES = pytest.mark.parametrize("streamed", [False, True], ids=["gen_sync", "gen_stream"])
-
-
-async def ask(flavor: Flavor, client: Any, messages: list[Message], streamed: bool) -> Result:
-    """One call through gen_sync or gen_stream; a stream's fragments must add up to its Result."""
-    if not streamed:
-        return await flavor.gen_sync(client, messages)
-    fragments, result = await flavor.stream(client, messages)
-    assert "".join(f.text for f in fragments) == result.text
-    return result
-
-
-@each_flavor
-@CALL_MODES
+@each_mode
 @pytest.mark.parametrize(
     ("doc", "part"),
     [
@@ -772,10 +706,10 @@ async def ask(flavor: Flavor, client: Any, messages: list[Message], streamed: bo
     ],
 )
 async def test_each_content_part_reaches_the_server(
-    flavor: Flavor, fake: FakeOpenAI, streamed: bool, doc: Doc, part: dict[str, Any]
+    mode: Mode, fake: FakeOpenAI, doc: Doc, part: dict[str, Any]
 ) -> None:
-    async with flavor.open(fake) as client:
-        result = await ask(flavor, client, [Message.user(ASK, doc)], streamed)
+    async with open_client(mode.flavor, fake) as client:
+        result = await mode.generate_checked(client, [Message.user(ASK, doc)])
     assert result.text == ASK_ECHO  # the server read the text part
     (request,) = fake.requests
     assert request.json()["messages"] == [
@@ -783,11 +717,8 @@ async def test_each_content_part_reaches_the_server(
     ]
 
 
-@each_flavor
-@CALL_MODES
-async def test_a_turn_of_every_kind_keeps_its_order(
-    flavor: Flavor, fake: FakeOpenAI, streamed: bool
-) -> None:
+@each_mode
+async def test_a_turn_of_every_kind_keeps_its_order(mode: Mode, fake: FakeOpenAI) -> None:
     notes = Doc.from_bytes(b"The cat is called Tom.", "notes.txt")
     turn = Message.user(
         notes,
@@ -799,8 +730,8 @@ async def test_a_turn_of_every_kind_keeps_its_order(
         Doc.from_bytes(PDF, "d.pdf"),
     )
     history = [Message.user("hello there"), Message.assistant("echo: hello there"), turn]
-    async with flavor.open(fake) as client:
-        result = await ask(flavor, client, history, streamed)
+    async with open_client(mode.flavor, fake) as client:
+        result = await mode.generate_checked(client, history)
     # Text documents are inlined as text parts, so the server echoes them with the rest.
     assert result.text == "echo: The cat is called Tom. Compare with"
     assert usage_of(result)[0] == 2 + 7  # the words of both user turns' text
@@ -829,16 +760,15 @@ async def test_a_turn_of_every_kind_keeps_its_order(
     }
 
 
-@each_flavor
-@CALL_MODES
-async def test_baseten_sends_each_part_as_its_own_message(
-    flavor: Flavor, fake: FakeOpenAI, streamed: bool
-) -> None:
+@each_mode
+async def test_baseten_sends_each_part_as_its_own_message(mode: Mode, fake: FakeOpenAI) -> None:
     # Baseten takes text and images by default; this model says it also takes audio and files.
     info = Model(id=MODEL, input_modalities=["text", "image", "audio", "file"])
     turn = Message.user(ASK, Doc.from_bytes(PNG, "p.png"), Doc.from_bytes(MP3), Doc.from_bytes(PDF))
-    async with flavor.open(fake, provider="baseten", api_key=KEY, model_info=info) as client:
-        result = await ask(flavor, client, [turn], streamed)
+    async with open_client(
+        mode.flavor, fake, provider="baseten", api_key=KEY, model_info=info
+    ) as client:
+        result = await mode.generate_checked(client, [turn])
     assert result.text == ASK_ECHO
     assert fake.requests[0].json()["messages"] == [
         {"role": "user", "content": ASK},
@@ -925,7 +855,7 @@ async def refused_locally(flavor: Flavor, client: Any, messages: list[Message]) 
 async def test_what_the_target_cannot_take_is_refused_before_sending(
     flavor: Flavor, fake: FakeOpenAI, provider: str, doc: Doc, words: str
 ) -> None:
-    async with flavor.open(fake, provider=provider, api_key=KEY) as client:
+    async with open_client(flavor, fake, provider=provider, api_key=KEY) as client:
         messages = await refused_locally(flavor, client, [Message.user(doc, ASK)])
     for message in messages:
         assert message.startswith(f"{provider}: ")
@@ -940,7 +870,7 @@ async def test_what_model_info_leaves_out_is_refused_before_sending(
 ) -> None:
     info = Model(id=MODEL, input_modalities=["text", "audio"])
     image = Doc.from_bytes(PNG, "cat.png")
-    async with flavor.open(fake, provider=provider, api_key=KEY, model_info=info) as client:
+    async with open_client(flavor, fake, provider=provider, api_key=KEY, model_info=info) as client:
         messages = await refused_locally(flavor, client, [Message.user(ASK, image)])
         assert fake.requests == []
         # What it lists is sent.
@@ -957,7 +887,7 @@ async def test_modalities_listed_by_the_server_are_enforced(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
     image = Message.user(ASK, Doc.from_bytes(PNG, "cat.png"))
-    async with flavor.open(fake, model=TEXT_ONLY_MODEL) as client:
+    async with open_client(flavor, fake, model=TEXT_ONLY_MODEL) as client:
         assert client.model_info is None
         await flavor.list_models(client)
         assert client.model_info is not None
@@ -969,11 +899,10 @@ async def test_modalities_listed_by_the_server_are_enforced(
     assert [r.path for r in fake.requests] == ["/v1/models", "/v1/chat/completions"]
 
 
-@each_flavor
-@CALL_MODES
+@each_mode
 @pytest.mark.parametrize("provider", ["openaicompatible", "baseten"])
 async def test_server_refusal_is_an_unsupported_input_error_naming_the_input(
-    flavor: Flavor, fake: FakeOpenAI, streamed: bool, provider: str
+    mode: Mode, fake: FakeOpenAI, provider: str
 ) -> None:
     # The client does not know the model's modalities, so it sends; the server refuses.
     history = [
@@ -981,11 +910,13 @@ async def test_server_refusal_is_an_unsupported_input_error_naming_the_input(
         Message.assistant("echo: hello"),
         Message.user(ASK, Doc.from_bytes(JPEG, "cat.jpg")),
     ]
-    async with flavor.open(fake, provider=provider, api_key=KEY, model=TEXT_ONLY_MODEL) as client:
+    async with open_client(
+        mode.flavor, fake, provider=provider, api_key=KEY, model=TEXT_ONLY_MODEL
+    ) as client:
         with pytest.raises(UnsupportedInputError) as info:
-            await ask(flavor, client, history, streamed)
+            await mode.generate_checked(client, history)
         # Text alone is answered by the same model.
-        result = await ask(flavor, client, [*history[:2], Message.user(ASK)], streamed)
+        result = await mode.generate_checked(client, [*history[:2], Message.user(ASK)])
     err = info.value
     assert isinstance(err, BadRequestError)
     assert err.status_code == 400
@@ -1006,8 +937,8 @@ async def test_a_refusal_naming_no_document_sent_stays_a_plain_bad_request(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
     refusal = {"error": {"message": "image_url is not supported", "code": 400}}
-    fake.enqueue(json_canned(400, refusal))
-    async with flavor.open(fake) as client:
+    fake.enqueue(Outgoing.json(400, refusal))
+    async with open_client(flavor, fake) as client:
         with pytest.raises(BadRequestError) as info:
             await flavor.gen_sync(client, [Message.user(ASK)])
     assert type(info.value) is BadRequestError
@@ -1021,7 +952,7 @@ async def test_a_refusal_naming_no_document_sent_stays_a_plain_bad_request(
 @pytest.mark.parametrize("encoding", ["float", "base64"])
 async def test_embed_a_list(flavor: Flavor, fake: FakeOpenAI, encoding: str) -> None:
     texts = ["alpha", "be", "a b c"]
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         out = await flavor.embed(client, texts, model="fake/embed-1", encoding_format=encoding)
     # The fake's vectors are small integers: exact in float32 too.
     assert out.vectors == [fake_vector(t, i, None) for i, t in enumerate(texts)]
@@ -1035,7 +966,7 @@ async def test_embed_a_list(flavor: Flavor, fake: FakeOpenAI, encoding: str) -> 
 
 @each_flavor
 async def test_embed_a_string_with_dimensions(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         out = await flavor.embed(client, "hello", dimensions=2)
     assert out.vectors == [[5.0, 104.0]]
     assert fake.requests[0].json() == {
@@ -1048,7 +979,7 @@ async def test_embed_a_string_with_dimensions(flavor: Flavor, fake: FakeOpenAI) 
 
 @each_flavor
 async def test_baseten_embed_uses_the_shared_route(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake, provider="baseten", api_key=KEY) as client:
+    async with open_client(flavor, fake, provider="baseten", api_key=KEY) as client:
         out = await flavor.embed(client, ["hi"], encoding_format="base64")
     assert out.vectors == [[2.0, 104.0, 0.0]]
     req = fake.requests[0]
@@ -1072,7 +1003,7 @@ async def test_baseten_embed_uses_the_shared_route(flavor: Flavor, fake: FakeOpe
 async def test_embed_bad_input_raises_before_sending(
     flavor: Flavor, fake: FakeOpenAI, args: tuple[Any, ...], kw: dict[str, Any], match: str
 ) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         with pytest.raises(ValidationError, match=match):
             await flavor.embed(client, *args, **kw)
     assert fake.requests == []
@@ -1082,8 +1013,8 @@ async def test_embed_bad_input_raises_before_sending(
 async def test_embed_wrong_number_of_vectors_is_a_malformed_response(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    fake.enqueue(json_canned(200, {"data": [{"index": 0, "embedding": [1.0]}]}))
-    async with flavor.open(fake) as client:
+    fake.enqueue(Outgoing.json(200, {"data": [{"index": 0, "embedding": [1.0]}]}))
+    async with open_client(flavor, fake) as client:
         with pytest.raises(MalformedResponseError, match="expected 2 vectors, got 1"):
             await flavor.embed(client, ["a", "b"])
 
@@ -1108,7 +1039,7 @@ EXPECTED_LIMITS = [
 @each_flavor
 async def test_rate_limit_headers_become_usage_limits(flavor: Flavor, fake: FakeOpenAI) -> None:
     fake.headers.update(LIMIT_HEADERS)
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         result = await flavor.gen_sync(client, MSGS)
         _, streamed = await flavor.stream(client, MSGS)
         embedded = await flavor.embed(client, "x")
@@ -1119,22 +1050,19 @@ async def test_rate_limit_headers_become_usage_limits(flavor: Flavor, fake: Fake
 
 @each_flavor
 async def test_no_rate_limit_headers_means_no_limits(flavor: Flavor, fake: FakeOpenAI) -> None:
-    async with flavor.open(fake) as client:
+    async with open_client(flavor, fake) as client:
         assert (await flavor.gen_sync(client, MSGS)).usage.limits == []
 
 
-@each_flavor
-@CALL_MODES
-async def test_429_carries_retry_after_and_the_limits(
-    flavor: Flavor, fake: FakeOpenAI, streamed: bool
-) -> None:
+@each_mode
+async def test_429_carries_retry_after_and_the_limits(mode: Mode, fake: FakeOpenAI) -> None:
     exhausted = {**LIMIT_HEADERS, "x-ratelimit-remaining-requests": "0"}
     fake.enqueue(
-        json_canned(429, {"error": {"message": "slow down"}}, {"Retry-After": "7", **exhausted}),
-        json_canned(429, {"error": {"message": "slow"}}, {"retry-after-ms": "1500"}),
+        Outgoing.json(429, {"error": {"message": "slow down"}}, {"Retry-After": "7", **exhausted}),
+        Outgoing.json(429, {"error": {"message": "slow"}}, {"retry-after-ms": "1500"}),
     )
-    call = flavor.stream if streamed else flavor.gen_sync
-    async with flavor.open(fake, max_retries=0) as client:
+    call = mode.flavor.stream if mode.stream else mode.flavor.gen_sync
+    async with open_client(mode.flavor, fake, max_retries=0) as client:
         with pytest.raises(RateLimitError, match="slow down") as info:
             await call(client, MSGS)
         with pytest.raises(RateLimitError) as bare:
@@ -1149,7 +1077,7 @@ async def test_429_carries_retry_after_and_the_limits(
 async def test_404_names_the_url_that_was_tried(flavor: Flavor, fake: FakeOpenAI) -> None:
     # The most common slip: the API root without its "/v1".
     root = fake.base_url.removesuffix("/v1")
-    async with flavor.open(fake, base_url=root, max_retries=0) as client:
+    async with open_client(flavor, fake, base_url=root, max_retries=0) as client:
         with pytest.raises(NotFoundError) as info:
             await flavor.gen_sync(client, MSGS)
     assert f"POST {root}/chat/completions" in str(info.value)
@@ -1167,14 +1095,11 @@ PROXY_PAGE = (
 )
 
 
-@each_flavor
-@CALL_MODES
-async def test_html_error_page_from_a_proxy(
-    flavor: Flavor, fake: FakeOpenAI, streamed: bool
-) -> None:
-    fake.enqueue(Canned(502, PROXY_PAGE, {"Content-Type": "text/html"}))
-    call = flavor.stream if streamed else flavor.gen_sync
-    async with flavor.open(fake, max_retries=0) as client:
+@each_mode
+async def test_html_error_page_from_a_proxy(mode: Mode, fake: FakeOpenAI) -> None:
+    fake.enqueue(Outgoing(502, PROXY_PAGE, {"Content-Type": "text/html"}))
+    call = mode.flavor.stream if mode.stream else mode.flavor.gen_sync
+    async with open_client(mode.flavor, fake, max_retries=0) as client:
         with pytest.raises(ServerError) as info:
             await call(client, MSGS)
     message = info.value.message
@@ -1197,8 +1122,8 @@ async def test_html_error_page_from_a_proxy(
 async def test_non_json_success_body_is_a_malformed_response(
     flavor: Flavor, fake: FakeOpenAI, content: bytes, ctype: str, match: str
 ) -> None:
-    fake.enqueue(Canned(200, content, {"Content-Type": ctype}))
-    async with flavor.open(fake) as client:
+    fake.enqueue(Outgoing(200, content, {"Content-Type": ctype}))
+    async with open_client(flavor, fake) as client:
         with pytest.raises(MalformedResponseError, match=match) as info:
             await flavor.gen_sync(client, MSGS)
     assert info.value.status_code == 200
@@ -1213,8 +1138,8 @@ async def test_non_json_success_body_is_a_malformed_response(
 async def test_a_model_list_of_the_wrong_shape_is_a_malformed_response(
     flavor: Flavor, fake: FakeOpenAI, body: Any
 ) -> None:
-    fake.enqueue(json_canned(200, body))
-    async with flavor.open(fake, api_key=KEY) as client:
+    fake.enqueue(Outgoing.json(200, body))
+    async with open_client(flavor, fake, api_key=KEY) as client:
         with pytest.raises(
             MalformedResponseError, match=r"expected \{'data': \[\.\.\.\]\} listing models"
         ) as info:
@@ -1224,8 +1149,8 @@ async def test_a_model_list_of_the_wrong_shape_is_a_malformed_response(
 
 @each_flavor
 async def test_html_page_answering_a_stream_request(flavor: Flavor, fake: FakeOpenAI) -> None:
-    fake.enqueue(Canned(200, [PROXY_PAGE[:300], PROXY_PAGE[300:]], {"Content-Type": "text/html"}))
-    async with flavor.open(fake) as client:
+    fake.enqueue(Outgoing(200, [PROXY_PAGE[:300], PROXY_PAGE[300:]], {"Content-Type": "text/html"}))
+    async with open_client(flavor, fake) as client:
         with pytest.raises(StreamError, match=r"expected an event stream, got: '502 Bad Gateway"):
             await flavor.stream(client, MSGS)
 
@@ -1234,8 +1159,8 @@ async def test_html_page_answering_a_stream_request(flavor: Flavor, fake: FakeOp
 async def test_empty_stream_is_an_error_not_an_empty_answer(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    fake.enqueue(Canned(200, [b": keep-alive\n\n"], {"Content-Type": "text/event-stream"}))
-    async with flavor.open(fake) as client:
+    fake.enqueue(Outgoing(200, [b": keep-alive\n\n"], {"Content-Type": "text/event-stream"}))
+    async with open_client(flavor, fake) as client:
         with pytest.raises(StreamError, match="without sending any event"):
             await flavor.stream(client, MSGS)
 
@@ -1244,8 +1169,8 @@ async def test_empty_stream_is_an_error_not_an_empty_answer(
 async def test_a_stream_of_only_done_is_a_clean_empty_answer(
     flavor: Flavor, fake: FakeOpenAI
 ) -> None:
-    fake.enqueue(Canned(200, [sse_event("[DONE]")], {"Content-Type": "text/event-stream"}))
-    async with flavor.open(fake) as client:
+    fake.enqueue(Outgoing(200, [event("[DONE]")], {"Content-Type": "text/event-stream"}))
+    async with open_client(flavor, fake) as client:
         fragments, result = await flavor.stream(client, MSGS)
     assert fragments == []
     assert result.text == ""

@@ -10,9 +10,10 @@ import anyio
 import httpx
 import pytest
 import wire
+from harness.chat import ChatAnswer, ChatServer, chat_client, replay_recording
+from harness.flavors import SYNC, Flavor, Mode, each_flavor, each_mode
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mockchat import KEY, Answer, Mode, Server, generate, modes, replay_recording
 
 import genai_baseten
 from genai_baseten.thinking import THINKING_DEFAULTS, thinking_default
@@ -27,8 +28,8 @@ from genai_core.types import Message, Model, Reply
 
 
 def body_for(model: str, *options: object, **client_kw: Any) -> dict[str, Any]:
-    server = Server(Answer(content="ok"))
-    client = Mode(False, False).client(server, model=model, **client_kw)
+    server = ChatServer(ChatAnswer(content="ok"))
+    client = chat_client(SYNC, server, model=model, **client_kw)
     assert isinstance(client, genai_baseten.Client)
     client.gen_sync([Message.user("hi")], *options)
     return server.bodies[0]
@@ -99,9 +100,8 @@ def test_default_from_a_given_model_list() -> None:
         genai_baseten.Client(model="m", models=[{"id": "x"}])  # type: ignore[list-item]
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("is_async", [False, True])
-async def test_default_learned_from_list_models(anyio_backend: str, is_async: bool) -> None:
+@each_flavor
+async def test_default_learned_from_list_models(flavor: Flavor) -> None:
     listing = {
         "data": [
             {"id": "acme/thinker", "object": "model", "supported_features": ["reasoning"]},
@@ -114,24 +114,13 @@ async def test_default_learned_from_list_models(anyio_backend: str, is_async: bo
         if request.url.path.endswith("/models"):
             return httpx.Response(200, json=listing)
         bodies.append(json.loads(request.content))
-        return Answer(content="ok").response(False)
+        return ChatAnswer(content="ok").response(False)
 
-    transport = httpx.MockTransport(handler)
     msgs = [Message.user("hi")]
-    if is_async:
-        aclient = genai_baseten.AsyncClient(
-            model="acme/thinker", api_key=KEY, http_client=httpx.AsyncClient(transport=transport)
-        )
-        await aclient.gen_sync(msgs)
-        await aclient.list_models()
-        await aclient.gen_sync(msgs)
-    else:
-        client = genai_baseten.Client(
-            model="acme/thinker", api_key=KEY, http_client=httpx.Client(transport=transport)
-        )
-        client.gen_sync(msgs)
-        client.list_models()
-        client.gen_sync(msgs)
+    client = chat_client(flavor, handler, model="acme/thinker")
+    await flavor.gen_sync(client, msgs)
+    await flavor.list_models(client)
+    await flavor.gen_sync(client, msgs)
     assert "chat_template_args" not in bodies[0]  # nothing known yet
     assert bodies[1]["chat_template_args"] == {"enable_thinking": True}
 
@@ -152,7 +141,7 @@ def test_reasoning_effort() -> None:
         genai_baseten.Options(reasoning_effort="extreme")
 
 
-@modes()
+@each_mode
 @pytest.mark.parametrize(
     ("model", "options", "template", "effort"),
     [
@@ -186,9 +175,9 @@ async def test_thinking_and_effort_in_every_mode(  # noqa: PLR0917 - one per col
     template: dict[str, bool] | None,
     effort: str | None,
 ) -> None:
-    server = Server(Answer(reasoning="Let me see.", content="ok"))
-    client = mode.client(server, model=model)
-    res = await generate(mode, client, [Message.user("hi")], *options)
+    server = ChatServer(ChatAnswer(reasoning="Let me see.", content="ok"))
+    client = chat_client(mode, server, model=model)
+    res = await mode.generate(client, [Message.user("hi")], *options)
     body = server.bodies[0]
     assert body.get("chat_template_args") == template
     assert body.get("reasoning_effort") == effort
@@ -311,12 +300,12 @@ def test_splitter_retires_on_plain_text() -> None:
 INLINE = "\n<think>\nThe user greets me.\nI greet back.\n</think>\n\nHello!"
 
 
-@modes()
+@each_mode
 @pytest.mark.parametrize("pieces", [1, 3, 17, 60])
 async def test_inline_think_block(anyio_backend: str, mode: Mode, pieces: int) -> None:
-    server = Server(Answer(content=INLINE, pieces=pieces))
+    server = ChatServer(ChatAnswer(content=INLINE, pieces=pieces))
     fragments: list[Reply] = []
-    res = await generate(mode, mode.client(server), [Message.user("hi")], fragments=fragments)
+    res = await mode.generate(chat_client(mode, server), [Message.user("hi")], fragments=fragments)
     assert res.reasoning == "The user greets me.\nI greet back."
     assert res.text == "Hello!"
     assert [r.kind for r in res.replies] == ["reasoning", "text"]
@@ -325,32 +314,34 @@ async def test_inline_think_block(anyio_backend: str, mode: Mode, pieces: int) -
         assert "".join(f.text for f in fragments) == res.text
 
 
-@modes()
+@each_mode
 @pytest.mark.parametrize("mode_opt", ["off", None])
 async def test_text_kept_verbatim(anyio_backend: str, mode: Mode, mode_opt: Any) -> None:
     # With think_tags="off", or when the text does not begin with <think>, nothing changes.
     text = INLINE if mode_opt == "off" else "  Hello <think>not reasoning</think>\n"
-    server = Server(Answer(content=text, pieces=9))
+    server = ChatServer(ChatAnswer(content=text, pieces=9))
     opts = TextOptions(think_tags=mode_opt)
-    res = await generate(mode, mode.client(server), [Message.user("hi")], opts)
+    res = await mode.generate(chat_client(mode, server), [Message.user("hi")], opts)
     assert res.text == text
     assert res.reasoning == ""
 
 
-@modes()
+@each_mode
 async def test_reasoning_channel_wins_over_inline_tags(anyio_backend: str, mode: Mode) -> None:
     # The server already splits reasoning: a <think> in the text is the model's text.
-    server = Server(Answer(reasoning="real reasoning", content="<think>quoted</think>", pieces=4))
-    res = await generate(mode, mode.client(server), [Message.user("hi")])
+    server = ChatServer(
+        ChatAnswer(reasoning="real reasoning", content="<think>quoted</think>", pieces=4)
+    )
+    res = await mode.generate(chat_client(mode, server), [Message.user("hi")])
     assert res.reasoning == "real reasoning"
     assert res.text == "<think>quoted</think>"
 
 
-@modes()
+@each_mode
 async def test_open_mode(anyio_backend: str, mode: Mode) -> None:
-    server = Server(Answer(content="I should say hi.\n</think>\n\nHi!", pieces=5))
+    server = ChatServer(ChatAnswer(content="I should say hi.\n</think>\n\nHi!", pieces=5))
     opts = TextOptions(think_tags="open")
-    res = await generate(mode, mode.client(server), [Message.user("hi")], opts)
+    res = await mode.generate(chat_client(mode, server), [Message.user("hi")], opts)
     assert (res.reasoning, res.text) == ("I should say hi.", "Hi!")
 
 
@@ -368,8 +359,8 @@ def test_stream_answered_with_json_reads_think_tags_as_asked(
     # A server may answer a stream request with one plain JSON completion; the call's
     # think_tags still decide how that answer is read.
     content = "I should say hi.\n</think>\n\nHi!" if think_tags == "open" else INLINE
-    answer = Answer(content=content)
-    client = Mode(False, True).client(lambda request: answer.response(stream=False))
+    answer = ChatAnswer(content=content)
+    client = chat_client(Mode(SYNC, True), lambda request: answer.response(stream=False))
     assert isinstance(client, genai_baseten.Client)
     with client.gen_stream([Message.user("hi")], TextOptions(think_tags=think_tags)) as stream:
         list(stream)

@@ -24,7 +24,9 @@ import anyio
 import httpx
 import pytest
 import wire
-from mockchat import Answer
+from harness.chat import ChatAnswer
+from harness.flavors import Mode, each_mode, resolve
+from harness.scripted import ScriptedServer
 
 import genai_baseten
 import genai_core as genai
@@ -85,7 +87,7 @@ def acme(monkeypatch: pytest.MonkeyPatch) -> ProviderScore:
     module.table = lambda: ACME  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "acme_scoreboard", module)
     loaders = entry_points(acme="acme_scoreboard:table", baseten="genai_baseten:scoreboard")
-    monkeypatch.setattr(sb_tables, "_loaders", lambda: loaders)
+    monkeypatch.setattr(sb_tables, "installed", lambda: loaders)
     return ACME
 
 
@@ -165,7 +167,7 @@ def test_a_table_that_cannot_be_loaded_says_where_it_comes_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loaders = entry_points(gone="no_such_module_here:table", baseten="genai_baseten:missing")
-    monkeypatch.setattr(sb_tables, "_loaders", lambda: loaders)
+    monkeypatch.setattr(sb_tables, "installed", lambda: loaders)
     with pytest.raises(scoreboard.ScoreboardError, match="no_such_module_here:table") as info:
         scoreboard.load("gone")
     assert "entry point group genai.scoreboards" in str(info.value)
@@ -335,21 +337,28 @@ def test_client_tier_names_match_the_schema() -> None:
 KEY = "tier-test-key"
 
 
-class Baseten:
-    """An authored Baseten: serves ``models`` at GET /models and a short answer to each chat."""
+class Baseten(ScriptedServer):
+    """An authored Baseten: serves ``models`` at GET /models and a short answer to each chat;
+    ``seen`` lists (method, path, model) of what arrived."""
 
     def __init__(self, models: list[str]) -> None:
+        super().__init__(self.answer)
         self.models = models
-        self.seen: list[tuple[str, str, str | None]] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def answer(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path == "/v1/models":
-            self.seen.append(("GET", "/models", None))
             return httpx.Response(200, json={"data": [{"id": m} for m in self.models]})
         assert request.url.path == "/v1/chat/completions", request.url
-        body = json.loads(request.content)
-        self.seen.append(("POST", "/chat/completions", body["model"]))
-        return Answer(content="Hi").response(body.get("stream") is True)
+        return ChatAnswer(content="Hi")(request)
+
+    @property
+    def seen(self) -> list[tuple[str, str, str | None]]:
+        return [
+            ("GET", "/models", None)
+            if r.method == "GET"
+            else ("POST", "/chat/completions", json.loads(r.content)["model"])
+            for r in self.requests
+        ]
 
 
 def sync_client(server: Any, **kw: Any) -> genai_baseten.Client:
@@ -363,51 +372,35 @@ def async_client(server: Any, **kw: Any) -> genai_baseten.AsyncClient:
 HI = [genai.Message.user("Say hi")]
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["gen_sync", "gen_stream"])
-def test_sync_tier_resolves_on_the_first_request(stream: bool) -> None:
+@each_mode
+@pytest.mark.parametrize(
+    ("tier", "picked"),
+    [("good", "deepseek-ai/DeepSeek-V4-Pro"), ("sota", "zai-org/GLM-5.2")],
+)
+async def test_a_tier_resolves_on_the_first_request(mode: Mode, tier: str, picked: str) -> None:
     server = Baseten(WARMUP)
-    client = sync_client(server, model="good")
-    assert (client.model, client.tier) == (None, "good")
-    assert "tier='good'" in repr(client)
+    flavor = mode.flavor
+    client = flavor.pick(sync_client, async_client)(server, model=tier)
+    assert (client.model, client.tier) == (None, tier)
+    assert f"tier={tier!r}" in repr(client)
     assert server.seen == []  # the constructor sends nothing
     for i in range(2):
-        if stream:
+        if mode.stream:
             s = client.gen_stream(HI)
-            assert len(server.seen) == 2 * i  # lazy: nothing sent until iterated
-            with s:
-                text = "".join(f.text or "" for f in s)
+            assert len(server.seen) == 2 * i  # lazy: inputs checked, nothing sent until iterated
+            fragments, _ = await flavor.collect(s)
+            text = "".join(f.text or "" for f in fragments)
         else:
-            text = client.gen_sync(HI).text
+            text = (await flavor.gen_sync(client, HI)).text
         assert text == "Hi"
-    assert client.model == "deepseek-ai/DeepSeek-V4-Pro"
+    assert client.model == picked
+    assert await resolve(client.resolve_model()) == picked
     assert server.seen == [
         ("GET", "/models", None),
-        ("POST", "/chat/completions", "deepseek-ai/DeepSeek-V4-Pro"),
-        ("POST", "/chat/completions", "deepseek-ai/DeepSeek-V4-Pro"),
+        ("POST", "/chat/completions", picked),
+        ("POST", "/chat/completions", picked),
     ]
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("stream", [False, True], ids=["gen_sync", "gen_stream"])
-async def test_async_tier_resolves_on_the_first_request(stream: bool) -> None:
-    server = Baseten(WARMUP)
-    client = async_client(server, model="sota")
-    assert client.model is None
-    if stream:
-        s = client.gen_stream(HI)
-        assert server.seen == []  # inputs checked, nothing sent
-        async with s:
-            text = "".join([f.text or "" async for f in s])
-    else:
-        text = (await client.gen_sync(HI)).text
-    assert text == "Hi"
-    assert client.model == "zai-org/GLM-5.2"
-    assert await client.resolve_model() == "zai-org/GLM-5.2"
-    assert server.seen == [
-        ("GET", "/models", None),
-        ("POST", "/chat/completions", "zai-org/GLM-5.2"),
-    ]
-    await client.aclose()
+    await flavor.close(client)
 
 
 @pytest.mark.anyio
@@ -525,7 +518,7 @@ def test_the_answer_is_read_as_planned_for_the_model_picked(stream: bool) -> Non
             return httpx.Response(200, json={"data": [{"id": m} for m in WARMUP]})
         body = json.loads(request.content)
         served.append(body["model"])
-        return Answer(content="<think>hmm</think>Hi").response(stream)
+        return ChatAnswer(content="<think>hmm</think>Hi").response(stream)
 
     client = PerModel(model="cheap", api_key=KEY, transport=httpx.MockTransport(server))
     if stream:
@@ -585,7 +578,7 @@ def test_openaicompatible_has_no_scoreboard_and_no_tiers() -> None:
 
     def server(request: httpx.Request) -> httpx.Response:
         seen.append(json.loads(request.content)["model"])
-        return Answer(content="Hi").response(False)
+        return ChatAnswer(content="Hi").response(False)
 
     client = OpenAICompatibleClient(
         base_url="http://127.0.0.1:9/v1", model="cheap", transport=httpx.MockTransport(server)

@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import textwrap
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
+from harness.bodies import ABSENT, DONE, chunk, event
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, Outcome
+from harness.scripted import ScriptedBody, Sleeps
 from secret_scan import assert_no_secret, encodings_of, no_leak
 
 import genai_baseten
@@ -40,27 +41,13 @@ ENCODINGS = encodings_of(KEY)
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-    choice: dict[str, Any] = {"index": 0, "delta": delta}
-    if finish:
-        choice["finish_reason"] = finish
-    return b"data: " + json.dumps({"id": "c1", "choices": [choice]}).encode() + b"\n\n"
+def _chunk(delta: dict[str, Any], finish: Any = ABSENT) -> bytes:
+    return event(chunk(delta, finish=finish, id="c1", model=None, created=None))
 
 
-class _Broken(httpx.SyncByteStream, httpx.AsyncByteStream):
+def _broken(chunks: list[bytes]) -> ScriptedBody:
     """An SSE body that stops with a read error after its first chunks."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-        raise httpx.ReadError("connection reset by peer")
-
-    async def __aiter__(self) -> Any:
-        for c in self.chunks:
-            yield c
-        raise httpx.ReadError("connection reset by peer")
+    return ScriptedBody([*chunks, httpx.ReadError("connection reset by peer")])
 
 
 def _error_json(echo: str) -> bytes:
@@ -80,19 +67,19 @@ def _scenarios(echo: str) -> dict[str, Handler]:
         return lambda r: httpx.Response(code, content=body, headers={**js, **(extra or {})})
 
     def stream_error_event(r: httpx.Request) -> httpx.Response:
-        body = _chunk({"content": "partial "}) + b"data: " + _error_json(echo) + b"\n\n"
+        body = _chunk({"content": "partial "}) + event(_error_json(echo).decode())
         return httpx.Response(200, content=body, headers=sse)
 
     def bad_chunk(r: httpx.Request) -> httpx.Response:
-        body = _chunk({"content": "partial "}) + b"data: {not json " + echo.encode() + b"\n\n"
+        body = _chunk({"content": "partial "}) + event("{not json " + echo)
         return httpx.Response(200, content=body, headers=sse)
 
     def broken_stream(r: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=_Broken([_chunk({"content": "partial "})]), headers=sse)
+        return httpx.Response(200, stream=_broken([_chunk({"content": "partial "})]), headers=sse)
 
     def ok_with_echoed_headers(r: httpx.Request) -> httpx.Response:
         if b'"stream":true' in r.content:
-            body = _chunk({"content": "fine"}, "stop") + b"data: [DONE]\n\n"
+            body = _chunk({"content": "fine"}, "stop") + DONE
             return httpx.Response(200, content=body, headers=sse)
         answer = {"choices": [{"message": {"role": "assistant", "content": "fine"}}]}
         return httpx.Response(200, json=answer, headers=headers)
@@ -116,57 +103,24 @@ SCENARIOS = list(_scenarios("x"))
 STREAM_ONLY = {"stream-error-event", "stream-bad-chunk", "stream-broken"}
 
 
-@dataclass
-class Outcome:
-    error: BaseException | None
-    result: Any
-
-
 def _policy() -> RetryPolicy:
-    async def no_sleep(s: float) -> None:
-        return None
-
-    return RetryPolicy(max_retries=2, sleep=lambda s: None, async_sleep=no_sleep)
+    return Sleeps().policy(max_retries=2)
 
 
-# (async?, Bearer?) -> the client class; the Bearer one is the generic provider.
-CLIENTS: dict[tuple[bool, bool], Any] = {
-    (False, False): genai_baseten.Client,
-    (True, False): genai_baseten.AsyncClient,
-    (False, True): OpenAICompatibleClient,
-    (True, True): AsyncOpenAICompatibleClient,
+# Bearer? -> the client classes; the Bearer one is the generic provider.
+CLIENTS: dict[bool, tuple[type[Any], type[Any]]] = {
+    False: (genai_baseten.Client, genai_baseten.AsyncClient),
+    True: (OpenAICompatibleClient, AsyncOpenAICompatibleClient),
 }
 
 
-def _run(handler: Handler, *, use_async: bool, stream: bool, bearer: bool) -> Outcome:
+def _run(handler: Handler, *, flavor: Flavor, stream: bool, bearer: bool) -> Outcome:
     kw: dict[str, Any] = {"model": "m", "api_key": KEY, "transport": httpx.MockTransport(handler)}
     if bearer:
         kw["base_url"] = "http://127.0.0.1:9/v1"
-    client = CLIENTS[use_async, bearer](retry_policy=_policy(), **kw)
+    client = flavor.pick(*CLIENTS[bearer])(retry_policy=_policy(), **kw)
     messages = [genai.Message.user("hi")]
-    if not use_async:
-        try:
-            if stream:
-                with client.gen_stream(messages) as s:
-                    for _ in s:
-                        pass
-                return Outcome(None, s.result())
-            return Outcome(None, client.gen_sync(messages))
-        except Exception as exc:
-            return Outcome(exc, None)
-
-    async def main() -> Outcome:
-        try:
-            if stream:
-                async with client.gen_stream(messages) as s:
-                    async for _ in s:
-                        pass
-                return Outcome(None, s.result())
-            return Outcome(None, await client.gen_sync(messages))
-        except Exception as exc:
-            return Outcome(exc, None)
-
-    return anyio.run(main)
+    return flavor.run(lambda: Mode(flavor, stream).outcome(client, messages))
 
 
 @pytest.fixture
@@ -187,15 +141,15 @@ def _check(outcome: Outcome, caplog: pytest.LogCaptureFixture, scenario: str) ->
 
 @pytest.mark.parametrize("encoding", range(len(ENCODINGS)), ids=lambda i: f"enc{i}")
 @pytest.mark.parametrize("scenario", SCENARIOS)
-@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
 def test_sweep_baseten(
-    scenario: str, encoding: int, use_async: bool, debug_logs: pytest.LogCaptureFixture
+    scenario: str, encoding: int, flavor: Flavor, debug_logs: pytest.LogCaptureFixture
 ) -> None:
     handler = _scenarios(ENCODINGS[encoding])[scenario]
     for stream in (False, True):
         if scenario in STREAM_ONLY and not stream:
             continue
-        outcome = _run(handler, use_async=use_async, stream=stream, bearer=False)
+        outcome = _run(handler, flavor=flavor, stream=stream, bearer=False)
         _check(outcome, debug_logs, f"{scenario} stream={stream}")
         if scenario == "stream-error-event":
             assert outcome.error is not None
@@ -207,10 +161,10 @@ def test_sweep_baseten(
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_sweep_bearer(scenario: str, encoding: int, debug_logs: pytest.LogCaptureFixture) -> None:
     handler = _scenarios(ENCODINGS[encoding])[scenario]
-    for use_async in (False, True):
+    for flavor in (SYNC, ASYNC):
         stream = scenario in STREAM_ONLY
-        outcome = _run(handler, use_async=use_async, stream=stream, bearer=True)
-        _check(outcome, debug_logs, f"{scenario} async={use_async}")
+        outcome = _run(handler, flavor=flavor, stream=stream, bearer=True)
+        _check(outcome, debug_logs, f"{scenario} {flavor}")
 
 
 # --- record / replay -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import fakeserver
 import httpx
 import pytest
 from fakeserver import fake_server
-from mockchat import Answer
+from harness.chat import ChatAnswer
 
 import genai_baseten
 from genai_core import cli
@@ -62,39 +62,41 @@ def scenario_of(body: dict[str, Any]) -> str:
     return by_prompt[content]
 
 
-GOOD: dict[str, Answer] = {
-    "Text": Answer(content="Hello", reasoning="A greeting."),
-    "Seed": Answer(content="Hello"),
-    "TopLogprobs": Answer(content="Hello"),  # logprobs asked for, none given
-    "MaxTokens": Answer(reasoning="The user wants a long", finish="length"),
-    "Stop": Answer(content="Canada "),
-    "JSON": Answer(content='{"is_fruit": true}'),
-    "JSONSchema": Answer(content='{"is_fruit": true}'),
-    "Tools-SquareRoot-1": Answer(
+GOOD: dict[str, ChatAnswer] = {
+    "Text": ChatAnswer(content="Hello", reasoning="A greeting."),
+    "Seed": ChatAnswer(content="Hello"),
+    "TopLogprobs": ChatAnswer(content="Hello"),  # logprobs asked for, none given
+    "MaxTokens": ChatAnswer(reasoning="The user wants a long", finish="length"),
+    "Stop": ChatAnswer(content="Canada "),
+    "JSON": ChatAnswer(content='{"is_fruit": true}'),
+    "JSONSchema": ChatAnswer(content='{"is_fruit": true}'),
+    "Tools-SquareRoot-1": ChatAnswer(
         tool_calls=[("call_1", "square_root", '{"number": 132413}')], finish="tool_calls"
     ),
-    "Tools-SquareRoot-1-any": Answer(
+    "Tools-SquareRoot-1-any": ChatAnswer(
         tool_calls=[("call_2", "square_root", '{"number": 132413}')], finish="tool_calls"
     ),
-    "Tools-SquareRoot-2": Answer(content="363.89"),
-    "Tools-ToolBias-Canada": Answer(
+    "Tools-SquareRoot-2": ChatAnswer(content="363.89"),
+    "Tools-ToolBias-Canada": ChatAnswer(
         tool_calls=[("c1", "best_country", '{"country": "Canada"}')], finish="tool_calls"
     ),
-    "Tools-ToolBias-USA": Answer(
+    "Tools-ToolBias-USA": ChatAnswer(
         tool_calls=[
             ("u1", "best_country", '{"country": "USA"}'),
             ("u2", "best_country", '{"country": "Canada"}'),
         ],
         finish="tool_calls",
     ),
-    "Citations": Answer(content="Quack."),
-    "Image-Inline": Answer(status=400, error={"error": {"message": "image_url is not supported"}}),
-    "Image-URL": Answer(content="Banana"),
+    "Citations": ChatAnswer(content="Quack."),
+    "Image-Inline": ChatAnswer(
+        status=400, error={"error": {"message": "image_url is not supported"}}
+    ),
+    "Image-URL": ChatAnswer(content="Banana"),
 }
 
 
 def handler(
-    overrides: dict[str, Answer] | None = None,
+    overrides: dict[str, ChatAnswer] | None = None,
 ) -> Callable[[httpx.Request], httpx.Response]:
     answers = {**GOOD, **(overrides or {})}
 
@@ -106,14 +108,14 @@ def handler(
     return handle
 
 
-def sync_factory(overrides: dict[str, Answer] | None = None) -> Callable[[str], Any]:
+def sync_factory(overrides: dict[str, ChatAnswer] | None = None) -> Callable[[str], Any]:
     transport = httpx.MockTransport(handler(overrides))
     return lambda name: genai_baseten.Client(
         model=MODEL, api_key=KEY, transport=transport, max_retries=0
     )
 
 
-def async_factory(overrides: dict[str, Answer] | None = None) -> Callable[[str], Any]:
+def async_factory(overrides: dict[str, ChatAnswer] | None = None) -> Callable[[str], Any]:
     transport = httpx.MockTransport(handler(overrides))
     return lambda name: genai_baseten.AsyncClient(
         model=MODEL, api_key=KEY, transport=transport, max_retries=0
@@ -148,7 +150,7 @@ def test_sync_run_through_the_baseten_client() -> None:
 
 @pytest.mark.anyio
 async def test_async_run_gives_the_same_entry_as_the_sync_run() -> None:
-    overrides = {"Stop": Answer(status=500, error={"error": "Internal Server Error"})}
+    overrides = {"Stop": ChatAnswer(status=500, error={"error": "Internal Server Error"})}
     expected = run_smoke(sync_factory(overrides), MODEL, provider="baseten", images=IMAGES)
     got = await arun_smoke(async_factory(overrides), MODEL, provider="baseten", images=IMAGES)
     assert got.entry == expected.entry
@@ -159,16 +161,16 @@ async def test_async_run_gives_the_same_entry_as_the_sync_run() -> None:
 def test_flaky_paths_through_the_client() -> None:
     overrides = {
         # Forcing refused: the -any retry's call counts, tool_choice_required is no.
-        "Tools-SquareRoot-1": Answer(
+        "Tools-SquareRoot-1": ChatAnswer(
             status=400, error={"error": {"message": "tool_choice required is not supported"}}
         ),
         # A judged answer with all-zero usage: usage flaky.
-        "JSON": Answer(
+        "JSON": ChatAnswer(
             content='{"is_fruit": true}',
             usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         ),
         # An unexpected finish reason: finish reason flaky.
-        "Citations": Answer(content="Quack.", finish="length"),
+        "Citations": ChatAnswer(content="Quack.", finish="length"),
     }
     report = run_smoke(sync_factory(overrides), MODEL, provider="baseten", images=IMAGES)
     for mode in ("sync", "stream"):
@@ -183,7 +185,7 @@ def test_flaky_paths_through_the_client() -> None:
 
 
 def test_a_wrong_key_stops_the_run() -> None:
-    denied = Answer(status=403, error={"error": "please check the api-key you provided"})
+    denied = ChatAnswer(status=403, error={"error": "please check the api-key you provided"})
     overrides = dict.fromkeys(GOOD, denied)
     with pytest.raises(SmokeAbortedError, match=r"GenSync-Text: .*403"):
         run_smoke(sync_factory(overrides), MODEL, provider="baseten", images=IMAGES)
@@ -529,7 +531,7 @@ def test_cli_live_run_of_a_model_the_provider_does_not_list(
     with fake_server() as server:
         argv = ["smoke", "--model", "nope/x", "--live", "--base-url", server.url]
         assert cli.main(argv) == 2
-        paths = [path for _, path, _, _ in server.requests]
+        paths = [r.target for r in server.requests]
     err = capsys.readouterr().err
     assert err.startswith("error: baseten does not list the model 'nope/x'; it lists: ")
     assert fake_server_model() in err
@@ -548,7 +550,7 @@ def test_cli_live_run_of_a_listed_model(
     with fake_server() as server:
         argv = ["smoke", "--model", model, "--live", "--base-url", server.url]
         assert cli.main([*argv, *image_args(tmp_path)]) == 0
-        paths = [path for _, path, _, _ in server.requests]
+        paths = [r.target for r in server.requests]
     assert paths[0] == "/v1/models"
     assert paths.count("/v1/models") == 1
     assert len(paths) > 20  # then the scenarios

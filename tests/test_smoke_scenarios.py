@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from harness.bodies import DONE
 
 import genai_baseten
 from genai_core.errors import (
@@ -40,9 +41,7 @@ def sent_body(call: sc.Call) -> dict[str, Any]:
     def handle(request: httpx.Request) -> httpx.Response:
         bodies.append(json.loads(request.content))
         if call.mode == "stream":
-            return httpx.Response(
-                200, headers={"content-type": "text/event-stream"}, content=b"data: [DONE]\n\n"
-            )
+            return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=DONE)
         message = {"role": "assistant", "content": "ok"}
         return httpx.Response(200, json={"choices": [{"message": message}]})
 

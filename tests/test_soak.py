@@ -19,7 +19,8 @@ from collections.abc import Iterator
 import anyio
 import pytest
 from faults import HEL, LO, STOP, USAGE, stream_head
-from faultserver import CLOSE, FaultServer, Script, Sleep, fault_server, sse
+from faultserver import CLOSE, FaultServer, Script, Sleep, fault_server
+from harness.bodies import sse
 
 import genai_baseten
 import genai_core as genai

@@ -8,19 +8,14 @@ import random
 import tracemalloc
 
 import pytest
+from harness.bodies import chunk, usage
 
 from genai_core.openai_chat.stream import ChatStreamAssembler
 
 
 def _chunk(**delta: object) -> str:
-    return json.dumps(
-        {
-            "id": "c",
-            "model": "m",
-            "choices": [{"index": 0, "delta": delta}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-    )
+    body = chunk(delta, id="c", model="m", created=None, usage=usage(1, 1))
+    return json.dumps(body)
 
 
 def _tokens(rng: random.Random, n: int) -> list[str]:

@@ -6,10 +6,10 @@ import dataclasses
 import json
 from typing import Any
 
-import anyio
 import pytest
 import wire
-from mockchat import Answer, Mode, Server, generate, modes, replay_recording
+from harness.chat import ChatAnswer, ChatServer, chat_client, replay_recording
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import assert_type
 
@@ -244,11 +244,11 @@ def test_decode_recursive_type_is_refused() -> None:
 # --- decode_as / reply_as_json on the wire ----------------------------------------------------
 
 
-@modes()
+@each_mode
 async def test_decode_as_model(anyio_backend: str, mode: Mode) -> None:
-    server = Server(Answer(content=ORDER_JSON))
+    server = ChatServer(ChatAnswer(content=ORDER_JSON))
     opts = TextOptions(decode_as=Order)
-    result = await generate(mode, mode.client(server), [Message.user("order?")], opts)
+    result = await mode.generate(chat_client(mode, server), [Message.user("order?")], opts)
     fmt = server.bodies[0]["response_format"]
     assert fmt["type"] == "json_schema"
     spec = fmt["json_schema"]
@@ -268,7 +268,7 @@ async def test_decode_as_model(anyio_backend: str, mode: Mode) -> None:
     assert result.decode(Order).items[0].name == "tea"
 
 
-@modes()
+@each_mode
 @pytest.mark.parametrize(
     ("schema", "name"),
     [
@@ -280,27 +280,29 @@ async def test_decode_as_model(anyio_backend: str, mode: Mode) -> None:
 async def test_decode_as_schema_gets_a_non_empty_name(
     anyio_backend: str, mode: Mode, schema: dict[str, Any], name: str
 ) -> None:
-    server = Server(Answer(content="{}"))
-    await generate(mode, mode.client(server), [Message.user("x")], TextOptions(decode_as=schema))
+    server = ChatServer(ChatAnswer(content="{}"))
+    await mode.generate(
+        chat_client(mode, server), [Message.user("x")], TextOptions(decode_as=schema)
+    )
     spec = server.bodies[0]["response_format"]["json_schema"]
     assert spec == {"name": name, "schema": schema, "strict": True}
 
 
-@modes()
+@each_mode
 async def test_reply_as_json(anyio_backend: str, mode: Mode) -> None:
-    server = Server(Answer(content='{"is_fruit": true}'))
+    server = ChatServer(ChatAnswer(content='{"is_fruit": true}'))
     opts = TextOptions(reply_as_json=True)
-    result = await generate(mode, mode.client(server), [Message.user("banana?")], opts)
+    result = await mode.generate(chat_client(mode, server), [Message.user("banana?")], opts)
     assert server.bodies[0]["response_format"] == {"type": "json_object"}
     assert result.decode(IsFruit).is_fruit is True
 
 
-@modes()
+@each_mode
 async def test_json_answer_in_reasoning_channel(anyio_backend: str, mode: Mode) -> None:
     # Seen with a model in JSON mode: no content at all, the JSON in the reasoning.
-    server = Server(Answer(reasoning='{"is_fruit": true}'))
+    server = ChatServer(ChatAnswer(reasoning='{"is_fruit": true}'))
     opts = TextOptions(reply_as_json=True)
-    result = await generate(mode, mode.client(server), [Message.user("banana?")], opts)
+    result = await mode.generate(chat_client(mode, server), [Message.user("banana?")], opts)
     with pytest.raises(DecodeError, match="reasoning channel"):
         result.decode(IsFruit)
 
@@ -327,20 +329,20 @@ SCHEMA_CASES = [
 
 
 def replay(
-    case: wire.Case, is_async: bool
+    case: wire.Case, flavor: Flavor
 ) -> tuple[Result | None, Exception | None, dict[str, Any]]:
     it = case.interaction()
     call = wire.call_from_request(it.request_body)
-    out = anyio.run(replay_recording, it, call, None, is_async)
+    out = flavor.run(lambda: replay_recording(it, call, None, flavor))
     return out.result, out.error, out.body
 
 
 @pytest.mark.wire
 @pytest.mark.skipif(WIRE is None, reason=wire.SKIP_REASON)
 @pytest.mark.parametrize("case", JSON_CASES or [None], ids=[c.id for c in JSON_CASES] or ["none"])
-@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
-def test_recorded_json_mode_decodes(case: wire.Case, is_async: bool) -> None:
-    result, error, body = replay(case, is_async)
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_recorded_json_mode_decodes(case: wire.Case, flavor: Flavor) -> None:
+    result, error, body = replay(case, flavor)
     assert error is None
     assert result is not None
     assert body["response_format"] == {"type": "json_object"}
@@ -356,13 +358,13 @@ def test_recorded_json_mode_decodes(case: wire.Case, is_async: bool) -> None:
 @pytest.mark.parametrize(
     "case", SCHEMA_CASES or [None], ids=[c.id for c in SCHEMA_CASES] or ["none"]
 )
-@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
-def test_recorded_json_schema_request(case: wire.Case, is_async: bool) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_recorded_json_schema_request(case: wire.Case, flavor: Flavor) -> None:
     # The reference client sent an empty schema name and got a 400; ours sends a name and
     # strict: true with the same schema (the replayed answer is still the recorded 400).
     it = case.interaction()
     recorded = it.request_json["response_format"]["json_schema"]
-    result, error, body = replay(case, is_async)
+    result, error, body = replay(case, flavor)
     spec = body["response_format"]["json_schema"]
     assert spec["name"]
     assert spec["strict"] is True

@@ -16,7 +16,8 @@ import anyio.lowlevel
 import httpx
 import pytest
 import wire
-from mockchat import KEY, Answer, Mode, Server, modes
+from harness.chat import ChatAnswer, ChatServer, chat_client
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode
 
 import genai_baseten
 from genai_core.errors import (
@@ -183,15 +184,15 @@ async def test_arun_tool_calls_errors(anyio_backend: str) -> None:
 # --- the loop, end to end, on authored answers ------------------------------------------------
 
 
-def sqrt_server() -> Server:
-    return Server(
-        Answer(
+def sqrt_server() -> ChatServer:
+    return ChatServer(
+        ChatAnswer(
             reasoning="Need to call square_root.",
             tool_calls=[("call_sqrt_1", "square_root", SQRT_ARGS)],
             finish="tool_calls",
             usage={"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
         ),
-        Answer(
+        ChatAnswer(
             reasoning="The tool said 363.89.",
             content="363.89",
             usage={"prompt_tokens": 150, "completion_tokens": 10, "total_tokens": 160},
@@ -215,10 +216,10 @@ async def loop(mode: Mode, client: Any, *args: Any, **kw: Any) -> ToolLoopResult
     return out
 
 
-@modes()
+@each_mode
 async def test_square_root_conversation(anyio_backend: str, mode: Mode) -> None:
     server = sqrt_server()
-    client = mode.client(server)
+    client = chat_client(mode, server)
     opts = TextOptions(tools=[square_root], tool_call_request="required", max_tokens=500)
     out = await loop(mode, client, [Message.user(QUESTION)], opts)
 
@@ -266,14 +267,14 @@ async def test_square_root_conversation(anyio_backend: str, mode: Mode) -> None:
     assert "Need to call" not in raw  # reasoning is never sent back
 
 
-@modes()
+@each_mode
 async def test_loop_stops_at_max_turns(anyio_backend: str, mode: Mode) -> None:
     calls = [("c", "square_root", '{"number": 4}')]
-    server = Server(*(Answer(tool_calls=calls, finish="tool_calls") for _ in range(2)))
+    server = ChatServer(*(ChatAnswer(tool_calls=calls, finish="tool_calls") for _ in range(2)))
     with pytest.raises(MaxTurnsError) as info:
         await loop(
             mode,
-            mode.client(server),
+            chat_client(mode, server),
             [Message.user("x")],
             TextOptions(tools=[square_root]),
             max_turns=2,
@@ -285,35 +286,35 @@ async def test_loop_stops_at_max_turns(anyio_backend: str, mode: Mode) -> None:
     assert [m.role for m in err.messages] == ["user", "assistant", "tool", "assistant"]
 
 
-@modes()
+@each_mode
 async def test_loop_error_keeps_the_conversation(anyio_backend: str, mode: Mode) -> None:
     def broken(x: int) -> str:
         """Broken."""
         raise RuntimeError("disk full")
 
-    server = Server(Answer(tool_calls=[("c1", "broken", '{"x": 1}')], finish="tool_calls"))
+    server = ChatServer(ChatAnswer(tool_calls=[("c1", "broken", '{"x": 1}')], finish="tool_calls"))
     opts = TextOptions(tools=[broken])
     with pytest.raises(ToolExecutionError, match="disk full") as info:
-        await loop(mode, mode.client(server), [Message.user("x")], opts, on_error="raise")
+        await loop(mode, chat_client(mode, server), [Message.user("x")], opts, on_error="raise")
     assert [m.role for m in info.value.messages] == ["user", "assistant"]
     assert info.value.messages[1].tool_calls[0].id == "c1"
 
     # Unknown tool names raise in both modes, with the conversation.
-    server = Server(Answer(tool_calls=[("c1", "rm_rf", "{}")], finish="tool_calls"))
+    server = ChatServer(ChatAnswer(tool_calls=[("c1", "rm_rf", "{}")], finish="tool_calls"))
     with pytest.raises(UnknownToolError, match="'rm_rf', which was not offered") as unknown:
-        await loop(mode, mode.client(server), [Message.user("x")], opts)
+        await loop(mode, chat_client(mode, server), [Message.user("x")], opts)
     assert len(unknown.value.messages) == 2
 
 
-@modes()
+@each_mode
 async def test_loop_sends_tool_errors_to_the_model(anyio_backend: str, mode: Mode) -> None:
-    server = Server(
-        Answer(tool_calls=[("c1", "square_root", '{"number": "lots"}')], finish="tool_calls"),
-        Answer(tool_calls=[("c2", "square_root", '{"number": 16}')], finish="tool_calls"),
-        Answer(content="4"),
+    server = ChatServer(
+        ChatAnswer(tool_calls=[("c1", "square_root", '{"number": "lots"}')], finish="tool_calls"),
+        ChatAnswer(tool_calls=[("c2", "square_root", '{"number": 16}')], finish="tool_calls"),
+        ChatAnswer(content="4"),
     )
     out = await loop(
-        mode, mode.client(server), [Message.user("x")], TextOptions(tools=[square_root])
+        mode, chat_client(mode, server), [Message.user("x")], TextOptions(tools=[square_root])
     )
     assert out.text == "4"
     assert out.turns == 3
@@ -329,10 +330,10 @@ async def test_loop_sends_tool_errors_to_the_model(anyio_backend: str, mode: Mod
     }
 
 
-@modes()
+@each_mode
 async def test_loop_rejects_bad_setup_before_any_request(anyio_backend: str, mode: Mode) -> None:
-    server = Server()
-    client = mode.client(server)
+    server = ChatServer()
+    client = chat_client(mode, server)
     msgs = [Message.user("x")]
     with pytest.raises(ValidationError, match="a tool loop needs tools"):
         await loop(mode, client, msgs, TextOptions())
@@ -357,7 +358,7 @@ async def test_loop_rejects_bad_setup_before_any_request(anyio_backend: str, mod
         with pytest.raises(ValidationError, match="async tools cannot run in run_tool_loop: fetch"):
             await loop(mode, client, msgs, TextOptions(tools=[square_root, fetch]))
     # The other kind of client: refused before its gen_sync is called.
-    other: Any = Mode(not mode.is_async, mode.stream).client(server)
+    other: Any = chat_client(ASYNC if not mode.is_async else SYNC, server)
     if mode.is_async:  # `other` is a sync client
         with pytest.raises(ValidationError, match="is a sync client: use run_tool_loop"):
             await arun_tool_loop(other, msgs, opts)
@@ -376,8 +377,8 @@ TRIPS = wire.tool_round_trips(WIRE) if WIRE is not None else []
 @pytest.mark.wire
 @pytest.mark.skipif(WIRE is None, reason=wire.SKIP_REASON)
 @pytest.mark.parametrize("trip", TRIPS or [None], ids=[t.id for t in TRIPS] or ["none"])
-@pytest.mark.parametrize("is_async", [False, True], ids=["Client", "AsyncClient"])
-def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip, is_async: bool) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip, flavor: Flavor) -> None:
     first, second = wire.load_interaction(trip.first), wire.load_interaction(trip.second)
     call1 = wire.call_from_request(first.request_body)
     outputs = [m["content"] for m in second.request_json["messages"] if m.get("role") == "tool"]
@@ -406,16 +407,8 @@ def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip, is_async: b
     options = [o for o in (text, call1.options) if o is not None]
     fragments: list[Reply] = []
     kw: dict[str, Any] = {"on_fragment": fragments.append} if call1.stream else {}
-    transport = httpx.MockTransport(handler)
-    common: dict[str, Any] = {"model": call1.model, "api_key": KEY, "base_url": first.base_url}
-    if is_async:
-        aclient = genai_baseten.AsyncClient(
-            http_client=httpx.AsyncClient(transport=transport), **common
-        )
-        out = anyio.run(lambda: arun_tool_loop(aclient, call1.messages, *options, **kw))
-    else:
-        client = genai_baseten.Client(http_client=httpx.Client(transport=transport), **common)
-        out = run_tool_loop(client, call1.messages, *options, **kw)
+    client = chat_client(flavor, handler, model=call1.model, base_url=first.base_url)
+    out = flavor.run(lambda: loop(Mode(flavor, False), client, call1.messages, *options, **kw))
     if call1.stream:
         assert fragments
     assert out.turns == 2
@@ -433,15 +426,15 @@ def test_recorded_square_root_through_the_loop(trip: wire.RoundTrip, is_async: b
     assert json.dumps(args["function"]["arguments"], ensure_ascii=False) in seen[1].content.decode()
 
 
-@modes()
+@each_mode
 async def test_api_error_mid_loop_keeps_the_conversation(anyio_backend: str, mode: Mode) -> None:
-    server = Server(
-        Answer(tool_calls=[("c1", "square_root", '{"number": 4}')], finish="tool_calls"),
-        Answer(status=400, error={"error": {"code": 400, "message": "context too long"}}),
+    server = ChatServer(
+        ChatAnswer(tool_calls=[("c1", "square_root", '{"number": 4}')], finish="tool_calls"),
+        ChatAnswer(status=400, error={"error": {"code": 400, "message": "context too long"}}),
     )
     opts = TextOptions(tools=[square_root])
     with pytest.raises(BadRequestError, match="context too long") as info:
-        await loop(mode, mode.client(server), [Message.user("x")], opts)
+        await loop(mode, chat_client(mode, server), [Message.user("x")], opts)
     messages = info.value.messages
     assert messages is not None
     assert [m.role for m in messages] == ["user", "assistant", "tool"]
@@ -450,8 +443,8 @@ async def test_api_error_mid_loop_keeps_the_conversation(anyio_backend: str, mod
 
 @pytest.mark.anyio
 async def test_async_loop_awaits_a_coroutine_callback(anyio_backend: str) -> None:
-    server = Server(Answer(content="Hello there", pieces=3))
-    client = Mode(True, True).client(server)
+    server = ChatServer(ChatAnswer(content="Hello there", pieces=3))
+    client = chat_client(Mode(ASYNC, True), server)
     assert isinstance(client, genai_baseten.AsyncClient)
     seen: list[str] = []
 
@@ -466,7 +459,7 @@ async def test_async_loop_awaits_a_coroutine_callback(anyio_backend: str) -> Non
     assert out.turns == 1
 
 
-@modes()
+@each_mode
 async def test_three_turns_with_parallel_calls(anyio_backend: str, mode: Mode) -> None:
     # Turn 1 calls two tools at once, turn 2 one more, turn 3 answers. The async loop runs the
     # two calls of turn 1 concurrently (each waits for the other to start).
@@ -484,19 +477,19 @@ async def test_three_turns_with_parallel_calls(anyio_backend: str, mode: Mode) -
         """What to wear."""
         return f"coat for {sky}"
 
-    server = Server(
-        Answer(
+    server = ChatServer(
+        ChatAnswer(
             tool_calls=[
                 ("w1", "weather", '{"city": "Oslo"}'),
                 ("w2", "weather", '{"city":"Rome"}'),
             ],
             finish="tool_calls",
         ),
-        Answer(tool_calls=[("a1", "advice", '{"sky": "snow"}')], finish="tool_calls"),
-        Answer(content="Take a coat to Oslo."),
+        ChatAnswer(tool_calls=[("a1", "advice", '{"sky": "snow"}')], finish="tool_calls"),
+        ChatAnswer(content="Take a coat to Oslo."),
     )
     opts = TextOptions(tools=[weather, advice])
-    out = await loop(mode, mode.client(server), [Message.user("trip?")], opts)
+    out = await loop(mode, chat_client(mode, server), [Message.user("trip?")], opts)
     assert out.text == "Take a coat to Oslo."
     assert out.turns == 3
     assert sorted(started) == ["Oslo", "Rome"]
@@ -538,7 +531,7 @@ async def test_three_turns_with_parallel_calls(anyio_backend: str, mode: Mode) -
     ]
 
 
-@modes()
+@each_mode
 async def test_err_messages_resume_the_loop(anyio_backend: str, mode: Mode) -> None:
     # A tool fails once (raised); passing err.messages back runs the pending call again, then
     # asks the model with the result, exactly as an uninterrupted loop would have.
@@ -551,11 +544,11 @@ async def test_err_messages_resume_the_loop(anyio_backend: str, mode: Mode) -> N
         return "page text"
 
     args = '{"url": "https://example.com"}'
-    server = Server(
-        Answer(tool_calls=[("f1", "fetch", args)], finish="tool_calls"),
-        Answer(content="The page says: page text."),
+    server = ChatServer(
+        ChatAnswer(tool_calls=[("f1", "fetch", args)], finish="tool_calls"),
+        ChatAnswer(content="The page says: page text."),
     )
-    client = mode.client(server)
+    client = chat_client(mode, server)
     opts = TextOptions(tools=[fetch])
     with pytest.raises(ToolExecutionError) as info:
         await loop(mode, client, [Message.user("read it")], opts, on_error="raise")
@@ -575,13 +568,14 @@ async def test_err_messages_resume_the_loop(anyio_backend: str, mode: Mode) -> N
     ]
 
 
-@modes()
+@each_mode
 async def test_resume_after_max_turns(anyio_backend: str, mode: Mode) -> None:
     calls = [("c1", "square_root", '{"number": 4}')]
-    server = Server(
-        Answer(tool_calls=calls, finish="tool_calls"), Answer(content="The square root is 2.")
+    server = ChatServer(
+        ChatAnswer(tool_calls=calls, finish="tool_calls"),
+        ChatAnswer(content="The square root is 2."),
     )
-    client = mode.client(server)
+    client = chat_client(mode, server)
     opts = TextOptions(tools=[square_root])
     with pytest.raises(MaxTurnsError) as info:
         await loop(mode, client, [Message.user("sqrt 4?")], opts, max_turns=1)
@@ -597,8 +591,8 @@ async def test_resume_after_max_turns(anyio_backend: str, mode: Mode) -> None:
 
 def test_on_fragment_may_return_a_value() -> None:
     # mypy runs on this file: a callback like `sys.stdout.write` (it returns an int) type-checks.
-    server = Server(Answer(content="Done."))
-    client = Mode(False, True).client(server)
+    server = ChatServer(ChatAnswer(content="Done."))
+    client = chat_client(Mode(SYNC, True), server)
     assert isinstance(client, genai_baseten.Client)
     seen: list[str] = []
 

@@ -8,7 +8,8 @@ import json
 from typing import Annotated, Any, Literal
 
 import pytest
-from mockchat import Answer, Mode, Server, generate, modes
+from harness.chat import ChatAnswer, ChatServer, chat_client
+from harness.flavors import Mode, each_mode
 from pydantic import BaseModel, ConfigDict, Field
 
 import genai_core as genai
@@ -552,7 +553,7 @@ def square_root(number: float) -> str:
     return f"{number**0.5:.2f}"
 
 
-@modes()
+@each_mode
 @pytest.mark.parametrize(
     ("request_", "wire"),
     [
@@ -566,10 +567,12 @@ def square_root(number: float) -> str:
 async def test_tool_choice_and_parallel_on_the_wire(
     anyio_backend: str, mode: Mode, request_: str | None, wire: Any
 ) -> None:
-    server = Server(Answer(tool_calls=[("call_1", "square_root", SQRT_ARGS)], finish="tool_calls"))
-    client = mode.client(server)
+    server = ChatServer(
+        ChatAnswer(tool_calls=[("call_1", "square_root", SQRT_ARGS)], finish="tool_calls")
+    )
+    client = chat_client(mode, server)
     opts = TextOptions(tools=[square_root, get_weather], tool_call_request=request_)
-    result = await generate(mode, client, [Message.user("sqrt?")], opts)
+    result = await mode.generate(client, [Message.user("sqrt?")], opts)
     body = server.bodies[0]
     if wire is None:
         assert "tool_choice" not in body
@@ -595,11 +598,11 @@ async def test_tool_choice_and_parallel_on_the_wire(
     assert result.finish_reason == genai.FinishReason.TOOL_CALLS
 
 
-@modes()
+@each_mode
 @pytest.mark.parametrize("parallel", [True, False])
 async def test_parallel_tool_calls_flag(anyio_backend: str, mode: Mode, parallel: bool) -> None:
-    server = Server(
-        Answer(
+    server = ChatServer(
+        ChatAnswer(
             tool_calls=[
                 ("a", "get_weather", '{"place": {"city": "Oslo"}}'),
                 ("b", "get_weather", '{"place": {"city": "Rome"}}'),
@@ -608,19 +611,19 @@ async def test_parallel_tool_calls_flag(anyio_backend: str, mode: Mode, parallel
         )
     )
     opts = TextOptions(tools=[get_weather], parallel_tool_calls=parallel)
-    result = await generate(mode, mode.client(server), [Message.user("weather?")], opts)
+    result = await mode.generate(chat_client(mode, server), [Message.user("weather?")], opts)
     assert server.bodies[0]["parallel_tool_calls"] is parallel
     assert [c.id for c in result.tool_calls] == ["a", "b"]
     tool = opts.tools[0]
     assert [tool.parse_arguments(c)["place"].city for c in result.tool_calls] == ["Oslo", "Rome"]
 
 
-@modes()
+@each_mode
 async def test_bad_tool_setup_fails_before_any_request(anyio_backend: str, mode: Mode) -> None:
-    server = Server()
-    client = mode.client(server)
+    server = ChatServer()
+    client = chat_client(mode, server)
     with pytest.raises(ValidationError, match="needs tools"):
-        await generate(mode, client, [Message.user("x")], TextOptions(tool_call_request="required"))
+        await mode.generate(client, [Message.user("x")], TextOptions(tool_call_request="required"))
     with pytest.raises(ValidationError, match="not one of the tools"):
         TextOptions(tools=[square_root], tool_call_request="cube_root")
     with pytest.raises(ValidationError, match="has no type hint"):

@@ -1,26 +1,32 @@
 """OpenTelemetry tracing: one span per call with the GenAI semantic-convention attributes,
 checked with the SDK's in-memory exporter, in the four client modes (async on asyncio and trio).
 
-Expected values come from the scripted answers (mockchat: id ``chatcmpl-feature``, 20 input and 5
-output tokens unless told otherwise) and from the conventions' attribute names.
+Expected values come from the scripted answers (harness.chat: id ``chatcmpl-feature``, 20 input
+and 5 output tokens unless told otherwise) and from the conventions' attribute names.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from mockchat import KEY, MODEL, Answer, Mode, Server, failing_midway, generate, modes
+from harness import bodies
+from harness.chat import KEY, MODEL, ChatAnswer, ChatServer, chat_client, failing_midway
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode
 
 import genai_baseten
 import genai_core as genai
 from genai_core import Model, TextOptions, tracing
+from genai_core.openai_chat import OpenAICompatibleClient
+from genai_core.types import Doc, ToolCall, ToolCallResult
 
 pytest.importorskip("opentelemetry.sdk")
 
@@ -56,7 +62,7 @@ def only(exporter: InMemorySpanExporter) -> ReadableSpan:
     return finished[0]
 
 
-@modes()
+@each_mode
 async def test_one_chat_span_per_call(
     anyio_backend: str, mode: Mode, spans: InMemorySpanExporter
 ) -> None:
@@ -67,10 +73,10 @@ async def test_one_chat_span_per_call(
         "prompt_tokens_details": {"cached_tokens": 64},
         "completion_tokens_details": {"reasoning_tokens": 12},
     }
-    server = Server(Answer(content="Hello", reasoning="greet", usage=usage))  # type: ignore[arg-type]
-    client = mode.client(server)
+    server = ChatServer(ChatAnswer(content="Hello", reasoning="greet", usage=usage))  # type: ignore[arg-type]
+    client = chat_client(mode, server)
     opts = TextOptions(max_tokens=50, temperature=0.5, top_p=0.9, seed=7, stop=["END"])
-    await generate(mode, client, HI, opts)
+    await mode.generate(client, HI, opts)
     span = only(spans)
     assert span.name == f"chat {MODEL}"
     assert span.kind is SpanKind.CLIENT
@@ -98,15 +104,15 @@ async def test_one_chat_span_per_call(
     }
 
 
-@modes()
+@each_mode
 async def test_content_is_recorded_only_when_asked(
     anyio_backend: str, mode: Mode, provider: tuple[TracerProvider, InMemorySpanExporter]
 ) -> None:
     tracing.instrument(tracer_provider=provider[0], capture_content=True)
-    server = Server(Answer(content="Hello", tool_calls=[("call_1", "f", '{"x": 1}')]))
-    client = mode.client(server)
+    server = ChatServer(ChatAnswer(content="Hello", tool_calls=[("call_1", "f", '{"x": 1}')]))
+    client = chat_client(mode, server)
     msgs = [genai.Message.user("Hi")]
-    await generate(mode, client, msgs)
+    await mode.generate(client, msgs)
     attrs = dict(only(provider[1]).attributes or {})
     assert json.loads(str(attrs["gen_ai.input.messages"])) == [
         {"role": "user", "parts": [{"type": "text", "content": "Hi"}]}
@@ -129,14 +135,14 @@ def test_content_capture_from_the_environment(
 ) -> None:
     monkeypatch.setenv(tracing.CAPTURE_CONTENT_ENV, "true")
     tracing.instrument(tracer_provider=provider[0])
-    client = Mode(False, False).client(Server(Answer(content="Hello")))
+    client = chat_client(SYNC, ChatServer(ChatAnswer(content="Hello")))
     assert isinstance(client, genai_baseten.Client)
     client.gen_sync(HI)
     assert "gen_ai.input.messages" in dict(only(provider[1]).attributes or {})
 
 
 def test_no_content_by_default(spans: InMemorySpanExporter) -> None:
-    client = Mode(False, False).client(Server(Answer(content="a secret answer")))
+    client = chat_client(SYNC, ChatServer(ChatAnswer(content="a secret answer")))
     assert isinstance(client, genai_baseten.Client)
     client.gen_sync([genai.Message.user("a secret question")])
     span = only(spans)
@@ -146,7 +152,7 @@ def test_no_content_by_default(spans: InMemorySpanExporter) -> None:
 
 
 def test_the_stream_span_ends_at_the_last_fragment(spans: InMemorySpanExporter) -> None:
-    client = Mode(False, True).client(Server(Answer(content="Hello there", pieces=4)))
+    client = chat_client(Mode(SYNC, True), ChatServer(ChatAnswer(content="Hello there", pieces=4)))
     assert isinstance(client, genai_baseten.Client)
     with client.gen_stream(HI) as stream:
         it = iter(stream)
@@ -162,7 +168,7 @@ def test_the_stream_span_ends_at_the_last_fragment(spans: InMemorySpanExporter) 
 
 
 def test_a_stream_closed_early_ends_its_span(spans: InMemorySpanExporter) -> None:
-    client = Mode(False, True).client(Server(Answer(content="Hello there", pieces=4)))
+    client = chat_client(Mode(SYNC, True), ChatServer(ChatAnswer(content="Hello there", pieces=4)))
     assert isinstance(client, genai_baseten.Client)
     with client.gen_stream(HI) as stream:
         next(iter(stream))
@@ -174,7 +180,7 @@ def test_a_stream_closed_early_ends_its_span(spans: InMemorySpanExporter) -> Non
 async def test_an_async_stream_closed_early_ends_its_span(
     anyio_backend: str, spans: InMemorySpanExporter
 ) -> None:
-    client = Mode(True, True).client(Server(Answer(content="Hello there", pieces=4)))
+    client = chat_client(Mode(ASYNC, True), ChatServer(ChatAnswer(content="Hello there", pieces=4)))
     assert isinstance(client, genai_baseten.AsyncClient)
     async with client.gen_stream(HI) as stream:
         await stream.__anext__()
@@ -182,21 +188,21 @@ async def test_an_async_stream_closed_early_ends_its_span(
 
 
 def test_a_stream_never_read_has_no_span(spans: InMemorySpanExporter) -> None:
-    client = Mode(False, True).client(Server())
+    client = chat_client(Mode(SYNC, True), ChatServer())
     assert isinstance(client, genai_baseten.Client)
     with client.gen_stream(HI):
         pass
     assert spans.get_finished_spans() == ()
 
 
-@modes()
+@each_mode
 async def test_an_api_error_is_recorded(
     anyio_backend: str, mode: Mode, spans: InMemorySpanExporter
 ) -> None:
     error = {"error": {"message": "bad request: max_tokens", "code": 400}}
-    client = mode.client(Server(Answer(status=400, error=error)))
+    client = chat_client(mode, ChatServer(ChatAnswer(status=400, error=error)))
     with pytest.raises(genai.BadRequestError):
-        await generate(mode, client, HI)
+        await mode.generate(client, HI)
     span = only(spans)
     assert span.status.status_code is StatusCode.ERROR
     attrs = dict(span.attributes or {})
@@ -206,15 +212,16 @@ async def test_an_api_error_is_recorded(
     assert [e.name for e in span.events] == ["exception"]
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
 async def test_a_stream_error_keeps_the_partial_result_on_the_span(
-    anyio_backend: str, is_async: bool, spans: InMemorySpanExporter
+    anyio_backend: str, flavor: Flavor, spans: InMemorySpanExporter
 ) -> None:
     usage = {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}
-    answer = Answer(content="Hello there", pieces=4, usage=usage)
-    client = Mode(is_async, True).client(failing_midway(answer, 3))
+    answer = ChatAnswer(content="Hello there", pieces=4, usage=usage)
+    mode = Mode(flavor, True)
+    client = chat_client(mode, failing_midway(answer, 3))
     with pytest.raises(genai.StreamError) as info:
-        await generate(Mode(is_async, True), client, HI)
+        await mode.generate(client, HI)
     assert info.value.partial_result is not None
     span = only(spans)
     assert span.status.status_code is StatusCode.ERROR
@@ -260,7 +267,7 @@ def test_the_span_is_a_child_of_the_current_span_and_carries_the_cost(
 ) -> None:
     tracing.instrument(tracer_provider=provider[0])
     priced = Model(id=MODEL, pricing={"prompt": Decimal("0.001"), "completion": Decimal("0.002")})
-    client = Mode(False, False).client(Server(Answer(content="Hi")), model_info=priced)
+    client = chat_client(SYNC, ChatServer(ChatAnswer(content="Hi")), model_info=priced)
     assert isinstance(client, genai_baseten.Client)
     with provider[0].get_tracer("app").start_as_current_span("handle request") as parent:
         client.gen_sync(HI)
@@ -275,7 +282,7 @@ def test_uninstrument_stops_tracing(spans: InMemorySpanExporter) -> None:
     assert tracing.is_instrumented()
     tracing.uninstrument()
     assert not tracing.is_instrumented()
-    client = Mode(False, False).client(Server(Answer(content="Hi")))
+    client = chat_client(SYNC, ChatServer(ChatAnswer(content="Hi")))
     assert isinstance(client, genai_baseten.Client)
     client.gen_sync(HI)
     assert spans.get_finished_spans() == ()
@@ -292,7 +299,7 @@ def test_the_global_tracer_provider_is_the_default() -> None:
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | TracerProvider)
     tracing.instrument()
     try:
-        client = Mode(False, False).client(Server(Answer(content="Hi")))
+        client = chat_client(SYNC, ChatServer(ChatAnswer(content="Hi")))
         assert isinstance(client, genai_baseten.Client)
         assert client.gen_sync(HI).text == "Hi"
     finally:
@@ -317,28 +324,40 @@ def test_opentelemetry_is_not_imported_unless_instrumented() -> None:
     assert proc.stdout.strip() == "[]"
 
 
-def test_captured_messages_follow_the_conventions_and_leave_out_image_bytes() -> None:
-    from genai_core._otel import _input_messages
+def test_captured_messages_follow_the_conventions_and_leave_out_image_bytes(
+    provider: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    tracing.instrument(tracer_provider=provider[0], capture_content=True)
+    sent: list[Any] = []
 
-    wire_messages = [
-        {"role": "system", "content": "Be brief."},
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "What is this?"},
-                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
-                {"type": "image_url", "image_url": {"url": "https://example.test/cat.jpg"}},
-            ],
-        },
-        {
-            "role": "assistant",
-            "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c1", "content": "42"},
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["messages"])
+        return httpx.Response(200, json=bodies.completion("ok"))
+
+    png = base64.b64decode("iVBORw0KGgo=")
+    messages = [
+        genai.Message.user(
+            "What is this?",
+            Doc.from_bytes(png, "x.png"),
+            Doc.from_url("https://example.test/cat.jpg"),
+        ),
+        genai.Message.assistant(ToolCall(id="c1", name="f", arguments="{}")),
+        genai.Message.tool_results(ToolCallResult(id="c1", name="f", result="42")),
     ]
-    assert _input_messages(wire_messages) == [
+    client = SYNC.mock_client(
+        handler,
+        sync_cls=OpenAICompatibleClient,
+        model="m",
+        base_url="http://127.0.0.1:9/v1",
+        api_key="k",
+    )
+    client.gen_sync(messages, TextOptions(system_prompt="Be brief."))
+    # The wire messages the span describes: an inline image (bytes) and an image by URL.
+    parts = sent[0][1]["content"]
+    assert [p["type"] for p in parts] == ["text", "image_url", "image_url"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    attrs = dict(only(provider[1]).attributes or {})
+    assert json.loads(str(attrs["gen_ai.input.messages"])) == [
         {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]},
         {
             "role": "user",
@@ -359,7 +378,9 @@ def test_captured_messages_follow_the_conventions_and_leave_out_image_bytes() ->
 def test_without_opentelemetry_instrument_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delitem(sys.modules, "genai_core._otel", raising=False)
+    # As in a fresh process without the otel extra: no module that imports it is loaded yet.
+    for name in [n for n in sys.modules if n.startswith("genai_core.") and "otel" in n]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "opentelemetry", None)  # import opentelemetry fails
     with pytest.raises(genai.ValidationError, match=r"pip install 'genai-baseten\[otel\]'"):
         tracing.instrument()

@@ -16,6 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from harness import bodies
+from harness.bodies import DONE, event
+from harness.flavors import SYNC
+from harness.scripted import ScriptedServer, json_answer, sse_answer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,59 +52,31 @@ from genai_core.types import (
 
 # --- tiny builders ------------------------------------------------------------------------------
 
-_ABSENT: Any = object()
+_ABSENT = bodies.ABSENT
 """Marks a key that is left out of the JSON (as opposed to an explicit null)."""
 
 ID = "chatcmpl-synthetic-1"
 MODEL = "acme/test-model"
-
-
-def event(obj: Any) -> bytes:
-    """One SSE event ``data: <json>\\n\\n`` (UTF-8, non-ASCII kept raw like real servers)."""
-    return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
-
-
-DONE = b"data: [DONE]\n\n"
+tc = bodies.tool_call_delta
 
 
 def usage(prompt: int, completion: int, *, cached: Any = 0, reasoning: Any = 0) -> dict[str, Any]:
-    """A cumulative OpenAI usage snapshot; ``cached``/``reasoning`` None gives null details."""
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": None if cached is None else {"cached_tokens": cached},
-        "completion_tokens_details": None if reasoning is None else {"reasoning_tokens": reasoning},
-    }
+    """A cumulative OpenAI usage snapshot with its details; None gives null details."""
+    return bodies.usage(prompt, completion, cached=cached, reasoning=reasoning)
 
 
 def chunk_obj(
     delta: dict[str, Any] | None = None,
     *,
-    finish: Any = _ABSENT,
-    usage: Any = _ABSENT,
     choices: Any = _ABSENT,
-    choice_extra: dict[str, Any] | None = None,
-    **top: Any,
+    **kw: Any,
 ) -> dict[str, Any]:
-    """A ``chat.completion.chunk`` object with one choice (or the given ``choices``)."""
-    obj: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion.chunk",
-        "created": 1700000000,
-        "model": MODEL,
-    }
-    if choices is _ABSENT:
-        choice: dict[str, Any] = {"index": 0, "delta": delta if delta is not None else {}}
-        if finish is not _ABSENT:
-            choice["finish_reason"] = finish
-        choice.update(choice_extra or {})
-        choices = [choice]
-    obj["choices"] = choices
-    if usage is not _ABSENT:
-        obj["usage"] = usage
-    obj.update(top)
-    return obj
+    """A ``chat.completion.chunk`` object with one choice (or the given ``choices``); the other
+    arguments are :func:`harness.bodies.chunk`'s."""
+    kw = {"id": ID, "model": MODEL, "created": 1700000000, **kw}
+    if choices is not _ABSENT:
+        return bodies.chunk(None, choices=choices, **kw)
+    return bodies.chunk(delta or {}, **kw)
 
 
 def chunk(delta: dict[str, Any] | None = None, **kw: Any) -> bytes:
@@ -111,23 +87,6 @@ def chunk(delta: dict[str, Any] | None = None, **kw: Any) -> bytes:
 def usage_only(u: dict[str, Any]) -> bytes:
     """The usage-only chunk servers send last: ``"choices": []``."""
     return chunk(choices=[], usage=u)
-
-
-def tc(
-    index: Any = 0, *, id: Any = _ABSENT, name: Any = _ABSENT, args: Any = _ABSENT
-) -> dict[str, Any]:
-    """One streamed tool-call fragment."""
-    frag: dict[str, Any] = {} if index is _ABSENT else {"index": index}
-    if id is not _ABSENT:
-        frag["id"] = id
-        frag["type"] = "function"
-    fn: dict[str, Any] = {}
-    if name is not _ABSENT:
-        fn["name"] = name
-    if args is not _ABSENT:
-        fn["arguments"] = args
-    frag["function"] = fn
-    return frag
 
 
 def new_core() -> StreamCore:
@@ -159,7 +118,7 @@ def usage_tuple(result: Result) -> tuple[int, int, int, int, int]:
     )
 
 
-def completion(
+def completion_body(
     message: dict[str, Any],
     *,
     finish: Any = "stop",
@@ -167,19 +126,15 @@ def completion(
     choice_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A non-streamed ``chat.completion`` body with one choice."""
-    choice: dict[str, Any] = {"index": 0, "message": message}
-    if finish is not _ABSENT:
-        choice["finish_reason"] = finish
-    choice.update(choice_extra or {})
-    body: dict[str, Any] = {
-        "id": ID,
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": MODEL,
-        "choices": [choice],
-    }
-    body["usage"] = usage(12, 5) if usage_raw is _ABSENT else usage_raw
-    return body
+    return bodies.completion(
+        message=message,
+        finish=finish,
+        usage=usage(12, 5) if usage_raw is _ABSENT else usage_raw,
+        choice_extra=choice_extra,
+        id=ID,
+        model=MODEL,
+        created=1700000000,
+    )
 
 
 def parse(body: dict[str, Any]) -> Result:
@@ -201,9 +156,20 @@ KEY = "bt-secret-key-0123456789abcdef"
 def baseten_body(
     messages: Sequence[Message], *options: GenOption, stream: bool = False
 ) -> dict[str, Any]:
-    """The body the Baseten client would send (built without any I/O)."""
-    with genai_baseten.Client(model="acme/m", api_key=KEY) as client:
-        return client._chat_body(messages, options, stream=stream)
+    """The body the Baseten client sends (to a scripted server answering "ok")."""
+    answer = (
+        sse_answer(bodies.text_stream("ok"))
+        if stream
+        else json_answer(200, bodies.completion("ok"))
+    )
+    server = ScriptedServer(answer)
+    with SYNC.mock_client(server, model="acme/m", api_key=KEY) as client:
+        if stream:
+            with client.gen_stream(messages, *options) as s:
+                s.result()
+        else:
+            client.gen_sync(messages, *options)
+    return server.bodies[0]
 
 
 def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> genai_baseten.Client:
@@ -807,7 +773,7 @@ def test_stream_multibyte_character_split_across_feeds(offset: int) -> None:
 
 def test_sync_content_absent_is_empty_text() -> None:
     result = parse(
-        completion({"role": "assistant", "reasoning_content": "only thought"}, finish="length")
+        completion_body({"role": "assistant", "reasoning_content": "only thought"}, finish="length")
     )
     assert result.text == ""
     assert result.reasoning == "only thought"
@@ -816,14 +782,14 @@ def test_sync_content_absent_is_empty_text() -> None:
 
 
 def test_sync_content_null_is_empty_text() -> None:
-    result = parse(completion({"role": "assistant", "content": None}))
+    result = parse(completion_body({"role": "assistant", "content": None}))
     assert result.text == ""
     assert result.replies == []
 
 
 def test_sync_content_as_parts_array() -> None:
     content = [{"type": "text", "text": "Hello, "}, {"type": "text", "text": "there"}]
-    result = parse(completion({"role": "assistant", "content": content}))
+    result = parse(completion_body({"role": "assistant", "content": content}))
     assert result.text == "Hello, there"
 
 
@@ -834,20 +800,20 @@ def test_sync_reasoning_both_fields_identical_not_concatenated() -> None:
         "reasoning": "compute it",
         "reasoning_content": "compute it",
     }
-    result = parse(completion(msg))
+    result = parse(completion_body(msg))
     assert result.reasoning == "compute it"
     assert result.text == "42"
 
 
 @pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
 def test_sync_reasoning_from_either_field(field: str) -> None:
-    result = parse(completion({"role": "assistant", field: "why", "content": "ok"}))
+    result = parse(completion_body({"role": "assistant", field: "why", "content": "ok"}))
     assert result.reasoning == "why"
 
 
 def test_sync_reasoning_leading_space_kept() -> None:
     result = parse(
-        completion({"role": "assistant", "reasoning_content": " asks for x. ", "content": "x"})
+        completion_body({"role": "assistant", "reasoning_content": " asks for x. ", "content": "x"})
     )
     assert result.reasoning == " asks for x. "
 
@@ -870,7 +836,7 @@ def test_sync_content_and_tool_calls_coexist() -> None:
             },
         ],
     }
-    result = parse(completion(msg, finish="tool_calls"))
+    result = parse(completion_body(msg, finish="tool_calls"))
     assert result.text == "Let me call the tool."
     # Arguments kept verbatim (pretty-printed or compact), ids kept.
     assert calls(result) == [
@@ -882,14 +848,16 @@ def test_sync_content_and_tool_calls_coexist() -> None:
 
 def test_sync_stop_reason_integer_tolerated() -> None:
     result = parse(
-        completion({"role": "assistant", "content": "ok"}, choice_extra={"stop_reason": 100001})
+        completion_body(
+            {"role": "assistant", "content": "ok"}, choice_extra={"stop_reason": 100001}
+        )
     )
     assert result.text == "ok"
     assert result.finish_reason == FinishReason.STOP
 
 
 def test_sync_missing_finish_reason() -> None:
-    result = parse(completion({"role": "assistant", "content": "ok"}, finish=_ABSENT))
+    result = parse(completion_body({"role": "assistant", "content": "ok"}, finish=_ABSENT))
     assert result.text == "ok"
     assert result.finish_reason is None
     assert result.raw_finish_reason is None
@@ -902,13 +870,13 @@ def test_sync_stop_with_tool_calls_reported_as_tool_calls() -> None:
             {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
         ],
     }
-    result = parse(completion(msg, finish="stop"))
+    result = parse(completion_body(msg, finish="stop"))
     assert result.finish_reason == FinishReason.TOOL_CALLS
     assert result.raw_finish_reason == "stop"
 
 
 def test_sync_unknown_finish_reason_kept_verbatim() -> None:
-    result = parse(completion({"role": "assistant", "content": "x"}, finish="end_turn"))
+    result = parse(completion_body({"role": "assistant", "content": "x"}, finish="end_turn"))
     assert result.finish_reason == "end_turn"
     assert result.finish_reason is not None
     assert not result.finish_reason.is_known
@@ -916,13 +884,13 @@ def test_sync_unknown_finish_reason_kept_verbatim() -> None:
 
 
 def test_sync_no_logprobs_key() -> None:
-    result = parse(completion({"role": "assistant", "content": "x"}))
+    result = parse(completion_body({"role": "assistant", "content": "x"}))
     assert result.logprobs == []
 
 
 def test_sync_logprobs_null() -> None:
     result = parse(
-        completion({"role": "assistant", "content": "x"}, choice_extra={"logprobs": None})
+        completion_body({"role": "assistant", "content": "x"}, choice_extra={"logprobs": None})
     )
     assert result.logprobs == []
 
@@ -942,7 +910,9 @@ def test_sync_logprobs_parsed_chosen_first_then_alternatives() -> None:
         ]
     }
     result = parse(
-        completion({"role": "assistant", "content": "Hi!"}, choice_extra={"logprobs": logprobs})
+        completion_body(
+            {"role": "assistant", "content": "Hi!"}, choice_extra={"logprobs": logprobs}
+        )
     )
     assert [[(lp.text, lp.logprob) for lp in row] for row in result.logprobs] == [
         [("Hi", -0.25), ("Hey", -1.5), ("Yo", -3.0)],
@@ -952,7 +922,7 @@ def test_sync_logprobs_parsed_chosen_first_then_alternatives() -> None:
 
 def test_sync_usage_mapped() -> None:
     result = parse(
-        completion(
+        completion_body(
             {"role": "assistant", "content": "x"}, usage_raw=usage(64, 10, cached=32, reasoning=6)
         )
     )
@@ -961,7 +931,7 @@ def test_sync_usage_mapped() -> None:
 
 def test_sync_usage_details_null() -> None:
     result = parse(
-        completion(
+        completion_body(
             {"role": "assistant", "content": "x"},
             usage_raw=usage(9, 3, cached=None, reasoning=None),
         )
@@ -970,13 +940,13 @@ def test_sync_usage_details_null() -> None:
 
 
 def test_sync_usage_absent() -> None:
-    body = completion({"role": "assistant", "content": "x"})
+    body = completion_body({"role": "assistant", "content": "x"})
     del body["usage"]
     assert usage_tuple(parse(body)) == (0, 0, 0, 0, 0)
 
 
 def test_sync_role_only_reply_is_empty_result_not_error() -> None:
-    result = parse(completion({"role": "assistant"}, finish="stop"))
+    result = parse(completion_body({"role": "assistant"}, finish="stop"))
     assert result.replies == []
     assert result.text == ""
     assert result.reasoning == ""
@@ -985,7 +955,7 @@ def test_sync_role_only_reply_is_empty_result_not_error() -> None:
 
 
 def test_sync_ids_and_model_kept() -> None:
-    result = parse(completion({"role": "assistant", "content": "x"}))
+    result = parse(completion_body({"role": "assistant", "content": "x"}))
     assert (result.id, result.model, result.request_id) == (ID, MODEL, "req-1")
 
 

@@ -23,13 +23,16 @@ import json
 import mimetypes
 import os
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
+from harness.bodies import split_bytes
+from harness.scripted import ScriptedBody
+from harness.scripted import pieces as harness_pieces
 
 import genai_baseten
 from genai_core.options import GenOption, TextOptions
@@ -48,14 +51,15 @@ __all__ = [
     "ENV_VAR",
     "SKIP_REASON",
     "Case",
-    "ChunkedStream",
     "Interaction",
     "NeutralCall",
     "RoundTrip",
     "call_from_request",
+    "chunked_body",
     "load_cases",
     "mock_transport",
     "pieces",
+    "replay_handler",
     "tool_round_trips",
     "wire_dir",
 ]
@@ -150,9 +154,7 @@ class Interaction:
     def response(self) -> httpx.Response:
         """The recorded response; a stream request's body arrives in several pieces."""
         if self.is_stream:
-            return httpx.Response(
-                self.status, headers=self.headers, stream=ChunkedStream(self.body)
-            )
+            return httpx.Response(self.status, headers=self.headers, stream=chunked_body(self.body))
         return httpx.Response(self.status, headers=self.headers, content=self.body)
 
 
@@ -217,26 +219,17 @@ def tool_round_trips(root: Path) -> list[RoundTrip]:
 
 def pieces(body: bytes, size: int) -> Iterator[bytes]:
     """``body`` cut every ``size`` bytes (splits fall inside events and UTF-8 sequences)."""
-    for start in range(0, len(body), max(1, size)):
-        yield body[start : start + size]
+    yield from split_bytes(body, max(1, size))
 
 
-class ChunkedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+def chunked_body(body: bytes) -> ScriptedBody:
     """A response body delivered in pieces of at most 1 KB, and at least four pieces."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self._size = max(1, min(1024, -(-len(body) // 4)))
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from pieces(self._body, self._size)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for piece in pieces(self._body, self._size):
-            yield piece
+    return harness_pieces(body, max(1, min(1024, -(-len(body) // 4))))
 
 
-def mock_transport(interaction: Interaction, seen: list[httpx.Request]) -> httpx.MockTransport:
+def replay_handler(
+    interaction: Interaction, seen: list[httpx.Request]
+) -> Callable[[httpx.Request], httpx.Response]:
     """Serve ``interaction``'s response to a request for the same method and path.
 
     Every request is appended to ``seen``. The recording has no auth headers (the recorder
@@ -251,7 +244,12 @@ def mock_transport(interaction: Interaction, seen: list[httpx.Request]) -> httpx
         assert request.headers.get("x-request-id"), "no X-Request-Id header"
         return interaction.response()
 
-    return httpx.MockTransport(handler)
+    return handler
+
+
+def mock_transport(interaction: Interaction, seen: list[httpx.Request]) -> httpx.MockTransport:
+    """:func:`replay_handler` as an ``httpx.MockTransport``."""
+    return httpx.MockTransport(replay_handler(interaction, seen))
 
 
 # --- rebuilding the neutral call --------------------------------------------------------------

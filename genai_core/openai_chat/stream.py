@@ -36,13 +36,24 @@ from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 from .. import _json
+from .._json import HAVE_ORJSON, loads_chunk, loads_orjson, loads_std
 from ..errors import MalformedStreamError
 from ..types import RateLimit, Reply, Result, ToolCall, fragment_builder, trusted
 from .error_body import error_from_json, excerpt
 from .response import arguments_text, build_result, content_text
 from .think import REASONING, TEXT, ThinkSplitter, ThinkTags
 
-__all__ = ["ChatStreamAssembler", "RawChunks"]
+# The chunk decoders, public for the assembler's ``loads=`` argument: ``loads_std`` (json's C
+# scanner), ``loads_orjson`` (needs the speedups extra: ``HAVE_ORJSON``) and ``loads_chunk``,
+# the default (the best one installed).
+__all__ = [
+    "HAVE_ORJSON",
+    "ChatStreamAssembler",
+    "RawChunks",
+    "loads_chunk",
+    "loads_orjson",
+    "loads_std",
+]
 
 # Block kinds; text and reasoning are the splitter's own, so its pieces are added as they come.
 _TEXT = TEXT
