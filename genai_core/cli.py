@@ -589,6 +589,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             out.write(
                 f"replaying recorded traffic from {_display_path(path)} (no network, no API key)\n"
             )
+            if os.environ.get("BASETEN_API_KEY"):
+                # The demo never goes live by itself; say how, for a user who has a key.
+                sys.stderr.write("BASETEN_API_KEY is set: `genai demo --live` talks to Baseten\n")
             args.provider, args.model, args.replay = DEMO_PROVIDER, DEMO_MODEL, str(path)
             target = resolve_target(args)
         client = open_client(stack, target)

@@ -80,8 +80,12 @@ def test_demo_stays_offline_when_a_key_is_set(
 ) -> None:
     monkeypatch.setenv("BASETEN_API_KEY", "sk-test-live-key-123456")
     assert cli.main(["demo"]) == 0
-    assert capsys.readouterr().out.startswith("replaying recorded traffic from ")
+    out, err = capsys.readouterr()
+    assert out.startswith("replaying recorded traffic from ")
     assert _no_network == []
+    # A user with a key is told how to go live, and the key itself is never shown.
+    assert "`genai demo --live` talks to Baseten" in err
+    assert "sk-test-live-key-123456" not in out + err
 
 
 def test_demo_live_goes_to_baseten_and_names_it_in_a_connection_error(
