@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from fake_baseten_async import SECRET, AsyncLoopbackTransport, FakeAsyncBaseten
+from fake_baseten_async import SECRET, FakeAsyncBaseten
 
 import genai_baseten
 from genai_baseten import AsyncInferenceEngine, ChatEngine, agen_batch, gen_batch
@@ -44,7 +44,7 @@ def engine(fake: FakeAsyncBaseten, **kw: Any) -> AsyncInferenceEngine:
         TARGET,
         webhook_secret=SECRET,
         api_key=KEY,
-        transport=AsyncLoopbackTransport(fake),
+        transport=fake.async_transport(),
         tick=0.02,
         **kw,
     )
@@ -197,7 +197,7 @@ class FirstSubmitDelivers(httpx.AsyncBaseTransport):
     earlier run) to the webhook of item ``index``, as Baseten would have at that moment."""
 
     def __init__(self, fake: FakeAsyncBaseten, index: int, late: bytes) -> None:
-        self.inner = AsyncLoopbackTransport(fake)
+        self.inner = fake.async_transport()
         self.index, self.late = index, late
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -429,7 +429,7 @@ class Refusing(httpx.AsyncBaseTransport):
     """The fake's transport, refusing the first ``refusals`` connections (nothing sent)."""
 
     def __init__(self, fake: FakeAsyncBaseten, refusals: int) -> None:
-        self.inner = AsyncLoopbackTransport(fake)
+        self.inner = fake.async_transport()
         self.refusals = refusals
         self.attempts = 0
 
