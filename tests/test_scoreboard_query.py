@@ -16,6 +16,7 @@ import textwrap
 import threading
 import time
 import types
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import httpx
 import pytest
 import wire
 from harness.chat import ChatAnswer
-from harness.flavors import Mode, each_mode, resolve
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode, resolve
 from harness.scripted import ScriptedServer
 
 import genai_baseten
@@ -466,8 +467,9 @@ def refuse(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"no request expected, got {request.method} {request.url}")
 
 
-@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
-def test_models_given_resolve_in_the_constructor(make: Any) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_models_given_resolve_in_the_constructor(flavor: Flavor) -> None:
+    make = partial(flavor.mock_client, api_key=KEY)
     models = [genai.Model(id=m) for m in ["zai-org/GLM-5.2", "zai-org/GLM-5.10", "zai-org/GLM-5.9"]]
     client = make(refuse, model="sota", models=models)
     assert client.model == "zai-org/GLM-5.10"
@@ -479,8 +481,9 @@ def test_models_given_resolve_in_the_constructor(make: Any) -> None:
         make(refuse, model="cheap", models=[""])
 
 
-@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
-def test_a_tier_newer_than_the_table_answers_from_the_tier_entry(make: Any) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_a_tier_newer_than_the_table_answers_from_the_tier_entry(flavor: Flavor) -> None:
+    make = partial(flavor.mock_client, api_key=KEY)
     # Baseten lists a GLM release the shipped table has never heard of: "sota" picks it, and
     # supports() answers from the entry the tier was measured on (zai-org/GLM-5.2).
     models = [genai.Model(id=m) for m in [*WARMUP, "zai-org/GLM-5.3"]]
@@ -600,8 +603,9 @@ def test_openaicompatible_has_no_scoreboard_and_no_tiers() -> None:
         aclient.scoreboard()
 
 
-@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
-def test_client_scoreboard_and_supports(make: Any) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_client_scoreboard_and_supports(flavor: Flavor) -> None:
+    make = partial(flavor.mock_client, api_key=KEY)
     client = make(refuse, model="zai-org/GLM-5.2")
     assert client.scoreboard() is genai_baseten.scoreboard()
     assert client.scoreboard() == scoreboard.load("baseten")
