@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fake_openai import FakeOpenAI, serve
+from harness import bodies
 from harness.bodies import chunk, event
 from harness.flavors import ASYNC, SYNC, Flavor
 from harness.loopback import HTTPLoopback, Incoming, Outgoing
@@ -48,15 +49,12 @@ def compatible(fake: FakeOpenAI, *args: str) -> list[str]:
 
 # --- 1. genai batch stops on Ctrl-C --------------------------------------------------------------
 
-COMPLETION = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "model": "fake/echo-1",
-    "choices": [
-        {"index": 0, "message": {"role": "assistant", "content": "ONE"}, "finish_reason": "stop"}
-    ],
-    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-}
+
+def completion(text: str) -> dict[str, Any]:
+    """The fake model's answer ``text`` (one token in, one out)."""
+    return bodies.completion(
+        text, usage=bodies.usage(1, 1), id="chatcmpl-1", model="fake/echo-1", created=None
+    )
 
 
 class AnswersOnceThenHangs:
@@ -74,7 +72,7 @@ class AnswersOnceThenHangs:
         if self.requests > 1:
             self.release.wait(30)  # read, answered never (until the test is over)
             return Outgoing(503)
-        return Outgoing.json(200, COMPLETION, {"Connection": "close"})
+        return Outgoing.json(200, completion("ONE"), {"Connection": "close"})
 
     def close(self) -> None:
         self.release.set()
@@ -120,21 +118,7 @@ def test_batch_ctrl_c_exits_130_at_once_and_keeps_the_state(
     assert child.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     # The answer received before Ctrl-C was kept: the same command sends only the other item.
-    fake.enqueue(
-        Outgoing.json(
-            200,
-            {
-                **COMPLETION,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "TWO"},
-                        "finish_reason": "stop",
-                    }
-                ],
-            },
-        )
-    )
+    fake.enqueue(Outgoing.json(200, completion("TWO")))
     assert main([*args, "--base-url", fake.base_url]) == 0
     assert [r.json()["messages"][0]["content"] for r in fake.requests] == ["second"]
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
