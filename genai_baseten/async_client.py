@@ -24,7 +24,8 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from genai_core.errors import MalformedResponseError, RateLimitError, ValidationError
 from genai_core.http import MAX_RETRY_AFTER, retry_delay
@@ -45,7 +46,7 @@ from .async_inference import (
 )
 from .calls import Call
 from .chains import AsyncSubmission, parse_submission
-from .platform import AsyncPlatformClient, CallOptions, PlatformClient
+from .platform import AsyncPlatformClient, CallOptions, PlatformClient, _PlatformBase
 from .targets import Target
 
 T = TypeVar("T")
@@ -78,8 +79,23 @@ def _async_429s() -> Iterator[None]:
         raise as_async_429(exc) from exc
 
 
-def _submit_call(target: Target | str, model_input: Any, **kw: Any) -> Call:
-    return async_predict_call(target, build_async_predict_body(model_input, **kw))
+def _submit_call(  # noqa: PLR0917 (async_predict's own arguments, in their order)
+    target: Target | str,
+    model_input: Any,
+    webhook_endpoint: str | None,
+    priority: int | None,
+    max_time_in_queue_seconds: int | None,
+    inference_retry_config: InferenceRetryConfig | Mapping[str, int] | None,
+) -> Call:
+    """The submit call of :func:`async_predict`, every argument checked (nothing is sent)."""
+    body = build_async_predict_body(
+        model_input,
+        webhook_endpoint=webhook_endpoint,
+        priority=priority,
+        max_time_in_queue_seconds=max_time_in_queue_seconds,
+        inference_retry_config=inference_retry_config,
+    )
+    return async_predict_call(target, body)
 
 
 def _request_target(
@@ -115,6 +131,52 @@ async def _async(
         yield own
 
 
+def _run(client: PlatformClient | None, api_key: str | None, plan: Callable[[Any], Plan[T]]) -> T:
+    """``plan(client)`` driven on the caller's client, or on one made for this call."""
+    with _sync(client, api_key) as c:
+        return drive(plan(c), c._act)
+
+
+async def _arun(
+    client: AsyncPlatformClient | None, api_key: str | None, plan: Callable[[Any], Plan[T]]
+) -> T:
+    """The coroutine twin of :func:`_run`."""
+    async with _async(client, api_key) as c:
+        return await adrive(plan(c), c._act)
+
+
+def _request_plan(
+    target: Target | str | AsyncSubmission,
+    request_id: str | None,
+    method: str,
+    kw: Mapping[str, Any],
+    parse: Callable[[Any, str], T],
+) -> Callable[[_PlatformBase[Any]], Plan[T]]:
+    """A call about one request (status, cancel), as a plan over a client; its answer read by
+    ``parse(data, request_id)``. The request id is checked now, before any client is made."""
+    t, rid = _request_target(target, request_id)
+
+    def plan(client: _PlatformBase[Any]) -> Plan[T]:
+        with _async_429s():
+            call = async_request_call(t, rid, method)
+            data = yield from client._call_plan(call, cast(CallOptions, kw))
+        return _parsed(parse, data, rid)
+
+    return plan
+
+
+def _status_plan(
+    target: Target | str | AsyncSubmission, request_id: str | None, kw: Mapping[str, Any]
+) -> Callable[[_PlatformBase[Any]], Plan[AsyncRequest]]:
+    return _request_plan(target, request_id, "GET", kw, lambda data, _: parse_async_request(data))
+
+
+def _cancel_plan(
+    target: Target | str | AsyncSubmission, request_id: str | None, kw: Mapping[str, Any]
+) -> Callable[[_PlatformBase[Any]], Plan[CancelResult]]:
+    return _request_plan(target, request_id, "DELETE", kw, parse_cancel_response)
+
+
 def _parsed(parse: Callable[..., T], data: Any, *args: Any) -> T:
     """``parse(data, *args)``; an answer of the wrong shape is a :class:`MalformedResponseError`."""
     try:
@@ -134,7 +196,7 @@ def submit(
     timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
 ) -> AsyncSubmission:
     """Send a submit call, retrying only 429s."""
-    return drive(_submit_plan(client, call, max_retries, timeout), client._act)
+    return drive(submit_plan(client, call, max_retries, timeout), client._act)
 
 
 async def asubmit(
@@ -144,14 +206,14 @@ async def asubmit(
     timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
 ) -> AsyncSubmission:
     """The coroutine twin of :func:`submit`."""
-    return await adrive(_submit_plan(client, call, max_retries, timeout), client._act)
+    return await adrive(submit_plan(client, call, max_retries, timeout), client._act)
 
 
-def _submit_plan(
-    client: PlatformClient | AsyncPlatformClient,
+def submit_plan(
+    client: _PlatformBase[Any],
     call: Call,
     max_retries: int,
-    timeout: TimeoutTypes | UseClientDefault,
+    timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
 ) -> Plan[AsyncSubmission]:
     """The submit as a plan (:mod:`genai_core.plans`) over the client's own steps: one attempt
     at a time (no retry but on a 429, and no cold-start wait), sleeping between 429s."""
@@ -196,13 +258,12 @@ def async_predict(
     call = _submit_call(
         target,
         model_input,
-        webhook_endpoint=webhook_endpoint,
-        priority=priority,
-        max_time_in_queue_seconds=max_time_in_queue_seconds,
-        inference_retry_config=inference_retry_config,
+        webhook_endpoint,
+        priority,
+        max_time_in_queue_seconds,
+        inference_retry_config,
     )
-    with _sync(client, api_key) as c:
-        return submit(c, call, max_retries)
+    return _run(client, api_key, partial(submit_plan, call=call, max_retries=max_retries))
 
 
 async def aasync_predict(
@@ -221,13 +282,12 @@ async def aasync_predict(
     call = _submit_call(
         target,
         model_input,
-        webhook_endpoint=webhook_endpoint,
-        priority=priority,
-        max_time_in_queue_seconds=max_time_in_queue_seconds,
-        inference_retry_config=inference_retry_config,
+        webhook_endpoint,
+        priority,
+        max_time_in_queue_seconds,
+        inference_retry_config,
     )
-    async with _async(client, api_key) as c:
-        return await asubmit(c, call, max_retries)
+    return await _arun(client, api_key, partial(submit_plan, call=call, max_retries=max_retries))
 
 
 def get_async_request(
@@ -240,10 +300,7 @@ def get_async_request(
 ) -> AsyncRequest:
     """The status of an async request (``GET /async_request/{id}``); never its output. Pass the
     handle ``async_predict`` returned, or the target and the request id."""
-    t, rid = _request_target(target, request_id)
-    with _sync(client, api_key) as c, _async_429s():
-        data = c._call(async_request_call(t, rid, "GET"), **kw)
-    return _parsed(parse_async_request, data)
+    return _run(client, api_key, _status_plan(target, request_id, kw))
 
 
 async def aget_async_request(
@@ -255,11 +312,7 @@ async def aget_async_request(
     **kw: Any,
 ) -> AsyncRequest:
     """The coroutine twin of :func:`get_async_request`."""
-    t, rid = _request_target(target, request_id)
-    async with _async(client, api_key) as c:
-        with _async_429s():
-            data = await c._call(async_request_call(t, rid, "GET"), **kw)
-    return _parsed(parse_async_request, data)
+    return await _arun(client, api_key, _status_plan(target, request_id, kw))
 
 
 def cancel_async_request(
@@ -272,10 +325,7 @@ def cancel_async_request(
 ) -> CancelResult:
     """Cancel a queued request (``DELETE /async_request/{id}``). Only ``QUEUED`` requests can
     be: otherwise ``canceled`` is False and ``message`` is Baseten's reason."""
-    t, rid = _request_target(target, request_id)
-    with _sync(client, api_key) as c, _async_429s():
-        data = c._call(async_request_call(t, rid, "DELETE"), **kw)
-    return _parsed(parse_cancel_response, data, rid)
+    return _run(client, api_key, _cancel_plan(target, request_id, kw))
 
 
 async def acancel_async_request(
@@ -287,8 +337,4 @@ async def acancel_async_request(
     **kw: Any,
 ) -> CancelResult:
     """The coroutine twin of :func:`cancel_async_request`."""
-    t, rid = _request_target(target, request_id)
-    async with _async(client, api_key) as c:
-        with _async_429s():
-            data = await c._call(async_request_call(t, rid, "DELETE"), **kw)
-    return _parsed(parse_cancel_response, data, rid)
+    return await _arun(client, api_key, _cancel_plan(target, request_id, kw))

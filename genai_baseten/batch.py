@@ -548,6 +548,12 @@ class AsyncInferenceEngine:
     after their submit (default: ``max_time_in_queue_seconds``, or Baseten's 600 s, plus 300 s
     for the run and the delivery; 0: do not wait).
 
+    ``backoff(attempt, retry_after)`` is how many seconds a 429, or a submit refused before it
+    was sent, holds every submit of the batch (``attempt`` counts from 0 per item;
+    ``retry_after`` is the server's, or None): by default :func:`hold_seconds`, the server's
+    Retry-After whatever its size, else exponential backoff with jitter. A 429 for the queue
+    cap holds at least 5 s whatever it says.
+
     Conversations are sent as OpenAI chat bodies (``{"messages": [...]}``, the input of an
     Engine-Builder model's ``/predict``), with the TextOptions the body can carry:
     ``system_prompt`` (a first system message), ``max_tokens``, ``temperature``, ``top_p``,
@@ -582,6 +588,7 @@ class AsyncInferenceEngine:
         resend_unknown: bool = False,
         unknown_wait: float | None = None,
         timeout: float | None = None,
+        backoff: Callable[[int, float | None], float] = hold_seconds,
     ) -> None:
         self.target = Target.of(target)
         self.target.async_predict_url()  # ValidationError now for a chain or Model APIs
@@ -614,6 +621,7 @@ class AsyncInferenceEngine:
             raise ValidationError(f"unknown_wait must be seconds >= 0, got {unknown_wait!r}")
         self.unknown_wait = float(unknown_wait)
         self.timeout = timeout
+        self.backoff = backoff
         if not public_url and not local_webhook:
             raise ValidationError(
                 "public_url is required: the HTTPS address (a tunnel or a proxy to the receiver "
@@ -741,7 +749,7 @@ class AsyncInferenceEngine:
                     handle = await asubmit(client, async_predict_call(self.target, body), 0)
                 except AsyncRateLimitError as exc:
                     run.store.back_to_pending(index)
-                    wait = hold_seconds(attempt, exc.retry_after)
+                    wait = self.backoff(attempt, exc.retry_after)
                     if exc.limit is AsyncLimit.QUEUE_CAP:
                         wait = max(wait, 5.0)  # the queue drains at the model's pace
                     run.gate.hold(run.clock(), wait)
@@ -752,7 +760,7 @@ class AsyncInferenceEngine:
                         # Refused before any byte left: nothing was queued, so it is safe to
                         # send again (after a backoff that holds the batch, like a 429's).
                         run.store.back_to_pending(index)
-                        run.gate.hold(run.clock(), hold_seconds(attempt, None))
+                        run.gate.hold(run.clock(), self.backoff(attempt, None))
                         attempt += 1
                         continue
                     if not _maybe_queued(exc):

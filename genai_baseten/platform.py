@@ -117,6 +117,7 @@ PROVIDER = "baseten"
 
 _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
 _CALL = "genai_baseten_call"  # request extension: the Call a request was built from
+_T = TypeVar("_T")
 _Sync = TypeVar("_Sync", bound="PlatformClient")
 _Async = TypeVar("_Async", bound="AsyncPlatformClient")
 
@@ -360,6 +361,31 @@ class _PlatformBase(Generic[_H]):
             where = wake_target(where, (yield from self._call_plan(lookup, kw)))
         yield from self._call_plan(wake_call(where), kw)
 
+    def _parsed_plan(self, call: Call, parse: Callable[[Any], _T], kw: CallOptions) -> Plan[_T]:
+        """``call``'s answer, read by ``parse`` (one of the endpoint modules' parsers)."""
+        return parse((yield from self._call_plan(call, kw)))
+
+    def _list_plan(self, kind: str, parent: str | None, kw: CallOptions) -> Plan[list[Any]]:
+        """A management list (``GET /v1/{kind}``, or below the model ``parent``)."""
+        data = yield from self._call_plan(management.list_call(kind, parent), kw)
+        return management.parse_list(kind, data)
+
+    def _status_plan(
+        self, target: Target | str, kw: CallOptions
+    ) -> Plan[management.DeploymentStatus]:
+        call = management.deployment_of_target_call(target)
+        status = management.status_of((yield from self._call_plan(call, kw)), call)
+        return status or management.DeploymentStatus.INACTIVE
+
+    def _run_remote_submit_plan(
+        self, target: Target | str, inputs: Mapping[str, Any], kw: CallOptions
+    ) -> Plan[chains.AsyncSubmission]:
+        from .async_client import submit_plan  # it builds on this module
+
+        call = chains.async_run_remote_call(target, inputs)
+        retries = kw.get("max_retries", self._policy.max_retries)
+        return (yield from submit_plan(self, call, retries, kw.get("timeout", USE_CLIENT_DEFAULT)))
+
     def _waiting(self, call: Call, err: GenAIError, delay: float) -> None:
         if isinstance(err, APIError):
             what = f"HTTP {err.status_code}"
@@ -432,9 +458,7 @@ class PlatformClient(_PlatformBase[httpx.Client]):
     ) -> management.DeploymentStatus:
         """The status of the deployment ``target`` names (management API); for an environment,
         its current deployment's (``INACTIVE`` when it has none)."""
-        call = management.deployment_of_target_call(target)
-        status = management.status_of(self._call(call, **kw), call)
-        return status or management.DeploymentStatus.INACTIVE
+        return drive(self._status_plan(target, kw), self._act)
 
     def wait_until_ready(
         self,
@@ -456,7 +480,8 @@ class PlatformClient(_PlatformBase[httpx.Client]):
         self, target: Target | str, **kw: Unpack[CallOptions]
     ) -> queue.QueueStatus:
         """``GET /{target}/async_queue_status``: requests queued and in progress."""
-        return queue.parse_queue_status(self._call(queue.queue_status_call(target), **kw))
+        call = queue.queue_status_call(target)
+        return drive(self._parsed_plan(call, queue.parse_queue_status, kw), self._act)
 
     # -- chains -------------------------------------------------------------------------------
 
@@ -474,51 +499,46 @@ class PlatformClient(_PlatformBase[httpx.Client]):
 
         A submit: retried on a 429 only (``max_retries`` times), never after a 5xx or a lost
         connection, where Baseten may have queued it already. At most 256 KiB of inputs."""
-        from .async_client import submit  # it builds on this module
-
-        call = chains.async_run_remote_call(target, inputs)
-        retries = kw.get("max_retries", self._policy.max_retries)
-        return submit(self, call, retries, kw.get("timeout", USE_CLIENT_DEFAULT))
+        return drive(self._run_remote_submit_plan(target, inputs, kw), self._act)
 
     # -- management (read-only) ---------------------------------------------------------------
 
     def list_models(self, **kw: Unpack[CallOptions]) -> list[management.ManagedModel]:
         """The account's dedicated models (management API ``GET /v1/models``)."""
-        return management.parse_list("models", self._call(management.list_call("models"), **kw))
+        return drive(self._list_plan("models", None, kw), self._act)
 
     def list_chains(self, **kw: Unpack[CallOptions]) -> list[management.Chain]:
         """The account's chains (``GET /v1/chains``)."""
-        return management.parse_list("chains", self._call(management.list_call("chains"), **kw))
+        return drive(self._list_plan("chains", None, kw), self._act)
 
     def get_model(self, model_id: str, **kw: Unpack[CallOptions]) -> management.ManagedModel:
-        return management.parse_model(self._call(management.model_call(model_id), **kw))
+        call = management.model_call(model_id)
+        return drive(self._parsed_plan(call, management.parse_model, kw), self._act)
 
     def list_deployments(
         self, model_id: str, **kw: Unpack[CallOptions]
     ) -> list[management.Deployment]:
         """A model's deployments (``GET /v1/models/{id}/deployments``)."""
-        call = management.list_call("deployments", model_id)
-        return management.parse_list("deployments", self._call(call, **kw))
+        return drive(self._list_plan("deployments", model_id, kw), self._act)
 
     def get_deployment(
         self, model_id: str, deployment_id: str, **kw: Unpack[CallOptions]
     ) -> management.Deployment:
         """One deployment: an id, ``"production"`` or ``"development"``."""
         call = management.deployment_call(model_id, deployment_id)
-        return management.parse_deployment(self._call(call, **kw))
+        return drive(self._parsed_plan(call, management.parse_deployment, kw), self._act)
 
     def list_environments(
         self, model_id: str, **kw: Unpack[CallOptions]
     ) -> list[management.Environment]:
         """A model's environments (``GET /v1/models/{id}/environments``)."""
-        call = management.list_call("environments", model_id)
-        return management.parse_list("environments", self._call(call, **kw))
+        return drive(self._list_plan("environments", model_id, kw), self._act)
 
     def get_environment(
         self, model_id: str, name: str, **kw: Unpack[CallOptions]
     ) -> management.Environment:
         call = management.environment_call(model_id, name)
-        return management.parse_environment(self._call(call, **kw))
+        return drive(self._parsed_plan(call, management.parse_environment, kw), self._act)
 
     def close(self) -> None:
         self._unregister_secrets()
@@ -579,9 +599,8 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     async def deployment_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
     ) -> management.DeploymentStatus:
-        call = management.deployment_of_target_call(target)
-        status = management.status_of(await self._call(call, **kw), call)
-        return status or management.DeploymentStatus.INACTIVE
+        """See :meth:`PlatformClient.deployment_status`."""
+        return await adrive(self._status_plan(target, kw), self._act)
 
     async def wait_until_ready(
         self,
@@ -597,8 +616,8 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
     async def async_queue_status(
         self, target: Target | str, **kw: Unpack[CallOptions]
     ) -> queue.QueueStatus:
-        data = await self._call(queue.queue_status_call(target), **kw)
-        return queue.parse_queue_status(data)
+        call = queue.queue_status_call(target)
+        return await adrive(self._parsed_plan(call, queue.parse_queue_status, kw), self._act)
 
     async def run_remote(
         self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
@@ -609,46 +628,39 @@ class AsyncPlatformClient(_PlatformBase[httpx.AsyncClient]):
         self, target: Target | str, inputs: Mapping[str, Any], **kw: Unpack[CallOptions]
     ) -> chains.AsyncSubmission:
         """See :meth:`PlatformClient.async_run_remote`."""
-        from .async_client import asubmit
-
-        call = chains.async_run_remote_call(target, inputs)
-        retries = kw.get("max_retries", self._policy.max_retries)
-        return await asubmit(self, call, retries, kw.get("timeout", USE_CLIENT_DEFAULT))
+        return await adrive(self._run_remote_submit_plan(target, inputs, kw), self._act)
 
     async def list_models(self, **kw: Unpack[CallOptions]) -> list[management.ManagedModel]:
-        data = await self._call(management.list_call("models"), **kw)
-        return management.parse_list("models", data)
+        return await adrive(self._list_plan("models", None, kw), self._act)
 
     async def list_chains(self, **kw: Unpack[CallOptions]) -> list[management.Chain]:
-        data = await self._call(management.list_call("chains"), **kw)
-        return management.parse_list("chains", data)
+        return await adrive(self._list_plan("chains", None, kw), self._act)
 
     async def get_model(self, model_id: str, **kw: Unpack[CallOptions]) -> management.ManagedModel:
-        return management.parse_model(await self._call(management.model_call(model_id), **kw))
+        call = management.model_call(model_id)
+        return await adrive(self._parsed_plan(call, management.parse_model, kw), self._act)
 
     async def list_deployments(
         self, model_id: str, **kw: Unpack[CallOptions]
     ) -> list[management.Deployment]:
-        call = management.list_call("deployments", model_id)
-        return management.parse_list("deployments", await self._call(call, **kw))
+        return await adrive(self._list_plan("deployments", model_id, kw), self._act)
 
     async def get_deployment(
         self, model_id: str, deployment_id: str, **kw: Unpack[CallOptions]
     ) -> management.Deployment:
         call = management.deployment_call(model_id, deployment_id)
-        return management.parse_deployment(await self._call(call, **kw))
+        return await adrive(self._parsed_plan(call, management.parse_deployment, kw), self._act)
 
     async def list_environments(
         self, model_id: str, **kw: Unpack[CallOptions]
     ) -> list[management.Environment]:
-        call = management.list_call("environments", model_id)
-        return management.parse_list("environments", await self._call(call, **kw))
+        return await adrive(self._list_plan("environments", model_id, kw), self._act)
 
     async def get_environment(
         self, model_id: str, name: str, **kw: Unpack[CallOptions]
     ) -> management.Environment:
         call = management.environment_call(model_id, name)
-        return management.parse_environment(await self._call(call, **kw))
+        return await adrive(self._parsed_plan(call, management.parse_environment, kw), self._act)
 
     async def aclose(self) -> None:
         self._unregister_secrets()

@@ -51,6 +51,7 @@ from .errors import (
     ValidationError,
 )
 from .options import TextOptions
+from .plans import Plan, adrive, drive
 from .provider import AsyncProvider, Provider
 from .tools import ToolDef
 from .types import Message, Messages, Reply, Result, ToolCall, ToolCallResult, Usage
@@ -303,6 +304,26 @@ class _Loop:
         assert isinstance(last, Result)
         return ToolLoopResult(last, list(self.messages), self.turns, self.usage)
 
+    def plan(self) -> Plan[ToolLoopResult]:
+        """The loop as a plan (:mod:`genai_core.plans`), written once for both twins: it yields
+        ``(_CALLS, answer)`` to run an answer's tool calls (the outcome: the tool-results
+        message) and ``(_ASK, messages, options)`` for the next answer (the outcome: its
+        Result). A library error on the way leaves with the conversation so far."""
+        try:
+            pending = self.pending()
+            if pending is not None:
+                self.messages.append((yield _CALLS, pending))
+            while True:
+                result = yield _ASK, self.messages, self.options()
+                if self.answered(result):
+                    return self.done()
+                self.messages.append((yield _CALLS, result))
+        except GenAIError as exc:
+            raise self.attach(exc)  # noqa: B904 - the error keeps its own cause
+
+
+_CALLS, _ASK = "run the tool calls", "ask"
+
 
 # --- sync -------------------------------------------------------------------------------------
 
@@ -353,23 +374,19 @@ def run_tool_loop(
             f"async tools cannot run in run_tool_loop: {', '.join(coroutines)}; use an async "
             "client with arun_tool_loop, or make the tools plain functions"
         )
-    try:
-        pending = loop.pending()
-        if pending is not None:
-            loop.messages.append(run_tool_calls(pending, loop.text, on_error=on_error))
-        while True:
-            if on_fragment is None:
-                result = client.gen_sync(loop.messages, *loop.options())
-            else:
-                with client.gen_stream(loop.messages, *loop.options()) as stream:
-                    for fragment in stream:
-                        on_fragment(fragment)
-                    result = stream.result()
-            if loop.answered(result):
-                return loop.done()
-            loop.messages.append(run_tool_calls(result, loop.text, on_error=on_error))
-    except GenAIError as exc:
-        raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause
+
+    def act(step: tuple[Any, ...]) -> Any:
+        if step[0] is _CALLS:
+            return run_tool_calls(step[1], loop.text, on_error=on_error)
+        _, messages, turn_options = step
+        if on_fragment is None:
+            return client.gen_sync(messages, *turn_options)
+        with client.gen_stream(messages, *turn_options) as stream:
+            for fragment in stream:
+                on_fragment(fragment)
+            return stream.result()
+
+    return drive(loop.plan(), act)
 
 
 # --- async ------------------------------------------------------------------------------------
@@ -419,22 +436,18 @@ async def arun_tool_loop(
     """
     _check_client(client, is_async=True)
     loop = _Loop(messages, options, max_turns, on_error)
-    try:
-        pending = loop.pending()
-        if pending is not None:
-            loop.messages.append(await arun_tool_calls(pending, loop.text, on_error=on_error))
-        while True:
-            if on_fragment is None:
-                result = await client.gen_sync(loop.messages, *loop.options())
-            else:
-                async with client.gen_stream(loop.messages, *loop.options()) as stream:
-                    async for fragment in stream:
-                        shown = on_fragment(fragment)
-                        if inspect.isawaitable(shown):
-                            await shown
-                    result = stream.result()
-            if loop.answered(result):
-                return loop.done()
-            loop.messages.append(await arun_tool_calls(result, loop.text, on_error=on_error))
-    except GenAIError as exc:
-        raise loop.attach(exc)  # noqa: B904 - the error keeps its own cause
+
+    async def act(step: tuple[Any, ...]) -> Any:
+        if step[0] is _CALLS:
+            return await arun_tool_calls(step[1], loop.text, on_error=on_error)
+        _, messages, turn_options = step
+        if on_fragment is None:
+            return await client.gen_sync(messages, *turn_options)
+        async with client.gen_stream(messages, *turn_options) as stream:
+            async for fragment in stream:
+                shown = on_fragment(fragment)
+                if inspect.isawaitable(shown):
+                    await shown
+            return stream.result()
+
+    return await adrive(loop.plan(), act)

@@ -42,7 +42,13 @@ from typing import Any
 
 import httpx
 from harness import bodies
-from harness.loopback import HTTPLoopback, Incoming, Outgoing
+from harness.loopback import (
+    AsyncLoopbackTransport,
+    HTTPLoopback,
+    Incoming,
+    LoopbackTransport,
+    Outgoing,
+)
 from harness.scripted import ScriptedBody
 
 __all__ = [
@@ -381,32 +387,6 @@ class Loopback:
 
     def async_transport(self) -> AsyncLoopbackTransport:
         return AsyncLoopbackTransport(self.port)
-
-
-def _to_loopback(request: httpx.Request, port: int) -> None:
-    # The Host header (model-{id}.api.baseten.co) is already set from the original URL and is
-    # kept; only where the bytes go changes.
-    request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=port)
-
-
-class LoopbackTransport(httpx.HTTPTransport):
-    def __init__(self, port: int) -> None:
-        super().__init__()
-        self.port = port
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        _to_loopback(request, self.port)
-        return super().handle_request(request)
-
-
-class AsyncLoopbackTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, port: int) -> None:
-        super().__init__()
-        self.port = port
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        _to_loopback(request, self.port)
-        return await super().handle_async_request(request)
 
 
 @contextmanager

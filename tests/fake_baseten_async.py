@@ -12,8 +12,9 @@ answers 500, ``"bad"`` answers a 201 without a request id; ``"delay": s`` delive
 seconds. ``status_error`` answers every status call with that HTTP status.
 
 Counts every submit per item (``model_input["id"]``) so tests can check nothing ran twice.
-Clients reach it through :func:`loopback_transport`, which sends ``https://model-*.api.baseten.co``
-URLs to the fake.
+Served by the harness's :class:`~harness.loopback.HTTPLoopback`; clients reach it through
+:meth:`FakeAsyncBaseten.transport` / :meth:`FakeAsyncBaseten.async_transport`, which send the
+``https://model-*.api.baseten.co`` URLs to the fake.
 """
 
 from __future__ import annotations
@@ -28,11 +29,16 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+from harness.loopback import (
+    AsyncLoopbackTransport,
+    HTTPLoopback,
+    Incoming,
+    LoopbackTransport,
+    Outgoing,
+)
 
 SECRET = "whsec-test-secret-0001"
 TIME = "2024-04-30T01:01:08.883423Z"
@@ -59,132 +65,118 @@ class FakeAsyncBaseten:
         self.script_429: list[tuple[str, float | None]] = []
         self.lock = threading.Lock()
         self.work: queue.Queue[Job | None] = queue.Queue()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # One write per answer, sent at once: headers and body written separately meet the
-            # peer's delayed ACK and cost ~40 ms per request.
-            wbufsize = 1 << 16
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
-                raw = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if not self.path.endswith("/async_predict"):
-                    self._send(404, {"error": "no route"})
-                    return
-                with fake.lock:
-                    scripted = fake.script_429.pop(0) if fake.script_429 else None
-                if scripted is not None:
-                    kind, after = scripted
-                    message = (
-                        "Too many requests: limit of 50,000 QUEUED or IN_PROGRESS requests"
-                        if kind == "queue"
-                        else "Rate limit exceeded: 200 requests per second"
-                    )
-                    headers = {"Retry-After": str(after)} if after is not None else {}
-                    self._send(429, {"error": message}, headers)
-                    return
-                mi = body["model_input"]
-                key = mi.get("id") if isinstance(mi, dict) else json.dumps(mi)
-                job = Job(uuid.uuid4().hex, mi, body.get("webhook_endpoint"))
-                with fake.lock:
-                    fake.submits[key] += 1
-                    fake.jobs[job.request_id] = job
-                if not (isinstance(mi, dict) and (mi.get("hold") or mi.get("expire"))):
-                    fake.work.put(job)
-                elif mi.get("expire"):
-                    job.status, job.webhook_status = "EXPIRED", "CANCELED"
-                    job.errors = []
-                answer = mi.get("answer") if isinstance(mi, dict) else None
-                if answer == "drop":
-                    self.close_connection = True
-                    self.connection.shutdown(2)  # queued, but the client gets no answer
-                elif answer == "500":
-                    self._send(500, {"error": "internal error"})
-                elif answer == "bad":
-                    self._send(201, {"id": job.request_id})
-                else:
-                    self._send(201, {"request_id": job.request_id})
-
-            def _job(self) -> Job | None:
-                rid = self.path.rsplit("/", 1)[-1]
-                with fake.lock:
-                    fake.status_calls += 1
-                    return fake.jobs.get(rid)
-
-            def do_GET(self) -> None:
-                if fake.status_error is not None:
-                    with fake.lock:
-                        fake.status_calls += 1
-                    self._send(fake.status_error, {"error": "status unavailable"})
-                    return
-                job = self._job()
-                if job is None:
-                    self._send(404, {"error": "request not found"})
-                    return
-                self._send(
-                    200,
-                    {
-                        "request_id": job.request_id,
-                        "model_id": "abcd1234",
-                        "deployment_id": "dep1",
-                        "status": job.status,
-                        "webhook_status": job.webhook_status,
-                        "created_at": TIME,
-                        "status_at": TIME,
-                        "errors": job.errors,
-                    },
-                )
-
-            def do_DELETE(self) -> None:
-                job = self._job()
-                if job is None:
-                    self._send(404, {"error": "request not found"})
-                    return
-                with fake.lock:
-                    ok = job.status == "QUEUED"
-                    if ok:
-                        job.status, job.webhook_status = "CANCELED", "CANCELED"
-                message = "Request canceled" if ok else f"cannot cancel a {job.status} request"
-                self._send(200, {"request_id": job.request_id, "canceled": ok, "message": message})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.threads = [
-            threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}),
-            threading.Thread(target=self._worker),
-        ]
+        self.server = HTTPLoopback(self.answer)
+        self.worker = threading.Thread(target=self._worker, daemon=True)
 
     @property
     def port(self) -> int:
-        return int(self.server.server_address[1])
+        return self.server.port
+
+    def transport(self) -> LoopbackTransport:
+        """A sync transport sending every request to the fake, whatever its host."""
+        return LoopbackTransport(self.port)
+
+    def async_transport(self) -> AsyncLoopbackTransport:
+        """An async transport sending every request to the fake, whatever its host."""
+        return AsyncLoopbackTransport(self.port)
 
     def __enter__(self) -> FakeAsyncBaseten:
-        for t in self.threads:
-            t.daemon = True
-            t.start()
+        self.server.start()
+        self.worker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.work.put(None)
-        self.server.shutdown()
-        self.server.server_close()
-        for t in self.threads:
-            t.join(timeout=5)
+        self.server.stop()
+        self.worker.join(timeout=5)
+
+    # -- the HTTP side ----------------------------------------------------------------------
+
+    def answer(self, req: Incoming) -> Outgoing:
+        if req.method == "POST":
+            return self._submit(req)
+        if req.method == "GET":
+            return self._status(req)
+        if req.method == "DELETE":
+            return self._cancel(req)
+        return Outgoing.json(405, {"error": "method not allowed"})
+
+    def _submit(self, req: Incoming) -> Outgoing:
+        body = req.json()
+        if not req.path.endswith("/async_predict"):
+            return Outgoing.json(404, {"error": "no route"})
+        with self.lock:
+            scripted = self.script_429.pop(0) if self.script_429 else None
+        if scripted is not None:
+            kind, after = scripted
+            message = (
+                "Too many requests: limit of 50,000 QUEUED or IN_PROGRESS requests"
+                if kind == "queue"
+                else "Rate limit exceeded: 200 requests per second"
+            )
+            headers = {"Retry-After": str(after)} if after is not None else {}
+            return Outgoing.json(429, {"error": message}, headers)
+        mi = body["model_input"]
+        key = mi.get("id") if isinstance(mi, dict) else json.dumps(mi)
+        job = Job(uuid.uuid4().hex, mi, body.get("webhook_endpoint"))
+        with self.lock:
+            self.submits[key] += 1
+            self.jobs[job.request_id] = job
+        if not (isinstance(mi, dict) and (mi.get("hold") or mi.get("expire"))):
+            self.work.put(job)
+        elif mi.get("expire"):
+            job.status, job.webhook_status = "EXPIRED", "CANCELED"
+            job.errors = []
+        answer = mi.get("answer") if isinstance(mi, dict) else None
+        if answer == "drop":
+            return Outgoing(drop=True)  # queued, but the client gets no answer
+        if answer == "500":
+            return Outgoing.json(500, {"error": "internal error"})
+        if answer == "bad":
+            return Outgoing.json(201, {"id": job.request_id})
+        return Outgoing.json(201, {"request_id": job.request_id})
+
+    def _job(self, req: Incoming) -> Job | None:
+        rid = req.path.rsplit("/", 1)[-1]
+        with self.lock:
+            self.status_calls += 1
+            return self.jobs.get(rid)
+
+    def _status(self, req: Incoming) -> Outgoing:
+        if self.status_error is not None:
+            with self.lock:
+                self.status_calls += 1
+            return Outgoing.json(self.status_error, {"error": "status unavailable"})
+        job = self._job(req)
+        if job is None:
+            return Outgoing.json(404, {"error": "request not found"})
+        return Outgoing.json(
+            200,
+            {
+                "request_id": job.request_id,
+                "model_id": "abcd1234",
+                "deployment_id": "dep1",
+                "status": job.status,
+                "webhook_status": job.webhook_status,
+                "created_at": TIME,
+                "status_at": TIME,
+                "errors": job.errors,
+            },
+        )
+
+    def _cancel(self, req: Incoming) -> Outgoing:
+        job = self._job(req)
+        if job is None:
+            return Outgoing.json(404, {"error": "request not found"})
+        with self.lock:
+            ok = job.status == "QUEUED"
+            if ok:
+                job.status, job.webhook_status = "CANCELED", "CANCELED"
+        message = "Request canceled" if ok else f"cannot cancel a {job.status} request"
+        answer = {"request_id": job.request_id, "canceled": ok, "message": message}
+        return Outgoing.json(200, answer)
+
+    # -- the worker: runs the queued jobs, delivers their webhooks ----------------------------
 
     def payload(self, job: Job) -> bytes:
         failed = isinstance(job.model_input, dict) and job.model_input.get("fail")
@@ -241,40 +233,3 @@ class FakeAsyncBaseten:
                 job.status = "WEBHOOK_FAILED"
         for conn in conns.values():
             conn.close()
-
-
-def _rewrite(fake: FakeAsyncBaseten, request: httpx.Request) -> httpx.Request:
-    url = request.url.copy_with(scheme="http", host="127.0.0.1", port=fake.port)
-    return httpx.Request(request.method, url, headers=request.headers, content=request.content)
-
-
-class LoopbackTransport(httpx.BaseTransport):
-    """Sends every request to the fake, whatever its host (sync)."""
-
-    def __init__(self, fake: FakeAsyncBaseten) -> None:
-        self.fake = fake
-        self.inner = httpx.HTTPTransport()
-        self.seen: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        return self.inner.handle_request(_rewrite(self.fake, request))
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class AsyncLoopbackTransport(httpx.AsyncBaseTransport):
-    """Sends every request to the fake, whatever its host (async)."""
-
-    def __init__(self, fake: FakeAsyncBaseten) -> None:
-        self.fake = fake
-        self.inner = httpx.AsyncHTTPTransport()
-        self.seen: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        return await self.inner.handle_async_request(_rewrite(self.fake, request))
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from harness.bodies import event
+from harness import bodies
 from harness.loopback import HTTPLoopback, Incoming, Outgoing
 
 MODELS = [
@@ -140,41 +140,19 @@ class FakeOpenAI(HTTPLoopback):
             return Outgoing.json(400, {"object": "error", **error})
         users = _user_text(messages)
         answer = "echo: " + (users[-1] if users else "")
-        usage = {
-            "prompt_tokens": sum(_words(u) for u in users),
-            "completion_tokens": _words(answer),
-            "total_tokens": sum(_words(u) for u in users) + _words(answer),
+        usage = bodies.usage(sum(_words(u) for u in users), _words(answer))
+        kw: dict[str, Any] = {
+            "id": "chatcmpl-fake",
+            "model": body.get("model"),
+            "created": 1,
+            "system_fingerprint": "fp-fake",
         }
-        base = {"id": "chatcmpl-fake", "created": 1, "model": body.get("model")}
         if not body.get("stream"):
-            completion = {
-                **base,
-                "object": "chat.completion",
-                "system_fingerprint": "fp-fake",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": answer},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": usage,
-            }
-            return Outgoing.json(200, completion)
+            return Outgoing.json(200, bodies.completion(answer, usage=usage, **kw))
         words = answer.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
-        chunk = {**base, "object": "chat.completion.chunk", "system_fingerprint": "fp-fake"}
-        events = [
-            event(
-                {**chunk, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
-            )
-            for p in pieces
-        ]
-        events.append(
-            event({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-        )
-        events.append(event({**chunk, "choices": [], "usage": usage}))
-        events.append(event("[DONE]"))
+        # Each word in a chunk of its own, then the finish, a usage-only chunk and [DONE].
+        events = bodies.text_stream(*pieces, usage=usage, **kw)
         return Outgoing(200, events, {"Content-Type": "text/event-stream"})
 
     def embeddings(self, body: dict[str, Any]) -> Outgoing:

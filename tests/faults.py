@@ -27,7 +27,7 @@ TIMEOUT = 0.25
 STALL = 1.0
 
 _ID = ("X-Request-Id", RID)
-_USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+_USAGE = bodies.usage(3, 2)
 
 
 def chunk(delta: dict[str, Any] | None = None, *, finish: Any = bodies.ABSENT, **extra: Any) -> Any:
@@ -47,21 +47,9 @@ def stream_head(content_type: str = "text/event-stream", *extra: tuple[str, str]
 
 
 STREAM_OK: Script = [stream_head(), sse(HEL, LO, STOP, USAGE, "[DONE]"), CLOSE]
-SYNC_BODY = json.dumps(
-    {
-        "id": "chatcmpl-f",
-        "object": "chat.completion",
-        "model": "m",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "Hello"},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": _USAGE,
-    }
-).encode()
+SYNC_BODY = bodies.json_bytes(
+    bodies.completion("Hello", usage=_USAGE, id="chatcmpl-f", model="m", created=None)
+)
 SYNC_OK: Script = [http_response(200, SYNC_BODY, headers=[_ID])]
 
 

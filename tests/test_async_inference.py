@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_baseten_async import AsyncLoopbackTransport, FakeAsyncBaseten, LoopbackTransport
+from fake_baseten_async import FakeAsyncBaseten
 
 import genai_baseten
 from genai_baseten.async_inference import (
@@ -275,7 +275,7 @@ async def test_async_twins_with_mock_transport() -> None:
 def test_cancel_a_queued_request_on_the_fake() -> None:
     with (
         FakeAsyncBaseten() as fake,
-        genai_baseten.PlatformClient(api_key=KEY, transport=LoopbackTransport(fake)) as client,
+        genai_baseten.PlatformClient(api_key=KEY, transport=fake.transport()) as client,
     ):
         kw: dict[str, Any] = {"client": client}
         handle = genai_baseten.async_predict(TARGET, {"id": 1, "hold": True}, **kw)
@@ -290,9 +290,7 @@ def test_cancel_a_queued_request_on_the_fake() -> None:
 @pytest.mark.anyio
 async def test_expiry_and_completion_seen_by_status_async() -> None:
     with FakeAsyncBaseten() as fake:
-        client = genai_baseten.AsyncPlatformClient(
-            api_key=KEY, transport=AsyncLoopbackTransport(fake)
-        )
+        client = genai_baseten.AsyncPlatformClient(api_key=KEY, transport=fake.async_transport())
         kw: dict[str, Any] = {"client": client}
         expired = await genai_baseten.aasync_predict(TARGET, {"id": 1, "expire": True}, **kw)
         plain = await genai_baseten.aasync_predict(TARGET, {"id": 2}, **kw)

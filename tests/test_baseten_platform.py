@@ -15,6 +15,7 @@ import httpx
 import pytest
 from baseten_fake import KEY, FakeBaseten, Reply, serve
 from harness.flavors import ASYNC, SYNC, Flavor, resolve
+from harness.scripted import Sleeps
 
 import genai_baseten
 from genai_baseten import AsyncPlatformClient, PlatformClient, Target
@@ -36,27 +37,23 @@ MODEL = "abcd1234"
 PROD = Target.model(MODEL)
 
 
-class Clock:
-    """A clock that moves only when the client sleeps."""
+class Clock(Sleeps):
+    """The harness's fake sleeps, on a clock that moves only when the client sleeps."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.now = 1000.0
-        self.sleeps: list[float] = []
 
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+    def sleep(self, delay: float) -> None:
+        super().sleep(delay)
+        self.now += delay
 
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
+    async def async_sleep(self, delay: float) -> None:
+        self.sleep(delay)
 
-    def policy(self, max_retries: int = 2) -> RetryPolicy:
-        return RetryPolicy(
-            max_retries=max_retries,
-            sleep=self.sleep,
-            async_sleep=self.asleep,
-            clock=lambda: self.now,
-            rand=lambda: 0.0,
+    def policy(self, max_retries: int = 2, **kw: Any) -> RetryPolicy:
+        return super().policy(
+            max_retries=max_retries, clock=lambda: self.now, rand=lambda: 0.0, **kw
         )
 
 
@@ -172,7 +169,7 @@ def test_cold_start_503s_are_waited_out(drive: Driver) -> None:
     assert drive("predict", PROD, 1) == {"output": 1}
     # 2 retries of the HTTP policy (0.5 s, 1 s backoff), then the cold-start waits (5 s each).
     assert len(drive.fake.requests) == 5
-    assert drive.clock.sleeps == [0.5, 1.0, 5.0, 5.0]
+    assert drive.clock.delays == [0.5, 1.0, 5.0, 5.0]
 
 
 def test_cold_start_budget_is_bounded(drive: Driver) -> None:
@@ -181,7 +178,7 @@ def test_cold_start_budget_is_bounded(drive: Driver) -> None:
         drive("predict", PROD, 1, cold_start_timeout=12)
     assert caught.value.status_code == 503
     # 0.5 + 1 (policy), then 5 + 5 + 0.5 (the rest of the 12 s budget), then out of budget.
-    assert drive.clock.sleeps == [0.5, 1.0, 5.0, 5.0, 0.5]
+    assert drive.clock.delays == [0.5, 1.0, 5.0, 5.0, 0.5]
     assert len(drive.fake.requests) == 6
 
 
@@ -274,7 +271,7 @@ def test_stream_waits_out_a_cold_start_then_streams(drive: Driver) -> None:
     kind, items = drive.stream(PROD, {})
     assert (kind, b"".join(items)) == ("bytes", b"abcd")
     assert len(drive.fake.requests) == 4
-    assert drive.clock.sleeps == [0.5, 1.0, 5.0]
+    assert drive.clock.delays == [0.5, 1.0, 5.0]
 
 
 def test_stream_on_a_deactivated_deployment(drive: Driver) -> None:
@@ -301,7 +298,7 @@ def test_wait_until_ready_wakes_then_polls(drive: Driver) -> None:
     # The spec documents wake for deployment/{id} and development only: the environment's
     # current deployment (d2) is looked up, then woken.
     assert paths == [("GET", env), ("POST", "/deployment/d2/wake"), *[("GET", env)] * 3]
-    assert drive.clock.sleeps == [2, 2]  # WAKING_UP, LOADING_MODEL, then ACTIVE
+    assert drive.clock.delays == [2, 2]  # WAKING_UP, LOADING_MODEL, then ACTIVE
 
 
 def test_wait_until_ready_stops_on_failure(drive: Driver) -> None:
@@ -315,7 +312,7 @@ def test_wait_until_ready_has_a_deadline(drive: Driver) -> None:
     drive.fake.statuses["d1"] = ["LOADING_MODEL"] * 100
     with pytest.raises(APITimeoutError, match="not ready after 10 s"):
         drive("wait_until_ready", PROD, interval=3, timeout=10)
-    assert drive.clock.sleeps == [3, 3, 3, 1]  # never past the deadline
+    assert drive.clock.delays == [3, 3, 3, 1]  # never past the deadline
     # Environment look-up + wake + polls at 0, 3, 6 and 9 s; none is sent once no time is left.
     assert len(drive.fake.requests) == 6
 

@@ -78,7 +78,7 @@ def test_an_answer_after_the_model_ran_is_not_retried(status: int, method: str) 
     with client(handler, clock) as c, pytest.raises(ServerError):
         getattr(c, method)(target, {"x": 1})
     assert len(seen) == 1
-    assert clock.sleeps == []
+    assert clock.delays == []
 
 
 def test_a_read_timeout_is_not_retried() -> None:
@@ -201,7 +201,7 @@ def test_wait_until_ready_does_not_overrun_its_timeout() -> None:
     seen, handler = scripted(503)
     with client(handler, clock) as c, pytest.raises((ServerError, APITimeoutError)):
         c.wait_until_ready(Target.model("abcd1234", development=True), timeout=30, interval=5)
-    assert sum(clock.sleeps) <= 30
+    assert sum(clock.delays) <= 30
     # Each call carried the time left as its timeout.
     assert all(r.extensions["timeout"]["read"] <= 30 for r in seen)
 

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from fake_baseten_async import SECRET, AsyncLoopbackTransport, FakeAsyncBaseten
+from fake_baseten_async import SECRET, FakeAsyncBaseten
 
 import genai_baseten
 from genai_baseten import AsyncInferenceEngine, BatchProgress, ChatEngine, agen_batch, gen_batch
@@ -189,7 +189,7 @@ def engine(fake: FakeAsyncBaseten, **kw: Any) -> AsyncInferenceEngine:
         TARGET,
         webhook_secret=SECRET,
         api_key=KEY,
-        transport=AsyncLoopbackTransport(fake),
+        transport=fake.async_transport(),
         local_webhook=True,
         tick=0.02,
         **kw,

@@ -11,8 +11,9 @@ import pytest
 from fake_openai import FakeOpenAI, serve
 from harness import bodies
 from harness.loopback import Outgoing
+from harness.scripted import ScriptedServer, json_answer, serve_default_transport
 
-import genai_baseten
+from genai_baseten.batch_cli import split_host_port
 from genai_core.cli import main
 
 
@@ -107,18 +108,23 @@ def test_listen_without_a_port_is_a_usage_error(
 def test_async_target_takes_the_key_flags_of_every_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import contextlib
-
-    from genai_baseten.batch_cli import _engine
-    from genai_core.cli import build_parser
-
     monkeypatch.setenv("BASETEN_WEBHOOK_SECRET", "whsec-test")
     monkeypatch.delenv("BASETEN_API_KEY", raising=False)
     monkeypatch.setenv("MY_BASETEN_KEY", "fake-key-from-named-var")
+    # Baseten refuses the submit (a 400 queues nothing): the item fails at once.
+    baseten = ScriptedServer(json_answer(400, {"error": "bad model_input"}))
+    serve_default_transport(monkeypatch, baseten)
     argv = _async_args(tmp_path, "--api-key-env", "MY_BASETEN_KEY", "--listen", ":0")
-    args = build_parser(argv).parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        eng = _engine(stack, args)
-    assert isinstance(eng, genai_baseten.AsyncInferenceEngine)
-    assert eng.api_key == "fake-key-from-named-var"
-    assert (eng.host, eng.port) == ("127.0.0.1", 0)
+    assert main([*argv, "--no-progress"]) == 1
+    # One async inference submit, with the key of the named variable.
+    [request] = baseten.requests
+    assert (request.method, str(request.url)) == (
+        "POST",
+        "https://model-abcd1234.api.baseten.co/environments/production/async_predict",
+    )
+    assert request.headers["authorization"] == "Api-Key fake-key-from-named-var"
+    assert baseten.body()["webhook_endpoint"].startswith("https://hooks.example.com/")
+    [line] = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert line["status"] == "failed" and "400" in line["error"]
+    # ":0" listens on 127.0.0.1, on any free port.
+    assert split_host_port(":0") == ("127.0.0.1", 0)

@@ -17,11 +17,11 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from fake_baseten_async import SECRET, AsyncLoopbackTransport, FakeAsyncBaseten
+from fake_baseten_async import SECRET, FakeAsyncBaseten
 
 import genai_baseten
 from genai_baseten import AsyncInferenceEngine, ChatEngine, agen_batch, gen_batch
-from genai_baseten.batch import BatchInput, TokenBucket, _Run, _Submitting, hold_seconds
+from genai_baseten.batch import BatchInput, hold_seconds
 from genai_baseten.batch_store import BatchStore
 from genai_core import (
     APITimeoutError,
@@ -44,7 +44,7 @@ def engine(fake: FakeAsyncBaseten, **kw: Any) -> AsyncInferenceEngine:
         TARGET,
         webhook_secret=SECRET,
         api_key=KEY,
-        transport=AsyncLoopbackTransport(fake),
+        transport=fake.async_transport(),
         tick=0.02,
         **kw,
     )
@@ -192,31 +192,51 @@ def test_a_crash_recovered_unknown_item_says_why(tmp_path: Path) -> None:
     assert "resend_unknown" in results[0].error.message
 
 
+class FirstSubmitDelivers(httpx.AsyncBaseTransport):
+    """The fake's transport, but the first submit first delivers ``late`` (an output of an
+    earlier run) to the webhook of item ``index``, as Baseten would have at that moment."""
+
+    def __init__(self, fake: FakeAsyncBaseten, index: int, late: bytes) -> None:
+        self.inner = fake.async_transport()
+        self.index, self.late = index, late
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/async_predict") and self.late:
+            hook = json.loads(request.content)["webhook_endpoint"]
+            url = hook.rsplit("/", 1)[0] + f"/{self.index}"
+            headers = {"X-BASETEN-SIGNATURE": genai_baseten.sign_webhook(self.late, SECRET)}
+            assert httpx.post(url, content=self.late, headers=headers).status_code == 200
+            self.late = b""
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def test_an_item_no_longer_pending_is_not_submitted(tmp_path: Path) -> None:
-    # resend_unknown put it back to pending, then its old delivery filled it: mark_sending
-    # refuses, and the submitter must not send it.
-    sent: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(201, json={"request_id": "r-new"})
-
-    eng = AsyncInferenceEngine(TARGET, webhook_secret=SECRET, public_url="https://hooks.test")
-    store = BatchStore(tmp_path / "s.sqlite")
-    store.load([{"id": 0}])
-    store.mark_done(0, json.dumps({"old": True}))
-    client = genai_baseten.AsyncPlatformClient(api_key=KEY, transport=httpx.MockTransport(handler))
-
-    async def submit() -> None:
-        run = _Run(store, 1, None, time.monotonic)
-        sub = _Submitting(run, client, "https://hooks.test/tok", [], TokenBucket(200, 20))
-        await eng._submit_one(sub, 0, json.dumps({"id": 0}))
-
-    anyio.run(submit)
-    item = store.item(0)
-    store.close()
-    assert sent == []
-    assert item is not None and item.status == "done" and item.request_id is None
+    # resend_unknown put item 1 back to pending, then its old delivery filled it while item 0
+    # was being submitted: mark_sending refuses, and the submitter must not send it.
+    state = tmp_path / "s.sqlite"
+    items = [{"id": 0}, {"id": 1}]
+    with BatchStore(state) as store:
+        store.load(items)
+        store.mark_sending(1)  # an earlier process was killed during this submit
+        store.check_meta("engine", "async", "engine")
+    with FakeAsyncBaseten() as fake:
+        eng = AsyncInferenceEngine(
+            TARGET,
+            webhook_secret=SECRET,
+            api_key=KEY,
+            local_webhook=True,
+            transport=FirstSubmitDelivers(fake, 1, delivery("r-old", {"old": True})),
+            submitters=1,  # item 1 is taken as pending, then waits for item 0's submit
+            resend_unknown=True,
+            tick=0.02,
+        )
+        results = gen_batch(items, engine=eng, state=state)
+        assert fake.submits == Counter({0: 1})  # item 1 was never sent again
+    assert [r.status for r in results] == ["done", "done"]
+    assert [r.output for r in results] == [{"echo": {"id": 0}}, {"old": True}]
 
 
 # --- errors leaving the batch --------------------------------------------------------------------
@@ -349,25 +369,78 @@ def test_chat_engine_waits_a_retry_after_above_a_minute(tmp_path: Path) -> None:
     assert provider.calls == 1
 
 
-def _group(*excs: BaseException) -> Any:
-    """An exception group as anyio raises it (builtin from Python 3.11, backport before)."""
-    import builtins
+class Stopping(ChatEngine):
+    """A chat engine whose run stops on ``errors`` at once, inside task groups as anyio
+    raises them (a group per level of tasks, one member per failed task)."""
 
-    cls = getattr(builtins, "ExceptionGroup", None)
-    if cls is None:
-        cls = pytest.importorskip("exceptiongroup").ExceptionGroup
-    return cls("task group", list(excs))
+    def __init__(self, *errors: BaseException, levels: int = 1) -> None:
+        super().__init__(_Echo(), concurrency=1)
+        self.errors, self.levels = errors, levels
+
+    async def run(self, run: Any, options: Any) -> None:
+        await self._fail(self.levels)
+
+    async def _fail(self, levels: int) -> None:
+        if levels == 0:
+            raise self.errors[0]
+        async with anyio.create_task_group() as tg:
+            if levels > 1:
+                tg.start_soon(self._fail, levels - 1)
+                return
+            for error in self.errors:
+                tg.start_soon(self._raise, error)
+
+    @staticmethod
+    async def _raise(error: BaseException) -> None:
+        # Shielded: each raises, none is cancelled by another's failure first.
+        with anyio.CancelScope(shield=True):
+            await anyio.sleep(0.01)
+        raise error
 
 
-def test_task_group_errors_leave_as_the_library_errors() -> None:
-    from genai_baseten.batch import _batch_error
+class _Echo:
+    async def gen_sync(self, messages: Any, *options: Any) -> Result:
+        raise AssertionError("not called")
 
+
+def test_task_group_errors_leave_as_the_library_errors(tmp_path: Path) -> None:
+    def stop(eng: ChatEngine) -> BaseException:
+        with pytest.raises(BaseException) as info:
+            gen_batch(["a"], engine=eng, state=tmp_path / f"{id(eng)}.sqlite")
+        return info.value
+
+    # One error, however deep in task groups: that error itself.
     inner = ValidationError("bad item")
-    assert _batch_error(_group(_group(inner))) is inner
-    timeout = _batch_error(TimeoutError())
+    assert stop(Stopping(inner, levels=2)) is inner
+    bug = KeyError("x")
+    assert stop(Stopping(bug)) is bug
+    # Library errors together: the first.
+    both = stop(Stopping(ValidationError("first"), ValidationError("second")))
+    assert isinstance(both, ValidationError) and str(both) in ("first", "second")
+    # A timeout: an APITimeoutError caused by it.
+    timeout = stop(Stopping(TimeoutError(), levels=0))
     assert isinstance(timeout, APITimeoutError) and isinstance(timeout.__cause__, TimeoutError)
-    several = _batch_error(_group(ValueError("a"), inner))
+    # Several errors not all the library's: one GenAIError saying how many.
+    several = stop(Stopping(ValueError("a"), inner))
     assert isinstance(several, GenAIError) and "2 errors" in str(several)
+
+
+class Refusing(httpx.AsyncBaseTransport):
+    """The fake's transport, refusing the first ``refusals`` connections (nothing sent)."""
+
+    def __init__(self, fake: FakeAsyncBaseten, refusals: int) -> None:
+        self.inner = fake.async_transport()
+        self.refusals = refusals
+        self.attempts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        if self.attempts <= self.refusals:
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 @pytest.mark.parametrize("refusals", [1, 9])
@@ -376,32 +449,31 @@ def test_a_submit_refused_before_sending_is_sent_again_or_fails(
 ) -> None:
     # A connection refused before any byte left queued nothing: it is safe to send again, and
     # if it never gets through the item failed (not unknown: retry_failed may resend it).
-    sent: list[httpx.Request] = []
+    holds: list[tuple[int, float | None]] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        if len(sent) <= refusals:
-            raise httpx.ConnectError("connection refused", request=request)
-        return httpx.Response(201, json={"request_id": "r1"})
+    def no_wait(attempt: int, retry_after: float | None) -> float:
+        holds.append((attempt, retry_after))
+        return 0.0
 
-    eng = AsyncInferenceEngine(TARGET, webhook_secret=SECRET, public_url="https://hooks.test")
-    store = BatchStore(tmp_path / "s.sqlite")
-    store.load([{"id": 0}])
-    client = genai_baseten.AsyncPlatformClient(
-        api_key=KEY, transport=httpx.MockTransport(handler), max_retries=0
-    )
-
-    async def submit() -> None:
-        run = _Run(store, 1, None, time.monotonic)
-        run.gate.hold = lambda now, seconds: None  # type: ignore[method-assign]  # no waiting
-        sub = _Submitting(run, client, "https://hooks.test/tok", [], TokenBucket(200, 20))
-        await eng._submit_one(sub, 0, json.dumps({"id": 0}))
-
-    anyio.run(submit)
-    item = store.item(0)
-    store.close()
-    assert item is not None
+    with FakeAsyncBaseten() as fake:
+        transport = Refusing(fake, refusals)
+        eng = AsyncInferenceEngine(
+            TARGET,
+            webhook_secret=SECRET,
+            local_webhook=True,
+            api_key=KEY,
+            transport=transport,
+            backoff=no_wait,
+            tick=0.02,
+        )
+        results = gen_batch([{"id": 0}], engine=eng, state=tmp_path / "s.sqlite")
+        submits = fake.submits
     if refusals == 1:
-        assert (item.status, item.request_id, len(sent)) == ("submitted", "r1", 2)
+        assert (results[0].status, results[0].output) == ("done", {"echo": {"id": 0}})
+        assert (transport.attempts, holds) == (2, [(0, None)])
+        assert submits == Counter({0: 1})
     else:
-        assert (item.status, len(sent)) == ("failed", 5)
+        # Five attempts (four holds in between), then the item failed, never reaching Baseten.
+        assert (results[0].status, transport.attempts) == ("failed", 5)
+        assert holds == [(0, None), (1, None), (2, None), (3, None)]
+        assert submits == Counter()

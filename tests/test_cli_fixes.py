@@ -7,7 +7,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,15 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from fake_openai import FakeOpenAI, serve
+from harness import bodies
 from harness.bodies import chunk, event
-from harness.loopback import Outgoing
+from harness.flavors import ASYNC, SYNC, Flavor
+from harness.loopback import HTTPLoopback, Incoming, Outgoing
 
 # Imported before pytester's in-process run (see tests/test_httprecord_plugin.py).
-import genai_baseten
+import genai_baseten  # noqa: F401
 import genai_core.httprecord.recorder  # noqa: F401
 from genai_baseten.batch_cli import host_port, split_host_port
 from genai_core import Message, errors, keys
@@ -49,67 +49,34 @@ def compatible(fake: FakeOpenAI, *args: str) -> list[str]:
 
 # --- 1. genai batch stops on Ctrl-C --------------------------------------------------------------
 
-COMPLETION = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "model": "fake/echo-1",
-    "choices": [
-        {"index": 0, "message": {"role": "assistant", "content": "ONE"}, "finish_reason": "stop"}
-    ],
-    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-}
+
+def completion(text: str) -> dict[str, Any]:
+    """The fake model's answer ``text`` (one token in, one out)."""
+    return bodies.completion(
+        text, usage=bodies.usage(1, 1), id="chatcmpl-1", model="fake/echo-1", created=None
+    )
 
 
 class AnswersOnceThenHangs:
-    """A server on 127.0.0.1 answering its first connection and never answering the others
-    (it reads them and holds them open); bounded: it stops accepting after 30 s."""
+    """A server on 127.0.0.1 answering its first request and never the others (it reads them
+    and holds them, at most 30 s, until :meth:`close`)."""
 
     def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(30)
-        self.held: list[socket.socket] = []
-        self.connections = 0
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.requests = 0
+        self.release = threading.Event()
+        self.server = HTTPLoopback(self.answer, lifetime=60).start()
+        self.url = self.server.url + "/v1"
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-
-    def _serve(self) -> None:
-        try:
-            while True:
-                conn, _ = self.sock.accept()
-                self.connections += 1
-                conn.settimeout(10)
-                if self.connections > 1:
-                    self.held.append(conn)  # accepted, read by nobody, answered never
-                    continue
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    data += conn.recv(65536)
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":")[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                while len(body) < length:
-                    body += conn.recv(65536)
-                payload = json.dumps(COMPLETION).encode()
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                    + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                    + payload
-                )
-                conn.close()
-        except OSError:
-            return
+    def answer(self, req: Incoming) -> Outgoing:
+        self.requests += 1
+        if self.requests > 1:
+            self.release.wait(30)  # read, answered never (until the test is over)
+            return Outgoing(503)
+        return Outgoing.json(200, completion("ONE"), {"Connection": "close"})
 
     def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
+        self.release.set()
+        self.server.stop()
 
 
 def test_batch_ctrl_c_exits_130_at_once_and_keeps_the_state(
@@ -135,10 +102,10 @@ def test_batch_ctrl_c_exits_130_at_once_and_keeps_the_state(
         )
         try:
             for _ in range(200):  # the second item's request is waiting for its answer
-                if server.connections >= 2:
+                if server.requests >= 2:
                     break
                 time.sleep(0.05)
-            assert server.connections >= 2, "the batch never sent its second item"
+            assert server.requests >= 2, "the batch never sent its second item"
             time.sleep(0.2)
             child.send_signal(signal.SIGINT)
             _, err = child.communicate(timeout=30)
@@ -151,21 +118,7 @@ def test_batch_ctrl_c_exits_130_at_once_and_keeps_the_state(
     assert child.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     # The answer received before Ctrl-C was kept: the same command sends only the other item.
-    fake.enqueue(
-        Outgoing.json(
-            200,
-            {
-                **COMPLETION,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "TWO"},
-                        "finish_reason": "stop",
-                    }
-                ],
-            },
-        )
-    )
+    fake.enqueue(Outgoing.json(200, completion("TWO")))
     assert main([*args, "--base-url", fake.base_url]) == 0
     assert [r.json()["messages"][0]["content"] for r in fake.requests] == ["second"]
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
@@ -422,34 +375,28 @@ def busy(request: httpx.Request) -> httpx.Response:
 
 
 def deadline_error(
-    handler: Any, seconds: float, slept: list[float], *, asynchronous: bool = False
+    handler: Any, seconds: float, slept: list[float], flavor: Flavor = SYNC
 ) -> errors.DeadlineExceededError:
     """The error a call with ``deadline=seconds`` raises against ``handler`` (retries on)."""
     policy = RetryPolicy(max_retries=3, sleep=slept.append, rand=lambda: 0.0)
     kw: dict[str, Any] = {"api_key": FAKE_KEY, "retry_policy": policy, "deadline": seconds}
-    transport = httpx.MockTransport(handler)
+
+    async def call() -> None:
+        client = flavor.mock_client(handler, model="m", **kw)
+        try:
+            await flavor.gen_sync(client, [Message.user("hi")])
+        finally:
+            await flavor.close(client)
+
     with pytest.raises(errors.DeadlineExceededError) as info:
-        if asynchronous:
-
-            async def call() -> None:
-                async with genai_baseten.AsyncClient(
-                    "m", http_client=httpx.AsyncClient(transport=transport), **kw
-                ) as client:
-                    await client.gen_sync([Message.user("hi")])
-
-            anyio.run(call)
-        else:
-            with genai_baseten.Client(
-                "m", http_client=httpx.Client(transport=transport), **kw
-            ) as c:
-                c.gen_sync([Message.user("hi")])
+        flavor.run(call)
     return info.value
 
 
-@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
-def test_deadline_too_short_for_a_retry_says_so_and_chains_the_answer(asynchronous: bool) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_deadline_too_short_for_a_retry_says_so_and_chains_the_answer(flavor: Flavor) -> None:
     slept: list[float] = []
-    err = deadline_error(busy, 0.3, slept, asynchronous=asynchronous)
+    err = deadline_error(busy, 0.3, slept, flavor)
     text = str(err)
     # Retry-After: 5 is beyond the 0.3 s the call has: nothing waits, nothing is sent again.
     assert text.startswith("the call's deadline of 0.3 s leaves no time to retry after HTTP 503")

@@ -20,6 +20,7 @@ import httpx
 import pytest
 import test_docs
 from baseten_fake import KEY, FakeBaseten, Reply
+from harness import bodies
 from harness.scripted import serve_default_transport
 from test_docs import blocks
 
@@ -91,22 +92,15 @@ def bridge_answer(request: httpx.Request) -> httpx.Response:
     """The bridge's documented quirks: random id, null finish reason, zero usage."""
     assert str(request.url) == "https://bridge.baseten.co/abcd1234/v1/chat/completions"
     assert json.loads(request.content)["max_tokens"] == 64
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-5e5e5e5e-0000-4000-8000-123412341234",
-            "object": "chat.completion",
-            "model": "abcd1234",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": None,
-                    "message": {"role": "assistant", "content": "It was played at a neutral site."},
-                }
-            ],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        },
+    answer = bodies.completion(
+        "It was played at a neutral site.",
+        finish=None,
+        usage=bodies.usage(0, 0),
+        id="chatcmpl-5e5e5e5e-0000-4000-8000-123412341234",
+        model="abcd1234",
+        created=None,
     )
+    return httpx.Response(200, json=answer)
 
 
 @pytest.mark.parametrize("name", sorted(SETUP))

@@ -11,7 +11,14 @@ import httpx
 import pytest
 from harness import bodies
 from harness.flavors import FLAVORS, MODES, Flavor, each_flavor
-from harness.loopback import AsyncioLoopback, HTTPLoopback, Incoming, Outgoing
+from harness.loopback import (
+    AsyncioLoopback,
+    AsyncLoopbackTransport,
+    HTTPLoopback,
+    Incoming,
+    LoopbackTransport,
+    Outgoing,
+)
 from harness.scripted import ScriptedBody, ScriptedServer, json_answer, pieces
 
 from genai_core import Message
@@ -123,6 +130,36 @@ def test_http_loopback_cut_body_is_a_protocol_error() -> None:
         pytest.raises(httpx.RemoteProtocolError),
     ):
         http.get(server.url)
+
+
+def test_http_loopback_drop_reads_the_request_and_answers_nothing() -> None:
+    read: list[bytes] = []
+
+    def answer(req: Incoming) -> Outgoing:
+        read.append(req.body)
+        return Outgoing(drop=True)
+
+    with (
+        HTTPLoopback(answer) as server,
+        httpx.Client() as http,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
+        http.post(server.url, content=b"queued")
+    assert read == [b"queued"]
+
+
+@pytest.mark.anyio
+async def test_loopback_transports_reach_the_server_whatever_the_url_keeping_its_host() -> None:
+    def answer(req: Incoming) -> Outgoing:
+        return Outgoing.json(200, {"host": req.host, "path": req.path})
+
+    url = "https://model-abcd1234.api.baseten.co/production/predict"
+    expected = {"host": "model-abcd1234.api.baseten.co", "path": "/production/predict"}
+    with HTTPLoopback(answer) as server:
+        with httpx.Client(transport=LoopbackTransport(server.port)) as http:
+            assert http.post(url).json() == expected
+        async with httpx.AsyncClient(transport=AsyncLoopbackTransport(server.port)) as ahttp:
+            assert (await ahttp.post(url)).json() == expected
 
 
 def test_a_loopback_server_stops_by_itself_after_its_lifetime() -> None:

@@ -7,13 +7,13 @@ the jitter is fixed.
 from __future__ import annotations
 
 import email.utils
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import anyio
 import httpx
 import pytest
 from harness.flavors import Flavor, each_flavor, resolve
-from harness.scripted import Answer, ScriptedBody, ScriptedServer, pieces
+from harness.scripted import Answer, ScriptedBody, ScriptedServer, Sleeps, pieces
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -307,26 +307,11 @@ def make_request() -> httpx.Request:
     )
 
 
-class Recorder:
-    """Fake sleeps for both loops, plus a policy wired to them."""
+class Recorder(Sleeps):
+    """The harness's fake sleeps, with a policy that never waits at random (and a still clock)."""
 
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    def policy(self, max_retries: int = DEFAULT_MAX_RETRIES) -> RetryPolicy:
-        return RetryPolicy(
-            max_retries=max_retries,
-            sleep=self.sleep,
-            async_sleep=self.async_sleep,
-            clock=lambda: NOW,
-            rand=lambda: 0.0,
-        )
+    def policy(self, max_retries: int = DEFAULT_MAX_RETRIES, **kw: Any) -> RetryPolicy:
+        return super().policy(max_retries=max_retries, clock=lambda: NOW, rand=lambda: 0.0, **kw)
 
 
 async def send(
@@ -363,7 +348,7 @@ async def test_success_first_try(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(200, text="ok"))
     assert await send(flavor, server, rec.policy()) == "ok"
     assert server.calls == 1
-    assert rec.sleeps == []
+    assert rec.delays == []
 
 
 @each_flavor
@@ -372,7 +357,7 @@ async def test_retries_503_then_succeeds(flavor: Flavor, rec: Recorder) -> None:
     request = make_request()
     assert await send(flavor, server, rec.policy(), request) == "ok"
     assert server.calls == 3
-    assert rec.sleeps == [0.5, 1.0]
+    assert rec.delays == [0.5, 1.0]
     assert {r.headers["X-Request-Id"] for r in server.requests} == {request.headers["X-Request-Id"]}
 
 
@@ -390,7 +375,7 @@ async def test_same_request_id_on_every_attempt(flavor: Flavor, rec: Recorder) -
 async def test_429_retry_after_is_honoured(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200))
     await send(flavor, server, rec.policy())
-    assert rec.sleeps == [3.0]
+    assert rec.delays == [3.0]
 
 
 @each_flavor
@@ -401,7 +386,7 @@ async def test_429_long_retry_after_is_raised_not_waited(flavor: Flavor, rec: Re
     assert ei.value.retry_after == 3600.0
     assert ei.value.message == "slow down"
     assert server.calls == 1
-    assert rec.sleeps == []
+    assert rec.delays == []
 
 
 @each_flavor
@@ -410,7 +395,7 @@ async def test_400_is_never_retried(flavor: Flavor, rec: Recorder) -> None:
     with pytest.raises(BadRequestError, match="bad"):
         await send(flavor, server, rec.policy())
     assert server.calls == 1
-    assert rec.sleeps == []
+    assert rec.delays == []
 
 
 @each_flavor
@@ -431,7 +416,7 @@ async def test_exhaustion_after_max_retries_plus_one(
         await send(flavor, server, rec.policy(max_retries))
     assert ei.value.status_code == 503
     assert server.calls == max_retries + 1
-    assert len(rec.sleeps) == max_retries
+    assert len(rec.delays) == max_retries
 
 
 def test_error_response_is_read_and_closed_before_raise(rec: Recorder) -> None:
@@ -478,14 +463,14 @@ async def test_connect_error_retried_then_raised_chained(flavor: Flavor, rec: Re
     assert SECRET not in str(err)
     assert "Authorization" not in str(err)
     assert server.calls == 3
-    assert rec.sleeps == [0.5, 1.0]
+    assert rec.delays == [0.5, 1.0]
 
 
 @each_flavor
 async def test_connect_error_then_success(flavor: Flavor, rec: Recorder) -> None:
     server = scripted(httpx.ConnectError("refused"), httpx.Response(200, text="ok"))
     assert await send(flavor, server, rec.policy()) == "ok"
-    assert rec.sleeps == [0.5]
+    assert rec.delays == [0.5]
 
 
 @each_flavor
@@ -504,7 +489,7 @@ async def test_max_retries_zero_is_one_attempt(flavor: Flavor, rec: Recorder) ->
     with pytest.raises(APIConnectionError):
         await send(flavor, server, rec.policy(0))
     assert server.calls == 1
-    assert rec.sleeps == []
+    assert rec.delays == []
 
 
 def test_transport_error_while_reading_error_body_is_retried(rec: Recorder) -> None:
@@ -528,7 +513,7 @@ def test_transport_error_while_reading_error_body_is_retried(rec: Recorder) -> N
         assert response.read() == b"ok"
         response.close()
     assert len(calls) == 2
-    assert rec.sleeps == [0.5]
+    assert rec.delays == [0.5]
 
 
 # --- more of the loop in every flavor, and the async loop's own sleep --------------------------
@@ -542,7 +527,7 @@ async def test_529_is_retried_with_doubling_delays_until_exhausted(
     with pytest.raises(ServerError):
         await send(flavor, server, rec.policy(3))
     assert server.calls == 4
-    assert rec.sleeps == [0.5, 1.0, 2.0]
+    assert rec.delays == [0.5, 1.0, 2.0]
 
 
 @each_flavor

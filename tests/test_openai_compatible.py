@@ -21,7 +21,7 @@ import pytest
 from fake_openai import MODELS, TEXT_ONLY_MODEL, FakeOpenAI, fake_vector, serve
 from harness.bodies import event
 from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_flavor, each_mode
-from harness.loopback import Outgoing
+from harness.loopback import AsyncLoopbackTransport, LoopbackTransport, Outgoing
 from harness.scripted import ScriptedServer, Sleeps, json_answer
 
 import genai_baseten
@@ -351,32 +351,7 @@ async def test_injected_http_client_is_used_and_left_open(flavor: Flavor, fake: 
 @each_flavor
 async def test_transport_is_given_to_the_created_client(flavor: Flavor, fake: FakeOpenAI) -> None:
     # A transport that reaches the fake server whatever host the URL names.
-    real: httpx.BaseTransport | httpx.AsyncBaseTransport
-    real = httpx.AsyncHTTPTransport() if flavor.is_async else httpx.HTTPTransport()
-
-    def to_fake(request: httpx.Request) -> httpx.Request:
-        url = request.url.copy_with(scheme="http", host="127.0.0.1", port=fake.port)
-        return httpx.Request(request.method, url, headers=request.headers, content=request.content)
-
-    class Sync(httpx.BaseTransport):
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            assert isinstance(real, httpx.HTTPTransport)
-            return real.handle_request(to_fake(request))
-
-        def close(self) -> None:
-            assert isinstance(real, httpx.HTTPTransport)
-            real.close()
-
-    class Async(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            assert isinstance(real, httpx.AsyncHTTPTransport)
-            return await real.handle_async_request(to_fake(request))
-
-        async def aclose(self) -> None:
-            assert isinstance(real, httpx.AsyncHTTPTransport)
-            await real.aclose()
-
-    transport = Async() if flavor.is_async else Sync()
+    transport = flavor.pick(LoopbackTransport(fake.port), AsyncLoopbackTransport(fake.port))
     url = "https://api.example.invalid/v1"
     async with open_client(flavor, None, base_url=url, transport=transport) as c:
         assert (await flavor.gen_sync(c, MSGS)).text == ECHO

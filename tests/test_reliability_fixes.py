@@ -7,9 +7,12 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator
+from types import FrameType
 
 import anyio
 import httpx
@@ -20,7 +23,7 @@ from harness.bodies import sse
 
 import genai_baseten
 import genai_core as genai
-from genai_core import _redact, errors
+from genai_core import errors
 from genai_core.http import deadline_seconds
 
 KEY = "fake-key-for-relfix-0123456789"
@@ -34,40 +37,57 @@ def server() -> Iterator[FaultServer]:
         yield srv
 
 
-class _Counting:
-    """A secret pattern that counts match attempts, and stops a quadratic scan early."""
+class RegexScans:
+    """What this thread does with regular expressions while active, seen through the
+    interpreter's profile hook: per compiled pattern, the scans made (``match``, ``search``...),
+    and the pattern texts compiled. More than ``limit`` scans in all stops the run (a
+    quadratic scan would otherwise take minutes)."""
 
-    def __init__(self, pattern: re.Pattern[str], limit: int) -> None:
-        self.pattern, self.limit, self.calls = pattern, limit, 0
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.counts: Counter[re.Pattern[str]] = Counter()
+        self.compiled: list[str] = []
 
-    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        self.calls += 1
-        if self.calls > self.limit:
-            raise AssertionError(f"more than {self.limit} match attempts")
-        return self.pattern.match(text, pos)
+    def _hook(self, frame: FrameType, event: str, arg: object) -> None:
+        if event == "call":
+            code = frame.f_code
+            if code is re.compile.__code__ and isinstance(frame.f_locals["pattern"], str):
+                self.compiled.append(frame.f_locals["pattern"])
+            return
+        owner = getattr(arg, "__self__", None)
+        if event == "c_call" and isinstance(owner, re.Pattern) and isinstance(owner.pattern, str):
+            self.counts[owner] += 1
+            if self.counts.total() > self.limit:
+                raise AssertionError(f"more than {self.limit} regex scans")
 
+    def __enter__(self) -> RegexScans:
+        self._before = sys.getprofile()
+        sys.setprofile(self._hook)
+        return self
 
-@pytest.fixture
-def attempts(monkeypatch: pytest.MonkeyPatch) -> list[_Counting]:
-    made: list[_Counting] = []
-    real = _redact.secret_pattern
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(self._before)
 
-    def counting(secret: str) -> _Counting:
-        made.append(_Counting(real(secret), 1000))
-        return made[-1]
+    def of(self, secret: str) -> list[int]:
+        """The scan counts of the patterns that match ``secret`` whole (its redaction
+        patterns, not the helpers that look for where an occurrence may start)."""
+        return [n for p, n in self.counts.items() if p.fullmatch(secret)]
 
-    monkeypatch.setattr(_redact, "secret_pattern", counting)
-    return made
+    def built_for(self, secret: str) -> int:
+        """How many times a pattern matching ``secret`` whole was compiled."""
+        return sum(re.fullmatch(text, secret) is not None for text in self.compiled)
 
 
 # -- 1. redaction is linear on runs of backslashes --------------------------------------------
 
 
-def test_a_run_of_backslashes_is_tried_once(attempts: list[_Counting]) -> None:
+def test_a_run_of_backslashes_is_tried_once() -> None:
     text = "\\" * 1_000_000
-    assert errors.redact(text, [KEY]) == text
+    with RegexScans(1000) as scans:
+        assert errors.redact(text, [KEY]) == text
     # One attempt at the start of the run: no occurrence can start inside it.
-    assert [c.calls for c in attempts] == [1]
+    assert scans.of(KEY) == [1]
+    assert scans.counts.total() < 10
 
 
 def test_escapes_after_a_run_of_backslashes_are_still_found() -> None:
@@ -83,16 +103,14 @@ def test_a_secret_holding_a_backslash_is_found_inside_a_run() -> None:
     assert errors.redact("\\\\\\" + secret, [secret]) == "\\\\\\<redacted>"
 
 
-def test_an_error_body_of_backslashes_is_redacted_once_per_field(
-    server: FaultServer, attempts: list[_Counting]
-) -> None:
+def test_an_error_body_of_backslashes_is_redacted_once_per_field(server: FaultServer) -> None:
     body = b'{"error": "' + b"\\\\" * 32_768 + b'"}'
     server.scripts = [error(400, body)]
     c = genai_baseten.Client(MODEL, api_key=KEY, base_url=server.url, max_retries=0)
-    with c, pytest.raises(genai.BadRequestError) as info:
+    with c, RegexScans(10_000) as scans, pytest.raises(genai.BadRequestError) as info:
         c.gen_sync(MSGS)
     assert info.value.body == body.decode()
-    assert sum(c.calls for c in attempts) < 100
+    assert 0 < sum(scans.of(KEY)) < 100
 
 
 # -- 2. a key httpx would quote in its own error is refused up front ----------------------------
@@ -226,26 +244,18 @@ def test_http2_loggers_are_redacted(name: str, caplog: pytest.LogCaptureFixture)
 # -- 5. the log filter keeps each key's patterns, and forgets a key when its client closes -----
 
 
-def test_many_keys_do_not_rebuild_patterns_per_record(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_many_keys_do_not_rebuild_patterns_per_record(caplog: pytest.LogCaptureFixture) -> None:
     # More keys than a bounded cache of 64 patterns holds.
     keys = [f"fake-key-{i:04d}-relfix-abcdefgh" for i in range(70)]
-    built: list[str] = []
-    real = _redact._build_pattern
-
-    def counting(secret: str) -> re.Pattern[str]:
-        built.append(secret)
-        return real(secret)
-
-    monkeypatch.setattr(_redact, "_build_pattern", counting)
     http = httpx.Client()  # one for all (each new one loads the CA certificates)
-    clients = [genai_baseten.Client(MODEL, api_key=k, http_client=http) for k in keys]
-    assert built == []  # nothing is built while nothing logs
+    with RegexScans(10_000_000) as made:
+        clients = [genai_baseten.Client(MODEL, api_key=k, http_client=http) for k in keys]
+    assert made.compiled == []  # nothing is built while nothing logs
     caplog.set_level(logging.INFO, logger="httpx")
     try:
-        for key in keys[:5] * 2:
-            logging.getLogger("httpx").info("echoed %s", key)
+        with RegexScans(10_000_000) as made:
+            for key in keys[:5] * 2:
+                logging.getLogger("httpx").info("echoed %s", key)
     finally:
         for c in clients:
             c.close()
@@ -253,7 +263,7 @@ def test_many_keys_do_not_rebuild_patterns_per_record(
     assert [r.getMessage() for r in caplog.records] == ["echoed <redacted>"] * 10
     # Each key's pattern was built once, for the first record (the filter may hold other keys
     # of clients still alive elsewhere in the process).
-    assert sorted(k for k in built if k in keys) == sorted(keys)
+    assert [made.built_for(k) for k in keys] == [1] * len(keys)
 
 
 class _Collect(logging.Handler):

@@ -16,6 +16,7 @@ import textwrap
 import threading
 import time
 import types
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import httpx
 import pytest
 import wire
 from harness.chat import ChatAnswer
-from harness.flavors import Mode, each_mode, resolve
+from harness.flavors import ASYNC, SYNC, Flavor, Mode, each_mode, resolve
 from harness.scripted import ScriptedServer
 
 import genai_baseten
@@ -466,8 +467,9 @@ def refuse(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"no request expected, got {request.method} {request.url}")
 
 
-@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
-def test_models_given_resolve_in_the_constructor(make: Any) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_models_given_resolve_in_the_constructor(flavor: Flavor) -> None:
+    make = partial(flavor.mock_client, api_key=KEY)
     models = [genai.Model(id=m) for m in ["zai-org/GLM-5.2", "zai-org/GLM-5.10", "zai-org/GLM-5.9"]]
     client = make(refuse, model="sota", models=models)
     assert client.model == "zai-org/GLM-5.10"
@@ -479,8 +481,9 @@ def test_models_given_resolve_in_the_constructor(make: Any) -> None:
         make(refuse, model="cheap", models=[""])
 
 
-@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
-def test_a_tier_newer_than_the_table_answers_from_the_tier_entry(make: Any) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_a_tier_newer_than_the_table_answers_from_the_tier_entry(flavor: Flavor) -> None:
+    make = partial(flavor.mock_client, api_key=KEY)
     # Baseten lists a GLM release the shipped table has never heard of: "sota" picks it, and
     # supports() answers from the entry the tier was measured on (zai-org/GLM-5.2).
     models = [genai.Model(id=m) for m in [*WARMUP, "zai-org/GLM-5.3"]]
@@ -501,34 +504,39 @@ def test_a_tier_newer_than_the_table_answers_from_the_tier_entry(make: Any) -> N
     assert listed.supports("tools") is Status.UNKNOWN
 
 
+@pytest.mark.parametrize("think_tags", ["auto", "off"])
 @pytest.mark.parametrize("stream", [False, True], ids=["gen_sync", "gen_stream"])
-def test_the_answer_is_read_as_planned_for_the_model_picked(stream: bool) -> None:
-    # A client whose way of reading answers depends on the model: the plan must be the one
-    # built with the request actually sent (for the picked model), not the one built before
-    # the tier was resolved.
-    class PerModel(genai_baseten.Client):
-        def _chat_inputs(self, messages: Any, options: Any, *, stream: bool) -> Any:
-            body, plan = super()._chat_inputs(messages, options, stream=stream)
-            return body, plan._replace(think_tags="auto" if self._model else "off")
-
-    served: list[str] = []
+def test_the_answer_is_read_as_planned_for_the_model_picked(stream: bool, think_tags: str) -> None:
+    # The request is built before the tier is resolved (checked against the table's stand-in,
+    # zai-org/GLM-5.2), then again for the model the list gives (a newer GLM): what is sent is
+    # the picked model's body (with its thinking switch), and the answer is read the way the
+    # call asked (inline <think> tags split off, or left in the text).
+    served: list[dict[str, Any]] = []
 
     def server(request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
-            return httpx.Response(200, json={"data": [{"id": m} for m in WARMUP]})
-        body = json.loads(request.content)
-        served.append(body["model"])
+            return httpx.Response(200, json={"data": [{"id": m} for m in [*WARMUP, GLM_NEXT]]})
+        served.append(json.loads(request.content))
         return ChatAnswer(content="<think>hmm</think>Hi").response(stream)
 
-    client = PerModel(model="cheap", api_key=KEY, transport=httpx.MockTransport(server))
+    client = genai_baseten.Client(model="sota", api_key=KEY, transport=httpx.MockTransport(server))
+    options = genai.TextOptions(think_tags=think_tags)  # type: ignore[arg-type]
     if stream:
-        with client.gen_stream(HI) as s:
+        with client.gen_stream(HI, options) as s:
             list(s)
             res = s.result()
     else:
-        res = client.gen_sync(HI)
-    assert served == ["openai/gpt-oss-120b"]
-    assert (res.reasoning, res.text) == ("hmm", "Hi")
+        res = client.gen_sync(HI, options)
+    [body] = served
+    assert body["model"] == GLM_NEXT
+    assert body["chat_template_args"] == {"enable_thinking": True}  # GLM thinks by default
+    if think_tags == "auto":
+        assert (res.reasoning, res.text) == ("hmm", "Hi")
+    else:
+        assert (res.reasoning, res.text) == ("", "<think>hmm</think>Hi")  # no reasoning
+
+
+GLM_NEXT = "zai-org/GLM-5.3"
 
 
 def test_get_provider_takes_a_tier() -> None:
@@ -595,8 +603,9 @@ def test_openaicompatible_has_no_scoreboard_and_no_tiers() -> None:
         aclient.scoreboard()
 
 
-@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
-def test_client_scoreboard_and_supports(make: Any) -> None:
+@pytest.mark.parametrize("flavor", [SYNC, ASYNC], ids=str)
+def test_client_scoreboard_and_supports(flavor: Flavor) -> None:
+    make = partial(flavor.mock_client, api_key=KEY)
     client = make(refuse, model="zai-org/GLM-5.2")
     assert client.scoreboard() is genai_baseten.scoreboard()
     assert client.scoreboard() == scoreboard.load("baseten")

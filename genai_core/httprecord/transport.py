@@ -27,6 +27,7 @@ import anyio.lowlevel
 import httpx
 
 from ..errors import ValidationError
+from ..plans import Plan, adrive, drive
 from .cassette import (
     CassetteError,
     InteractionStore,
@@ -71,32 +72,52 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     # -- httpx transports ------------------------------------------------------------------
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        recorded = RecordedRequest.from_httpx(request, request.read())
+        real = self.real
+
+        def act(step: str) -> Any:
+            if step is _READ:
+                return request.read()
+            assert real is not None  # the plan checked
+            return real.handle_request(request)
+
+        return drive(self._exchange(request, real, _SyncChunks, _SyncTee), act)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        real = self.real_async
+
+        async def act(step: str) -> Any:
+            if step is _READ:
+                return await request.aread()
+            assert real is not None  # the plan checked
+            return await real.handle_async_request(request)
+
+        return await adrive(self._exchange(request, real, _AsyncChunks, _AsyncTee), act)
+
+    def _exchange(
+        self,
+        request: httpx.Request,
+        real: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+        chunks: Callable[[list[bytes]], httpx.SyncByteStream | httpx.AsyncByteStream],
+        tee: Callable[[Any, _Sink], httpx.SyncByteStream | httpx.AsyncByteStream],
+    ) -> Plan[httpx.Response]:
+        """One request as a plan (:mod:`genai_core.plans`), for both twins: answered from the
+        store, or sent through ``real`` and recorded. Its steps: ``_READ`` (the outcome: the
+        request's body) and ``_SEND`` (the real transport's response)."""
+        recorded = RecordedRequest.from_httpx(request, (yield _READ))
         found = self.store.play(recorded)
         if found is not None:
-            return self._replayed(*found, _SyncChunks(self._chunks(*found)))
-        real = self.real
+            return self._replayed(*found, chunks(self._chunks(*found)))
         if real is None:
             raise self._cannot_record()
         _ask_for_identity(request)
-        response = real.handle_request(request)
-        if not isinstance(response.stream, httpx.SyncByteStream):
-            raise TypeError(f"{real!r} returned a response without a sync byte stream")
-        return self._record(recorded, response, _SyncTee)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        recorded = RecordedRequest.from_httpx(request, await request.aread())
-        found = self.store.play(recorded)
-        if found is not None:
-            return self._replayed(*found, _AsyncChunks(self._chunks(*found)))
-        real_async = self.real_async
-        if real_async is None:
-            raise self._cannot_record()
-        _ask_for_identity(request)
-        response = await real_async.handle_async_request(request)
-        if not isinstance(response.stream, httpx.AsyncByteStream):
-            raise TypeError(f"{real_async!r} returned a response without an async byte stream")
-        return self._record(recorded, response, _AsyncTee)
+        response: httpx.Response = yield _SEND
+        is_async = tee is _AsyncTee
+        if not isinstance(
+            response.stream, httpx.AsyncByteStream if is_async else httpx.SyncByteStream
+        ):
+            what = "an async byte stream" if is_async else "a sync byte stream"
+            raise TypeError(f"{real!r} returned a response without {what}")
+        return self._record(recorded, response, tee)
 
     def close(self) -> None:
         if self.real is not None:
@@ -179,6 +200,7 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
 
 _Sink = Callable[[bytes], None]
+_READ, _SEND = "read the request body", "send it through the real transport"
 
 
 def _ask_for_identity(request: httpx.Request) -> None:

@@ -564,10 +564,9 @@ class ChatClientBase(Generic[_H]):
         self._remember_models(models)
         return models
 
-    def _embed_plan(
+    def _embed_plan(  # noqa: PLR0917 (embed's own arguments, in their order)
         self,
         input: str | Sequence[str],
-        *,
         model: str | None,
         encoding_format: EncodingFormat,
         dimensions: int | None,
@@ -711,14 +710,7 @@ class ChatClient(ChatClientBase[httpx.Client]):
         """
         return self._run(
             self._embed_plan(
-                input,
-                model=model,
-                encoding_format=encoding_format,
-                dimensions=dimensions,
-                user=user,
-                extra_body=extra_body,
-                max_retries=max_retries,
-                timeout=timeout,
+                input, model, encoding_format, dimensions, user, extra_body, max_retries, timeout
             )
         )
 
@@ -838,14 +830,7 @@ class AsyncChatClient(ChatClientBase[httpx.AsyncClient]):
         """Embed a string or a list of strings; see :meth:`ChatClient.embed`."""
         return await self._run(
             self._embed_plan(
-                input,
-                model=model,
-                encoding_format=encoding_format,
-                dimensions=dimensions,
-                user=user,
-                extra_body=extra_body,
-                max_retries=max_retries,
-                timeout=timeout,
+                input, model, encoding_format, dimensions, user, extra_body, max_retries, timeout
             )
         )
 

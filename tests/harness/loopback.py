@@ -9,7 +9,8 @@ forgotten server cannot outlive its test run. Two kinds:
   ``Incoming -> Outgoing``; the answer's body is written whole (with Content-Length), or piece
   by piece with a flush after each (ended by closing the connection, or HTTP chunked), possibly
   cut short. Used by the fake OpenAI server, the recording tests' chat server and the Baseten
-  fakes.
+  fakes, which clients reach through :class:`LoopbackTransport` / :class:`AsyncLoopbackTransport`
+  (every URL sent to the loopback port, its Host kept).
 * :class:`AsyncioLoopback`: raw asyncio streams, for byte-level faults: each connection goes
   to a coroutine ``(reader, writer) -> None``; connections still open at the end are cancelled.
 """
@@ -28,6 +29,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, TypeVar
+
+import httpx
 
 HOST = "127.0.0.1"
 LIFETIME = 300.0
@@ -73,6 +76,7 @@ class Outgoing:
     headers: dict[str, str] = field(default_factory=dict)
     framing: Literal["close", "chunked"] = "close"
     cut: bool = False
+    drop: bool = False
     delay: float = 0.0
 
     @classmethod
@@ -192,6 +196,10 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
         out = self.answer(Incoming(self.command, self.path, headers, body))
         if out.delay:
             time.sleep(min(out.delay, 3.0))
+        if out.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.send_response(out.status)
         for name, value in out.headers.items():
             self.send_header(name, value)
@@ -220,6 +228,37 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+
+def _to_loopback(request: httpx.Request, port: int) -> None:
+    # The Host header (say model-{id}.api.baseten.co) is already set from the original URL and
+    # is kept; only where the bytes go changes.
+    request.url = request.url.copy_with(scheme="http", host=HOST, port=port)
+
+
+class LoopbackTransport(httpx.HTTPTransport):
+    """An httpx transport sending every request to 127.0.0.1:``port``, whatever its URL, with
+    its ``Host`` header kept: a client builds the real service's URLs and reaches a fake."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _to_loopback(request, self.port)
+        return super().handle_request(request)
+
+
+class AsyncLoopbackTransport(httpx.AsyncHTTPTransport):
+    """The async twin of :class:`LoopbackTransport`."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _to_loopback(request, self.port)
+        return await super().handle_async_request(request)
 
 
 ConnectionHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
