@@ -83,6 +83,8 @@ def check_model(value: object, argument: str = "model") -> None:
 
 def check_messages(messages: object) -> None:
     """``messages`` must be one Message or a list (or tuple) of them; items are checked later."""
+    if type(messages) is list:  # the usual case, and never a Message
+        return
     from .types import Message
 
     if isinstance(messages, Message):

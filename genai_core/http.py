@@ -33,7 +33,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -85,6 +85,7 @@ __all__ = [
     "interrupting",
     "new_request_id",
     "parse_retry_after",
+    "parse_url",
     "read_body",
     "redact_headers",
     "redirect_request",
@@ -557,14 +558,21 @@ current_interrupter: ContextVar[Interrupter | None] = ContextVar(
 )
 
 
-@contextlib.contextmanager
-def interrupting(interrupter: Interrupter) -> Iterator[Interrupter]:
-    """Make ``interrupter`` the :data:`current_interrupter` of the requests sent in the block."""
-    token = current_interrupter.set(interrupter)
-    try:
-        yield interrupter
-    finally:
-        current_interrupter.reset(token)
+class interrupting:
+    """Make ``interrupter`` the :data:`current_interrupter` of the requests sent in the block
+    (None: no interrupter, not even one of an enclosing block)."""
+
+    __slots__ = ("_interrupter", "_token")
+
+    def __init__(self, interrupter: Interrupter | None) -> None:
+        self._interrupter = interrupter
+
+    def __enter__(self) -> Interrupter | None:
+        self._token = current_interrupter.set(self._interrupter)
+        return self._interrupter
+
+    def __exit__(self, *exc_info: object) -> None:
+        current_interrupter.reset(self._token)
 
 
 def _stopped(interrupter: Interrupter, deadline: Deadline | None) -> GenAIError:
@@ -760,7 +768,8 @@ def _next_hop(
 def _auth_for(origin: httpx.URL, request: httpx.Request) -> httpx._client.UseClientDefault | None:
     """The client's own ``auth=`` on the first request's origin; none on a hop elsewhere (each hop
     is a fresh ``send``, which would apply it again after :func:`redirect_request` dropped it)."""
-    return httpx.USE_CLIENT_DEFAULT if _same_origin(origin, request.url) else None
+    url = request.url
+    return httpx.USE_CLIENT_DEFAULT if url is origin or _same_origin(origin, url) else None
 
 
 def _traced(interrupter: Interrupter, prior: Any) -> Callable[[str, Mapping[str, Any]], None]:
@@ -979,6 +988,16 @@ def build_request(
     try:
         return client.build_request(**kw)
     except (UnicodeError, httpx.LocalProtocolError, httpx.InvalidURL, ValueError) as exc:
-        raise ValidationError(
-            "the request cannot be sent as it is: " + redact(_detail(exc), secrets)
-        ) from None
+        raise _unsendable(exc, secrets) from None
+
+
+def parse_url(url: str, secrets: tuple[str | None, ...]) -> httpx.URL:
+    """``httpx.URL(url)``, a URL httpx cannot parse raised as :func:`build_request` raises it."""
+    try:
+        return httpx.URL(url)
+    except (UnicodeError, httpx.InvalidURL, ValueError) as exc:
+        raise _unsendable(exc, secrets) from None
+
+
+def _unsendable(exc: Exception, secrets: tuple[str | None, ...]) -> ValidationError:
+    return ValidationError("the request cannot be sent as it is: " + redact(_detail(exc), secrets))

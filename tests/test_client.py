@@ -661,6 +661,47 @@ async def test_result_request_id_from_baseten_header(flavor: Flavor) -> None:
     assert result.request_id == REQUEST_ID
 
 
+def _answer_with_headers(headers: list[tuple[str, str]]) -> Any:
+    """A 200 chat answer with these headers, repeated names and any case kept as given."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=bodies.completion("x"), headers=headers)
+
+    return answer
+
+
+@each_flavor
+async def test_response_headers_are_read_whatever_their_case_and_repeats(flavor: Flavor) -> None:
+    # HTTP names are case-insensitive, and a repeated header reads as its values joined by ", "
+    # (RFC 9110 5.3): the request id "a, b"; a limit "60, 70" is no integer, so that limit is
+    # not reported, while the tokens limit, in odd case, is.
+    headers = [
+        ("X-BASETEN-REQUEST-ID", "a"),
+        ("x-baseten-request-id", "b"),
+        ("X-Request-Id", "generic-id"),
+        ("x-ratelimit-limit-requests", "60"),
+        ("X-RateLimit-Limit-Requests", "70"),
+        ("x-ratelimit-remaining-requests", "59"),
+        ("X-RATELIMIT-LIMIT-TOKENS", "1000"),
+        ("x-RateLimit-Remaining-Tokens", "999"),
+    ]
+    client = make(flavor, ScriptedServer(_answer_with_headers(headers)))
+    result = await flavor.gen_sync(client, MSGS)
+    assert result.request_id == "a, b"
+    assert result.usage.limits == [genai.RateLimit(kind="tokens", limit=1000, remaining=999)]
+
+
+@each_flavor
+async def test_request_id_falls_back_past_an_empty_or_missing_header(flavor: Flavor) -> None:
+    empty = [("X-Baseten-Request-Id", ""), ("X-REQUEST-ID", "generic-id")]
+    result = await flavor.gen_sync(make(flavor, ScriptedServer(_answer_with_headers(empty))), MSGS)
+    assert result.request_id == "generic-id"
+    assert result.usage.limits == []
+    none: list[tuple[str, str]] = [("X-Other", "1")]
+    result = await flavor.gen_sync(make(flavor, ScriptedServer(_answer_with_headers(none))), MSGS)
+    assert result.request_id is None
+
+
 @each_flavor
 async def test_api_error_carries_request_id(flavor: Flavor) -> None:
     server = ScriptedServer(

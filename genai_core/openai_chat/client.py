@@ -46,6 +46,7 @@ from ..http import (
     deadline_seconds,
     interrupting,
     new_request_id,
+    parse_url,
     read_body,
     send_with_retries,
     within,
@@ -98,6 +99,11 @@ _Sync = TypeVar("_Sync", bound="ChatClient")
 _Async = TypeVar("_Async", bound="AsyncChatClient")
 
 _NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+# Stands for the X-Request-Id value in a client's header template: a fresh id per request.
+_NEW_ID = "\x00a new request id"
+#: A request's headers in order, None standing for the request id.
+_HeaderTemplate = tuple[tuple[str, str | None], ...]
 
 
 # -- plans: what a call needs done, without doing it --------------------------------------------
@@ -234,6 +240,10 @@ class ChatClientBase(Generic[_H]):
             env_var=s.key.env_var,
             clock=s.policy.clock,
         )
+        # Per client, worked out on first use: the parsed URL of each path, and the fixed
+        # headers of each kind of request (see _headers).
+        self._urls: dict[str, httpx.URL] = {}
+        self._header_templates: dict[tuple[str, str | None], _HeaderTemplate] = {}
         self._http: _H
         self._http, self._owns_http = open_http_client(
             self._new_http_client,
@@ -417,18 +427,34 @@ class ChatClientBase(Generic[_H]):
 
     # -- requests ----------------------------------------------------------------------------
 
-    def _headers(self, accept: str) -> dict[str, str]:
-        # The defaults merged at construction go over Accept and X-Request-Id too, so a caller
-        # can replace them or (with None) drop them; the key is added last.
+    def _headers(self, accept: str, content_type: str | None) -> list[tuple[str, str]]:
+        """The headers of one request: the client's fixed ones (worked out once per ``accept``
+        and content type) with a fresh ``X-Request-Id``."""
         s = self._settings
-        headers = merge_headers({"Accept": accept, "X-Request-Id": new_request_id()}, s.headers)
         if s.key.value is None and s.key.required:
             raise MissingAPIKeyError(
                 self.config.name, s.key.env_var or "api_key=", self.config.key_url
             )
+        template = self._header_templates.get((accept, content_type))
+        if template is None:
+            template = self._header_templates[accept, content_type] = self._header_template(
+                accept, content_type
+            )
+        return [(name, new_request_id() if value is None else value) for name, value in template]
+
+    def _header_template(self, accept: str, content_type: str | None) -> _HeaderTemplate:
+        # The defaults merged at construction go over Accept and X-Request-Id too, so a caller
+        # can replace them or (with None) drop them; the key is added last. None stands for the
+        # request id, made anew for each request.
+        s = self._settings
+        headers: dict[str, str | None] = dict(
+            merge_headers({"Accept": accept, "X-Request-Id": _NEW_ID}, s.headers)
+        )
         if s.key.value is not None and s.auth_scheme:
             headers["Authorization"] = f"{s.auth_scheme} {s.key.value}"
-        return headers
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        return tuple((name, None if value is _NEW_ID else value) for name, value in headers.items())
 
     def _chat_inputs(
         self, messages: Messages, options: Sequence[object], *, stream: bool
@@ -466,16 +492,19 @@ class ChatClientBase(Generic[_H]):
         accept: str = "application/json",
         timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> httpx.Request:
-        headers = self._headers(accept)
+        headers = self._headers(accept, None if body is None else "application/json")
         content = None
         if body is not None:
-            headers["Content-Type"] = "application/json"
             content = encode_body(body, self.config.name, self._settings.max_request_bytes)
+        secrets = (self._settings.key.value,)
+        url = self._urls.get(path)
+        if url is None:  # parsed once per path: httpx would parse the string on every request
+            url = self._urls[path] = parse_url(self._settings.base_url + path, secrets)
         return build_request(
             self._http,
-            (self._settings.key.value,),
+            secrets,
             method=method,
-            url=self._settings.base_url + path,
+            url=url,
             headers=headers,
             content=content,
             timeout=self._timeout_for(timeout),
@@ -627,17 +656,20 @@ class ChatClient(ChatClientBase[httpx.Client]):
         deadline: float | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         limit = self._start_deadline(deadline)
-        # The interrupter's deadline timer runs from the send on (see send_with_retries).
-        with interrupting(Interrupter()) as interrupter:
+        # The interrupter's deadline timer runs from the send on (see send_with_retries). Only
+        # that timer can interrupt this call: without a deadline there is none to run.
+        with interrupting(None if limit is None else Interrupter()) as interrupter:
             try:
                 response = self._open(request, self._policy_for(max_retries), limit)
-                interrupter.watch(response, limit)
+                if interrupter is not None:
+                    interrupter.watch(response, limit)
                 try:
                     return read_body(response)
                 except HTTPX_ERRORS as exc:
                     raise self._exchange.body_error(exc, response, limit) from exc
             finally:
-                interrupter.done()
+                if interrupter is not None:
+                    interrupter.done()
 
     def gen_sync(
         self,

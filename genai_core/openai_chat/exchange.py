@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
@@ -48,7 +48,7 @@ __all__ = ["Exchange", "with_pricing"]
 class Exchange:
     """How one client turns answers into results and errors, its secrets removed here."""
 
-    __slots__ = ("_clock", "_config", "_env_var", "_root", "secrets")
+    __slots__ = ("_clock", "_config", "_env_var", "_id_headers", "_root", "secrets")
 
     def __init__(
         self,
@@ -65,6 +65,7 @@ class Exchange:
         self._root = base_url
         self._env_var = env_var
         self._clock = clock
+        self._id_headers = tuple(name.lower() for name in config.request_id_headers)
 
     # -- the one redaction point ---------------------------------------------------------------
 
@@ -78,8 +79,11 @@ class Exchange:
     # -- per response --------------------------------------------------------------------------
 
     def request_id(self, response: httpx.Response) -> str | None:
-        for name in self._config.request_id_headers:
-            value: str | None = response.headers.get(name)
+        return self._request_id(_header_values(response))
+
+    def _request_id(self, headers: Mapping[str, str]) -> str | None:
+        for name in self._id_headers:
+            value = headers.get(name)
             if value:
                 # It lands in Results and errors: a server echoing the key there must not.
                 return self.redact(value)
@@ -87,6 +91,11 @@ class Exchange:
 
     def limits(self, response: httpx.Response) -> list[RateLimit]:
         return parse_rate_limits(response.headers, self._clock())
+
+    def facts(self, response: httpx.Response) -> tuple[str | None, list[RateLimit]]:
+        """The request id and the rate limits of an answer, its headers read once."""
+        headers = _header_values(response)
+        return self._request_id(headers), parse_rate_limits(headers, self._clock())
 
     def raise_for_status(self, response: httpx.Response) -> NoReturn:
         """Raise the typed error for an error response whose body has been read."""
@@ -185,13 +194,14 @@ class Exchange:
     def chat(
         self, response: httpx.Response, plan: ReadPlan, pricing: dict[str, Decimal] | None
     ) -> Result:
+        request_id, limits = self.facts(response)
         try:
             result = parse_chat_response(
                 self.json(response),
                 provider=self._config.name,
-                request_id=self.request_id(response),
+                request_id=request_id,
                 status_code=response.status_code,
-                limits=self.limits(response),
+                limits=limits,
                 think_tags=plan.think_tags,
             )
         except APIError as exc:  # the body it quotes is the server's: redacted here
@@ -201,13 +211,14 @@ class Exchange:
     def embeddings(self, response: httpx.Response, count: int) -> Embeddings:
         from .embeddings import parse_embeddings_response  # only clients that embed pay for it
 
+        request_id, limits = self.facts(response)
         try:
             return parse_embeddings_response(
                 self.json(response),
                 count=count,
                 provider=self._config.name,
-                request_id=self.request_id(response),
-                limits=self.limits(response),
+                request_id=request_id,
+                limits=limits,
             )
         except APIError as exc:
             raise self.safe(exc) from None
@@ -232,14 +243,21 @@ class Exchange:
         pricing: dict[str, Decimal] | None,
         call: StreamCall | None,
     ) -> ChatStreamCore:
+        request_id, limits = self.facts(response)
         assembler = ChatStreamAssembler(
             provider=self._config.name,
-            request_id=self.request_id(response),
-            limits=self.limits(response),
+            request_id=request_id,
+            limits=limits,
             keep_raw=plan.keep_raw,
             think_tags=plan.think_tags,
         )
         return _CallStreamCore(assembler, self.secrets, pricing, call)
+
+
+def _header_values(response: httpx.Response) -> dict[str, str]:
+    """An answer's headers in one pass: lower-case names, the values of a repeated header
+    joined with ", " (as ``response.headers[name]`` gives them)."""
+    return dict(response.headers.items())
 
 
 def with_pricing(result: Result, pricing: dict[str, Decimal] | None) -> Result:

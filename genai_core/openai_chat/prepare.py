@@ -122,11 +122,16 @@ def _chat_options(
     return found[0] if found else None
 
 
+# What json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False) makes for
+# each call, made once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def encode_body(body: Mapping[str, Any], provider: str, max_bytes: int | None) -> bytes:
     """The body's bytes (compact UTF-8 JSON); ValidationError for a value JSON cannot hold or a
     body above ``max_bytes``."""
     try:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _ENCODER.encode(body)
     except (TypeError, ValueError) as exc:
         raise ValidationError(_not_json_message(provider, body, exc)) from None
     content = text.encode()

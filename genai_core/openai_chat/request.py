@@ -142,7 +142,7 @@ def build_chat_body(
 
     ``input_modalities``: the model's, when the caller knows them (see :func:`messages_to_wire`).
     """
-    opts = opts or TextOptions()
+    opts = opts or _no_options()
     _reject_unsupported(opts, dialect)
     if not messages:
         raise ValidationError("no messages to send")
@@ -206,6 +206,16 @@ def build_chat_body(
             True if opts.parallel_tool_calls is None else opts.parallel_tool_calls
         )
     return body
+
+
+_NO_OPTIONS: list[TextOptions] = []
+
+
+def _no_options() -> TextOptions:
+    """``TextOptions()``, made (and validated) once: it is frozen."""
+    if not _NO_OPTIONS:
+        _NO_OPTIONS.append(TextOptions())
+    return _NO_OPTIONS[0]
 
 
 _OPTION_FIELDS = (
