@@ -20,7 +20,8 @@ import base64
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from ._record import record
 
 __all__ = ["MIN_SECRET_LENGTH", "REDACTED", "contains_secret", "redact", "secret_pattern"]
 
@@ -146,7 +147,7 @@ def _build_first_chars(secret: str) -> re.Pattern[str]:
 _RUN = re.compile(r"\\+")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Compiled:
     """One secret's patterns, built once: for a holder that keeps them itself (the log filter),
     so the bounded caches here do not thrash between more secrets than they hold."""

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import httpx
 
+from .._record import record
 from .._validate import check_max_request_bytes, check_model, check_timeout
 from ..capabilities import TableSource, TierChoice, tier_of
 from ..errors import ValidationError
@@ -41,7 +42,7 @@ __all__ = [
 _SCHEMES = ("http", "https")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProviderConfig:
     """What makes one OpenAI-compatible provider different from another."""
 
@@ -121,7 +122,7 @@ class APIKey:
         return f"APIKey({'set' if self.value else 'missing'}, env_var={self.env_var!r})"
 
 
-@dataclass(frozen=True, repr=False)
+@record(frozen=True, repr=False)
 class ClientSettings:
     """Everything one client was built with, checked. The API key is kept out of the repr."""
 

@@ -32,9 +32,10 @@ from __future__ import annotations
 import base64
 import urllib.parse
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .._record import record
 from ..errors import InputRef, NotSupportedError, ValidationError
 from ..types import Doc, Message
 
@@ -80,7 +81,7 @@ _AUDIO_FORMATS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ContentRules:
     """What one target accepts in user content, and how it wants it laid out."""
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .._record import record
 from ..errors import NotSupportedError, ValidationError
 from ..options import TextOptions
 from ..types import Message
@@ -31,7 +32,7 @@ from .content import ContentRules, doc_to_part, user_message_to_wire
 __all__ = ["ChatDialect", "ContentRules", "build_chat_body", "doc_to_part", "messages_to_wire"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ChatDialect:
     """How one OpenAI-compatible server differs from the others.
 
