@@ -440,12 +440,13 @@ def tool_output_text(value: Any) -> str:
 
 # --- docstrings -------------------------------------------------------------------------------
 
-_SECTION = re.compile(
+# Patterns as strings: the re module compiles (and caches) each on its first use.
+_SECTION = (
     r"^(Args|Arguments|Parameters|Params|Returns?|Yields?|Raises|Examples?|Notes?|See Also)"
     r"\s*:?\s*$"
 )
-_SPHINX_PARAM = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
-_GOOGLE_PARAM = re.compile(r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
+_SPHINX_PARAM = r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$"
+_GOOGLE_PARAM = r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$"
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
@@ -464,7 +465,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     for i, line in enumerate(lines):
         stripped = line.strip()
         nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        head = _SECTION.match(stripped)
+        head = re.match(_SECTION, stripped)
         if head and (stripped.endswith(":") or set(nxt) == {"-"}):
             section = head.group(1).lower()
             numpy = set(nxt) == {"-"}
@@ -472,7 +473,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
             continue
         if set(stripped) == {"-"} and section is not None:
             continue
-        sphinx = _SPHINX_PARAM.match(stripped)
+        sphinx = re.match(_SPHINX_PARAM, stripped)
         if sphinx:
             section, current = "sphinx", sphinx.group(1)
             params[current] = sphinx.group(2).strip()
@@ -486,7 +487,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
         if section not in ("args", "arguments", "parameters", "params", "sphinx"):
             continue
         this_indent = len(line) - len(line.lstrip())
-        google = None if numpy else _GOOGLE_PARAM.match(stripped)
+        google = None if numpy else re.match(_GOOGLE_PARAM, stripped)
         if google and (current is None or this_indent <= indent):
             current, indent = google.group(1).lstrip("*"), this_indent
             params[current] = google.group(2).strip()
