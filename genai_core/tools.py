@@ -18,8 +18,7 @@ strictly: :meth:`ToolDef.parse_arguments` raises :class:`~genai_core.errors.Tool
 naming the tool and the field, never a crash.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see genai_core/types.py.
 import functools
 import inspect
 import json
@@ -128,7 +127,7 @@ class ToolDef(_Strict):
         *,
         name: str | None = None,
         description: str | None = None,
-    ) -> ToolDef:
+    ) -> "ToolDef":
         """A tool that runs ``fn`` (sync or async); see the module docstring for the rules.
 
         Raises ValidationError when ``fn`` cannot be described: a parameter without a type hint,
@@ -207,7 +206,7 @@ class ToolDef(_Strict):
         description: str,
         fields: dict[str, Any],
         param_docs: dict[str, str],
-    ) -> ToolDef:
+    ) -> "ToolDef":
         single = None
         if len(fields) == 1:
             ((pname, (ann, default)),) = fields.items()
@@ -255,7 +254,7 @@ class ToolDef(_Strict):
         name: str | None = None,
         description: str | None = None,
         callback: Callable[[Any], Any] | None = None,
-    ) -> ToolDef:
+    ) -> "ToolDef":
         """A tool whose arguments are the fields of ``model``.
 
         The name defaults to the class name, the description to its docstring. ``callback``
@@ -286,7 +285,7 @@ class ToolDef(_Strict):
         return tool
 
     @classmethod
-    def coerce(cls, value: Any) -> ToolDef:
+    def coerce(cls, value: Any) -> "ToolDef":
         """``value`` as a ToolDef: a ToolDef, a pydantic model class or a typed function."""
         if isinstance(value, ToolDef):
             return value
