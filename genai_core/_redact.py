@@ -20,8 +20,7 @@ import base64
 import functools
 import re
 from collections.abc import Iterable, Iterator
-
-from ._record import record
+from dataclasses import dataclass
 
 __all__ = ["MIN_SECRET_LENGTH", "REDACTED", "contains_secret", "redact", "secret_pattern"]
 
@@ -147,7 +146,7 @@ def _build_first_chars(secret: str) -> re.Pattern[str]:
 _RUN = re.compile(r"\\+")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Compiled:
     """One secret's patterns, built once: for a holder that keeps them itself (the log filter),
     so the bounded caches here do not thrash between more secrets than they hold."""

@@ -52,10 +52,10 @@ never part of an error: messages and bodies go through :func:`redact` before the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _redact
-from ._record import record
 
 if TYPE_CHECKING:
     import pydantic
@@ -304,7 +304,7 @@ class BadRequestError(APIError):
     """400 or 422: the provider refused the request as malformed or unsupported."""
 
 
-@record(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class InputRef:
     """Where one non-text input (a :class:`~genai_core.types.Doc`) sits in a conversation.
 

@@ -36,6 +36,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import aclosing
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, NoReturn, TypeVar, cast
 
@@ -43,7 +44,6 @@ import httpx
 
 from . import _log
 from ._log import safe_url
-from ._record import record
 from .errors import (
     APIConnectionError,
     APIError,
@@ -225,7 +225,7 @@ async def _anyio_sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class RetryPolicy:
     """How many times to retry, and the clock, sleep and randomness to do it with.
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 
-from ._record import record
 from .errors import ValidationError
 
 __all__ = [
@@ -140,7 +140,7 @@ def _inline(node: Any, defs: dict[str, Any], stack: tuple[str, ...], generated: 
     return out
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SchemaProblem:
     """One reason a value does not fit: where (``a.b[0]``) and what."""
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 
 import httpx
 
-from .._record import record
 from .._validate import check_max_request_bytes, check_model, check_timeout
 from ..capabilities import TableSource, TierChoice, tier_of
 from ..errors import ValidationError
@@ -42,7 +41,7 @@ __all__ = [
 _SCHEMES = ("http", "https")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ProviderConfig:
     """What makes one OpenAI-compatible provider different from another."""
 
@@ -122,7 +121,7 @@ class APIKey:
         return f"APIKey({'set' if self.value else 'missing'}, env_var={self.env_var!r})"
 
 
-@record(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class ClientSettings:
     """Everything one client was built with, checked. The API key is kept out of the repr."""
 

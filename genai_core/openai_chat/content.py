@@ -32,10 +32,9 @@ from __future__ import annotations
 import base64
 import urllib.parse
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
-from .._record import record
 from ..errors import InputRef, NotSupportedError, ValidationError
 from ..types import Doc, Message
 
@@ -81,7 +80,7 @@ _AUDIO_FORMATS = {
 }
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ContentRules:
     """What one target accepts in user content, and how it wants it laid out."""
 

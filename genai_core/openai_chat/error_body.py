@@ -21,9 +21,9 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._record import record
 from ..errors import (
     APIError,
     BadRequestError,
@@ -54,7 +54,7 @@ __all__ = [
 _EXCERPT = 200
 
 
-@record(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class ErrorBody:
     """What an error body says: the message and, when given, type, param and code."""
 

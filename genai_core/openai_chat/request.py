@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
-from .._record import record
 from ..errors import NotSupportedError, ValidationError
 from ..options import TextOptions
 from ..types import Message
@@ -32,7 +31,7 @@ from .content import ContentRules, doc_to_part, user_message_to_wire
 __all__ = ["ChatDialect", "ContentRules", "build_chat_body", "doc_to_part", "messages_to_wire"]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ChatDialect:
     """How one OpenAI-compatible server differs from the others.
 
