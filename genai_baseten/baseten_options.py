@@ -1,7 +1,6 @@
 """Baseten's extensions to the OpenAI chat request."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see genai_core/types.py.
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -34,7 +33,7 @@ class Options(ChatOptions):
     chat_template_args: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _check_thinking(self) -> Options:
+    def _check_thinking(self) -> "Options":
         if self.thinking is False and self.reasoning_effort is not None:
             raise ValueError(
                 f"thinking=False with reasoning_effort={self.reasoning_effort!r}: an effort only "

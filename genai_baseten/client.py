@@ -30,15 +30,17 @@ from genai_core.options import GenOption, TextOptions
 from genai_core.types import Model
 
 from .baseten_options import Options
-from .targets import MODEL_APIS_URL, Target
 from .thinking import thinking_default
 
 if TYPE_CHECKING:
     from scoreboard import ProviderScore, Status
 
+    from .targets import Target
+
 __all__ = ["API_KEY_URL", "BASE_URL", "AsyncClient", "Client", "deployment_url"]
 
-BASE_URL = MODEL_APIS_URL
+# Model APIs (targets.MODEL_APIS_URL is this): the target parser is loaded on first use.
+BASE_URL = "https://inference.baseten.co/v1"
 API_KEY_URL = "https://app.baseten.co/settings/api_keys"
 
 
@@ -80,16 +82,18 @@ def deployment_url(
     ``environment="development"`` gives the development deployment's ``/development/sync/v1``.
     The same as ``Target.model(model_id, ...).openai_base_url()``.
     """
+    from .targets import Target
+
     return Target.model(
         model_id, environment=environment, deployment_id=deployment_id
     ).openai_base_url()
 
 
-def _target_kw(target: Target | str, kw: dict[str, Any]) -> dict[str, Any]:
+def _target_kw(target: Target, kw: dict[str, Any]) -> dict[str, Any]:
     """The constructor arguments with ``base_url`` set from ``target``."""
     if kw.get("base_url") is not None:
         raise ValidationError("for_target() sets base_url from the target; pass only one of them")
-    return {**kw, "base_url": Target.of(target).openai_base_url()}
+    return {**kw, "base_url": target.openai_base_url()}
 
 
 class _Baseten:
@@ -188,6 +192,8 @@ def _for_target(
 ) -> Any:
     """``cls`` built for ``target``; the bridge gets the bridge twin of the plain client class
     (a subclass of it asked for the bridge keeps its own class)."""
+    from .targets import Target  # the URL parser: loaded on first use
+
     where = Target.of(target)
     if where.kind == "bridge" and cls is plain:
         from . import bridge

@@ -29,9 +29,11 @@ from urllib.parse import quote
 from genai_core.errors import ValidationError
 from genai_core.openai_chat.error_body import excerpt
 
+from .client import BASE_URL
+
 __all__ = ["MODEL_APIS_URL", "Target", "TargetKind"]
 
-MODEL_APIS_URL = "https://inference.baseten.co/v1"
+MODEL_APIS_URL = BASE_URL
 _BRIDGE_ORIGIN = "https://bridge.baseten.co"
 _DOMAIN = "api.baseten.co"
 

@@ -4,8 +4,7 @@ Provider-specific options are separate classes (``genai_baseten.Options``); call
 of option objects, at most one of each class.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see genai_core/types.py.
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,7 +117,7 @@ class TextOptions(GenOption):
         )
 
     @model_validator(mode="after")
-    def _check_combinations(self) -> TextOptions:
+    def _check_combinations(self) -> "TextOptions":
         if self.reply_as_json and self.decode_as is not None:
             raise ValueError(
                 "reply_as_json and decode_as exclude each other: decode_as already "

@@ -18,8 +18,7 @@ strictly: :meth:`ToolDef.parse_arguments` raises :class:`~genai_core.errors.Tool
 naming the tool and the field, never a crash.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see genai_core/types.py.
 import functools
 import inspect
 import json
@@ -128,7 +127,7 @@ class ToolDef(_Strict):
         *,
         name: str | None = None,
         description: str | None = None,
-    ) -> ToolDef:
+    ) -> "ToolDef":
         """A tool that runs ``fn`` (sync or async); see the module docstring for the rules.
 
         Raises ValidationError when ``fn`` cannot be described: a parameter without a type hint,
@@ -207,7 +206,7 @@ class ToolDef(_Strict):
         description: str,
         fields: dict[str, Any],
         param_docs: dict[str, str],
-    ) -> ToolDef:
+    ) -> "ToolDef":
         single = None
         if len(fields) == 1:
             ((pname, (ann, default)),) = fields.items()
@@ -255,7 +254,7 @@ class ToolDef(_Strict):
         name: str | None = None,
         description: str | None = None,
         callback: Callable[[Any], Any] | None = None,
-    ) -> ToolDef:
+    ) -> "ToolDef":
         """A tool whose arguments are the fields of ``model``.
 
         The name defaults to the class name, the description to its docstring. ``callback``
@@ -286,7 +285,7 @@ class ToolDef(_Strict):
         return tool
 
     @classmethod
-    def coerce(cls, value: Any) -> ToolDef:
+    def coerce(cls, value: Any) -> "ToolDef":
         """``value`` as a ToolDef: a ToolDef, a pydantic model class or a typed function."""
         if isinstance(value, ToolDef):
             return value
@@ -440,12 +439,13 @@ def tool_output_text(value: Any) -> str:
 
 # --- docstrings -------------------------------------------------------------------------------
 
-_SECTION = re.compile(
+# Patterns as strings: the re module compiles (and caches) each on its first use.
+_SECTION = (
     r"^(Args|Arguments|Parameters|Params|Returns?|Yields?|Raises|Examples?|Notes?|See Also)"
     r"\s*:?\s*$"
 )
-_SPHINX_PARAM = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
-_GOOGLE_PARAM = re.compile(r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
+_SPHINX_PARAM = r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$"
+_GOOGLE_PARAM = r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$"
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
@@ -464,7 +464,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     for i, line in enumerate(lines):
         stripped = line.strip()
         nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        head = _SECTION.match(stripped)
+        head = re.match(_SECTION, stripped)
         if head and (stripped.endswith(":") or set(nxt) == {"-"}):
             section = head.group(1).lower()
             numpy = set(nxt) == {"-"}
@@ -472,7 +472,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
             continue
         if set(stripped) == {"-"} and section is not None:
             continue
-        sphinx = _SPHINX_PARAM.match(stripped)
+        sphinx = re.match(_SPHINX_PARAM, stripped)
         if sphinx:
             section, current = "sphinx", sphinx.group(1)
             params[current] = sphinx.group(2).strip()
@@ -486,7 +486,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
         if section not in ("args", "arguments", "parameters", "params", "sphinx"):
             continue
         this_indent = len(line) - len(line.lstrip())
-        google = None if numpy else _GOOGLE_PARAM.match(stripped)
+        google = None if numpy else re.match(_GOOGLE_PARAM, stripped)
         if google and (current is None or this_indent <= indent):
             current, indent = google.group(1).lstrip("*"), this_indent
             params[current] = google.group(2).strip()

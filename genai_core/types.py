@@ -15,8 +15,8 @@ go through :func:`trusted` instead: the parser has already checked what it read,
 validated model per streamed chunk would cost more than decoding the chunk.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` in the modules defining models: pydantic would then
+# evaluate each field's annotation from its string when the class is built, at import.
 import json
 import mimetypes
 import posixpath
@@ -102,7 +102,7 @@ def build_trusted(cls: type[_M], data: dict[str, Any], fields_set: set[str]) -> 
     return obj
 
 
-def fragment_builder(field: Literal["text", "reasoning"]) -> Callable[[str], Reply]:
+def fragment_builder(field: Literal["text", "reasoning"]) -> Callable[[str], "Reply"]:
     """A function making the :class:`Reply` whose ``field`` is the given string, unvalidated.
 
     The stream hot path builds one per content chunk: the same as :func:`build_trusted` with the
@@ -286,7 +286,7 @@ class Doc(_Strict):
     detail: ImageDetail | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> Doc:
+    def _check(self) -> "Doc":
         if self.data is not None and self.url is not None:
             raise ValueError("give data or url, not both")
         if self.data is None and self.url is None:
@@ -312,7 +312,7 @@ class Doc(_Strict):
     @classmethod
     def from_path(
         cls, path: str | Path, *, mime_type: str | None = None, detail: ImageDetail | None = None
-    ) -> Doc:
+    ) -> "Doc":
         """Read a local file; its extension (or, failing that, its first bytes) gives the type."""
         p = Path(path)
         return cls(filename=p.name, data=p.read_bytes(), mime_type=mime_type, detail=detail)
@@ -325,14 +325,14 @@ class Doc(_Strict):
         *,
         mime_type: str | None = None,
         detail: ImageDetail | None = None,
-    ) -> Doc:
+    ) -> "Doc":
         """Bytes in memory. Without a filename or mime_type the bytes' signature gives the type."""
         return cls(filename=filename, data=data, mime_type=mime_type, detail=detail)
 
     @classmethod
     def from_url(
         cls, url: str, *, mime_type: str | None = None, detail: ImageDetail | None = None
-    ) -> Doc:
+    ) -> "Doc":
         """A remote document (the model's server fetches it) or a ``data:`` URL."""
         return cls(url=url, mime_type=mime_type, detail=detail)
 
@@ -387,7 +387,7 @@ class Request(_Strict):
     doc: Doc | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> Request:
+    def _check(self) -> "Request":
         if self.text and self.doc is not None:
             raise ValueError("give text or doc, not both")
         if not self.text and self.doc is None:
@@ -411,7 +411,7 @@ class ToolCall(_Strict):
     opaque: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _check(self) -> ToolCall:
+    def _check(self) -> "ToolCall":
         if not self.id and not self.name:
             raise ValueError("a tool call needs an id or a name")
         if self.arguments.strip():
@@ -434,7 +434,7 @@ class ToolCallResult(_Strict):
     result: str
 
     @model_validator(mode="after")
-    def _check(self) -> ToolCallResult:
+    def _check(self) -> "ToolCallResult":
         if not self.id and not self.name:
             raise ValueError("a tool call result needs the call's id or name")
         if not self.result:
@@ -455,7 +455,7 @@ class CitationSource(_Strict):
     snippet: str = ""
 
     @model_validator(mode="after")
-    def _check(self) -> CitationSource:
+    def _check(self) -> "CitationSource":
         if self.type != "web_query" and not self.id and not self.url:
             raise ValueError("a citation source needs an id or a url")
         return self
@@ -470,7 +470,7 @@ class Citation(_Strict):
     sources: list[CitationSource] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _check(self) -> Citation:
+    def _check(self) -> "Citation":
         if self.end_index and self.end_index <= self.start_index:
             raise ValueError("end_index must be greater than start_index")
         return self
@@ -494,7 +494,7 @@ class Reply(_Strict):
     opaque: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _check(self) -> Reply:
+    def _check(self) -> "Reply":
         set_fields = [
             name
             for name, value in (
@@ -544,7 +544,7 @@ class Message(_Strict):
     _allow_empty: ClassVar[bool] = False
 
     @model_validator(mode="after")
-    def _check(self) -> Message:
+    def _check(self) -> "Message":
         filled = sum(bool(x) for x in (self.requests, self.replies, self.tool_call_results))
         if filled > 1:
             raise ValueError("a message holds requests, replies or tool_call_results, not several")
@@ -553,17 +553,17 @@ class Message(_Strict):
         return self
 
     @classmethod
-    def user(cls, *parts: UserPart) -> Message:
+    def user(cls, *parts: UserPart) -> "Message":
         """A user turn: ``Message.user("Describe this", Doc.from_path("cat.jpg"))``."""
         return cls(requests=[_to_request(p) for p in parts])
 
     @classmethod
-    def assistant(cls, *parts: AssistantPart) -> Message:
+    def assistant(cls, *parts: AssistantPart) -> "Message":
         """An assistant turn from text, tool calls or replies (to replay a conversation)."""
         return cls(replies=[_to_reply(p) for p in parts])
 
     @classmethod
-    def tool_results(cls, *results: ToolCallResult) -> Message:
+    def tool_results(cls, *results: ToolCallResult) -> "Message":
         """A tool turn: the results of the previous assistant turn's tool calls."""
         for r in results:
             if not isinstance(r, ToolCallResult):
@@ -673,7 +673,7 @@ class Usage(_Strict):
     finish_reason: Annotated[FinishReason | None, Field(strict=False)] = None
     limits: list[RateLimit] = Field(default_factory=list)
 
-    def __add__(self, other: Usage) -> Usage:
+    def __add__(self, other: "Usage") -> "Usage":
         """Sum the counters; the finish reason and limits are the later call's."""
         return Usage(
             input_tokens=self.input_tokens + other.input_tokens,
@@ -731,7 +731,7 @@ class Result(Message):
     _allow_empty: ClassVar[bool] = True
 
     @model_validator(mode="after")
-    def _check_result(self) -> Result:
+    def _check_result(self) -> "Result":
         if self.requests or self.tool_call_results:
             raise ValueError("a result holds replies only")
         return self
@@ -744,7 +744,7 @@ class Result(Message):
 
         return cost(self, self.pricing)
 
-    def cost_for(self, model: Model | dict[str, Decimal]) -> Decimal | None:
+    def cost_for(self, model: "Model | dict[str, Decimal]") -> Decimal | None:
         """What this call cost at the prices of ``model`` (a :class:`Model` from a model list, or
         its ``pricing``); None when unknown."""
         from .pricing import cost

@@ -6,8 +6,7 @@ provider's own options class (``genai_baseten.Options``) subclasses it and adds 
 one merge rule.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see genai_core/types.py.
 from collections.abc import Mapping
 from typing import Any, Literal
 

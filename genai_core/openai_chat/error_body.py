@@ -73,9 +73,10 @@ def _text(v: Any) -> str | None:
 # Only the start of a body is looked at: an excerpt never needs more, and regexes over a
 # multi-megabyte page would cost more than the request.
 _SCAN = 65536
-_HIDDEN = re.compile(r"<(script|style|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
-_TAG = re.compile(r"<[^>]*>")
+# Patterns as strings: the re module compiles (and caches) each on first use (an error body).
+_HIDDEN = r"(?is)<(script|style|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->"
+_TITLE = r"(?is)<title\b[^>]*>(.*?)</title\s*>"
+_TAG = r"<[^>]*>"
 
 
 def looks_like_html(text: str) -> bool:
@@ -94,12 +95,12 @@ def excerpt(text: str, limit: int = _EXCERPT) -> str:
     """
     text = text[:_SCAN]
     if looks_like_html(text):
-        found = _TITLE.search(text)
-        title = " ".join(_TAG.sub(" ", found.group(1)).split()) if found else ""
-        body = " ".join(_TAG.sub(" ", _HIDDEN.sub(" ", text)).split())
+        found = re.search(_TITLE, text)
+        title = " ".join(re.sub(_TAG, " ", found.group(1)).split()) if found else ""
+        body = " ".join(re.sub(_TAG, " ", re.sub(_HIDDEN, " ", text)).split())
         text = f"{title}: {body}" if title and not body.startswith(title) else body
     else:
-        text = _TAG.sub(" ", text)
+        text = re.sub(_TAG, " ", text)
     text = html.unescape(text)
     text = " ".join("".join(c if c.isprintable() else " " for c in text[: limit * 4]).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -213,14 +214,13 @@ def _redacted(value: str | None, secrets: tuple[str | None, ...]) -> str | None:
 # supported by certain models"), vLLM ("is not a multimodal model"), llama.cpp ("image input is
 # not supported").
 _KIND = r"(?:image|audio|video|file|pdf|document)s?"
-_REFUSAL = re.compile(
-    r"multi-?modal|image_url|input_audio|only supported by certain models"
+_REFUSAL = (
+    r"(?i)multi-?modal|image_url|input_audio|only supported by certain models"
     rf"|\b{_KIND}\b[\w\s/()-]{{0,40}}?\bnot\s+(?:be\s+)?supported"
     rf"|(?:does\s+not|doesn't|cannot|can't)\s+(?:support|accept|process|handle)"
-    rf"[\w\s/()-]{{0,40}}?\b{_KIND}\b",
-    re.IGNORECASE,
+    rf"[\w\s/()-]{{0,40}}?\b{_KIND}\b"
 )
-_KIND_WORDS = re.compile(r"image_url|input_audio|image|audio|video|file|pdf|document", re.I)
+_KIND_WORDS = r"(?i)image_url|input_audio|image|audio|video|file|pdf|document"
 _KIND_OF_WORD = {
     "image_url": "image",
     "image": "image",
@@ -240,9 +240,9 @@ def refused_inputs(message: str, inputs: Sequence[InputRef]) -> list[InputRef] |
     When the message names modalities, the inputs of those modalities; when it names none (or
     none that was sent), every non-text input.
     """
-    if not inputs or not _REFUSAL.search(message):
+    if not inputs or not re.search(_REFUSAL, message):
         return None
-    kinds = {_KIND_OF_WORD[w.lower()] for w in _KIND_WORDS.findall(message)}
+    kinds = {_KIND_OF_WORD[w.lower()] for w in re.findall(_KIND_WORDS, message)}
     named = [i for i in inputs if i.kind in kinds]
     return named or list(inputs)
 
