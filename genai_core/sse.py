@@ -174,42 +174,50 @@ class SSEDecoder:
         """
         if self._block or self._at_start or self._pending_cr:
             return None
-        # The buffer holds no LF, so the last blank line is in ``data``; a read without one is
-        # refused before the buffer is copied (feeding a long line in small reads stays linear).
-        end = data.rfind(b"\n\n")
-        if end < 0:
-            return None
+        # (Slices compared and "in" on str: bytes.find() and .startswith() cost more per call.)
         buf = self._buf
-        text: bytes | bytearray = data
-        if buf:
-            text = buf + data
-            end += len(buf)
-        if (
-            end >= self._max  # each line's size, len(line) + 1, is at most the limit
-            or not text.startswith(b"data: ")
-            or text.find(b"\r") >= 0
-        ):
+        if not buf and data[-2:] == b"\n\n" and data[:6] == b"data: ":
+            # Ends at an event boundary: one event, or several (then split below).
+            rest = b""
+            end = len(data) - 2
+            text: bytes | bytearray = data
+        else:
+            # The buffer holds no LF, so the last blank line is in ``data``; a read without one
+            # is refused before the buffer is copied (a long line fed in small reads stays
+            # linear). What follows it is the start of a line: no LF, no CR (a CR ends a line).
+            end = data.rfind(b"\n\n")
+            if end < 0:
+                return None
+            text = data
+            if buf:
+                text = buf + data
+                end += len(buf)
+            rest = text[end + 2 :]
+            if text[:6] != b"data: " or (
+                rest and (rest.find(b"\n") >= 0 or rest.find(b"\r") >= 0 or len(rest) > self._max)
+            ):
+                return None
+        if end >= self._max:  # (each line's size, len(line) + 1, is at most the limit)
             return None
-        # One event (its line ends at the blank line), or several: then every LF before ``end``
-        # is one of the pair that ends an event, followed by the next event's "data: ".
-        single = text.find(b"\n") == end
-        if not single and text.count(b"\n", 0, end) != 2 * text.count(b"\n\ndata: ", 0, end):
-            return None
-        rest = text[end + 2 :]
-        if rest and (rest.find(b"\n") >= 0 or len(rest) > self._max):
-            return None  # a line of the next event is complete, or it is too big already
-        raw = text[6:end]
         try:
-            value = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if single:
-                raise _decode_error(raw, exc) from None
+            value = text[6:end].decode("utf-8")
+        except UnicodeDecodeError:
             return None  # the line machine reports it, at its place in its own event
+        if "\r" in value:
+            return None
+        if "\n" in value:
+            # Several events: each must be one "data: " line.
+            texts = value.split("\n\ndata: ")
+            for t in texts:
+                if "\n" in t:
+                    return None
+        else:
+            texts = [value]
         if rest:
             self._buf = bytearray(rest)
         elif buf:
             self._buf = bytearray()
-        return [value] if single else value.split("\n\ndata: ")
+        return texts
 
     def feed_single(self, data: bytes) -> str | None:
         """The data of ``data`` if it is exactly one plain event, else None.

@@ -562,8 +562,11 @@ def test_feed_single_respects_the_size_limit() -> None:
 def test_feed_single_invalid_utf8_raises() -> None:
     d = SSEDecoder()
     d.feed(b": start\n\n")
+    # Left to the general path (nothing consumed), which raises.
+    assert d.feed_single(b"data: \xff\n\n") is None
+    assert d.feed_plain(b"data: \xff\n\n") is None
     with pytest.raises(SSEDecodeError, match="invalid UTF-8"):
-        d.feed_single(b"data: \xff\n\n")
+        d.feed(b"data: \xff\n\n")
 
 
 def test_feed_plain_takes_reads_of_plain_events() -> None:
