@@ -154,6 +154,14 @@ def _is_json(response: httpx.Response) -> bool:
     return content_type.startswith("application/json")
 
 
+def _is_raw(response: httpx.Response) -> bool:
+    """The body needs no decoding (no Content-Encoding) and is still to be read: it can be
+    read with ``iter_raw()``, one generator layer and two method calls per read fewer than
+    ``iter_bytes()``, which reads through it. (A body httpx already holds, as a response made
+    with ``content=`` does, is read by ``iter_bytes()`` only.)"""
+    return not response.is_stream_consumed and "content-encoding" not in response.headers
+
+
 class _State:
     """What a stream and its reading generator share. The generator holds this, never the stream,
     so dropping the stream drops the generator by reference counting, which closes the response."""
@@ -253,7 +261,7 @@ def _run(
         if _is_json(response):
             yield from core.feed_json(response.read())
         else:
-            for data in response.iter_bytes():
+            for data in response.iter_raw() if _is_raw(response) else response.iter_bytes():
                 fragments = core.feed(data)
                 if fragments:
                     yield from fragments
@@ -299,7 +307,10 @@ async def _arun(
             # aclosing: when reading stops early (an error, or the caller closed the stream),
             # httpx's byte iterator is finalised now, not by the garbage collector (trio warns
             # about that). Reading goes on to EOF after [DONE]: the body ends there.
-            chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+            chunks = cast(
+                AsyncGenerator[bytes, None],
+                response.aiter_raw() if _is_raw(response) else response.aiter_bytes(),
+            )
             async with aclosing(chunks):
                 while True:
                     try:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from harness.bodies import chunk, events_of, usage
 from harness.flavors import Flavor, each_flavor
-from harness.scripted import Answer, raw_answer
+from harness.scripted import Answer, pieces, raw_answer, sse_answer
 
 from genai_core import Message
 
@@ -49,6 +49,24 @@ async def test_stream_any_content_coding(
     flavor: Flavor, coding: str | None, encode: Callable[[bytes], bytes]
 ) -> None:
     client = flavor.mock_client(_handler(coding, encode), model="m", api_key="k")
+    fragments, res = await flavor.stream(client, [Message.user("hi")])
+    await flavor.close(client)
+    assert [f.text for f in fragments] == ["Hel", "lo ", "wörld"]
+    assert res.text == "Hello wörld"
+    assert res.usage is not None
+    assert res.usage.total_tokens == 5
+
+
+@each_flavor
+@pytest.mark.parametrize(("coding", "encode"), CODINGS, ids=[str(c) for c, _ in CODINGS])
+async def test_stream_any_content_coding_read_in_pieces(
+    flavor: Flavor, coding: str | None, encode: Callable[[bytes], bytes]
+) -> None:
+    """The same, with the body streamed 7 bytes at a time (not held whole by httpx): a body
+    without a coding is read raw, a coded one through httpx's decoder."""
+    body = encode(_body())
+    headers = {} if coding is None else {"content-encoding": coding}
+    client = flavor.mock_client(sse_answer(pieces(body, 7), headers), model="m", api_key="k")
     fragments, res = await flavor.stream(client, [Message.user("hi")])
     await flavor.close(client)
     assert [f.text for f in fragments] == ["Hel", "lo ", "wörld"]
