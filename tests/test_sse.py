@@ -575,7 +575,7 @@ def test_feed_plain_takes_reads_of_plain_events() -> None:
     assert d.feed(b": start\n\n") == []
     assert d.feed_plain(b"data: a\n\ndata: \xc3\xa9\n\ndata: [DONE]\n\n") == ["a", "é", "[DONE]"]
     # What follows the last blank line is kept: the start of the next event's line.
-    assert d.feed_plain(b"data: b\n\ndata: {\"x\"") == ["b"]
+    assert d.feed_plain(b'data: b\n\ndata: {"x"') == ["b"]
     assert d.feed_plain(b": 1}\n\ndata: c\n\nda") == ['{"x": 1}', "c"]
     assert d.feed_plain(b"ta: d\n\n") == ["d"]
     for not_plain in [

@@ -244,7 +244,7 @@ class ChatStreamAssembler:
                 raw.append(data)
             # (``key in d and d[key]`` where the key is usually absent, ``d.get(key)`` where it is
             # usually there: each the cheaper of the two for the common chunk.)
-            if "error" in chunk and chunk["error"]:
+            if "error" in chunk and chunk["error"]:  # noqa: RUF019 (see above)
                 # An error event; it may come with a finish_reason "error" and empty choices.
                 found = error_from_json(chunk)
                 raise self._error(found.message if found else f"error event: {excerpt(data)!r}")
