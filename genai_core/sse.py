@@ -176,11 +176,11 @@ class SSEDecoder:
             return None
         # (Slices compared and "in" on str: bytes.find() and .startswith() cost more per call.)
         buf = self._buf
+        text: bytes | bytearray = data
+        rest: bytes | bytearray = b""
         if not buf and data[-2:] == b"\n\n" and data[:6] == b"data: ":
             # Ends at an event boundary: one event, or several (then split below).
-            rest = b""
             end = len(data) - 2
-            text: bytes | bytearray = data
         else:
             # The buffer holds no LF, so the last blank line is in ``data``; a read without one
             # is refused before the buffer is copied (a long line fed in small reads stays
@@ -188,7 +188,6 @@ class SSEDecoder:
             end = data.rfind(b"\n\n")
             if end < 0:
                 return None
-            text = data
             if buf:
                 text = buf + data
                 end += len(buf)
