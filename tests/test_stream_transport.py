@@ -44,29 +44,20 @@ def _handler(coding: str | None, encode: Callable[[bytes], bytes]) -> Answer:
 
 
 @each_flavor
+@pytest.mark.parametrize("in_pieces", [False, True], ids=["whole", "pieces"])
 @pytest.mark.parametrize(("coding", "encode"), CODINGS, ids=[str(c) for c, _ in CODINGS])
 async def test_stream_any_content_coding(
-    flavor: Flavor, coding: str | None, encode: Callable[[bytes], bytes]
+    flavor: Flavor, coding: str | None, encode: Callable[[bytes], bytes], in_pieces: bool
 ) -> None:
-    client = flavor.mock_client(_handler(coding, encode), model="m", api_key="k")
-    fragments, res = await flavor.stream(client, [Message.user("hi")])
-    await flavor.close(client)
-    assert [f.text for f in fragments] == ["Hel", "lo ", "wörld"]
-    assert res.text == "Hello wörld"
-    assert res.usage is not None
-    assert res.usage.total_tokens == 5
-
-
-@each_flavor
-@pytest.mark.parametrize(("coding", "encode"), CODINGS, ids=[str(c) for c, _ in CODINGS])
-async def test_stream_any_content_coding_read_in_pieces(
-    flavor: Flavor, coding: str | None, encode: Callable[[bytes], bytes]
-) -> None:
-    """The same, with the body streamed 7 bytes at a time (not held whole by httpx): a body
-    without a coding is read raw, a coded one through httpx's decoder."""
-    body = encode(_body())
-    headers = {} if coding is None else {"content-encoding": coding}
-    client = flavor.mock_client(sse_answer(pieces(body, 7), headers), model="m", api_key="k")
+    """Whole: a body httpx holds already (made with ``content=``). In pieces: the body streamed
+    7 bytes at a time; one without a coding is then read raw, a coded one through httpx's
+    decoder."""
+    if in_pieces:
+        headers = {} if coding is None else {"content-encoding": coding}
+        answer = sse_answer(pieces(encode(_body()), 7), headers)
+    else:
+        answer = _handler(coding, encode)
+    client = flavor.mock_client(answer, model="m", api_key="k")
     fragments, res = await flavor.stream(client, [Message.user("hi")])
     await flavor.close(client)
     assert [f.text for f in fragments] == ["Hel", "lo ", "wörld"]

@@ -277,29 +277,15 @@ class ChatStreamAssembler:
                             # The server splits reasoning itself: text is text from here on.
                             out.extend(self._flush_think())
                             self._think = None
-                        # (self._add written out: this is the hot path.)
-                        if self._last_kind == _REASONING:
-                            pieces = self._last_pieces
-                            pieces.append(reasoning)
-                            if len(pieces) >= _COMPACT_AT:
-                                _compact(pieces)
-                            out.append(_reasoning_fragment(reasoning))
-                        else:
-                            out.append(self._add(_REASONING, reasoning))
+                        out.append(self._add(_REASONING, reasoning))
                     content = delta.get("content")
                     if content:
                         text = content if type(content) is str else content_text(content)
                         if text:
-                            if self._think is not None:
-                                out.extend(self._split(text))
-                            elif self._last_kind == _TEXT:
-                                pieces = self._last_pieces
-                                pieces.append(text)
-                                if len(pieces) >= _COMPACT_AT:
-                                    _compact(pieces)
-                                out.append(_text_fragment(text))
-                            else:
+                            if self._think is None:
                                 out.append(self._add(_TEXT, text))
+                            else:
+                                out.extend(self._split(text))
                     calls = delta.get("tool_calls")
                     if calls:
                         self._merge_calls(calls)
