@@ -28,8 +28,10 @@ from typing import Any
 __all__ = ["HAVE_ORJSON", "loads_chunk", "loads_orjson", "loads_std"]
 
 _loads = json.loads
+# json's C scanner: ``scan_once(text, 0)`` is ``(value, end)``, StopIteration when nothing parses.
+# The stream assembler calls it (and orjson's loads) directly per chunk, as loads_std does here.
 # (typeshed declares make_scanner's argument as the scanner type itself, hence the ignore.)
-_scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
     json.JSONDecoder()  # type: ignore[arg-type]
 )
 
@@ -37,7 +39,7 @@ _scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
 def loads_std(data: str) -> Any:
     """``json.loads(data)``, faster; raises ValueError (json's) for bad JSON."""
     try:
-        obj, end = _scan_once(data, 0)
+        obj, end = scan_once(data, 0)
     except StopIteration:
         end = -1
     if end != len(data):
@@ -45,20 +47,20 @@ def loads_std(data: str) -> Any:
     return obj
 
 
-_orjson_loads: Callable[[str], Any] | None
+orjson_loads: Callable[[str], Any] | None
 try:
-    _orjson_loads = importlib.import_module("orjson").loads
+    orjson_loads = importlib.import_module("orjson").loads
 except ImportError:  # the optional speed-up is not installed
-    _orjson_loads = None
+    orjson_loads = None
 
-HAVE_ORJSON = _orjson_loads is not None
+HAVE_ORJSON = orjson_loads is not None
 
 
 def loads_orjson(data: str) -> Any:
     """orjson's decoding, with json's for whatever orjson refuses. Needs orjson."""
-    assert _orjson_loads is not None
+    assert orjson_loads is not None
     try:
-        return _orjson_loads(data)
+        return orjson_loads(data)
     except ValueError:  # orjson.JSONDecodeError is a ValueError
         return loads_std(data)
 

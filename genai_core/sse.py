@@ -34,11 +34,12 @@ on how the stream is cut into chunks. After an :class:`SSEDecodeError` the decod
 
 Performance (this is on the per-chunk hot path of LLM streaming): the buffer only ever holds the
 unterminated last line, and a chunk without a line end is appended without rescanning what came
-before, so feeding one byte at a time is linear. Line ends are found with ``bytes.find(b"\\n")``
-(memchr); CRLF and CR are first turned into LF. A read that is exactly one ``data:`` line and its
-blank line, at an event boundary, is decoded whole (:meth:`SSEDecoder.feed_single`); in a longer
-read, an event that is a single ``data:`` line followed by a blank line is decoded straight from
-the chunk; any other line goes through the line machine. What this costs per event is measured
+before, so feeding one byte at a time is linear. A read made only of plain events (each one
+``data:`` line and a blank line, no CR), maybe followed by the start of the next line, is checked,
+decoded and split by a few calls over the whole read (:meth:`SSEDecoder.feed_plain`); otherwise
+line ends are found with ``bytes.find(b"\\n")`` (memchr), CRLF and CR being first turned into LF;
+an event that is a single ``data:`` line followed by a blank line is decoded straight from the
+chunk, and any other line goes through the line machine. What this costs per event is measured
 by ``python -m benchmarks`` and reported in docs/performance.md.
 """
 
@@ -160,6 +161,63 @@ class SSEDecoder:
         self._id = None
         self._retry = None
 
+    def feed_plain(self, data: bytes) -> list[str] | None:
+        """The data of every event ``data`` completes, if all are plain events; else None.
+
+        Plain events are ``data: ...`` lines each followed by a blank line, starting at an event
+        boundary, with no CR anywhere; what follows the last of them may only be the start of a
+        line (no line end). Then ``feed_plain(data)`` consumes ``data`` and returns what
+        :meth:`feed` would have returned, as the events' ``data`` strings instead of event
+        objects. Otherwise it consumes nothing and returns None (also when ``data`` completes
+        no event), and the caller hands ``data`` to :meth:`feed`. This is the shape of nearly
+        every read of an LLM stream; it is checked and split by a few calls over the whole read.
+        """
+        if self._block or self._at_start or self._pending_cr:
+            return None
+        # (Slices compared and "in" on str: bytes.find() and .startswith() cost more per call.)
+        buf = self._buf
+        text: bytes | bytearray = data
+        rest: bytes | bytearray = b""
+        if not buf and data[-2:] == b"\n\n" and data[:6] == b"data: ":
+            # Ends at an event boundary: one event, or several (then split below).
+            end = len(data) - 2
+        else:
+            # The buffer holds no LF, so the last blank line is in ``data``; a read without one
+            # is refused before the buffer is copied (a long line fed in small reads stays
+            # linear). What follows it is the start of a line: no LF, no CR (a CR ends a line).
+            end = data.rfind(b"\n\n")
+            if end < 0:
+                return None
+            if buf:
+                text = buf + data
+                end += len(buf)
+            rest = text[end + 2 :]
+            if text[:6] != b"data: " or (
+                rest and (rest.find(b"\n") >= 0 or rest.find(b"\r") >= 0 or len(rest) > self._max)
+            ):
+                return None
+        if end >= self._max:  # (each line's size, len(line) + 1, is at most the limit)
+            return None
+        try:
+            value = text[6:end].decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # the line machine reports it, at its place in its own event
+        if "\r" in value:
+            return None
+        if "\n" in value:
+            # Several events: each must be one "data: " line.
+            texts = value.split("\n\ndata: ")
+            for t in texts:
+                if "\n" in t:
+                    return None
+        else:
+            texts = [value]
+        if rest:
+            self._buf = bytearray(rest)
+        elif buf:
+            self._buf = bytearray()
+        return texts
+
     def feed_single(self, data: bytes) -> str | None:
         """The data of ``data`` if it is exactly one plain event, else None.
 
@@ -169,28 +227,16 @@ class SSEDecoder:
         ``[ServerSentEvent(text)]``, minus the event object; otherwise it returns None and
         consumes nothing, and the caller hands ``data`` to :meth:`feed`.
         """
-        if self._buf or self._block or self._at_start or self._pending_cr:
+        if self._buf or data.find(b"\n") != len(data) - 2 or not data.endswith(b"\n\n"):
             return None
-        n = len(data) - 2
-        if (
-            data.endswith(b"\n\n")
-            and data.startswith(b"data: ")
-            and data.find(b"\n") == n  # one line end: no second line in this read
-            and data.find(b"\r") < 0
-            and n < self._max  # the line's size, len(line) + 1, is at most the limit
-        ):
-            raw = data[6:n]
-            try:
-                return raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise _decode_error(raw, exc) from None
-        return None
+        texts = self.feed_plain(data)
+        return None if texts is None else texts[0]
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Add ``data`` to the stream; return every event completed by it, in order."""
-        single = self.feed_single(data)
-        if single is not None:
-            return [ServerSentEvent(single)]
+        plain = self.feed_plain(data)
+        if plain is not None:
+            return [ServerSentEvent(text) for text in plain]
         if self._at_start:
             if not data:
                 return []

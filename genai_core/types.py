@@ -111,18 +111,22 @@ def fragment_builder(field: Literal["text", "reasoning"]) -> Callable[[str], "Re
     new = object.__new__
     set_dict, set_fields = _SET_DICT, _SET_FIELDS_SET
     set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
+    # Copying a dict of the same keys costs less than building one from a literal; the values
+    # that differ (the string, a fresh ``opaque``) then replace the template's in place.
+    template: dict[str, Any] = {
+        "text": "",
+        "reasoning": "",
+        "tool_call": None,
+        "doc": None,
+        "citation": None,
+        "opaque": None,
+    }
 
     def build(value: str) -> Reply:
         obj = new(Reply)
-        data: dict[str, Any] = {
-            "text": "",
-            "reasoning": "",
-            "tool_call": None,
-            "doc": None,
-            "citation": None,
-            "opaque": {},
-        }
+        data = template.copy()
         data[field] = value
+        data["opaque"] = {}
         set_dict(obj, data)
         set_fields(obj, {field})
         set_extra(obj, None)

@@ -496,9 +496,12 @@ def test_event_repr() -> None:
 
 
 class GeneralDecoder(SSEDecoder):
-    """The decoder with its fast path turned off: every read goes through the line machine."""
+    """The decoder with its fast paths turned off: every read goes through the line machine."""
 
     __slots__ = ()
+
+    def feed_plain(self, data: bytes) -> list[str] | None:
+        return None
 
     def feed_single(self, data: bytes) -> str | None:
         return None
@@ -559,8 +562,53 @@ def test_feed_single_respects_the_size_limit() -> None:
 def test_feed_single_invalid_utf8_raises() -> None:
     d = SSEDecoder()
     d.feed(b": start\n\n")
+    # Left to the general path (nothing consumed), which raises.
+    assert d.feed_single(b"data: \xff\n\n") is None
+    assert d.feed_plain(b"data: \xff\n\n") is None
     with pytest.raises(SSEDecodeError, match="invalid UTF-8"):
-        d.feed_single(b"data: \xff\n\n")
+        d.feed(b"data: \xff\n\n")
+
+
+def test_feed_plain_takes_reads_of_plain_events() -> None:
+    d = SSEDecoder()
+    assert d.feed_plain(b"data: a\n\n") is None  # at the start (a BOM may come): not taken
+    assert d.feed(b": start\n\n") == []
+    assert d.feed_plain(b"data: a\n\ndata: \xc3\xa9\n\ndata: [DONE]\n\n") == ["a", "é", "[DONE]"]
+    # What follows the last blank line is kept: the start of the next event's line.
+    assert d.feed_plain(b'data: b\n\ndata: {"x"') == ["b"]
+    assert d.feed_plain(b": 1}\n\ndata: c\n\nda") == ['{"x": 1}', "c"]
+    assert d.feed_plain(b"ta: d\n\n") == ["d"]
+    for not_plain in [
+        b"data: a\n",  # no event completed
+        b"data: a\n\ndata: b\n",  # a line of the next event is complete
+        b"data: a\n\n\ndata: b\n\n",  # an extra blank line
+        b"data: a\n\n: comment\n\n",
+        b"data: a\n\nevent: e\ndata: b\n\n",
+        b"data: a\ndata: b\n\n",  # two data lines
+        b"data: a\n\ndata:b\n\n",  # no space after the colon
+        b"data: a\r\n\r\n",
+        b"data: a\n\ndata: b\rc\n\n",  # a lone CR: two lines
+        b"data: a\n\ndata: \xff\n\n",  # bad UTF-8 in the second: the line machine names it
+        b"",
+    ]:
+        assert d.feed_plain(not_plain) is None, not_plain
+    # Nothing was consumed by the refusals.
+    assert d.feed(b"data: next\n\n") == [E("next")]
+    assert d.feed(b"data: one\n") == []
+    assert d.feed_plain(b"\ndata: two\n\n") is None  # mid-event: not at a boundary
+
+
+def test_feed_plain_respects_the_size_limit() -> None:
+    d = SSEDecoder(max_event_size=10)
+    d.feed(b": s\n\n")
+    assert d.feed_plain(b"data: abc\n\ndata: abcd\n\n") is None  # the "abcd" line: 11 > 10
+    with pytest.raises(SSEDecodeError, match="max_event_size=10"):
+        d.feed(b"data: abc\n\ndata: abcd\n\n")
+    d = SSEDecoder(max_event_size=10)
+    d.feed(b": s\n\n")
+    assert d.feed_plain(b"data: abc\n\ndata: abcde") is None  # the next line is 11 already
+    with pytest.raises(SSEDecodeError, match="max_event_size=10"):
+        d.feed(b"data: abc\n\ndata: abcde")
 
 
 plain_text = st.text(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from harness.bodies import chunk, events_of, usage
 from harness.flavors import Flavor, each_flavor
-from harness.scripted import Answer, raw_answer
+from harness.scripted import Answer, pieces, raw_answer, sse_answer
 
 from genai_core import Message
 
@@ -44,11 +44,20 @@ def _handler(coding: str | None, encode: Callable[[bytes], bytes]) -> Answer:
 
 
 @each_flavor
+@pytest.mark.parametrize("in_pieces", [False, True], ids=["whole", "pieces"])
 @pytest.mark.parametrize(("coding", "encode"), CODINGS, ids=[str(c) for c, _ in CODINGS])
 async def test_stream_any_content_coding(
-    flavor: Flavor, coding: str | None, encode: Callable[[bytes], bytes]
+    flavor: Flavor, coding: str | None, encode: Callable[[bytes], bytes], in_pieces: bool
 ) -> None:
-    client = flavor.mock_client(_handler(coding, encode), model="m", api_key="k")
+    """Whole: a body httpx holds already (made with ``content=``). In pieces: the body streamed
+    7 bytes at a time; one without a coding is then read raw, a coded one through httpx's
+    decoder."""
+    if in_pieces:
+        headers = {} if coding is None else {"content-encoding": coding}
+        answer = sse_answer(pieces(encode(_body()), 7), headers)
+    else:
+        answer = _handler(coding, encode)
+    client = flavor.mock_client(answer, model="m", api_key="k")
     fragments, res = await flavor.stream(client, [Message.user("hi")])
     await flavor.close(client)
     assert [f.text for f in fragments] == ["Hel", "lo ", "wörld"]

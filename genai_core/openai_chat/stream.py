@@ -32,7 +32,7 @@ Rules, each from a real server:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, overload
 
 from .. import _json
@@ -195,81 +195,116 @@ class ChatStreamAssembler:
 
     def feed(self, data: str) -> list[Reply]:
         """Process one event's data; returns the fragments it completes (often one)."""
+        out: list[Reply] = []
+        self.feed_all((data,), out)
+        return out
+
+    def feed_all(self, texts: Iterable[str], out: list[Reply]) -> None:
+        """Process the data of several events in order, appending their fragments to ``out``.
+
+        On an error, ``out`` holds the fragments of the events before the bad one.
+        """
         if self.done:
-            return []
-        if data == "[DONE]":
-            self.done = True
-            return self._flush_calls()
-        try:
-            chunk = self._loads(data)
-        except ValueError:
-            raise self._error(f"malformed stream chunk (not JSON): {excerpt(data)!r}") from None
-        if type(chunk) is not dict:
-            raise self._error(f"malformed stream chunk (not an object): {excerpt(data)!r}")
-        self.chunks += 1
-        if self.raw is not None:
-            self.raw.append(data)
-        if chunk.get("error"):
-            # An error event; it may come with a finish_reason "error" and empty choices.
-            found = error_from_json(chunk)
-            raise self._error(found.message if found else f"error event: {excerpt(data)!r}")
-        # The per-chunk rules, written out in this one method: this runs once per token, and a
+            return
+        # The decoder, called here without a Python wrapper when it is one of ours: json's C
+        # scanner, or orjson. A text the fast call does not take whole goes to self._loads,
+        # which gives the value or json's error, as it does when called for every chunk.
+        loads = self._loads
+        scan = _json.scan_once if loads is loads_std else None
+        orjson_loads = _json.orjson_loads if loads is loads_orjson else None
+        raw = self.raw
+        # The per-chunk rules, written out in this one loop: it runs once per token, and a
         # method call per step would be a visible share of it (see docs/performance.md).
-        try:
-            if self._id is None:
-                self._id = chunk.get("id")
-                self._model = chunk.get("model")
-            usage = chunk.get("usage")
-            if usage and usage.get("total_tokens"):
-                self._usage = usage
-            choices = chunk.get("choices")
-            if not choices:
-                return []
-            if type(choices) is not list or len(choices) != 1:
-                n = len(choices) if type(choices) is list else type(choices).__name__
-                raise ValueError(f"expected a list of one choice, got {n}")
-            choice = choices[0]
-            delta = choice.get("delta")
-            out: list[Reply] = []
-            if delta:
-                role = delta.get("role")
-                if role is not None and role != "assistant":
-                    raise ValueError(f"unexpected role {role!r}")
-                reasoning = delta.get("reasoning") or delta.get("reasoning_content")
-                if reasoning:
-                    if type(reasoning) is not str:
-                        raise TypeError("reasoning is not a string")
-                    if self._think is not None and self._think.probing:
-                        # The server splits reasoning itself: text is text from here on.
-                        out.extend(self._flush_think())
-                        self._think = None
-                    out.append(self._add(_REASONING, reasoning))
-                content = delta.get("content")
-                if content:
-                    text = content if type(content) is str else content_text(content)
-                    if text:
-                        if self._think is None:
-                            out.append(self._add(_TEXT, text))
-                        else:
-                            out.extend(self._split(text))
-                calls = delta.get("tool_calls")
-                if calls:
-                    self._merge_calls(calls)
-            logprobs = choice.get("logprobs")
-            if logprobs:
-                entries = logprobs.get("content")
-                if entries:
-                    self._logprobs.extend(entries)
-            finish = choice.get("finish_reason")
-            if finish:
-                self._finish = finish
-                if self._calls:
-                    out.extend(self._flush_calls())
-            return out
-        except (AttributeError, TypeError, ValueError) as exc:
-            # Valid JSON in the wrong shape (a choice that is not an object, a number where a
-            # string belongs...): a protocol error that quotes the chunk, never a crash.
-            raise self._error(f"malformed stream chunk ({exc}): {excerpt(data)!r}") from None
+        for data in texts:
+            if data == "[DONE]":
+                self.done = True
+                out.extend(self._flush_calls())
+                return
+            try:
+                if scan is not None:
+                    try:
+                        chunk, end = scan(data, 0)
+                    except StopIteration:
+                        end = -1
+                    if end != len(data):
+                        chunk = loads(data)
+                elif orjson_loads is not None:
+                    try:
+                        chunk = orjson_loads(data)
+                    except ValueError:
+                        chunk = loads(data)
+                else:
+                    chunk = loads(data)
+            except ValueError:
+                raise self._error(f"malformed stream chunk (not JSON): {excerpt(data)!r}") from None
+            if type(chunk) is not dict:
+                raise self._error(f"malformed stream chunk (not an object): {excerpt(data)!r}")
+            self.chunks += 1
+            if raw is not None:
+                raw.append(data)
+            # (``key in d and d[key]`` where the key is usually absent, ``d.get(key)`` where it is
+            # usually there: each the cheaper of the two for the common chunk.)
+            if "error" in chunk and chunk["error"]:  # noqa: RUF019 (see above)
+                # An error event; it may come with a finish_reason "error" and empty choices.
+                found = error_from_json(chunk)
+                raise self._error(found.message if found else f"error event: {excerpt(data)!r}")
+            try:
+                if self._id is None:
+                    self._id = chunk.get("id")
+                    self._model = chunk.get("model")
+                usage = chunk.get("usage")
+                if usage and usage.get("total_tokens"):
+                    self._usage = usage
+                choices = chunk.get("choices")
+                if not choices:
+                    continue
+                if type(choices) is not list or len(choices) != 1:
+                    n = len(choices) if type(choices) is list else type(choices).__name__
+                    raise ValueError(f"expected a list of one choice, got {n}")
+                choice = choices[0]
+                delta = choice.get("delta")
+                if delta:
+                    role = delta.get("role")
+                    if role is not None and role != "assistant":
+                        raise ValueError(f"unexpected role {role!r}")
+                    reasoning = ("reasoning" in delta and delta["reasoning"]) or delta.get(
+                        "reasoning_content"
+                    )
+                    if reasoning:
+                        if type(reasoning) is not str:
+                            raise TypeError("reasoning is not a string")
+                        if self._think is not None and self._think.probing:
+                            # The server splits reasoning itself: text is text from here on.
+                            out.extend(self._flush_think())
+                            self._think = None
+                        out.append(self._add(_REASONING, reasoning))
+                    content = delta.get("content")
+                    if content:
+                        text = content if type(content) is str else content_text(content)
+                        if text:
+                            if self._think is None:
+                                out.append(self._add(_TEXT, text))
+                            else:
+                                out.extend(self._split(text))
+                    calls = delta.get("tool_calls")
+                    if calls:
+                        self._merge_calls(calls)
+                if "logprobs" in choice:
+                    logprobs = choice["logprobs"]
+                    if logprobs:
+                        entries = logprobs.get("content")
+                        if entries:
+                            self._logprobs.extend(entries)
+                if "finish_reason" in choice:
+                    finish = choice["finish_reason"]
+                    if finish:
+                        self._finish = finish
+                        if self._calls:
+                            out.extend(self._flush_calls())
+            except (AttributeError, TypeError, ValueError) as exc:
+                # Valid JSON in the wrong shape (a choice that is not an object, a number where
+                # a string belongs...): a protocol error that quotes the chunk, never a crash.
+                raise self._error(f"malformed stream chunk ({exc}): {excerpt(data)!r}") from None
 
     @property
     def finish_reason(self) -> Any:

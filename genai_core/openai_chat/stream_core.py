@@ -79,26 +79,32 @@ class ChatStreamCore:
         if self._pending is not None:
             raise self._pending
         try:
-            # One plain data event per read is the common case: no event objects for it.
-            text = self._decoder.feed_single(data)
-            if text is not None:
-                return self._assembler.feed(text)
-            events = self._decoder.feed(data)
+            # Reads made only of plain data events are the common case: no event objects.
+            texts = self._decoder.feed_plain(data)
+            if texts is None:
+                events = self._decoder.feed(data)
         except SSEDecodeError as exc:
             raise self._protocol_error(str(exc)) from None
+        if texts is not None:
+            out: list[Reply] = []
+            try:
+                self._assembler.feed_all(texts, out)
+            except StreamError as exc:
+                if not out:
+                    raise
+                self._pending = exc
+            return out
         if not events:
             if len(self._head) < _HEAD and not self._assembler.chunks:
                 self._head += data[: _HEAD - len(self._head)]
             return []
-        feed = self._assembler.feed
-        if len(events) == 1 and not events[0].event:
-            return feed(events[0].data)
-        out: list[Reply] = []
+        feed_all = self._assembler.feed_all
+        out = []
         try:
             for ev in events:
                 if ev.event == "error":
                     raise self._protocol_error(parse_error_body(ev.data).message)
-                out.extend(feed(ev.data))
+                feed_all((ev.data,), out)
         except StreamError as exc:
             if not out:
                 raise
