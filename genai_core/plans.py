@@ -64,12 +64,24 @@ class _Stepper:
 
 
 def drive(plan: Plan[T], act: Callable[[Any], Any]) -> T:
-    """Run ``plan``, doing each step with ``act(step)`` (blocking)."""
-    run = _Stepper(plan)
-    while (step := run.next()) is not _DONE:
-        with run:
-            run.value = act(step)
-    return run.result  # type: ignore[no-any-return]
+    """Run ``plan``, doing each step with ``act(step)`` (blocking).
+
+    The same moves as :class:`_Stepper` written out: the blocking driver runs on every call,
+    and a step that succeeds then costs no method call of the driver's own."""
+    send, throw = plan.send, plan.throw
+    try:
+        step = send(None)
+        while True:
+            try:
+                value = act(step)
+            except BaseException as exc:  # thrown in at the plan's yield (outside this handler)
+                error = exc
+            else:
+                step = send(value)
+                continue
+            step = throw(error)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
 
 
 async def adrive(plan: Plan[T], act: Callable[[Any], Awaitable[Any]]) -> T:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import httpx
 
+from .._redact import Compiled, compiled, redact_compiled
 from ..errors import (
     APIError,
     GenAIError,
@@ -48,7 +49,7 @@ __all__ = ["Exchange", "with_pricing"]
 class Exchange:
     """How one client turns answers into results and errors, its secrets removed here."""
 
-    __slots__ = ("_clock", "_config", "_env_var", "_id_headers", "_root", "secrets")
+    __slots__ = ("_clock", "_config", "_env_var", "_id_headers", "_patterns", "_root", "secrets")
 
     def __init__(
         self,
@@ -66,6 +67,7 @@ class Exchange:
         self._env_var = env_var
         self._clock = clock
         self._id_headers = tuple(name.lower() for name in config.request_id_headers)
+        self._patterns: tuple[Compiled, ...] | None = None
 
     # -- the one redaction point ---------------------------------------------------------------
 
@@ -86,7 +88,11 @@ class Exchange:
             value = headers.get(name)
             if value:
                 # It lands in Results and errors: a server echoing the key there must not.
-                return self.redact(value)
+                # Read from every answer: the secrets' patterns are looked up once, not per call.
+                patterns = self._patterns
+                if patterns is None:
+                    patterns = self._patterns = tuple(compiled(s) for s in set(self.secrets) if s)
+                return redact_compiled(value, patterns)
         return None
 
     def limits(self, response: httpx.Response) -> list[RateLimit]:
