@@ -213,7 +213,7 @@ class ChatStreamAssembler:
         scan = _json.scan_once if loads is loads_std else None
         orjson_loads = _json.orjson_loads if loads is loads_orjson else None
         raw = self.raw
-        text_fragment, reasoning_fragment = _text_fragment, _reasoning_fragment
+        text_fragment = _text_fragment
         # The per-chunk rules, written out in this one loop: it runs once per token, and a
         # method call per step would be a visible share of it (see docs/performance.md).
         for data in texts:
@@ -278,22 +278,15 @@ class ChatStreamAssembler:
                             # The server splits reasoning itself: text is text from here on.
                             out.extend(self._flush_think())
                             self._think = None
-                        # Another piece of the block being built (the common case) is added
-                        # here; _add starts a new block.
-                        if self._last_kind == _REASONING:
-                            pieces = self._last_pieces
-                            pieces.append(reasoning)
-                            if len(pieces) >= _COMPACT_AT:
-                                _compact(pieces)
-                            out.append(reasoning_fragment(reasoning))
-                        else:
-                            out.append(self._add(_REASONING, reasoning))
+                        out.append(self._add(_REASONING, reasoning))
                     content = delta.get("content")
                     if content:
                         text = content if type(content) is str else content_text(content)
                         if text:
                             if self._think is None:
-                                if self._last_kind == _TEXT:  # as for reasoning above
+                                # Another piece of the text block being built (the common
+                                # case) is added here; _add starts a new block.
+                                if self._last_kind == _TEXT:
                                     pieces = self._last_pieces
                                     pieces.append(text)
                                     if len(pieces) >= _COMPACT_AT:
