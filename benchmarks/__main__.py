@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.render:
         res = json.loads(args.render.read_text(encoding="utf-8"))
+        res["check"] = report.check(res)  # a pure function of the numbers: today's bounds
         _write_docs(args.docs, res)
         return 0
     if args.chunks is not None and args.chunks < 50:

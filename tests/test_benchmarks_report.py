@@ -140,3 +140,26 @@ def test_targets_of_issue_14() -> None:
     text = "\n".join(report.render_targets(res))
     assert "- per chunk, 4k: (c) ÷ (a=): 1.15 (target ≤ 1.20) — met" in text
     assert "(ms): 65.00 (target ≤ 50.00) — NOT met" in text
+
+
+def test_import_check_is_relative_to_the_cost_of_a_pydantic_model() -> None:
+    def cases(floor: float, model: float, genai: float) -> dict[str, Any]:
+        names = ["import httpx, pydantic", "httpx + a pydantic model", "import genai_baseten"]
+        return {
+            "imports": {
+                "cases": [
+                    {"name": n, "median": m}
+                    for n, m in zip(names, (floor, model, genai), strict=True)
+                ]
+            }
+        }
+
+    def item(res: dict[str, Any]) -> dict[str, Any]:
+        (found,) = [c for c in report.check(res) if c["name"].startswith("import:")]
+        return found
+
+    # A machine twice as slow doubles every row: the ratio, (300-100)/(200-100) = 2, is the same.
+    fast, slow = item(cases(100.0, 150.0, 200.0)), item(cases(200.0, 300.0, 400.0))
+    assert fast["value"] == slow["value"] == 2.0 and fast["ok"] and slow["ok"]
+    # genai's own modules costing three model-loads: (400-100)/(200-100) = 3, over the bound.
+    assert not item(cases(100.0, 200.0, 400.0))["ok"]
