@@ -213,7 +213,6 @@ class ChatStreamAssembler:
         scan = _json.scan_once if loads is loads_std else None
         orjson_loads = _json.orjson_loads if loads is loads_orjson else None
         raw = self.raw
-        text_fragment = _text_fragment
         # The per-chunk rules, written out in this one loop: it runs once per token, and a
         # method call per step would be a visible share of it (see docs/performance.md).
         for data in texts:
@@ -284,16 +283,7 @@ class ChatStreamAssembler:
                         text = content if type(content) is str else content_text(content)
                         if text:
                             if self._think is None:
-                                # Another piece of the text block being built (the common
-                                # case) is added here; _add starts a new block.
-                                if self._last_kind == _TEXT:
-                                    pieces = self._last_pieces
-                                    pieces.append(text)
-                                    if len(pieces) >= _COMPACT_AT:
-                                        _compact(pieces)
-                                    out.append(text_fragment(text))
-                                else:
-                                    out.append(self._add(_TEXT, text))
+                                out.append(self._add(_TEXT, text))
                             else:
                                 out.extend(self._split(text))
                     calls = delta.get("tool_calls")
